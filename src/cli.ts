@@ -1,0 +1,15 @@
+#!/usr/bin/env bun
+/** Root command: subcommands are loaded lazily; errors become one line and an exit code in main.ts. */
+import { defineCommand } from "citty";
+import { VERSION } from "./version.ts";
+import { runCli } from "./main.ts";
+
+export const root = defineCommand({
+  meta: { name: "llmbench", version: VERSION, description: "Benchmark runner for LLM inference APIs" },
+  subCommands: {
+    run: () => import("./commands/run.ts").then((m) => m.run),
+    serve: () => import("./commands/serve.ts").then((m) => m.serve),
+  },
+});
+
+if (import.meta.main) await runCli(root);

@@ -1,0 +1,70 @@
+import { defineCommand } from "citty";
+import { allFailedError, runBenchmark } from "../app/run.ts";
+import { EXIT } from "../core/errors.ts";
+import { checkFlags, parseRunOptions } from "../core/options.ts";
+import { writeFileAtomic } from "../io/files.ts";
+import { logger } from "../io/logger.ts";
+import { renderProgress, renderReport } from "../render/report.ts";
+import { outputArgs, targetArgs } from "./_shared.ts";
+
+const args = {
+  ...targetArgs,
+  requests: { type: "string", alias: "n", description: "measured requests, warm-up not included (default 50)" },
+  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (default 5)" },
+  "max-tokens": { type: "string", description: "tokens to generate per request (default 100)" },
+  "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
+  warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
+  seed: { type: "string", description: "seed of prompts and repeats (default: random, printed and saved)" },
+  "prompt-words": { type: "string", description: "words of synthetic text per prompt (default 32)" },
+  stream: { type: "boolean", description: "ask for a streamed response (default: on for OpenAI APIs, off for generate); --no-stream turns it off" },
+  tokenizer: { type: "string", description: "counts tokens where the server gives no usage: whitespace | o200k | cl100k (default: whitespace for generate, o200k otherwise)" },
+  "extra-body": { type: "string", description: "JSON object merged into every request body, e.g. '{\"ignore_eos\": true}'" },
+  records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
+  ...outputArgs,
+} as const;
+
+export const run = defineCommand({
+  meta: { name: "run", description: "Run a benchmark against an endpoint, print a report, write a result JSON" },
+  args,
+  async run({ args: parsed, rawArgs }) {
+    checkFlags(rawArgs, args, "run");
+    const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+    const info = opts.quiet ? () => {} : (m: string) => logger.info(m);
+    info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.requests} requests, concurrency ${opts.concurrency}, seed ${opts.seed}`);
+
+    const interrupt = new AbortController();
+    const onSigint = () => {
+      if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
+      interrupt.abort();
+    };
+    process.on("SIGINT", onSigint);
+    const live = !opts.quiet && process.stderr.isTTY === true;
+    let lastDraw = 0;
+    const outcome = await runBenchmark(opts, {
+      interrupt: interrupt.signal,
+      info,
+      onProgress: live
+        ? (p) => {
+            const t = performance.now();
+            if (t - lastDraw < 100 && p.done < p.total) return;
+            lastDraw = t;
+            process.stderr.write(`\r\x1b[2K${renderProgress(p)}`);
+          }
+        : undefined,
+    }).finally(() => process.off("SIGINT", onSigint));
+    if (live) process.stderr.write("\r\x1b[2K");
+
+    const { doc } = outcome;
+    if (opts.output) {
+      await writeFileAtomic(opts.output, `${JSON.stringify(doc, null, 2)}\n`);
+      info(`result written to ${opts.output}`);
+    }
+    process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderReport(doc));
+
+    if (doc.summary.requests.succeeded === 0) throw allFailedError(doc, outcome.records);
+    if (doc.summary.requests.failed > 0) {
+      logger.warn(`${doc.summary.requests.failed} of ${doc.summary.requests.sent} requests failed; see errors in the report`);
+    }
+    if (outcome.interrupted) process.exitCode = EXIT.interrupted;
+  },
+});

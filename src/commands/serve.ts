@@ -1,0 +1,116 @@
+/** `llmbench serve`: run the reference inference-server simulator until SIGINT/SIGTERM. */
+import { defineCommand } from "citty";
+import { UsageError } from "../core/errors.ts";
+import { SERVER_DEFAULTS, serverOptionsFromStrings, startServer, type RunningServer, type ServerOptions } from "../server/index.ts";
+
+const d = SERVER_DEFAULTS;
+
+/** Flag → option. Every value arrives from citty as a string. */
+const FLAGS = {
+  port: "port",
+  host: "host",
+  "prefill-ms-per-token": "prefillMsPerToken",
+  "decode-step-ms": "decodeStepMs",
+  "max-batch-size": "maxBatchSize",
+  "batch-window-ms": "batchWindowMs",
+  "batch-exponent": "batchExponent",
+  "cache-size": "cacheSize",
+  "cache-hit-ms": "cacheHitMs",
+  model: "model",
+} as const satisfies Record<string, keyof ServerOptions>;
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** citty drops unknown flags silently; refuse them, naming the nearest valid one. */
+function rejectUnknownFlags(rawArgs: readonly string[], positionals: readonly string[]): void {
+  const known = new Set<string>(["help", "h", "version", "v"]);
+  for (const f of Object.keys(FLAGS)) {
+    known.add(f);
+    known.add(camel(f));
+  }
+  for (const arg of rawArgs) {
+    if (arg === "--") break;
+    const m = /^-{1,2}([A-Za-z][^=]*)/.exec(arg);
+    if (!m || known.has(m[1]!)) continue;
+    const name = m[1]!;
+    const nearest = Object.keys(FLAGS).sort((x, y) => editDistance(name, x) - editDistance(name, y))[0]!;
+    throw new UsageError(`unknown flag ${arg.split("=")[0]}`, `did you mean --${nearest}? (llmbench serve --help lists the flags)`);
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals[0]}"`, "serve takes only flags; see llmbench serve --help");
+  }
+}
+
+function startError(e: unknown, o: ServerOptions): never {
+  const code = (e as { code?: string } | null)?.code;
+  if (code === "EADDRINUSE") throw new UsageError(`port ${o.port} on ${o.host} is in use`, "pick another with --port, or --port 0 for a free one");
+  if (code === "EACCES") throw new UsageError(`no permission to listen on port ${o.port}`, "use a port above 1023, or --port 0");
+  if (code === "EADDRNOTAVAIL") throw new UsageError(`cannot listen on host ${o.host}`, "use an address of this machine, e.g. --host 127.0.0.1");
+  throw e;
+}
+
+export const serve = defineCommand({
+  meta: {
+    name: "serve",
+    description: "Run the built-in inference-server simulator (generate and OpenAI APIs, continuous batching, response cache)",
+  },
+  args: {
+    port: { type: "string", description: `TCP port; 0 picks a free one (default ${d.port})`, valueHint: "n" },
+    host: { type: "string", description: `interface to listen on (default ${d.host})`, valueHint: "addr" },
+    "prefill-ms-per-token": { type: "string", description: `prefill time per prompt token, ms (default ${d.prefillMsPerToken})`, valueHint: "ms" },
+    "decode-step-ms": { type: "string", description: `one decode step at batch size 1, ms (default ${d.decodeStepMs})`, valueHint: "ms" },
+    "max-batch-size": { type: "string", description: `most requests decoding at once (default ${d.maxBatchSize})`, valueHint: "n" },
+    "batch-window-ms": { type: "string", description: `when idle, wait this long to gather a batch (default ${d.batchWindowMs})`, valueHint: "ms" },
+    "batch-exponent": { type: "string", description: `step time = decode-step-ms × batch^exponent (default ${d.batchExponent})`, valueHint: "x" },
+    "cache-size": { type: "string", description: `LRU response-cache entries, 0 = off (default ${d.cacheSize})`, valueHint: "n" },
+    "cache-hit-ms": { type: "string", description: `latency of a cache hit, ms (default ${d.cacheHitMs})`, valueHint: "ms" },
+    model: { type: "string", description: `model name reported by the server (default ${d.model})`, valueHint: "name" },
+  },
+  async run({ args, rawArgs }) {
+    rejectUnknownFlags(rawArgs, args._);
+    const raw: Partial<Record<keyof ServerOptions, string | boolean | undefined>> = {};
+    for (const [flag, key] of Object.entries(FLAGS)) raw[key] = args[flag] as string | boolean | undefined;
+    const options = serverOptionsFromStrings(raw);
+
+    let server: RunningServer;
+    try {
+      server = await startServer(options);
+    } catch (e) {
+      startError(e, options);
+    }
+    // the one line on stdout: the demo and the tests read the port from it
+    process.stdout.write(`listening on ${server.url}\n`);
+    const o = server.options;
+    process.stderr.write(
+      `llmbench serve: model ${o.model}; step ${o.decodeStepMs} ms × batch^${o.batchExponent} + ${o.prefillMsPerToken} ms per joining prompt token; ` +
+        `max batch ${o.maxBatchSize}, batch window ${o.batchWindowMs} ms; cache ${o.cacheSize === 0 ? "off" : `${o.cacheSize} entries, hit ${o.cacheHitMs} ms`}\n` +
+        `endpoints: POST /generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health, /stats. Ctrl-C stops.\n`,
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        process.stderr.write(`llmbench serve: ${signal}, stopping (served ${server.stats().requests} requests)\n`);
+        server.stop().then(resolve, reject);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+    process.exitCode = 0;
+  },
+});

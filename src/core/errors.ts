@@ -1,0 +1,47 @@
+/** Error classes of failed requests (SPEC §4) and the exit-code table (SPEC §6). */
+
+export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "protocol", "aborted"] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+export const EXIT = {
+  ok: 0,
+  /** the run finished, but an SLO or a `compare` threshold failed */
+  threshold: 1,
+  /** bad usage or input */
+  usage: 2,
+  /** the endpoint could not be used: unreachable, or every request failed */
+  endpoint: 3,
+  /** interrupted by Ctrl-C (partial result written) — the shell convention 128 + SIGINT */
+  interrupted: 130,
+} as const;
+
+/** An error the user can act on: one line of what went wrong, and what to do. */
+export class LlmbenchError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad options or input files: exit 2. */
+export class UsageError extends LlmbenchError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.usage, hint);
+  }
+}
+
+/** The endpoint could not be used: exit 3. */
+export class EndpointError extends LlmbenchError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.endpoint, hint);
+  }
+}
+
+/** A response or stream that does not follow the API's format. Counted as error class `protocol`. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}

@@ -1,0 +1,208 @@
+/**
+ * Raw request records → per-request metrics → the run's summary. The ONE place numbers are derived
+ * (SPEC §4). Records hold only timestamps and counts, so records from several workers or machines
+ * can be concatenated and summarised again.
+ */
+import type { ErrorClass } from "./errors.ts";
+import { ERROR_CLASSES } from "./errors.ts";
+import type { Usage } from "./protocols/types.ts";
+import type { Phase } from "./schedule.ts";
+import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
+import { summarize, type Distribution } from "./stats/percentiles.ts";
+
+export interface RequestError {
+  class: ErrorClass;
+  message: string;
+  status?: number;
+  /** the first bytes of the response body, when there was one */
+  body?: string;
+}
+
+/** What the engine records for one request: raw monotonic timestamps (ms) and counts, nothing derived. */
+export interface RawRecord {
+  seq: number;
+  phase: Phase;
+  promptId: number;
+  repeat: boolean;
+  /** when the request was due (open loop); null in closed loop */
+  tSched: number | null;
+  tSend: number;
+  /** first body byte read */
+  tFirstByte: number | null;
+  /** one timestamp per token-bearing chunk (event), in order */
+  tokenTimes: number[];
+  /** body complete (or the failure observed) */
+  tEnd: number | null;
+  /** the response was a stream (SSE or NDJSON), so chunk times are token times */
+  streamed: boolean;
+  status: number | null;
+  /** output tokens counted on the client with the run's tokenizer (text + reasoning) */
+  outputTokensCounted: number;
+  /** of which reasoning/thinking tokens */
+  reasoningTokensCounted: number;
+  /** prompt tokens counted on the client */
+  promptTokensCounted: number;
+  usage: Usage | null;
+  /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
+  cached: boolean | null;
+  error: RequestError | null;
+}
+
+export type TtftKind = "token" | "first-byte";
+
+export interface RequestMetrics {
+  ok: boolean;
+  ttftMs: number | null;
+  ttftKind: TtftKind;
+  e2eMs: number | null;
+  outputTokens: number;
+  promptTokens: number;
+  /** "usage" when the server's count was used */
+  tokensFromUsage: boolean;
+  tpotMs: number | null;
+  itlMs: number[];
+  latencyPerTokenMs: number | null;
+  cached: boolean;
+  /** send_lag = t_send − t_sched (open loop) */
+  sendLagMs: number | null;
+}
+
+export function deriveRequest(r: RawRecord): RequestMetrics {
+  const ok = r.error === null && r.tEnd !== null;
+  const e2eMs = r.tEnd !== null ? r.tEnd - r.tSend : null;
+  const fromUsage = r.usage?.completionTokens !== undefined;
+  const n = fromUsage ? r.usage!.completionTokens! : r.outputTokensCounted;
+  const streamed = r.streamed && r.tokenTimes.length > 0;
+  const ttftMs = streamed ? r.tokenTimes[0] - r.tSend : r.tFirstByte !== null ? r.tFirstByte - r.tSend : null;
+  const itlMs: number[] = [];
+  if (streamed) for (let k = 1; k < r.tokenTimes.length; k++) itlMs.push(r.tokenTimes[k] - r.tokenTimes[k - 1]);
+  const tpotMs = streamed && ok && n >= 2 && ttftMs !== null ? (e2eMs! - ttftMs) / (n - 1) : null;
+  return {
+    ok,
+    ttftMs,
+    ttftKind: streamed ? "token" : "first-byte",
+    e2eMs,
+    outputTokens: n,
+    promptTokens: r.usage?.promptTokens ?? r.promptTokensCounted,
+    tokensFromUsage: fromUsage,
+    tpotMs,
+    itlMs,
+    latencyPerTokenMs: ok && n > 0 ? e2eMs! / n : null,
+    cached: r.cached === true,
+    sendLagMs: r.tSched !== null ? r.tSend - r.tSched : null,
+  };
+}
+
+export interface RunSummary {
+  requests: { sent: number; succeeded: number; failed: number };
+  errors: Record<ErrorClass, number>;
+  error_rate: number;
+  ttft_ms: Distribution | null;
+  tpot_ms: Distribution | null;
+  itl_ms: Distribution | null;
+  e2e_ms: Distribution | null;
+  latency_per_token_ms: Distribution | null;
+  send_lag_ms: Distribution | null;
+  /** "token" when every measured TTFT is a true first-token time; "first-byte" when any is not */
+  ttft_kind: TtftKind | null;
+  throughput: { output_tokens_per_s: number; input_tokens_per_s: number; requests_per_s: number };
+  tokens: { output: number; input: number; mean_output_per_request: number | null };
+  cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeat_hits: number; repeat_hit_rate: number | null };
+  duration_s: number;
+  tokens_source: string;
+}
+
+export const DIGEST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
+export type DigestMetric = (typeof DIGEST_METRICS)[number];
+
+/**
+ * Summary over the measured records (warm-up records are ignored), and a t-digest per metric
+ * (for `merge` of shards and for metrics whose samples outgrow memory).
+ */
+export function summarizeRun(
+  records: readonly RawRecord[],
+  tokenizer: string,
+): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
+  const measured = records.filter((r) => r.phase === "measured");
+  const errors = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
+  const ttft: number[] = [];
+  const tpot: number[] = [];
+  const itl: number[] = [];
+  const e2e: number[] = [];
+  const lpt: number[] = [];
+  const lag: number[] = [];
+  let succeeded = 0;
+  let outTokens = 0;
+  let inTokens = 0;
+  let hits = 0;
+  let repeatsSent = 0;
+  let repeatsOk = 0;
+  let repeatHits = 0;
+  let anyFirstByte = false;
+  let allUsage = true;
+  let windowStart = Infinity;
+  let windowEnd = -Infinity;
+  for (const r of measured) {
+    const m = deriveRequest(r);
+    if (m.sendLagMs !== null) lag.push(m.sendLagMs);
+    if (r.repeat) repeatsSent++;
+    if (!m.ok) {
+      errors[r.error?.class ?? "protocol"]++;
+      continue;
+    }
+    succeeded++;
+    if (r.repeat) repeatsOk++;
+    windowStart = Math.min(windowStart, r.tSend);
+    windowEnd = Math.max(windowEnd, r.tEnd!);
+    if (m.ttftMs !== null) ttft.push(m.ttftMs);
+    if (m.ttftKind === "first-byte") anyFirstByte = true;
+    if (m.tpotMs !== null) tpot.push(m.tpotMs);
+    for (const g of m.itlMs) itl.push(g);
+    e2e.push(m.e2eMs!);
+    if (m.latencyPerTokenMs !== null) lpt.push(m.latencyPerTokenMs);
+    outTokens += m.outputTokens;
+    inTokens += m.promptTokens;
+    if (!m.tokensFromUsage) allUsage = false;
+    if (m.cached) {
+      hits++;
+      if (r.repeat) repeatHits++;
+    }
+  }
+  const windowS = succeeded > 0 ? (windowEnd - windowStart) / 1000 : 0;
+  const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
+  const failed = measured.length - succeeded;
+  const digest = (xs: number[]) => {
+    const d = new MetricDigest();
+    d.pushAll(xs);
+    return d.toJSON();
+  };
+  const digests = { ttft_ms: digest(ttft), tpot_ms: digest(tpot), itl_ms: digest(itl), e2e_ms: digest(e2e) };
+  const summary: RunSummary = {
+    requests: { sent: measured.length, succeeded, failed },
+    errors,
+    error_rate: measured.length > 0 ? failed / measured.length : 0,
+    ttft_ms: summarize(ttft),
+    tpot_ms: summarize(tpot),
+    itl_ms: summarize(itl),
+    e2e_ms: summarize(e2e),
+    latency_per_token_ms: summarize(lpt),
+    send_lag_ms: summarize(lag),
+    ttft_kind: succeeded === 0 ? null : anyFirstByte ? "first-byte" : "token",
+    throughput: {
+      output_tokens_per_s: perS(outTokens),
+      input_tokens_per_s: perS(inTokens),
+      requests_per_s: perS(succeeded),
+    },
+    tokens: { output: outTokens, input: inTokens, mean_output_per_request: succeeded > 0 ? outTokens / succeeded : null },
+    cache: {
+      hits,
+      hit_rate: succeeded > 0 ? hits / succeeded : null,
+      repeats_sent: repeatsSent,
+      repeat_hits: repeatHits,
+      repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null,
+    },
+    duration_s: windowS,
+    tokens_source: succeeded > 0 && allUsage ? "usage" : tokenizer,
+  };
+  return { summary, digests };
+}

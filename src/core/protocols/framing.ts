@@ -1,0 +1,191 @@
+/**
+ * The framing shared by every API: a response body is an SSE stream, an NDJSON stream,
+ * or one JSON document, chosen by its content-type. This turns pushed text into JSON
+ * messages for an API's decoder, and checks how the body ended.
+ */
+import { ProtocolError } from "../errors.ts";
+import { createNdjsonParser, excerpt } from "./ndjson.ts";
+import { createSseParser, type SseEvent } from "./sse.ts";
+import type { DecodeEvent, ResponseDecoder } from "./types.ts";
+
+export type BodyFraming = "sse" | "ndjson" | "json";
+
+const NDJSON_TYPES = new Set([
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonl",
+  "application/jsonlines",
+  "application/x-jsonlines",
+]);
+
+/** The framing a content-type announces; anything not a stream is decoded as one JSON body. */
+export function framingOf(contentType: string): BodyFraming {
+  const mime = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  if (mime === "text/event-stream") return "sse";
+  if (NDJSON_TYPES.has(mime)) return "ndjson";
+  return "json";
+}
+
+/** What an API's decoder does with the messages the framing finds. All may throw ProtocolError. */
+export interface MessageHandlers {
+  /** the API's name in error messages, e.g. "openai-chat" */
+  readonly label: string;
+  /** one JSON message of a stream (SSE `data:` or one NDJSON line); `raw` is its text */
+  message(value: unknown, raw: string, out: DecodeEvent[]): void;
+  /** SSE `data: [DONE]` */
+  doneMarker(out: DecodeEvent[]): void;
+  /** a whole non-streamed body, once complete */
+  whole(text: string, out: DecodeEvent[]): void;
+  /** whether the stream already ended properly (its end marker was seen) */
+  isDone(): boolean;
+  /**
+   * The stream ended cleanly between messages but without its end marker: push events
+   * (e.g. a `done` this API accepts without a marker) or throw ProtocolError.
+   */
+  endedWithoutMarker(out: DecodeEvent[]): void;
+}
+
+const SSE_PREFIXES = ["data:", "event:", "id:", "retry:", ":"];
+
+/**
+ * A body labelled as plain JSON (or not labelled) that is really an event stream, as some
+ * proxies send it: decided from its first characters. undefined while too few have arrived.
+ */
+function sniffSse(buffered: string): boolean | undefined {
+  const head = buffered.replace(/^[\uFEFF\s]+/, "");
+  if (head === "") return undefined;
+  if (SSE_PREFIXES.some((p) => head.startsWith(p))) return true;
+  if (SSE_PREFIXES.some((p) => p.startsWith(head))) return undefined;
+  return false;
+}
+
+export function createFramedDecoder(contentType: string, h: MessageHandlers): ResponseDecoder {
+  let framing = framingOf(contentType);
+  /** a JSON body: everything so far; also the first characters while sniffing */
+  let body = "";
+  let sniffed = false;
+  let out: DecodeEvent[] = [];
+  let ended = false;
+
+  const parseJson = (raw: string, what: string): unknown => {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      throw new ProtocolError(`${h.label}: ${what} is not valid JSON: ${excerpt(raw)}`);
+    }
+  };
+
+  const onSseEvent = (e: SseEvent): void => {
+    const data = e.data;
+    if (e.event === "error") {
+      throw new ProtocolError(`${h.label}: the server sent an error event: ${excerpt(data)}`);
+    }
+    const trimmed = data.trim();
+    if (trimmed === "") return; // an empty `data:` is a keep-alive, not a message
+    if (trimmed === "[DONE]") {
+      h.doneMarker(out);
+      return;
+    }
+    h.message(parseJson(data, "stream event"), data, out);
+  };
+
+  const sse = createSseParser({ onEvent: onSseEvent });
+  const ndjson = createNdjsonParser({ onValue: (v, line) => h.message(v, line, out) });
+
+  const withLabel = (f: () => void, prefix = ""): void => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof ProtocolError && !e.message.startsWith(`${h.label}:`)) {
+        throw new ProtocolError(`${h.label}: ${prefix}${e.message}`);
+      }
+      throw e;
+    }
+  };
+
+  const take = (): DecodeEvent[] => {
+    const events = out;
+    out = [];
+    return events;
+  };
+
+  function push(text: string): DecodeEvent[] {
+    if (ended) throw new Error("decoder: push() after end()");
+    if (framing === "sse") sse.feed(text);
+    else if (framing === "ndjson") withLabel(() => ndjson.feed(text));
+    else {
+      body += text;
+      if (!sniffed) {
+        const isSse = sniffSse(body);
+        if (isSse !== undefined) {
+          sniffed = true;
+          if (isSse) {
+            framing = "sse";
+            const buffered = body;
+            body = "";
+            sse.feed(buffered);
+          }
+        }
+      }
+    }
+    return take();
+  }
+
+  function end(): DecodeEvent[] {
+    if (ended) throw new Error("decoder: end() called twice");
+    ended = true;
+    if (framing === "json") {
+      h.whole(body, out);
+      return take();
+    }
+    let cut: boolean;
+    if (framing === "sse") {
+      cut = sse.flush();
+    } else {
+      // a last line without a line ending is a complete message, unless it is not JSON
+      withLabel(() => ndjson.flush(), ndjson.pending() ? "stream ended mid-line: " : "");
+      cut = false;
+    }
+    if (!h.isDone()) {
+      if (cut) {
+        throw new ProtocolError(
+          `${h.label}: stream ended mid-event (an event was not terminated by a blank line) and before its end marker`,
+        );
+      }
+      h.endedWithoutMarker(out);
+    }
+    return take();
+  }
+
+  return { push, end };
+}
+
+/** The JSON of a non-streamed body, or a ProtocolError naming what was expected. */
+export function parseWholeJson(label: string, text: string, expected: string): unknown {
+  if (text.trim() === "") throw new ProtocolError(`${label}: empty response body; expected ${expected}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError(`${label}: response body is not valid JSON; expected ${expected}; got: ${excerpt(text)}`);
+  }
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The message of an API error object (`{"error": {"message": "..."}}` or `{"error": "..."}`),
+ * or undefined when `v` carries no error.
+ */
+export function errorMessageOf(v: Record<string, unknown>): string | undefined {
+  const err = v.error;
+  if (err === undefined || err === null || err === false) return undefined;
+  if (typeof err === "string") return err;
+  if (isRecord(err)) {
+    const msg = err.message;
+    if (typeof msg === "string") return msg;
+  }
+  return JSON.stringify(err);
+}

@@ -1,0 +1,48 @@
+/** What every API adapter provides: a request body, and a pure push decoder of the response. */
+
+export const API_KINDS = ["generate", "openai-completions", "openai-chat"] as const;
+export type ApiKind = (typeof API_KINDS)[number];
+
+export interface RequestSpec {
+  prompt: string;
+  maxTokens: number;
+  stream: boolean;
+  model?: string;
+  /** merged last into the body (server-specific knobs) */
+  extraBody?: Record<string, unknown>;
+}
+
+export interface Usage {
+  promptTokens?: number;
+  completionTokens?: number;
+  /** usage.prompt_tokens_details.cached_tokens */
+  cachedTokens?: number;
+}
+
+/** What a decoder finds in the bytes it is fed, in order. */
+export type DecodeEvent =
+  /** output text of one event/chunk; `reasoning` is reasoning/thinking text (kept separate) */
+  | { type: "delta"; text: string; reasoning: string }
+  | { type: "usage"; usage: Usage }
+  /** the server says the answer came from its cache */
+  | { type: "cached"; cached: boolean }
+  /** the server said the stream is complete ([DONE], done:true, or a whole JSON body) */
+  | { type: "done" };
+
+/**
+ * A push decoder: fed text as it arrives (already UTF-8 decoded with `stream: true`),
+ * returns the events complete so far. Throws ProtocolError on a malformed body.
+ * `end()` is called once the body is complete; it throws ProtocolError when the
+ * body stopped mid-event or before the API's end marker.
+ */
+export interface ResponseDecoder {
+  push(text: string): DecodeEvent[];
+  end(): DecodeEvent[];
+}
+
+export interface Protocol {
+  readonly api: ApiKind;
+  buildBody(spec: RequestSpec): Record<string, unknown>;
+  /** chooses SSE / NDJSON / plain JSON decoding from the response's content-type */
+  createDecoder(contentType: string): ResponseDecoder;
+}

@@ -1,0 +1,56 @@
+/** The result document (SPEC §5): its types, its schema id, and the check every reader makes. */
+import { UsageError } from "./errors.ts";
+import type { DigestMetric, RawRecord, RunSummary } from "./metrics.ts";
+import type { SerializedDigest } from "./stats/digest.ts";
+
+export const RESULT_SCHEMA = "llmbench.result/v1";
+
+export interface ResultDocument {
+  schema: typeof RESULT_SCHEMA;
+  tool: { name: "llmbench"; version: string };
+  /** false when the run was interrupted (Ctrl-C) or stopped early: what was measured is kept */
+  complete: boolean;
+  started_at: string;
+  finished_at: string;
+  config: Record<string, unknown>;
+  environment: { os: string; arch: string; cpus: number; runtime: string };
+  /** notes the report prints: e.g. why TPOT is null */
+  notes: string[];
+  summary: RunSummary;
+  digests: Record<DigestMetric, SerializedDigest>;
+  /** per-request raw records (times relative to the first send, ms), unless --no-records */
+  requests: ResultRecord[] | null;
+}
+
+export type ResultRecord = Omit<RawRecord, "tokenTimes"> & { tokenTimes: number[] };
+
+/** Records with times relative to `t0` (the run's first send), rounded to µs: smaller files, same numbers. */
+export function relativeRecords(records: readonly RawRecord[], t0: number): ResultRecord[] {
+  const rel = (t: number | null) => (t === null ? null : Math.round((t - t0) * 1000) / 1000);
+  return records.map((r) => ({
+    ...r,
+    tSched: rel(r.tSched),
+    tSend: rel(r.tSend)!,
+    tFirstByte: rel(r.tFirstByte),
+    tEnd: rel(r.tEnd),
+    tokenTimes: r.tokenTimes.map((t) => rel(t)!),
+  }));
+}
+
+/** Parse a result file's text, checking it is ours: a one-line UsageError otherwise. */
+export function parseResult(text: string, source: string): ResultDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${source} is not JSON`, `pass a file written by 'llmbench run --output FILE'`);
+  }
+  const schema = (doc as { schema?: unknown } | null)?.schema;
+  if (schema !== RESULT_SCHEMA) {
+    throw new UsageError(
+      `${source} is not an llmbench result (schema ${JSON.stringify(schema ?? null)}, expected "${RESULT_SCHEMA}")`,
+      `pass a file written by 'llmbench run --output FILE'`,
+    );
+  }
+  return doc as ResultDocument;
+}

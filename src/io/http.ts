@@ -1,0 +1,145 @@
+/**
+ * One request, timed: the ofetch instance (never retries), a streaming read of the body, and a
+ * timestamp for every chunk that carries output. Failures are classified, never thrown.
+ */
+import { ofetch } from "ofetch";
+import { ProtocolError, type ErrorClass } from "../core/errors.ts";
+import type { RequestError } from "../core/metrics.ts";
+import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
+import type { Clock } from "./clock.ts";
+
+/** retry: 0 — a benchmark never retries silently. Errors (4xx/5xx) are read, not thrown. */
+export const http = ofetch.create({ retry: 0, ignoreResponseError: true });
+
+export interface Target {
+  url: string;
+  /** every header to send, Authorization included */
+  headers: Record<string, string>;
+  protocol: Protocol;
+  /** deadline over the whole request, body included */
+  timeoutMs: number;
+}
+
+export interface Outcome {
+  tSend: number;
+  tFirstByte: number | null;
+  tokenTimes: number[];
+  tEnd: number | null;
+  streamed: boolean;
+  status: number | null;
+  text: string;
+  reasoning: string;
+  usage: Usage | null;
+  cached: boolean | null;
+  error: RequestError | null;
+}
+
+const ERROR_BODY_CHARS = 500;
+
+/** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Outcome> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), target.timeoutMs);
+  const signal = AbortSignal.any([stop, deadline.signal]);
+  const out: Outcome = {
+    tSend: 0,
+    tFirstByte: null,
+    tokenTimes: [],
+    tEnd: null,
+    streamed: false,
+    status: null,
+    text: "",
+    reasoning: "",
+    usage: null,
+    cached: null,
+    error: null,
+  };
+  const fail = (cls: ErrorClass, message: string, extra: Partial<RequestError> = {}) => {
+    out.error = { class: cls, message, ...extra };
+    out.tEnd = clock();
+    return out;
+  };
+  const abortClass = (): ErrorClass | null => (deadline.signal.aborted ? "timeout" : stop.aborted ? "aborted" : null);
+  const timeoutMessage = () => `no complete response within ${target.timeoutMs / 1000} s`;
+
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    out.tSend = clock();
+    let res;
+    try {
+      res = await http.raw(target.url, { method: "POST", body, headers: target.headers, responseType: "stream", signal });
+    } catch (err) {
+      const cls = abortClass();
+      if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped before the response arrived");
+      return fail("connect", connectMessage(err));
+    }
+    out.status = res.status;
+    const stream = res._data as ReadableStream<Uint8Array> | undefined;
+    reader = stream?.getReader();
+    const utf8 = new TextDecoder();
+    const contentType = res.headers.get("content-type") ?? "";
+
+    if (res.status >= 400) {
+      let text = "";
+      while (reader && text.length < ERROR_BODY_CHARS) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += utf8.decode(value, { stream: true });
+      }
+      const cls: ErrorClass = res.status >= 500 ? "http_5xx" : "http_4xx";
+      return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status, body: text.slice(0, ERROR_BODY_CHARS) });
+    }
+
+    const decoder = target.protocol.createDecoder(contentType);
+    out.streamed = /event-stream|ndjson|jsonl/i.test(contentType);
+    const onEvents = (events: DecodeEvent[], t: number) => {
+      for (const e of events) {
+        if (e.type === "delta") {
+          if (e.text === "" && e.reasoning === "") continue;
+          out.tokenTimes.push(t);
+          out.text += e.text;
+          out.reasoning += e.reasoning;
+        } else if (e.type === "usage") out.usage = { ...out.usage, ...e.usage };
+        else if (e.type === "cached") out.cached = e.cached;
+      }
+    };
+    let raw = "";
+    try {
+      while (reader) {
+        const { done, value } = await reader.read();
+        const t = clock();
+        if (done) break;
+        if (out.tFirstByte === null) out.tFirstByte = t;
+        const piece = utf8.decode(value, { stream: true });
+        if (raw.length < ERROR_BODY_CHARS) raw += piece;
+        onEvents(decoder.push(piece), t);
+      }
+      const t = clock();
+      onEvents(decoder.push(utf8.decode()), t);
+      onEvents(decoder.end(), t);
+      out.tEnd = t;
+    } catch (err) {
+      const cls = abortClass();
+      if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
+      if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+      return fail("protocol", `the response body broke off: ${(err as Error).message}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+    }
+    return out;
+  } catch (err) {
+    const cls = abortClass();
+    if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped");
+    return fail("protocol", (err as Error).message);
+  } finally {
+    clearTimeout(timer);
+    if (out.error) reader?.cancel().catch(() => {});
+  }
+}
+
+function connectMessage(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? "";
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(cause?.message ?? "")) return "connection refused";
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(cause?.message ?? "")) return `host not found (DNS): ${cause?.message ?? code}`;
+  if (code === "ECONNRESET") return "connection reset before a response";
+  return cause?.message ?? (err as Error).message;
+}

@@ -1,0 +1,45 @@
+/** The one place that turns a thrown error into a one-line message and an exit code. */
+import { runCommand, showUsage, type CommandDef } from "citty";
+import { EXIT, LlmbenchError } from "./core/errors.ts";
+
+/** citty's own usage errors (unknown command, missing argument) */
+const isCittyError = (e: unknown): e is Error & { code: string } =>
+  e instanceof Error && e.name === "CLIError" && typeof (e as { code?: unknown }).code === "string";
+
+export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.argv.slice(2)): Promise<void> {
+  try {
+    if (rawArgs.some((a) => a === "--help" || a === "-h") || rawArgs.length === 0) {
+      const [cmd, parent] = await resolve(root, rawArgs);
+      await showUsage(cmd, parent);
+      if (rawArgs.length === 0) process.exitCode = EXIT.usage; // no command given
+      return;
+    }
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      const meta = await (typeof root.meta === "function" ? root.meta() : root.meta);
+      process.stdout.write(`${meta?.version}\n`);
+      return;
+    }
+    await runCommand(root, { rawArgs });
+  } catch (err) {
+    if (err instanceof LlmbenchError) {
+      process.stderr.write(`llmbench: error: ${err.message}${err.hint ? `\n  fix: ${err.hint}` : ""}\n`);
+      process.exit(err.exitCode);
+    }
+    if (isCittyError(err)) {
+      process.stderr.write(`llmbench: error: ${err.message}\n  fix: see 'llmbench --help'\n`);
+      process.exit(EXIT.usage);
+    }
+    process.stderr.write(`llmbench: internal error (please report it): ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  }
+}
+
+/** The subcommand named in rawArgs (for --help of a subcommand). */
+async function resolve(root: CommandDef<any>, rawArgs: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
+  const subs = await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands);
+  const name = rawArgs.find((a) => !a.startsWith("-"));
+  const loader = name && subs ? (subs as Record<string, unknown>)[name] : undefined;
+  if (!loader) return [root, undefined];
+  const sub = await (typeof loader === "function" ? (loader as () => Promise<CommandDef<any>>)() : (loader as CommandDef<any>));
+  return [sub, root];
+}

@@ -1,0 +1,60 @@
+/** Result document → the terminal report. Pure: data in, text out. */
+import type { ResultDocument } from "../core/result.ts";
+import type { Distribution } from "../core/stats/percentiles.ts";
+import { ERROR_CLASSES } from "../core/errors.ts";
+
+const ms = (x: number | undefined | null) => (x === undefined || x === null ? "-" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
+const num = (x: number, digits = 1) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function distRow(label: string, d: Distribution | null): string {
+  if (!d) return `  ${label.padEnd(22)}${"n/a".padStart(9)}`;
+  return `  ${label.padEnd(22)}${[d.mean, d.p50, d.p90, d.p95, d.p99, d.max].map((x) => ms(x).padStart(9)).join("")}${String(d.count).padStart(9)}`;
+}
+
+export function renderReport(doc: ResultDocument): string {
+  const s = doc.summary;
+  const c = doc.config;
+  const lines: string[] = [];
+  lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
+  lines.push(
+    `  ${c.requests} requests (+${c.warmup} warm-up), concurrency ${c.concurrency}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, seed ${c.seed}${c.stream ? ", streamed" : ""}`,
+  );
+  if (!doc.complete) lines.push(`  INCOMPLETE: the run was stopped early; numbers cover the requests that finished`);
+  lines.push("");
+  const errs = ERROR_CLASSES.filter((k) => s.errors[k] > 0).map((k) => `${k} ${s.errors[k]}`);
+  lines.push(`Requests      sent ${s.requests.sent}, succeeded ${s.requests.succeeded}, failed ${s.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`);
+  lines.push(`Duration      ${num(s.duration_s, 2)} s (first measured send → last measured end)`);
+  lines.push(
+    `Throughput    ${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`,
+  );
+  lines.push(`Tokens        ${s.tokens.output} out, ${s.tokens.input} in (counted by: ${s.tokens_source})`);
+  lines.push(
+    `Cache         hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among ${s.cache.repeats_sent} repeated prompts ${pct(s.cache.repeat_hit_rate)}`,
+  );
+  lines.push(`Avg latency   ${ms(s.e2e_ms?.mean)} ms`);
+  lines.push("");
+  lines.push(`  ${"ms".padEnd(22)}${["mean", "p50", "p90", "p95", "p99", "max", "n"].map((h) => h.padStart(9)).join("")}`);
+  lines.push(distRow(`TTFT${s.ttft_kind === "first-byte" ? " (first byte)" : ""}`, s.ttft_ms));
+  lines.push(distRow("TPOT", s.tpot_ms));
+  lines.push(distRow("ITL", s.itl_ms));
+  lines.push(distRow("E2E latency", s.e2e_ms));
+  lines.push(distRow("latency per token", s.latency_per_token_ms));
+  if (s.send_lag_ms) lines.push(distRow("send lag", s.send_lag_ms));
+  for (const note of doc.notes) lines.push(`\nNote: ${note}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export interface ProgressView {
+  done: number;
+  total: number;
+  failed: number;
+  requestsPerS: number;
+  outputTokensPerS: number;
+  ttftP50Ms: number | undefined;
+}
+
+export function renderProgress(p: ProgressView): string {
+  const width = String(p.total).length;
+  return `[${String(p.done).padStart(width)}/${p.total}] ${num(p.requestsPerS, 2)} req/s  ${num(p.outputTokensPerS)} tok/s  TTFT p50 ${ms(p.ttftP50Ms)} ms${p.failed ? `  failed ${p.failed}` : ""}`;
+}

@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import { ClosedLoopPlan, repeatCount, type PlannedRequest } from "../../src/core/schedule.ts";
+
+/** Drive a plan with a fixed concurrency, completing the oldest in-flight request first. */
+function drive(plan: ClosedLoopPlan, concurrency: number, ok: (r: PlannedRequest) => boolean = () => true, strict = true) {
+  const sent: PlannedRequest[] = [];
+  const inFlight: PlannedRequest[] = [];
+  const firstDone = new Set<number>();
+  for (;;) {
+    while (inFlight.length < concurrency) {
+      const step = plan.next();
+      if (step === "wait" || step === "done") break;
+      if (step.repeat && strict) expect(firstDone.has(step.promptId)).toBe(true); // a repeat reuses a completed prompt
+      sent.push(step);
+      inFlight.push(step);
+    }
+    const r = inFlight.shift();
+    if (!r) break;
+    const success = ok(r);
+    if (success && !r.repeat && r.phase === "measured") firstDone.add(r.promptId);
+    plan.complete(r.seq, success);
+  }
+  expect(plan.next()).toBe("done");
+  return sent;
+}
+
+describe("ClosedLoopPlan", () => {
+  test("warm-up first, with prompts never reused; measured requests exactly as many as asked", () => {
+    const sent = drive(new ClosedLoopPlan({ requests: 20, warmup: 3, repeatRatio: 0.5, seed: 1 }), 4);
+    expect(sent.length).toBe(23);
+    expect(sent.slice(0, 3).map((r) => [r.phase, r.promptId])).toEqual([["warmup", 0], ["warmup", 1], ["warmup", 2]]);
+    const measured = sent.filter((r) => r.phase === "measured");
+    expect(measured.length).toBe(20);
+    expect(measured.every((r) => r.promptId >= 3)).toBe(true);
+    expect(sent.map((r) => r.seq)).toEqual([...Array(23).keys()]);
+  });
+
+  test("measured requests wait until every warm-up request has finished", () => {
+    const plan = new ClosedLoopPlan({ requests: 5, warmup: 2, repeatRatio: 0, seed: 1 });
+    const a = plan.next() as PlannedRequest;
+    const b = plan.next() as PlannedRequest;
+    expect(plan.next()).toBe("wait");
+    plan.complete(a.seq, true);
+    expect(plan.next()).toBe("wait");
+    plan.complete(b.seq, false); // a failed warm-up still ends the warm-up
+    expect((plan.next() as PlannedRequest).phase).toBe("measured");
+  });
+
+  test.each([
+    [50, 0.3, 5],
+    [50, 0.5, 8],
+    [7, 0.5, 1],
+    [100, 0.99, 3],
+    [10, 0, 2],
+  ])("exactly round(r × requests) repeats: n=%d r=%d c=%d", (requests, ratio, concurrency) => {
+    const sent = drive(new ClosedLoopPlan({ requests, warmup: 2, repeatRatio: ratio, seed: 7 }), concurrency);
+    const measured = sent.filter((r) => r.phase === "measured");
+    expect(measured.filter((r) => r.repeat).length).toBe(repeatCount(requests, ratio));
+    // unique prompts are each sent once as a first request
+    const firsts = measured.filter((r) => !r.repeat).map((r) => r.promptId);
+    expect(new Set(firsts).size).toBe(firsts.length);
+    expect(firsts.length).toBe(requests - repeatCount(requests, ratio));
+  });
+
+  test("round(0.3 × 50) = 15 and round(0.5 × 7) = 4", () => {
+    expect(repeatCount(50, 0.3)).toBe(15);
+    expect(repeatCount(7, 0.5)).toBe(4);
+  });
+
+  test("same seed and same completion order → same plan; another seed → another", () => {
+    const run = (seed: number) =>
+      drive(new ClosedLoopPlan({ requests: 40, warmup: 0, repeatRatio: 0.4, seed }), 3).map((r) => `${r.promptId}${r.repeat ? "r" : ""}`);
+    expect(run(11)).toEqual(run(11));
+    expect(run(11)).not.toEqual(run(12));
+  });
+
+  test("a repeat never reuses a prompt whose first request failed, nor a warm-up prompt", () => {
+    const failing = new Set([2, 3, 4]);
+    const sent = drive(new ClosedLoopPlan({ requests: 30, warmup: 2, repeatRatio: 0.5, seed: 3 }), 2, (r) => !failing.has(r.promptId));
+    const repeats = sent.filter((r) => r.repeat);
+    expect(repeats.length).toBe(15);
+    expect(repeats.some((r) => failing.has(r.promptId) || r.promptId < 2)).toBe(false);
+  });
+
+  test("when every first request fails, the repeat count still holds (reusing a sent prompt)", () => {
+    const sent = drive(new ClosedLoopPlan({ requests: 10, warmup: 0, repeatRatio: 0.5, seed: 3 }), 2, () => false, false);
+    expect(sent.filter((r) => r.repeat).length).toBe(5);
+  });
+
+  test("at concurrency 1, the first measured request is never a repeat, and repeats are spread", () => {
+    const sent = drive(new ClosedLoopPlan({ requests: 100, warmup: 0, repeatRatio: 0.3, seed: 5 }), 1);
+    expect(sent[0].repeat).toBe(false);
+    const firstHalf = sent.slice(0, 50).filter((r) => r.repeat).length;
+    expect(firstHalf).toBeGreaterThan(5);
+    expect(firstHalf).toBeLessThan(25);
+  });
+
+  test("complete() of an unknown request throws", () => {
+    const plan = new ClosedLoopPlan({ requests: 1, warmup: 0, repeatRatio: 0, seed: 1 });
+    expect(() => plan.complete(5, true)).toThrow();
+  });
+});
