@@ -1,0 +1,144 @@
+import { describe, expect, test } from "bun:test";
+import { deriveRequest, summarizeRun, type RawRecord } from "../../src/core/metrics.ts";
+
+function rec(over: Partial<RawRecord>): RawRecord {
+  return {
+    seq: 0,
+    phase: "measured",
+    promptId: 0,
+    repeat: false,
+    tSched: null,
+    tSend: 1000,
+    tFirstByte: null,
+    tokenTimes: [],
+    tEnd: null,
+    streamed: false,
+    status: 200,
+    outputTokensCounted: 0,
+    reasoningTokensCounted: 0,
+    promptTokensCounted: 10,
+    usage: null,
+    cached: null,
+    error: null,
+    ...over,
+  };
+}
+
+describe("deriveRequest", () => {
+  test("streamed: TTFT at the first token chunk, ITL between chunks, TPOT = (E2E − TTFT)/(n − 1)", () => {
+    const m = deriveRequest(rec({ streamed: true, tFirstByte: 1010, tokenTimes: [1050, 1060, 1075, 1100], tEnd: 1110, outputTokensCounted: 4 }));
+    expect(m.ok).toBe(true);
+    expect(m.ttftKind).toBe("token");
+    expect(m.ttftMs).toBe(50); // not the first byte (role-only chunks carry no token)
+    expect(m.e2eMs).toBe(110);
+    expect(m.itlMs).toEqual([10, 15, 25]);
+    expect(m.tpotMs).toBe(20); // (110 − 50) / 3
+    expect(m.latencyPerTokenMs).toBe(27.5);
+    expect(m.tokensFromUsage).toBe(false);
+  });
+
+  test("the server's usage count wins over the client's count", () => {
+    const m = deriveRequest(rec({ streamed: true, tokenTimes: [1050, 1100], tEnd: 1100, outputTokensCounted: 2, usage: { completionTokens: 6, promptTokens: 4 } }));
+    expect(m.outputTokens).toBe(6);
+    expect(m.promptTokens).toBe(4);
+    expect(m.tokensFromUsage).toBe(true);
+    expect(m.tpotMs).toBe(10); // (100 − 50) / 5
+  });
+
+  test("not streamed: TTFT is the first byte, TPOT and ITL are not invented", () => {
+    const m = deriveRequest(rec({ tFirstByte: 1200, tokenTimes: [1201], tEnd: 1201, outputTokensCounted: 100 }));
+    expect(m.ttftKind).toBe("first-byte");
+    expect(m.ttftMs).toBe(200);
+    expect(m.tpotMs).toBeNull();
+    expect(m.itlMs).toEqual([]);
+    expect(m.latencyPerTokenMs).toBe(2.01);
+  });
+
+  test("one token: no TPOT", () => {
+    expect(deriveRequest(rec({ streamed: true, tokenTimes: [1030], tEnd: 1031, outputTokensCounted: 1 })).tpotMs).toBeNull();
+  });
+
+  test("a failed request is not ok and gives no per-token numbers", () => {
+    const m = deriveRequest(rec({ tEnd: 1005, error: { class: "http_5xx", message: "HTTP 500", status: 500 } }));
+    expect(m.ok).toBe(false);
+    expect(m.tpotMs).toBeNull();
+    expect(m.latencyPerTokenMs).toBeNull();
+  });
+
+  test("send lag in open loop", () => {
+    expect(deriveRequest(rec({ tSched: 995, tEnd: 1100 })).sendLagMs).toBe(5);
+  });
+});
+
+describe("summarizeRun", () => {
+  const stream = (seq: number, tSend: number, gaps: number[], extra: Partial<RawRecord> = {}) => {
+    const times: number[] = [];
+    let t = tSend;
+    for (const g of gaps) times.push((t += g));
+    return rec({ seq, tSend, streamed: true, tFirstByte: times[0], tokenTimes: times, tEnd: t, outputTokensCounted: gaps.length, ...extra });
+  };
+  const records: RawRecord[] = [
+    stream(0, 0, [500, 500], { phase: "warmup" }), // excluded from every number
+    stream(1, 1000, [40, 10, 10]),
+    stream(2, 1010, [60, 20, 20], { promptId: 2 }),
+    stream(3, 1100, [20, 10, 10], { repeat: true, cached: true }),
+    stream(4, 1150, [30, 10, 10], { repeat: true, cached: false }),
+    rec({ seq: 5, tSend: 1200, tEnd: 1300, error: { class: "timeout", message: "late" } }),
+    rec({ seq: 6, tSend: 1200, tEnd: 1201, error: { class: "connect", message: "refused" }, repeat: true }),
+  ];
+  const { summary: s, digests } = summarizeRun(records, "whitespace");
+
+  test("counts, error classes and rate", () => {
+    expect(s.requests).toEqual({ sent: 6, succeeded: 4, failed: 2 });
+    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, protocol: 0, aborted: 0 });
+    expect(s.error_rate).toBeCloseTo(2 / 6, 12);
+  });
+
+  test("distributions from the measured successes only", () => {
+    // TTFTs [40, 60, 20, 30] → sorted [20, 30, 40, 60]; numpy's linear rule: p90 = 40 + 0.7 × 20
+    const expected = { count: 4, mean: 37.5, min: 20, max: 60, p50: 35, p90: 54, p95: 57, p99: 59.4 };
+    for (const [k, v] of Object.entries(expected)) expect(s.ttft_ms![k as keyof typeof expected]).toBeCloseTo(v, 9);
+    expect(s.itl_ms!.count).toBe(8);
+    expect(s.itl_ms!.max).toBe(20);
+    expect(s.tpot_ms!.p50).toBe(10); // (60−40)/2, (100−60)/2=20, (40−20)/2=10, (50−30)/2=10 → [10,10,10,20]
+    expect(s.e2e_ms!.min).toBe(40);
+    expect(s.ttft_kind).toBe("token");
+  });
+
+  test("throughput over the measured window: first measured send → last measured end", () => {
+    // window 1000 → max(1060, 1110, 1140, 1200) = 1200 → 0.2 s; 12 tokens; 4 requests
+    expect(s.duration_s).toBeCloseTo(0.2, 12);
+    expect(s.throughput.output_tokens_per_s).toBeCloseTo(60, 9);
+    expect(s.throughput.requests_per_s).toBeCloseTo(20, 9);
+    expect(s.throughput.input_tokens_per_s).toBeCloseTo(200, 9);
+  });
+
+  test("cache hit rate overall and among repeats that succeeded", () => {
+    expect(s.cache).toEqual({ hits: 1, hit_rate: 0.25, repeats_sent: 3, repeat_hits: 1, repeat_hit_rate: 0.5 });
+  });
+
+  test("tokens source names the tokenizer when any count came from it", () => {
+    expect(s.tokens_source).toBe("whitespace");
+    const withUsage = records.map((r) => ({ ...r, usage: { completionTokens: 3 } }));
+    expect(summarizeRun(withUsage, "o200k").summary.tokens_source).toBe("usage");
+  });
+
+  test("digests hold the same samples", () => {
+    expect(digests.ttft_ms.count).toBe(4);
+    expect(digests.itl_ms.count).toBe(8);
+    expect(digests.ttft_ms.min).toBe(20);
+  });
+
+  test("a run where nothing succeeded has null distributions and zero throughput", () => {
+    const { summary } = summarizeRun([records[5], records[6]], "whitespace");
+    expect(summary.ttft_ms).toBeNull();
+    expect(summary.ttft_kind).toBeNull();
+    expect(summary.throughput.requests_per_s).toBe(0);
+    expect(summary.cache.hit_rate).toBeNull();
+  });
+
+  test("any non-streamed response marks TTFT as first-byte", () => {
+    const mixed = [...records, rec({ seq: 9, tSend: 1000, tFirstByte: 1100, tEnd: 1101, outputTokensCounted: 3 })];
+    expect(summarizeRun(mixed, "whitespace").summary.ttft_kind).toBe("first-byte");
+  });
+});
