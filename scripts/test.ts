@@ -1,3 +1,4 @@
+export {};
 /**
  * Every test: build dist/llmbench (some tests run the compiled binary), then `bun test`,
  * echoing its output and ending with one plain line `N passed, N failed` for CI.

@@ -1,9 +1,12 @@
 /** `llmbench serve`: run the reference inference-server simulator until SIGINT/SIGTERM. */
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
+import { checkFlags } from "../core/options.ts";
 import { SERVER_DEFAULTS, serverOptionsFromStrings, startServer, type RunningServer, type ServerOptions } from "../server/index.ts";
 
 const d = SERVER_DEFAULTS;
+/** `llmbench run`'s default endpoint is http://localhost:8000/generate: serve there unless told otherwise. */
+const DEFAULT_PORT = "8000";
 
 /** Flag → option. Every value arrives from citty as a string. */
 const FLAGS = {
@@ -19,42 +22,6 @@ const FLAGS = {
   model: "model",
 } as const satisfies Record<string, keyof ServerOptions>;
 
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** citty drops unknown flags silently; refuse them, naming the nearest valid one. */
-function rejectUnknownFlags(rawArgs: readonly string[], positionals: readonly string[]): void {
-  const known = new Set<string>(["help", "h", "version", "v"]);
-  for (const f of Object.keys(FLAGS)) {
-    known.add(f);
-    known.add(camel(f));
-  }
-  for (const arg of rawArgs) {
-    if (arg === "--") break;
-    const m = /^-{1,2}([A-Za-z][^=]*)/.exec(arg);
-    if (!m || known.has(m[1]!)) continue;
-    const name = m[1]!;
-    const nearest = Object.keys(FLAGS).sort((x, y) => editDistance(name, x) - editDistance(name, y))[0]!;
-    throw new UsageError(`unknown flag ${arg.split("=")[0]}`, `did you mean --${nearest}? (llmbench serve --help lists the flags)`);
-  }
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument "${positionals[0]}"`, "serve takes only flags; see llmbench serve --help");
-  }
-}
-
 function startError(e: unknown, o: ServerOptions): never {
   const code = (e as { code?: string } | null)?.code;
   if (code === "EADDRINUSE") throw new UsageError(`port ${o.port} on ${o.host} is in use`, "pick another with --port, or --port 0 for a free one");
@@ -69,7 +36,7 @@ export const serve = defineCommand({
     description: "Run the built-in inference-server simulator (generate and OpenAI APIs, continuous batching, response cache)",
   },
   args: {
-    port: { type: "string", description: `TCP port; 0 picks a free one (default ${d.port})`, valueHint: "n" },
+    port: { type: "string", description: `TCP port; 0 picks a free one (default ${DEFAULT_PORT}, where 'llmbench run' looks by default)`, valueHint: "n" },
     host: { type: "string", description: `interface to listen on (default ${d.host})`, valueHint: "addr" },
     "prefill-ms-per-token": { type: "string", description: `prefill time per prompt token, ms (default ${d.prefillMsPerToken})`, valueHint: "ms" },
     "decode-step-ms": { type: "string", description: `one decode step at batch size 1, ms (default ${d.decodeStepMs})`, valueHint: "ms" },
@@ -81,9 +48,10 @@ export const serve = defineCommand({
     model: { type: "string", description: `model name reported by the server (default ${d.model})`, valueHint: "name" },
   },
   async run({ args, rawArgs }) {
-    rejectUnknownFlags(rawArgs, args._);
+    checkFlags(rawArgs, serve.args as Record<string, { type?: string }>, "serve");
     const raw: Partial<Record<keyof ServerOptions, string | boolean | undefined>> = {};
     for (const [flag, key] of Object.entries(FLAGS)) raw[key] = args[flag] as string | boolean | undefined;
+    raw.port ??= DEFAULT_PORT;
     const options = serverOptionsFromStrings(raw);
 
     let server: RunningServer;

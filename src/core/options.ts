@@ -5,7 +5,7 @@ import { detectApi } from "./protocols/index.ts";
 import { TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
 import { repeatCount } from "./schedule.ts";
 
-type RawValue = string | boolean | string[] | undefined;
+type RawValue = string | number | boolean | string[] | undefined;
 export type RawArgs = Record<string, RawValue>;
 
 interface ArgDefLike {
@@ -85,6 +85,7 @@ export function repeatedFlag(rawArgs: readonly string[], name: string): string[]
 function str(args: RawArgs, name: string): string | undefined {
   const v = args[name];
   if (Array.isArray(v)) return v[v.length - 1];
+  if (typeof v === "number") return String(v);
   if (typeof v === "boolean") throw new UsageError(`--${name} needs a value`, `write --${name} VALUE`);
   return v === undefined || v === "" ? undefined : v;
 }

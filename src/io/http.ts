@@ -75,7 +75,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     }
     out.status = res.status;
     const stream = res._data as ReadableStream<Uint8Array> | undefined;
-    reader = stream?.getReader();
+    reader = stream?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
     const utf8 = new TextDecoder();
     const contentType = res.headers.get("content-type") ?? "";
 

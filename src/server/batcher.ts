@@ -47,7 +47,7 @@ export interface BatchJob {
   onToken(index: number): void;
   /** All `maxTokens` tokens were generated (called right after the last onToken). */
   onDone(): void;
-  /** The engine stopped before the job finished. */
+  /** The job ended before it finished: the engine stopped, or onToken threw. */
   onStopped(): void;
 }
 
@@ -173,7 +173,13 @@ export class Batcher {
         e.job.onToken(index);
         if (done) e.job.onDone();
       } catch {
+        // the job's consumer broke (a closed stream): drop the job, and let it clean up
         this.#cancel(e);
+        try {
+          e.job.onStopped();
+        } catch {
+          // nothing more to do for it
+        }
       }
     }
     if (this.#phase === "stopped") return;
