@@ -1,13 +1,13 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { EndpointError, UsageError, type ErrorClass } from "../core/errors.ts";
-import { summarizeRun, type RawRecord } from "../core/metrics.ts";
+import { summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { ClosedLoopPlan, type PlannedRequest } from "../core/schedule.ts";
 import { MetricDigest } from "../core/stats/digest.ts";
-import { countTokens } from "../core/tokenizer.ts";
+import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
 import { syntheticWorkload } from "../core/workload.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { http, sendRequest, type Target } from "../io/http.ts";
@@ -42,6 +42,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const clock = deps.clock ?? realClock;
   const info = deps.info ?? (() => {});
   const protocol = getProtocol(opts.api);
+  await loadTokenizer(opts.tokenizer);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
@@ -158,7 +159,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     finished_at: new Date().toISOString(),
     config: { ...publicConfig(opts), model: model ?? null },
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary.ttft_kind, summary.tokens.mean_output_per_request),
+    notes: runNotes(opts, summary),
     summary,
     digests,
     requests: opts.records ? relativeRecords(records, t0) : null,
@@ -166,13 +167,22 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   return { doc, interrupted, unreachable, records };
 }
 
-function runNotes(opts: RunOptions, ttftKind: string | null, meanOut: number | null): string[] {
+function runNotes(opts: RunOptions, s: RunSummary): string[] {
   const notes: string[] = [];
-  if (ttftKind === "first-byte") {
+  const meanOut = s.tokens.mean_output_per_request;
+  if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
   }
   if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
     notes.push(`the server returned ${meanOut.toFixed(1)} output tokens per request on average, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
+  }
+  const perChunk = s.tokens.tokens_per_chunk;
+  if (perChunk !== null && perChunk > 1.05) {
+    notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
+  }
+  const { compared, disagreed } = s.tokens.usage_vs_client;
+  if (disagreed > 0) {
+    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests; the server's count was used`);
   }
   return notes;
 }

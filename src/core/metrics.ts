@@ -106,7 +106,17 @@ export interface RunSummary {
   /** "token" when every measured TTFT is a true first-token time; "first-byte" when any is not */
   ttft_kind: TtftKind | null;
   throughput: { output_tokens_per_s: number; input_tokens_per_s: number; requests_per_s: number };
-  tokens: { output: number; input: number; mean_output_per_request: number | null };
+  tokens: {
+    output: number;
+    input: number;
+    /** reasoning/thinking tokens among `output`, counted on the client */
+    reasoning: number;
+    mean_output_per_request: number | null;
+    /** requests where the server's usage and the client's tokenizer both gave a count, and how many of those disagreed */
+    usage_vs_client: { compared: number; disagreed: number };
+    /** streamed output tokens per token-bearing chunk (1 = one token per chunk; more = ITL is per chunk, not per token) */
+    tokens_per_chunk: number | null;
+  };
   cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeat_hits: number; repeat_hit_rate: number | null };
   duration_s: number;
   tokens_source: string;
@@ -133,6 +143,11 @@ export function summarizeRun(
   const lag: number[] = [];
   let succeeded = 0;
   let outTokens = 0;
+  let reasoningTokens = 0;
+  let compared = 0;
+  let disagreed = 0;
+  let streamedTokens = 0;
+  let streamedChunks = 0;
   let inTokens = 0;
   let hits = 0;
   let repeatsSent = 0;
@@ -161,6 +176,15 @@ export function summarizeRun(
     e2e.push(m.e2eMs!);
     if (m.latencyPerTokenMs !== null) lpt.push(m.latencyPerTokenMs);
     outTokens += m.outputTokens;
+    reasoningTokens += r.reasoningTokensCounted;
+    if (m.tokensFromUsage) {
+      compared++;
+      if (r.outputTokensCounted !== m.outputTokens) disagreed++;
+    }
+    if (m.ttftKind === "token") {
+      streamedTokens += m.outputTokens;
+      streamedChunks += r.tokenTimes.length;
+    }
     inTokens += m.promptTokens;
     if (!m.tokensFromUsage) allUsage = false;
     if (m.cached) {
@@ -193,7 +217,14 @@ export function summarizeRun(
       input_tokens_per_s: perS(inTokens),
       requests_per_s: perS(succeeded),
     },
-    tokens: { output: outTokens, input: inTokens, mean_output_per_request: succeeded > 0 ? outTokens / succeeded : null },
+    tokens: {
+      output: outTokens,
+      input: inTokens,
+      reasoning: reasoningTokens,
+      mean_output_per_request: succeeded > 0 ? outTokens / succeeded : null,
+      usage_vs_client: { compared, disagreed },
+      tokens_per_chunk: streamedChunks > 0 ? streamedTokens / streamedChunks : null,
+    },
     cache: {
       hits,
       hit_rate: succeeded > 0 ? hits / succeeded : null,

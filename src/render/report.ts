@@ -28,7 +28,8 @@ export function renderReport(doc: ResultDocument): string {
   lines.push(
     `Throughput    ${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`,
   );
-  lines.push(`Tokens        ${s.tokens.output} out, ${s.tokens.input} in (counted by: ${s.tokens_source})`);
+  const reasoning = s.tokens.reasoning > 0 ? ` (${s.tokens.reasoning} reasoning)` : "";
+  lines.push(`Tokens        ${s.tokens.output} out${reasoning}, ${s.tokens.input} in (counted by: ${s.tokens_source})`);
   lines.push(
     `Cache         hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among ${s.cache.repeats_sent} repeated prompts ${pct(s.cache.repeat_hit_rate)}`,
   );

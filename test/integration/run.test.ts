@@ -18,7 +18,7 @@ describe("timings agree with the server's configuration", () => {
     const s = doc.summary;
     expect(s.requests).toEqual({ sent: 6, succeeded: 6, failed: 0 });
     expect(s.ttft_kind).toBe("token");
-    const prefill = 33 * cfg.prefillMsPerToken; // prompt = tag + 32 words
+    const prefill = 34 * cfg.prefillMsPerToken; // prompt = a 2-word tag + 32 words
     // first token = batch window + prefill + one step; timers never fire early by more than ~1 ms
     expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + prefill + cfg.decodeStepMs - 2);
     expect(s.ttft_ms!.p50).toBeLessThan(10 * (cfg.batchWindowMs + prefill + cfg.decodeStepMs));
@@ -33,7 +33,7 @@ describe("timings agree with the server's configuration", () => {
   });
 
   test("plain (non-streamed) generate: TTFT is first-byte, TPOT and ITL are null, latency per token given", async () => {
-    const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { requests: "4", concurrency: "1", "max-tokens": "10", "repeat-ratio": "0", warmup: "0" }));
+    const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { seed: "2", requests: "4", concurrency: "1", "max-tokens": "10", "repeat-ratio": "0", warmup: "0" }));
     const s = doc.summary;
     expect(s.ttft_kind).toBe("first-byte");
     expect(s.tpot_ms).toBeNull();

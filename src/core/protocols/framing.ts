@@ -112,6 +112,16 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
 
   function push(text: string): DecodeEvent[] {
     if (ended) throw new Error("decoder: push() after end()");
+    try {
+      feed(text);
+    } catch (e) {
+      out = [];
+      throw e;
+    }
+    return take();
+  }
+
+  function feed(text: string): void {
     if (framing === "sse") sse.feed(text);
     else if (framing === "ndjson") withLabel(() => ndjson.feed(text));
     else {
@@ -129,7 +139,6 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
         }
       }
     }
-    return take();
   }
 
   function end(): DecodeEvent[] {
@@ -176,10 +185,13 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The message of an API error object (`{"error": {"message": "..."}}` or `{"error": "..."}`),
+ * The message of an API error object (`{"error": {"message": "..."}}`, `{"error": "..."}`,
+ * `{"object": "error", "message": "..."}`),
  * or undefined when `v` carries no error.
  */
 export function errorMessageOf(v: Record<string, unknown>): string | undefined {
+  // vLLM's and FastChat's error body: {"object": "error", "message": "...", ...}
+  if (v.object === "error") return typeof v.message === "string" ? v.message : JSON.stringify(v);
   const err = v.error;
   if (err === undefined || err === null || err === false) return undefined;
   if (typeof err === "string") return err;

@@ -1,0 +1,178 @@
+/**
+ * OpenAI-compatible `/v1/completions` and `/v1/chat/completions` (SPEC §3), as vLLM, SGLang,
+ * llama.cpp, TGI, Ollama's /v1 and the OpenAI API itself speak them; plus Ollama's native
+ * NDJSON chunks (`{"message": {"content"}, "done"}`, `{"response", "done"}`).
+ *
+ * A delta event is emitted only for a chunk that carries output text or reasoning: role-only
+ * and empty chunks are not token-bearing. `usage` may arrive on several chunks (vLLM's
+ * continuous usage stats); the last one wins.
+ */
+import { ProtocolError } from "../errors.ts";
+import { createFramedDecoder, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { excerpt } from "./ndjson.ts";
+import type { ApiKind, DecodeEvent, Protocol, RequestSpec, ResponseDecoder, Usage } from "./types.ts";
+
+type OpenAiApi = Extract<ApiKind, "openai-completions" | "openai-chat">;
+
+const EXPECTED: Record<OpenAiApi, string> = {
+  "openai-completions": '{"choices": [{"text": str}], "usage": {...}}',
+  "openai-chat": '{"choices": [{"message": {"content": str}}], "usage": {...}}',
+};
+
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** The first choice (index 0) of a chunk, if any. */
+function firstChoice(v: Record<string, unknown>): Record<string, unknown> | undefined {
+  const choices = v.choices;
+  if (!Array.isArray(choices)) return undefined;
+  for (const c of choices) {
+    if (isRecord(c) && (c.index === undefined || c.index === 0)) return c;
+  }
+  return undefined;
+}
+
+interface Piece {
+  text: string;
+  reasoning: string;
+}
+
+/** Output and reasoning text of one chunk or body, in whichever shape the server used. */
+function pieceOf(api: OpenAiApi, v: Record<string, unknown>): Piece {
+  const choice = firstChoice(v);
+  if (choice !== undefined) {
+    // streamed chat: choice.delta; whole chat body: choice.message; completions: choice.text
+    const msg = isRecord(choice.delta) ? choice.delta : isRecord(choice.message) ? choice.message : undefined;
+    const chatText = msg === undefined ? "" : str(msg.content);
+    const reasoning = msg === undefined ? "" : str(msg.reasoning_content) || str(msg.reasoning);
+    const text = api === "openai-chat" ? chatText || str(choice.text) : str(choice.text) || chatText;
+    return { text, reasoning };
+  }
+  // Ollama native: /api/chat → {"message": {"content", "thinking"}}, /api/generate → {"response", "thinking"}
+  if (isRecord(v.message)) {
+    return { text: str(v.message.content), reasoning: str(v.message.thinking) };
+  }
+  return { text: str(v.response), reasoning: str(v.thinking) };
+}
+
+/** Usage in OpenAI's shape, or Ollama's counts on its last chunk. */
+function usageOf(v: Record<string, unknown>): Usage | undefined {
+  const u = v.usage;
+  if (isRecord(u)) {
+    const usage: Usage = {};
+    const prompt = num(u.prompt_tokens);
+    const completion = num(u.completion_tokens);
+    const details = u.prompt_tokens_details;
+    const cached = isRecord(details) ? num(details.cached_tokens) : undefined;
+    if (prompt !== undefined) usage.promptTokens = prompt;
+    if (completion !== undefined) usage.completionTokens = completion;
+    if (cached !== undefined) usage.cachedTokens = cached;
+    return usage;
+  }
+  if (v.done === true && (num(v.eval_count) !== undefined || num(v.prompt_eval_count) !== undefined)) {
+    const usage: Usage = {};
+    const prompt = num(v.prompt_eval_count);
+    const completion = num(v.eval_count);
+    if (prompt !== undefined) usage.promptTokens = prompt;
+    if (completion !== undefined) usage.completionTokens = completion;
+    return usage;
+  }
+  return undefined;
+}
+
+function pushUsage(v: Record<string, unknown>, out: DecodeEvent[]): void {
+  const usage = usageOf(v);
+  if (usage === undefined) return;
+  out.push({ type: "usage", usage });
+  if (usage.cachedTokens !== undefined) out.push({ type: "cached", cached: usage.cachedTokens > 0 });
+}
+
+function throwIfError(label: string, v: Record<string, unknown>): void {
+  const err = errorMessageOf(v);
+  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`);
+}
+
+function createOpenAiDecoder(api: OpenAiApi, contentType: string): ResponseDecoder {
+  let done = false;
+  let finished = false;
+
+  const finish = (out: DecodeEvent[]): void => {
+    if (!done) out.push({ type: "done" });
+    done = true;
+  };
+
+  return createFramedDecoder(contentType, {
+    label: api,
+    message(value, raw, out) {
+      if (!isRecord(value)) {
+        throw new ProtocolError(`${api}: stream chunk is not a JSON object: ${excerpt(raw)}`);
+      }
+      throwIfError(api, value);
+      const { text, reasoning } = pieceOf(api, value);
+      if (text !== "" || reasoning !== "") {
+        if (done) throw new ProtocolError(`${api}: text after the end of the stream: ${excerpt(raw)}`);
+        out.push({ type: "delta", text, reasoning });
+      }
+      const choice = firstChoice(value);
+      if (choice !== undefined && typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
+        finished = true;
+      }
+      pushUsage(value, out);
+      if (value.done === true) finish(out); // Ollama's last NDJSON chunk
+    },
+    doneMarker: finish,
+    whole(text, out) {
+      const value = parseWholeJson(api, text, EXPECTED[api]);
+      if (!isRecord(value)) {
+        throw new ProtocolError(`${api}: response is not a JSON object; expected ${EXPECTED[api]}; got: ${excerpt(text)}`);
+      }
+      throwIfError(api, value);
+      const hasOllamaShape = isRecord(value.message) || typeof value.response === "string";
+      if (firstChoice(value) === undefined && !hasOllamaShape) {
+        throw new ProtocolError(`${api}: response has no choices; expected ${EXPECTED[api]}; got: ${excerpt(text)}`);
+      }
+      const piece = pieceOf(api, value);
+      if (piece.text !== "" || piece.reasoning !== "") out.push({ type: "delta", ...piece });
+      pushUsage(value, out);
+      finish(out);
+    },
+    isDone: () => done,
+    endedWithoutMarker(out) {
+      // Some servers close the stream after the chunk with finish_reason and send no [DONE].
+      if (finished) {
+        finish(out);
+        return;
+      }
+      throw new ProtocolError(`${api}: stream ended before [DONE] and without a finish_reason`);
+    },
+  });
+}
+
+function maxTokensFields(api: OpenAiApi, maxTokens: number): Record<string, unknown> {
+  return api === "openai-chat" ? { max_tokens: maxTokens, max_completion_tokens: maxTokens } : { max_tokens: maxTokens };
+}
+
+function buildOpenAiBody(api: OpenAiApi, spec: RequestSpec): Record<string, unknown> {
+  const input = api === "openai-chat" ? { messages: [{ role: "user", content: spec.prompt }] } : { prompt: spec.prompt };
+  return {
+    ...(spec.model !== undefined ? { model: spec.model } : {}),
+    ...input,
+    ...maxTokensFields(api, spec.maxTokens),
+    temperature: 0,
+    stream: spec.stream,
+    ...(spec.stream ? { stream_options: { include_usage: true } } : {}),
+    ...spec.extraBody,
+  };
+}
+
+export const openaiCompletionsProtocol: Protocol = {
+  api: "openai-completions",
+  buildBody: (spec) => buildOpenAiBody("openai-completions", spec),
+  createDecoder: (contentType) => createOpenAiDecoder("openai-completions", contentType),
+};
+
+export const openaiChatProtocol: Protocol = {
+  api: "openai-chat",
+  buildBody: (spec) => buildOpenAiBody("openai-chat", spec),
+  createDecoder: (contentType) => createOpenAiDecoder("openai-chat", contentType),
+};

@@ -1,0 +1,129 @@
+/** The OpenAI APIs against the built-in server: true TTFT/ITL/TPOT from SSE, usage, model discovery. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { runBenchmark } from "../../src/app/run.ts";
+import { startServer, type RunningServer } from "../../src/server/index.ts";
+import { runOptions, scripted, sseStream } from "./helpers.ts";
+
+/** "[llmbench SEED-ID]" (2 words) + 32 words of filler: the server counts words */
+const PROMPT_TOKENS = 34;
+const cfg = { decodeStepMs: 10, batchWindowMs: 5, prefillMsPerToken: 0.5 };
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer(cfg);
+});
+afterAll(() => server.stop());
+
+describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path) => {
+  test("TTFT, ITL and TPOT agree with the configuration; tokens come from usage", async () => {
+    const info: string[] = [];
+    const out = await runBenchmark(runOptions(`${server.url}${path}`, { seed: path.includes("chat") ? "11" : "12", requests: "5", concurrency: "1", "max-tokens": "12", "repeat-ratio": "0", warmup: "1" }), { info: (m) => info.push(m) });
+    const s = out.doc.summary;
+    expect(s.requests.succeeded).toBe(5);
+    expect(out.doc.config.api).toBe(path.includes("chat") ? "openai-chat" : "openai-completions");
+    expect(out.doc.config.model).toBe("llmbench-sim"); // discovered
+    expect(info.join("\n")).toContain("using model 'llmbench-sim'");
+    expect(s.ttft_kind).toBe("token");
+    expect(s.tokens_source).toBe("usage");
+    expect(s.tokens.output).toBe(5 * 12);
+    // role-only first chunk is not a token: TTFT ≥ window + prefill + one step
+    expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + PROMPT_TOKENS * cfg.prefillMsPerToken + cfg.decodeStepMs - 2);
+    expect(s.itl_ms!.count).toBe(5 * 11);
+    expect(s.itl_ms!.p50).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
+    expect(s.tpot_ms!.min).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
+    expect(s.tpot_ms!.p50).toBeLessThan(cfg.decodeStepMs * 3);
+    expect(out.records.every((r) => r.usage?.promptTokens === PROMPT_TOKENS)).toBe(true);
+  });
+});
+
+test("cached_tokens is the cache signal for OpenAI APIs", async () => {
+  const { doc } = await runBenchmark(runOptions(`${server.url}/v1/chat/completions`, { seed: "13", requests: "10", concurrency: "2", "max-tokens": "4", "repeat-ratio": "0.5", warmup: "0" }));
+  expect(doc.summary.cache.repeat_hit_rate).toBe(1);
+  expect(doc.summary.cache.hit_rate).toBe(0.5);
+});
+
+test("--no-stream against OpenAI: first-byte TTFT, usage still read", async () => {
+  const { doc } = await runBenchmark(runOptions(`${server.url}/v1/completions`, { seed: "14", stream: false, requests: "3", concurrency: "1", "max-tokens": "5", "repeat-ratio": "0", warmup: "0" }));
+  expect(doc.summary.ttft_kind).toBe("first-byte");
+  expect(doc.summary.tpot_ms).toBeNull();
+  expect(doc.summary.tokens_source).toBe("usage");
+});
+
+test("a server without usage: tokens counted with the BPE tokenizer, and the source says so", async () => {
+  const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]}\n\n`;
+  const peer = scripted(() => sseStream([chunk("Hello"), chunk(" world"), chunk("!"), "data: [DONE]\n\n"], 5));
+  try {
+    const { doc } = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "2", concurrency: "1", "max-tokens": "3", warmup: "0", "repeat-ratio": "0" }));
+    expect(doc.summary.tokens_source).toBe("o200k");
+    expect(doc.summary.tokens.output).toBe(2 * 3); // "Hello", " world", "!"
+    expect(doc.summary.itl_ms!.count).toBe(4);
+  } finally {
+    peer.stop();
+  }
+});
+
+test("--extra-body, --header and the API key reach the server", async () => {
+  let seen: { body: Record<string, unknown>; headers: Headers } | undefined;
+  const peer = scripted(async (req) => {
+    seen = { body: (await req.json()) as Record<string, unknown>, headers: req.headers };
+    return sseStream([`data: {"choices":[{"index":0,"text":" a","finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n`, "data: [DONE]\n\n"], 1);
+  });
+  try {
+    const raw = ["--header", "X-One: 1", "--header", "X-Two: 2"];
+    const opts = runOptions(`${peer.url}/v1/completions`, { model: "m", requests: "1", warmup: "0", "repeat-ratio": "0", "extra-body": '{"ignore_eos": true, "min_tokens": 1}', "api-key": "sk-test" }, raw);
+    await runBenchmark(opts);
+    expect(seen!.body).toMatchObject({ model: "m", max_tokens: 100, stream: true, stream_options: { include_usage: true }, ignore_eos: true, min_tokens: 1 });
+    expect(seen!.headers.get("x-one")).toBe("1");
+    expect(seen!.headers.get("x-two")).toBe("2");
+    expect(seen!.headers.get("authorization")).toBe("Bearer sk-test");
+  } finally {
+    peer.stop();
+  }
+});
+
+test("an error event mid-stream is a protocol error and the run goes on", async () => {
+  let n = 0;
+  const peer = scripted(() =>
+    n++ % 2 === 0
+      ? sseStream([`data: {"choices":[{"index":0,"text":" a"}]}\n\n`, `data: {"error":{"message":"engine died"}}\n\n`], 1)
+      : sseStream([`data: {"choices":[{"index":0,"text":" a","finish_reason":"length"}]}\n\n`, "data: [DONE]\n\n"], 1),
+  );
+  try {
+    const out = await runBenchmark(runOptions(`${peer.url}/v1/completions`, { model: "m", requests: "6", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
+    expect(out.doc.summary.errors.protocol).toBe(3);
+    expect(out.doc.summary.requests.succeeded).toBe(3);
+    expect(out.records.find((r) => r.error)!.error!.message).toContain("engine died");
+  } finally {
+    peer.stop();
+  }
+});
+
+test("a server that closes the connection after each response; chunks of several tokens; reasoning kept apart", async () => {
+  const chunk = (delta: Record<string, string>) => `data: {"choices":[{"index":0,"delta":${JSON.stringify(delta)}}]}\n\n`;
+  const peer = scripted(() => {
+    const res = sseStream(
+      [
+        chunk({ role: "assistant", content: "" }),
+        chunk({ reasoning_content: "think hard" }),
+        chunk({ content: "one two three" }),
+        chunk({ content: " four five six" }),
+        `data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":8}}\n\n`,
+        "data: [DONE]\n\n",
+      ],
+      5,
+    );
+    res.headers.set("connection", "close");
+    return res;
+  });
+  try {
+    const out = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "4", concurrency: "2", "max-tokens": "8", warmup: "0", "repeat-ratio": "0" }));
+    const s = out.doc.summary;
+    expect(s.requests.succeeded).toBe(4);
+    expect(s.tokens.output).toBe(32);
+    expect(s.tokens.reasoning).toBe(4 * 2); // "think hard" = 2 o200k tokens
+    expect(s.tokens.tokens_per_chunk).toBeCloseTo(8 / 3, 9); // 3 token-bearing chunks: reasoning + 2 content
+    expect(out.doc.notes.join("\n")).toContain("tokens each on average");
+    expect(s.tokens.usage_vs_client).toEqual({ compared: 4, disagreed: 0 });
+  } finally {
+    peer.stop();
+  }
+});
