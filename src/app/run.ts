@@ -1,16 +1,15 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
-import { EndpointError, UsageError, type ErrorClass } from "../core/errors.ts";
-import { summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
+import { EndpointError, type ErrorClass } from "../core/errors.ts";
+import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
+import { arrivalTimes } from "../core/arrivals.ts";
+import { createRng, hashString } from "../core/rng.ts";
+import { openSession } from "./target.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
-import { getProtocol } from "../core/protocols/index.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
-import { ClosedLoopPlan, type PlannedRequest } from "../core/schedule.ts";
+import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
 import { MetricDigest } from "../core/stats/digest.ts";
-import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
-import { syntheticWorkload } from "../core/workload.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
-import { http, sendRequest, type Target } from "../io/http.ts";
 import { VERSION } from "../version.ts";
 
 export type { ProgressView as Progress } from "../render/report.ts";
@@ -41,14 +40,11 @@ const UNREACHABLE_AFTER = 5;
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   const clock = deps.clock ?? realClock;
   const info = deps.info ?? (() => {});
-  const protocol = getProtocol(opts.api);
-  await loadTokenizer(opts.tokenizer);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
-  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-  const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
-  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs };
-  const workload = syntheticWorkload(opts.seed, opts.promptWords);
-  const plan = new ClosedLoopPlan({ requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, seed: opts.seed });
+  const session = await openSession(opts, clock, info);
+  if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
+    info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
+  }
+  const plan = new RequestPlan({ requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, seed: opts.seed });
 
   const startedAt = new Date();
   const records: RawRecord[] = [];
@@ -56,15 +52,21 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let stopping = false;
   let interrupted = false;
   let unreachable = false;
+  const wake = new Set<() => void>();
+  const wakeAll = () => {
+    for (const w of [...wake]) w();
+  };
   const onInterrupt = () => {
-    if (stopping) return;
+    if (stopping && interrupted) return;
     interrupted = stopping = true;
     info(`interrupted: no new requests; waiting up to ${(deps.graceMs ?? 2000) / 1000} s for those in flight`);
     setTimeout(() => hardStop.abort(), deps.graceMs ?? 2000).unref?.();
+    wakeAll();
   };
   if (deps.interrupt?.aborted) onInterrupt();
   deps.interrupt?.addEventListener("abort", onInterrupt);
 
+  // progress (the running TTFT p50 comes from a t-digest: cheap at any sample count)
   const ttftDigest = new MetricDigest();
   let measuredStart: number | undefined;
   let measuredDone = 0;
@@ -72,99 +74,157 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let measuredTokens = 0;
   let completions = 0;
   let connectFailures = 0;
-  const reportProgress = () => {
-    if (!deps.onProgress || measuredStart === undefined) return;
-    const elapsedS = (clock() - measuredStart) / 1000;
-    deps.onProgress({
-      done: measuredDone,
-      total: opts.requests,
-      failed: measuredFailed,
-      requestsPerS: elapsedS > 0 ? (measuredDone - measuredFailed) / elapsedS : 0,
-      outputTokensPerS: elapsedS > 0 ? measuredTokens / elapsedS : 0,
-      ttftP50Ms: ttftDigest.count > 0 ? ttftDigest.percentile(0.5) : undefined,
-    });
-  };
-
-  const execute = async (req: PlannedRequest): Promise<void> => {
-    const prompt = workload.prompt(req.promptId);
-    const body = JSON.stringify(protocol.buildBody({ prompt, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody: opts.extraBody }));
-    if (req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    const out = await sendRequest(target, body, hardStop.signal, clock);
-    const reasoningTokens = out.reasoning ? countTokens(out.reasoning, opts.tokenizer) : 0;
-    const record: RawRecord = {
-      seq: req.seq,
-      phase: req.phase,
-      promptId: req.promptId,
-      repeat: req.repeat,
-      tSched: null,
-      tSend: out.tSend,
-      tFirstByte: out.tFirstByte,
-      tokenTimes: out.tokenTimes,
-      tEnd: out.tEnd,
-      streamed: out.streamed,
-      status: out.status,
-      outputTokensCounted: countTokens(out.text, opts.tokenizer) + reasoningTokens,
-      reasoningTokensCounted: reasoningTokens,
-      promptTokensCounted: countTokens(prompt, opts.tokenizer),
-      usage: out.usage,
-      cached: out.cached,
-      error: out.error,
-    };
+  const onRecord = (record: RawRecord) => {
     records.push(record);
-    plan.complete(req.seq, out.error === null);
+    plan.complete(record.seq, record.error === null);
     completions++;
-    if (out.error?.class === "connect") connectFailures++;
+    if (record.error?.class === "connect") connectFailures++;
     if (connectFailures === completions && completions >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
       unreachable = stopping = true;
     }
-    if (req.phase === "measured") {
-      measuredDone++;
-      if (out.error) measuredFailed++;
-      else {
-        measuredTokens += out.usage?.completionTokens ?? record.outputTokensCounted;
-        const first = out.streamed && out.tokenTimes.length > 0 ? out.tokenTimes[0] : out.tFirstByte;
-        if (first !== null) ttftDigest.push(first - out.tSend);
-      }
-      reportProgress();
+    if (record.phase !== "measured") return;
+    measuredDone++;
+    if (record.error) measuredFailed++;
+    else {
+      const m = deriveRequest(record, opts.latencyFrom);
+      measuredTokens += m.outputTokens;
+      if (m.ttftMs !== null) ttftDigest.push(m.ttftMs);
+    }
+    if (deps.onProgress && measuredStart !== undefined) {
+      const elapsedS = (clock() - measuredStart) / 1000;
+      deps.onProgress({
+        done: measuredDone,
+        total: opts.requests ?? (opts.durationMs !== undefined ? Math.round(measuredDone / Math.max(elapsedS * 1000, 1) * opts.durationMs) : measuredDone),
+        failed: measuredFailed,
+        requestsPerS: elapsedS > 0 ? (measuredDone - measuredFailed) / elapsedS : 0,
+        outputTokensPerS: elapsedS > 0 ? measuredTokens / elapsedS : 0,
+        ttftP50Ms: ttftDigest.count > 0 ? ttftDigest.percentile(0.5) : undefined,
+      });
     }
   };
 
-  // closed loop: at most `concurrency` in flight; a finished request lets the next one go
-  await new Promise<void>((resolve) => {
-    let inFlight = 0;
-    const pump = () => {
-      while (!stopping && inFlight < opts.concurrency) {
-        const step = plan.next();
-        if (step === "wait" || step === "done") break;
-        inFlight++;
-        execute(step).finally(() => {
-          inFlight--;
-          pump();
-        });
+  let inFlight = 0;
+  const launch = (req: PlannedRequest, tSched: number | null) => {
+    inFlight++;
+    if (req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
+    session.send(req, tSched, hardStop.signal).then((record) => {
+      inFlight--;
+      onRecord(record);
+      wakeAll();
+    });
+  };
+  /** resolves at the next completion (or interrupt) */
+  const nextCompletion = () => new Promise<void>((resolve) => wake.add(function w() {
+    wake.delete(w);
+    resolve();
+  }));
+  const drain = async () => {
+    while (inFlight > 0) await nextCompletion();
+  };
+
+  const lag = monitorEventLoop(clock);
+  // warm-up: closed loop at the run's concurrency (or up to 8 for open loop without a cap)
+  const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
+  while (!stopping && !plan.warmupFinished) {
+    while (!stopping && inFlight < warmupConcurrency) {
+      const step = plan.next();
+      if (typeof step !== "object" || step.phase !== "warmup") break;
+      launch(step, null);
+    }
+    await nextCompletion();
+  }
+
+  const t0 = clock();
+  const rampEnd = t0 + opts.rampUpMs;
+  const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
+  if (opts.rate === undefined) {
+    // closed loop: at most `concurrency` in flight (rising linearly during a ramp); a finished request lets the next go
+    const ticker = opts.rampUpMs > 0 ? setInterval(wakeAll, 20) : undefined;
+    while (!stopping) {
+      const now = clock();
+      if (now >= deadline) break;
+      const ramping = now < rampEnd;
+      const allowed = ramping ? Math.max(1, Math.ceil((opts.concurrency * (now - t0)) / opts.rampUpMs)) : opts.concurrency;
+      let step: ReturnType<typeof plan.next> = "wait";
+      while (!stopping && inFlight < allowed) {
+        step = plan.next(ramping);
+        if (typeof step !== "object") break;
+        launch(step, null);
       }
-      if (inFlight === 0) resolve();
-    };
-    pump();
-  });
+      if (step === "done" || (inFlight === 0 && step === "wait")) break;
+      if (opts.durationMs !== undefined) await Promise.race([nextCompletion(), sleep(deadline - clock())]);
+      else await nextCompletion();
+    }
+    if (ticker) clearInterval(ticker);
+  } else {
+    // open loop: requests leave when due, whatever is in flight (up to the cap); lateness is recorded as send lag
+    const arrivals = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+    for (const at of arrivals) {
+      const due = t0 + at;
+      if (stopping || due >= deadline) break;
+      await sleepUntil(due, clock);
+      while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
+      if (stopping) break;
+      let step = plan.next(due < rampEnd);
+      while (step === "wait" && !stopping) {
+        await nextCompletion();
+        step = plan.next(due < rampEnd);
+      }
+      if (typeof step !== "object") break;
+      launch(step, due);
+    }
+  }
+  await drain();
+  const loopLagMs = lag.stop();
   deps.interrupt?.removeEventListener("abort", onInterrupt);
 
   records.sort((a, b) => a.seq - b.seq);
-  const { summary, digests } = summarizeRun(records, opts.tokenizer);
-  const t0 = records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
+  const { summary, digests } = summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
+  summary.client = clientCheck(loopLagMs, summary);
+  const first = records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
   const doc: ResultDocument = {
     schema: RESULT_SCHEMA,
     tool: { name: "llmbench", version: VERSION },
     complete: !interrupted && !unreachable,
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
-    config: { ...publicConfig(opts), model: model ?? null },
+    config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
     notes: runNotes(opts, summary),
     summary,
     digests,
-    requests: opts.records ? relativeRecords(records, t0) : null,
+    requests: opts.records ? relativeRecords(records, first) : null,
   };
   return { doc, interrupted, unreachable, records };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Sleep until `t` on the monotonic clock: a timer for the bulk, then short yields for the last ms. */
+async function sleepUntil(t: number, clock: Clock): Promise<void> {
+  for (;;) {
+    const left = t - clock();
+    if (left <= 0) return;
+    if (left > 2) await sleep(left - 1.5);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** How late a 10 ms timer fires, every 10 ms: the event loop's own lag, the client's self-check. */
+function monitorEventLoop(clock: Clock, periodMs = 10): { stop(): number[] } {
+  const lags: number[] = [];
+  let expected = clock() + periodMs;
+  const timer = setInterval(() => {
+    const t = clock();
+    lags.push(Math.max(0, t - expected));
+    expected = t + periodMs;
+  }, periodMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return lags;
+    },
+  };
 }
 
 function runNotes(opts: RunOptions, s: RunSummary): string[] {
@@ -185,28 +245,6 @@ function runNotes(opts: RunOptions, s: RunSummary): string[] {
     notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests; the server's count was used`);
   }
   return notes;
-}
-
-/** Ask GET /v1/models for the first model when --model is not given. */
-async function discoverModel(opts: RunOptions, headers: Record<string, string>, info: (m: string) => void): Promise<string> {
-  const base = opts.url.href.replace(/\/(chat\/)?completions\/?$/, "");
-  const url = `${base}/models`;
-  let body: unknown;
-  try {
-    const res = await http.raw(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
-    if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
-    body = res._data;
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/ECONNREFUSED|Unable to connect/.test(msg)) {
-      throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
-    }
-    throw new UsageError(`--model was not given and GET ${url} failed (${msg.split("\n")[0]})`, `pass --model NAME`);
-  }
-  const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;
-  if (typeof first !== "string") throw new UsageError(`--model was not given and GET ${url} listed no model`, `pass --model NAME`);
-  info(`using model '${first}' (the first listed by GET ${url}; pass --model to choose)`);
-  return first;
 }
 
 /** The one-line error for a run in which no measured request succeeded. */

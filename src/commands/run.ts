@@ -10,12 +10,21 @@ import { outputArgs, targetArgs } from "./_shared.ts";
 const args = {
   ...targetArgs,
   requests: { type: "string", alias: "n", description: "measured requests, warm-up not included (default 50)" },
-  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (default 5)" },
+  duration: { type: "string", alias: "d", description: "measure for this long instead of a number of requests: 60s, 500ms, 2m" },
+  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (default 5; with --rate, a cap only when given)" },
+  rate: { type: "string", alias: "r", description: "open loop: requests per second, arriving at random (Poisson by default)" },
+  burstiness: { type: "string", description: "gamma shape of the arrival gaps with --rate: 1 = Poisson, < 1 burstier, > 1 more even (default 1)" },
+  "ramp-up": { type: "string", description: "ramp from zero to the rate or concurrency over this long, excluded from the numbers (e.g. 10s)" },
+  "latency-from": { type: "string", description: "send | due: measure TTFT and latency from when a request was sent (default) or was due (with --rate)" },
+  slo: { type: "string", description: "objectives, e.g. ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s; goodput counts requests meeting them; a miss exits 1" },
   "max-tokens": { type: "string", description: "tokens to generate per request (default 100)" },
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
   seed: { type: "string", description: "seed of prompts and repeats (default: random, printed and saved)" },
-  "prompt-words": { type: "string", description: "words of synthetic text per prompt (default 32)" },
+  "input-tokens": { type: "string", description: "synthetic prompt length in tokens, or mean:stdev, e.g. 512:128 (default 32)" },
+  "prefix-tokens": { type: "string", description: "tokens of shared text every synthetic prompt starts with, to test prefix caching (default 0)" },
+  prompts: { type: "string", description: "prompts file: JSONL with a \"prompt\" or chat \"messages\" field per line, or ShareGPT JSON" },
+  "ignore-eos": { type: "boolean", description: "ask OpenAI-compatible servers (vLLM, SGLang) to generate all --max-tokens (ignore_eos)" },
   stream: { type: "boolean", description: "ask for a streamed response (default: on for OpenAI APIs, off for generate); --no-stream turns it off" },
   tokenizer: { type: "string", description: "counts tokens where the server gives no usage: whitespace | o200k | cl100k (default: whitespace for generate, o200k otherwise)" },
   "extra-body": { type: "string", description: "JSON object merged into every request body, e.g. '{\"ignore_eos\": true}'" },
@@ -65,6 +74,12 @@ export const run = defineCommand({
     if (doc.summary.requests.failed > 0) {
       logger.warn(`${doc.summary.requests.failed} of ${doc.summary.requests.sent} requests failed; see errors in the report`);
     }
+    if (doc.summary.client?.distorted) logger.warn(doc.summary.client.reason!);
     if (outcome.interrupted) process.exitCode = EXIT.interrupted;
+    else if (doc.summary.slo && !doc.summary.slo.passed) {
+      const missed = doc.summary.slo.terms.filter((t) => !t.passed).map((t) => t.name);
+      logger.error(`SLO missed: ${missed.join(", ")}`);
+      process.exitCode = EXIT.threshold;
+    }
   },
 });

@@ -9,6 +9,7 @@ import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
+import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 
 export interface RequestError {
   class: ErrorClass;
@@ -67,13 +68,18 @@ export interface RequestMetrics {
   sendLagMs: number | null;
 }
 
-export function deriveRequest(r: RawRecord): RequestMetrics {
+/**
+ * Per-request numbers. `latencyFrom: "due"` measures TTFT and E2E from when an open-loop request was
+ * due (t_sched) instead of when it was sent, so a client or server that falls behind cannot hide it.
+ */
+export function deriveRequest(r: RawRecord, latencyFrom: "send" | "due" = "send"): RequestMetrics {
   const ok = r.error === null && r.tEnd !== null;
-  const e2eMs = r.tEnd !== null ? r.tEnd - r.tSend : null;
+  const t0 = latencyFrom === "due" && r.tSched !== null ? r.tSched : r.tSend;
+  const e2eMs = r.tEnd !== null ? r.tEnd - t0 : null;
   const fromUsage = r.usage?.completionTokens !== undefined;
   const n = fromUsage ? r.usage!.completionTokens! : r.outputTokensCounted;
   const streamed = r.streamed && r.tokenTimes.length > 0;
-  const ttftMs = streamed ? r.tokenTimes[0] - r.tSend : r.tFirstByte !== null ? r.tFirstByte - r.tSend : null;
+  const ttftMs = streamed ? r.tokenTimes[0] - t0 : r.tFirstByte !== null ? r.tFirstByte - t0 : null;
   const itlMs: number[] = [];
   if (streamed) for (let k = 1; k < r.tokenTimes.length; k++) itlMs.push(r.tokenTimes[k] - r.tokenTimes[k - 1]);
   const tpotMs = streamed && ok && n >= 2 && ttftMs !== null ? (e2eMs! - ttftMs) / (n - 1) : null;
@@ -120,6 +126,45 @@ export interface RunSummary {
   cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeat_hits: number; repeat_hit_rate: number | null };
   duration_s: number;
   tokens_source: string;
+  /** with --slo: each term against the run, and goodput */
+  slo?: SloResult;
+  /** the client's check of itself: was it fast enough not to distort what it measured? */
+  client?: ClientCheck;
+}
+
+export interface ClientCheck {
+  /** how late a 10 ms timer fired during the run */
+  event_loop_lag_ms: Distribution | null;
+  /** true when the client's own delays are large enough to distort TTFT */
+  distorted: boolean;
+  /** why, in one sentence, when distorted */
+  reason: string | null;
+}
+
+/** Share of the TTFT median above which the client's own p99 lag counts as distorting the numbers. */
+export const DISTORTION_SHARE = 0.05;
+
+/**
+ * The client's self-check: when its event-loop lag or its send lag (p99) exceeds 5% of the TTFT
+ * median, what it measured includes its own delays, and the report says so.
+ */
+export function clientCheck(loopLagMs: readonly number[], s: RunSummary): ClientCheck {
+  const loop = summarize(loopLagMs);
+  const ttft = s.ttft_ms?.p50;
+  const limit = ttft === undefined ? undefined : DISTORTION_SHARE * ttft;
+  const reasons: string[] = [];
+  if (limit !== undefined && loop && loop.p99 > limit) reasons.push(`event-loop lag p99 ${loop.p99.toFixed(2)} ms`);
+  if (limit !== undefined && s.send_lag_ms && s.send_lag_ms.p99 > limit) reasons.push(`send lag p99 ${s.send_lag_ms.p99.toFixed(2)} ms`);
+  return {
+    event_loop_lag_ms: loop,
+    distorted: reasons.length > 0,
+    reason: reasons.length > 0 ? `${reasons.join(" and ")} exceed ${DISTORTION_SHARE * 100}% of TTFT p50 (${ttft!.toFixed(2)} ms): the client was a bottleneck; lower the load or run several clients` : null,
+  };
+}
+
+export interface SummaryOptions {
+  latencyFrom?: "send" | "due";
+  slo?: readonly SloTerm[];
 }
 
 export const DIGEST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
@@ -132,6 +177,7 @@ export type DigestMetric = (typeof DIGEST_METRICS)[number];
 export function summarizeRun(
   records: readonly RawRecord[],
   tokenizer: string,
+  options: SummaryOptions = {},
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const measured = records.filter((r) => r.phase === "measured");
   const errors = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
@@ -157,8 +203,10 @@ export function summarizeRun(
   let allUsage = true;
   let windowStart = Infinity;
   let windowEnd = -Infinity;
+  let good = 0;
+  const slo = options.slo ?? [];
   for (const r of measured) {
-    const m = deriveRequest(r);
+    const m = deriveRequest(r, options.latencyFrom);
     if (m.sendLagMs !== null) lag.push(m.sendLagMs);
     if (r.repeat) repeatsSent++;
     if (!m.ok) {
@@ -166,6 +214,7 @@ export function summarizeRun(
       continue;
     }
     succeeded++;
+    if (slo.length > 0 && meetsSlo(slo, m)) good++;
     if (r.repeat) repeatsOk++;
     windowStart = Math.min(windowStart, r.tSend);
     windowEnd = Math.max(windowEnd, r.tEnd!);
@@ -235,5 +284,6 @@ export function summarizeRun(
     duration_s: windowS,
     tokens_source: succeeded > 0 && allUsage ? "usage" : tokenizer,
   };
+  if (slo.length > 0) summary.slo = checkSlo(slo, summary, good, windowS);
   return { summary, digests };
 }

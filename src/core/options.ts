@@ -4,6 +4,8 @@ import { API_KINDS, type ApiKind } from "./protocols/types.ts";
 import { detectApi } from "./protocols/index.ts";
 import { TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
 import { repeatCount } from "./schedule.ts";
+import { parseSlo, parseTimeMs, type SloTerm } from "./slo.ts";
+import { parseLength, type LengthSpec } from "./workload.ts";
 
 type RawValue = string | number | boolean | string[] | undefined;
 export type RawArgs = Record<string, RawValue>;
@@ -120,6 +122,14 @@ export function redactUrl(url: URL): string {
   return u.href;
 }
 
+/** `60s`, `500ms`, `2m`, or a bare number of seconds. */
+export function parseDuration(name: string, value: string, allowZero: boolean): number {
+  const ms = parseTimeMs(value, "s");
+  if (ms === undefined) throw new UsageError(`--${name} must be a duration like 30s, 500ms or 2m, got '${value}'`, `e.g. --${name} 30s`);
+  if (ms < 0 || (!allowZero && ms === 0)) throw new UsageError(`--${name} must be ${allowZero ? "≥ 0" : "> 0"}, got '${value}'`, `e.g. --${name} 30s`);
+  return ms;
+}
+
 export function parseUrl(name: string, value: string): URL {
   let url: URL;
   try {
@@ -133,6 +143,8 @@ export function parseUrl(name: string, value: string): URL {
   return url;
 }
 
+export type LatencyFrom = "send" | "due";
+
 export interface RunOptions {
   url: URL;
   /** the endpoint with credentials removed: what reports and result files show */
@@ -140,14 +152,31 @@ export interface RunOptions {
   api: ApiKind;
   stream: boolean;
   model: string | undefined;
-  requests: number;
+  /** measured requests; undefined when the run is bounded by `durationMs` */
+  requests: number | undefined;
+  /** measured phase length (after any ramp); undefined when bounded by `requests` */
+  durationMs: number | undefined;
+  /** closed loop: requests in flight; open loop: the cap (Infinity when not given) */
   concurrency: number;
+  /** open loop: requests per second; undefined = closed loop */
+  rate: number | undefined;
+  /** gamma shape of the arrival gaps (1 = Poisson) */
+  burstiness: number;
+  /** ramp from zero to the rate or concurrency, excluded from the numbers */
+  rampUpMs: number;
+  /** measure TTFT and E2E from t_send (default, comparable with other tools) or from t_sched */
+  latencyFrom: LatencyFrom;
   maxTokens: number;
+  ignoreEos: boolean;
   repeatRatio: number;
   warmup: number;
   seed: number;
   timeoutMs: number;
-  promptWords: number;
+  inputTokens: LengthSpec;
+  prefixTokens: number;
+  /** path of a prompts file (JSONL or ShareGPT JSON) */
+  prompts: string | undefined;
+  slo: SloTerm[];
   tokenizer: TokenizerName;
   output: string | undefined;
   json: boolean;
@@ -166,14 +195,23 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     api: o.api,
     stream: o.stream,
     model: o.model ?? null,
-    requests: o.requests,
-    concurrency: o.concurrency,
+    requests: o.requests ?? null,
+    duration_s: o.durationMs === undefined ? null : o.durationMs / 1000,
+    concurrency: Number.isFinite(o.concurrency) ? o.concurrency : null,
+    rate: o.rate ?? null,
+    burstiness: o.burstiness,
+    ramp_up_s: o.rampUpMs / 1000,
+    latency_from: o.latencyFrom,
     max_tokens: o.maxTokens,
+    ignore_eos: o.ignoreEos,
     repeat_ratio: o.repeatRatio,
     warmup: o.warmup,
     seed: o.seed,
     timeout_s: o.timeoutMs / 1000,
-    prompt_words: o.promptWords,
+    input_tokens: o.inputTokens,
+    prefix_tokens: o.prefixTokens,
+    prompts: o.prompts ?? "synthetic",
+    slo: o.slo.map((t) => ({ name: t.name, bound_ms: t.boundMs })),
     tokenizer: o.tokenizer,
     output: o.output ?? null,
     records: o.records,
@@ -212,10 +250,18 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
       `add --api ${API_KINDS.join("|")} (paths detected: /generate, /v1/completions, /v1/chat/completions)`,
     );
   }
-  const requests = parseNumber("requests", str(args, "requests"), 50, { min: 1, integer: true });
+  const durationArg = str(args, "duration");
+  if (durationArg !== undefined && str(args, "requests") !== undefined) {
+    throw new UsageError(`--requests and --duration both bound the run`, `give one of them`);
+  }
+  const durationMs = durationArg === undefined ? undefined : parseDuration("duration", durationArg, false);
+  const requests = durationMs !== undefined ? undefined : parseNumber("requests", str(args, "requests"), 50, { min: 1, integer: true });
   const repeatRatio = parseNumber("repeat-ratio", str(args, "repeat-ratio"), 0.3, { min: 0, max: 1 });
-  const repeats = repeatCount(requests, repeatRatio);
-  if (repeats >= requests && repeats > 0) {
+  const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
+  if (durationMs !== undefined && repeatRatio >= 1) {
+    throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
+  }
+  if (requests !== undefined && repeats >= requests && repeats > 0) {
     throw new UsageError(
       `--repeat-ratio ${repeatRatio} makes all ${requests} requests repeats, leaving no first request to repeat`,
       `use a ratio below ${((requests - 0.5) / requests).toFixed(3)}`,
@@ -238,6 +284,23 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     }
   }
   const seedArg = str(args, "seed");
+  const rateArg = str(args, "rate");
+  const rate = rateArg === undefined ? undefined : parseNumber("rate", rateArg, 10, { min: 0, exclusiveMin: true });
+  const concurrencyArg = str(args, "concurrency");
+  const burstinessArg = str(args, "burstiness");
+  if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
+  const latencyFrom = str(args, "latency-from") ?? "send";
+  if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
+  if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
+  const inputTokens = parseLength("input-tokens", str(args, "input-tokens") ?? "32");
+  const prefixTokens = parseNumber("prefix-tokens", str(args, "prefix-tokens"), 0, { min: 0, integer: true });
+  const prompts = str(args, "prompts");
+  if (prompts !== undefined && (str(args, "input-tokens") !== undefined || prefixTokens > 0)) {
+    throw new UsageError(`--prompts takes prompts as they are in the file; --input-tokens and --prefix-tokens shape synthetic prompts`, `drop one of them`);
+  }
+  if (prefixTokens >= inputTokens.mean) {
+    throw new UsageError(`--prefix-tokens ${prefixTokens} must be shorter than --input-tokens ${inputTokens.mean} (the prefix is part of the prompt)`, `raise --input-tokens or lower --prefix-tokens`);
+  }
   const stream = typeof args.stream === "boolean" ? args.stream : api !== "generate";
   return {
     url,
@@ -246,13 +309,25 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     stream,
     model: str(args, "model"),
     requests,
-    concurrency: parseNumber("concurrency", str(args, "concurrency"), 5, { min: 1, integer: true }),
+    durationMs,
+    concurrency:
+      rate !== undefined && concurrencyArg === undefined
+        ? Number.POSITIVE_INFINITY
+        : parseNumber("concurrency", concurrencyArg, 5, { min: 1, integer: true }),
+    rate,
+    burstiness: parseNumber("burstiness", burstinessArg, 1, { min: 0, exclusiveMin: true }),
+    rampUpMs: str(args, "ramp-up") === undefined ? 0 : parseDuration("ramp-up", str(args, "ramp-up")!, true),
+    latencyFrom,
+    ignoreEos: args["ignore-eos"] === true,
     maxTokens: parseNumber("max-tokens", str(args, "max-tokens"), 100, { min: 1, integer: true }),
     repeatRatio,
     warmup: parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true }),
     seed: seedArg === undefined ? randomSeed() : parseNumber("seed", seedArg, 42, { min: 0, max: 2 ** 32 - 1, integer: true }),
     timeoutMs: parseNumber("timeout", str(args, "timeout"), 60, { min: 0, exclusiveMin: true }) * 1000,
-    promptWords: parseNumber("prompt-words", str(args, "prompt-words"), 32, { min: 0, integer: true }),
+    inputTokens,
+    prefixTokens,
+    prompts,
+    slo: str(args, "slo") === undefined ? [] : parseSlo(str(args, "slo")!),
     tokenizer: (tokenizerArg as TokenizerName | undefined) ?? (api === "generate" ? "whitespace" : "o200k"),
     output: str(args, "output"),
     json: args.json === true,

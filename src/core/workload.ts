@@ -1,4 +1,11 @@
-/** Synthetic prompts: unique per run (the seed is in the text, so a second run does not hit the first run's cache). */
+/**
+ * Prompts: synthetic text of a controlled length (by the run's tokenizer), with an optional shared
+ * prefix, or prompts read from a file (JSONL with `prompt` or chat `messages`, or ShareGPT JSON).
+ * Seeded: the same seed gives the same workload. Pure.
+ */
+import { UsageError } from "./errors.ts";
+import type { ChatMessage } from "./protocols/types.ts";
+import { normal } from "./arrivals.ts";
 import { createRng, hashString } from "./rng.ts";
 
 const WORDS = (
@@ -8,19 +15,166 @@ const WORDS = (
   "planet ocean station bridge castle valley thunder meadow pencil rocket violin canyon island shadow"
 ).split(" ");
 
-export interface Workload {
-  /** the text of prompt `id` (ids are stable: the same id gives the same text within a run) */
-  prompt(id: number): string;
+export interface PromptItem {
+  text: string;
+  messages?: ChatMessage[];
 }
 
-/** `words` words of seeded filler after a unique tag; prompt ids never collide within or across seeds. */
-export function syntheticWorkload(seed: number, words: number): Workload {
+export interface Workload {
+  /** where prompts come from, for the result's config ("synthetic" or the file's name) */
+  readonly source: string;
+  /** how many distinct prompts there are (Infinity for synthetic) */
+  readonly size: number;
+  /** prompt `id` (stable within a run) */
+  prompt(id: number): PromptItem;
+}
+
+export interface LengthSpec {
+  mean: number;
+  stdev: number;
+}
+
+/** `512` or `512:128` (mean:stdev) */
+export function parseLength(name: string, value: string): LengthSpec {
+  const m = /^\s*(\d+)\s*(?::\s*(\d+(?:\.\d+)?)\s*)?$/.exec(value);
+  if (!m || Number(m[1]) < 1) {
+    throw new UsageError(`--${name} must be a token count or mean:stdev, got '${value}'`, `e.g. --${name} 512 or --${name} 512:128`);
+  }
+  return { mean: Number(m[1]), stdev: m[2] === undefined ? 0 : Number(m[2]) };
+}
+
+type Count = (text: string) => number;
+
+function words(seed: number, n: number): string[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, () => WORDS[rng.int(WORDS.length)]);
+}
+
+/** `target` tokens of filler (by `count`), grown or trimmed a word at a time from a first guess. */
+function fill(seed: number, target: number, count: Count, head: string): string {
+  if (target <= 0) return head;
+  const pool = words(seed, target * 2 + 8);
+  let n = Math.min(target, pool.length);
+  const text = (k: number) => [head, ...pool.slice(0, k)].filter((s) => s !== "").join(" ");
+  // a vocabulary word is about one token in every tokenizer: a few steps at most
+  for (let step = 0; step < 64; step++) {
+    const have = count(text(n)) - count(head);
+    if (have === target || n <= 0 || n >= pool.length) break;
+    n += have < target ? Math.max(1, Math.floor((target - have) / 2)) : -Math.max(1, Math.floor((have - target) / 2));
+  }
+  return text(Math.max(0, n));
+}
+
+export interface SyntheticConfig {
+  seed: number;
+  inputTokens: LengthSpec;
+  /** tokens of text every prompt starts with (part of inputTokens) */
+  prefixTokens: number;
+  count: Count;
+}
+
+/**
+ * Synthetic prompts: [shared prefix] + a unique tag `[llmbench SEED-ID]` + filler, `inputTokens`
+ * long in all (by the run's tokenizer). The tag keeps prompts distinct within and across seeds, so a
+ * run is never served from an earlier run's cache by accident.
+ */
+export function syntheticWorkload(cfg: SyntheticConfig): Workload {
+  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, cfg.count, "") : "";
+  const lengths = createRng(hashString(`lengths:${cfg.seed}`));
+  const lengthOf = new Map<number, number>();
+  let drawn = 0;
+  const length = (id: number) => {
+    // lengths are drawn in id order so they do not depend on the order prompts are asked for
+    while (drawn <= id) {
+      const x = cfg.inputTokens.stdev > 0 ? cfg.inputTokens.mean + cfg.inputTokens.stdev * normal(lengths) : cfg.inputTokens.mean;
+      lengthOf.set(drawn++, Math.max(1, Math.round(x)));
+    }
+    return lengthOf.get(id)!;
+  };
   return {
+    source: "synthetic",
+    size: Number.POSITIVE_INFINITY,
     prompt(id) {
-      const rng = createRng(hashString(`${seed}:${id}`));
-      const parts = [`[llmbench ${seed}-${id}]`];
-      for (let i = 0; i < words; i++) parts.push(WORDS[rng.int(WORDS.length)]);
-      return parts.join(" ");
+      const head = [prefix, `[llmbench ${cfg.seed}-${id}]`].filter((s) => s !== "").join(" ");
+      return { text: fill(hashString(`${cfg.seed}:${id}`), length(id) - cfg.count(head), cfg.count, head) };
     },
   };
+}
+
+/** Prompts from a file, in an order shuffled with the seed; past the end they wrap around. */
+export function fileWorkload(items: readonly PromptItem[], source: string, seed: number): Workload {
+  const order = items.map((_, i) => i);
+  const rng = createRng(seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return { source, size: items.length, prompt: (id) => items[order[id % order.length]] };
+}
+
+const flatten = (messages: ChatMessage[]) => messages.map((m) => m.content).join("\n");
+
+function asMessages(v: unknown, where: string): ChatMessage[] {
+  if (!Array.isArray(v) || v.length === 0) throw new UsageError(`${where}: "messages" must be a non-empty array`, `write {"messages": [{"role": "user", "content": "..."}]}`);
+  return v.map((m, i) => {
+    if (typeof m?.content !== "string" || typeof m?.role !== "string") {
+      throw new UsageError(`${where}: messages[${i}] needs string "role" and "content"`, `write {"role": "user", "content": "..."}`);
+    }
+    return { role: m.role, content: m.content };
+  });
+}
+
+/** ShareGPT: [{conversations: [{from: "human"|"gpt", value}]}] — the first human turn is the prompt. */
+function parseShareGpt(data: unknown[], source: string): PromptItem[] {
+  const items: PromptItem[] = [];
+  data.forEach((entry, i) => {
+    const turns = (entry as { conversations?: unknown })?.conversations;
+    if (!Array.isArray(turns)) throw new UsageError(`${source}: entry ${i + 1} has no "conversations" array`, `ShareGPT files are [{"conversations": [{"from": "human", "value": "..."}]}]`);
+    const first = turns.find((t) => (t as { from?: string })?.from === "human" || (t as { from?: string })?.from === "user") as { value?: unknown } | undefined;
+    if (first && typeof first.value === "string" && first.value !== "") items.push({ text: first.value, messages: [{ role: "user", content: first.value }] });
+  });
+  return items;
+}
+
+/**
+ * Parse a prompts file: JSONL, one object a line with a string `prompt` or chat `messages`
+ * (blank lines skipped), or a JSON array in ShareGPT's layout. Errors name the line.
+ */
+export function parsePromptsFile(text: string, source: string): PromptItem[] {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("[")) {
+    let data: unknown;
+    try {
+      data = JSON.parse(trimmed);
+    } catch (e) {
+      throw new UsageError(`${source}: not valid JSON (${(e as Error).message})`, `a JSON prompts file is ShareGPT's layout: [{"conversations": [...]}]`);
+    }
+    const items = parseShareGpt(data as unknown[], source);
+    if (items.length === 0) throw new UsageError(`${source}: no prompt found`, `each entry needs a human turn`);
+    return items;
+  }
+  const items: PromptItem[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === "") continue;
+    const where = `${source}:${i + 1}`;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new UsageError(`${where}: not valid JSON: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`);
+    }
+    const o = v as { prompt?: unknown; messages?: unknown };
+    if (typeof o?.prompt === "string") {
+      items.push({ text: o.prompt });
+    } else if (o?.messages !== undefined) {
+      const messages = asMessages(o.messages, where);
+      items.push({ text: flatten(messages), messages });
+    } else {
+      throw new UsageError(`${where}: needs a string "prompt" or a "messages" array`, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`);
+    }
+  }
+  if (items.length === 0) throw new UsageError(`${source}: no prompt found`, `one JSON object a line: {"prompt": "..."}`);
+  return items;
 }

@@ -17,8 +17,10 @@ export function renderReport(doc: ResultDocument): string {
   const c = doc.config;
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
+  const size = c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`;
+  const load = c.rate !== null ? `rate ${c.rate}/s${c.burstiness !== 1 ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}` : `concurrency ${c.concurrency}`;
   lines.push(
-    `  ${c.requests} requests (+${c.warmup} warm-up), concurrency ${c.concurrency}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, seed ${c.seed}${c.stream ? ", streamed" : ""}`,
+    `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, seed ${c.seed}${c.stream ? ", streamed" : ""}`,
   );
   if (!doc.complete) lines.push(`  INCOMPLETE: the run was stopped early; numbers cover the requests that finished`);
   lines.push("");
@@ -42,6 +44,15 @@ export function renderReport(doc: ResultDocument): string {
   lines.push(distRow("E2E latency", s.e2e_ms));
   lines.push(distRow("latency per token", s.latency_per_token_ms));
   if (s.send_lag_ms) lines.push(distRow("send lag", s.send_lag_ms));
+  if (s.client?.event_loop_lag_ms) lines.push(distRow("client loop lag", s.client.event_loop_lag_ms));
+  if (s.slo) {
+    lines.push("");
+    lines.push(`SLO           ${s.slo.passed ? "met" : "MISSED"}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
+    for (const t of s.slo.terms) {
+      lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${t.passed ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${t.passed ? "ok" : "MISSED"}`);
+    }
+  }
+  if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
   for (const note of doc.notes) lines.push(`\nNote: ${note}`);
   return `${lines.join("\n")}\n`;
 }

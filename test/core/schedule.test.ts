@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ClosedLoopPlan, repeatCount, type PlannedRequest } from "../../src/core/schedule.ts";
+import { RequestPlan, repeatCount, type PlannedRequest } from "../../src/core/schedule.ts";
 
 /** Drive a plan with a fixed concurrency, completing the oldest in-flight request first. */
-function drive(plan: ClosedLoopPlan, concurrency: number, ok: (r: PlannedRequest) => boolean = () => true, strict = true) {
+function drive(plan: RequestPlan, concurrency: number, ok: (r: PlannedRequest) => boolean = () => true, strict = true) {
   const sent: PlannedRequest[] = [];
   const inFlight: PlannedRequest[] = [];
   const firstDone = new Set<number>();
@@ -24,9 +24,9 @@ function drive(plan: ClosedLoopPlan, concurrency: number, ok: (r: PlannedRequest
   return sent;
 }
 
-describe("ClosedLoopPlan", () => {
+describe("RequestPlan", () => {
   test("warm-up first, with prompts never reused; measured requests exactly as many as asked", () => {
-    const sent = drive(new ClosedLoopPlan({ requests: 20, warmup: 3, repeatRatio: 0.5, seed: 1 }), 4);
+    const sent = drive(new RequestPlan({ requests: 20, warmup: 3, repeatRatio: 0.5, seed: 1 }), 4);
     expect(sent.length).toBe(23);
     expect(sent.slice(0, 3).map((r) => [r.phase, r.promptId])).toEqual([["warmup", 0], ["warmup", 1], ["warmup", 2]]);
     const measured = sent.filter((r) => r.phase === "measured");
@@ -36,7 +36,7 @@ describe("ClosedLoopPlan", () => {
   });
 
   test("measured requests wait until every warm-up request has finished", () => {
-    const plan = new ClosedLoopPlan({ requests: 5, warmup: 2, repeatRatio: 0, seed: 1 });
+    const plan = new RequestPlan({ requests: 5, warmup: 2, repeatRatio: 0, seed: 1 });
     const a = plan.next() as PlannedRequest;
     const b = plan.next() as PlannedRequest;
     expect(plan.next()).toBe("wait");
@@ -53,7 +53,7 @@ describe("ClosedLoopPlan", () => {
     [100, 0.99, 3],
     [10, 0, 2],
   ])("exactly round(r × requests) repeats: n=%d r=%d c=%d", (requests, ratio, concurrency) => {
-    const sent = drive(new ClosedLoopPlan({ requests, warmup: 2, repeatRatio: ratio, seed: 7 }), concurrency);
+    const sent = drive(new RequestPlan({ requests, warmup: 2, repeatRatio: ratio, seed: 7 }), concurrency);
     const measured = sent.filter((r) => r.phase === "measured");
     expect(measured.filter((r) => r.repeat).length).toBe(repeatCount(requests, ratio));
     // unique prompts are each sent once as a first request
@@ -69,34 +69,56 @@ describe("ClosedLoopPlan", () => {
 
   test("same seed and same completion order → same plan; another seed → another", () => {
     const run = (seed: number) =>
-      drive(new ClosedLoopPlan({ requests: 40, warmup: 0, repeatRatio: 0.4, seed }), 3).map((r) => `${r.promptId}${r.repeat ? "r" : ""}`);
+      drive(new RequestPlan({ requests: 40, warmup: 0, repeatRatio: 0.4, seed }), 3).map((r) => `${r.promptId}${r.repeat ? "r" : ""}`);
     expect(run(11)).toEqual(run(11));
     expect(run(11)).not.toEqual(run(12));
   });
 
   test("a repeat never reuses a prompt whose first request failed, nor a warm-up prompt", () => {
     const failing = new Set([2, 3, 4]);
-    const sent = drive(new ClosedLoopPlan({ requests: 30, warmup: 2, repeatRatio: 0.5, seed: 3 }), 2, (r) => !failing.has(r.promptId));
+    const sent = drive(new RequestPlan({ requests: 30, warmup: 2, repeatRatio: 0.5, seed: 3 }), 2, (r) => !failing.has(r.promptId));
     const repeats = sent.filter((r) => r.repeat);
     expect(repeats.length).toBe(15);
     expect(repeats.some((r) => failing.has(r.promptId) || r.promptId < 2)).toBe(false);
   });
 
   test("when every first request fails, the repeat count still holds (reusing a sent prompt)", () => {
-    const sent = drive(new ClosedLoopPlan({ requests: 10, warmup: 0, repeatRatio: 0.5, seed: 3 }), 2, () => false, false);
+    const sent = drive(new RequestPlan({ requests: 10, warmup: 0, repeatRatio: 0.5, seed: 3 }), 2, () => false, false);
     expect(sent.filter((r) => r.repeat).length).toBe(5);
   });
 
-  test("at concurrency 1, the first measured request is never a repeat, and repeats are spread", () => {
-    const sent = drive(new ClosedLoopPlan({ requests: 100, warmup: 0, repeatRatio: 0.3, seed: 5 }), 1);
+  test("at concurrency 1, the first measured request is never a repeat, and repeats are spread evenly", () => {
+    const sent = drive(new RequestPlan({ requests: 100, warmup: 0, repeatRatio: 0.3, seed: 5 }), 1);
     expect(sent[0].repeat).toBe(false);
-    const firstHalf = sent.slice(0, 50).filter((r) => r.repeat).length;
-    expect(firstHalf).toBeGreaterThan(5);
-    expect(firstHalf).toBeLessThan(25);
+    // by the m-th request round(0.3 m) were repeats (one behind at most, while the first completes)
+    for (let m = 1; m <= 100; m++) {
+      const repeats = sent.slice(0, m).filter((r) => r.repeat).length;
+      expect(Math.round(0.3 * m) - repeats).toBeLessThanOrEqual(1);
+      expect(repeats).toBeLessThanOrEqual(Math.round(0.3 * m));
+    }
+  });
+
+  test("unbounded (timed) plan: round(r × m) repeats after any m, ramp prompts never reused", () => {
+    const plan = new RequestPlan({ requests: undefined, warmup: 1, repeatRatio: 0.25, seed: 2 });
+    expect(plan.total).toBe(Number.POSITIVE_INFINITY);
+    const w = plan.next() as PlannedRequest;
+    plan.complete(w.seq, true);
+    const ramp = [plan.next(true), plan.next(true)] as PlannedRequest[];
+    expect(ramp.map((r) => r.phase)).toEqual(["rampup", "rampup"]);
+    for (const r of ramp) plan.complete(r.seq, true);
+    const sent: PlannedRequest[] = [];
+    for (let i = 0; i < 400; i++) {
+      const r = plan.next() as PlannedRequest;
+      sent.push(r);
+      plan.complete(r.seq, true);
+    }
+    expect(sent.filter((r) => r.repeat).length).toBe(100);
+    const reused = new Set(sent.filter((r) => r.repeat).map((r) => r.promptId));
+    expect([w.promptId, ...ramp.map((r) => r.promptId)].some((id) => reused.has(id))).toBe(false);
   });
 
   test("complete() of an unknown request throws", () => {
-    const plan = new ClosedLoopPlan({ requests: 1, warmup: 0, repeatRatio: 0, seed: 1 });
+    const plan = new RequestPlan({ requests: 1, warmup: 0, repeatRatio: 0, seed: 1 });
     expect(() => plan.complete(5, true)).toThrow();
   });
 });

@@ -4,8 +4,6 @@ import { runBenchmark } from "../../src/app/run.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { runOptions, scripted, sseStream } from "./helpers.ts";
 
-/** "[llmbench SEED-ID]" (2 words) + 32 words of filler: the server counts words */
-const PROMPT_TOKENS = 34;
 const cfg = { decodeStepMs: 10, batchWindowMs: 5, prefillMsPerToken: 0.5 };
 let server: RunningServer;
 beforeAll(async () => {
@@ -25,13 +23,15 @@ describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path)
     expect(s.ttft_kind).toBe("token");
     expect(s.tokens_source).toBe("usage");
     expect(s.tokens.output).toBe(5 * 12);
+    // the server's prompt length (it counts words) sets its prefill time
+    const promptTokens = Math.min(...out.records.map((r) => r.usage!.promptTokens!));
+    expect(promptTokens).toBeGreaterThan(20);
     // role-only first chunk is not a token: TTFT ≥ window + prefill + one step
-    expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + PROMPT_TOKENS * cfg.prefillMsPerToken + cfg.decodeStepMs - 2);
+    expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + promptTokens * cfg.prefillMsPerToken + cfg.decodeStepMs - 2);
     expect(s.itl_ms!.count).toBe(5 * 11);
     expect(s.itl_ms!.p50).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
     expect(s.tpot_ms!.min).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
     expect(s.tpot_ms!.p50).toBeLessThan(cfg.decodeStepMs * 3);
-    expect(out.records.every((r) => r.usage?.promptTokens === PROMPT_TOKENS)).toBe(true);
   });
 });
 

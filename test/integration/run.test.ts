@@ -18,7 +18,7 @@ describe("timings agree with the server's configuration", () => {
     const s = doc.summary;
     expect(s.requests).toEqual({ sent: 6, succeeded: 6, failed: 0 });
     expect(s.ttft_kind).toBe("token");
-    const prefill = 34 * cfg.prefillMsPerToken; // prompt = a 2-word tag + 32 words
+    const prefill = 32 * cfg.prefillMsPerToken; // --input-tokens 32 (by default), counted in words as the server does
     // first token = batch window + prefill + one step; timers never fire early by more than ~1 ms
     expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + prefill + cfg.decodeStepMs - 2);
     expect(s.ttft_ms!.p50).toBeLessThan(10 * (cfg.batchWindowMs + prefill + cfg.decodeStepMs));

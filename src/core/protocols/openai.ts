@@ -153,7 +153,7 @@ function maxTokensFields(api: OpenAiApi, maxTokens: number): Record<string, unkn
 }
 
 function buildOpenAiBody(api: OpenAiApi, spec: RequestSpec): Record<string, unknown> {
-  const input = api === "openai-chat" ? { messages: [{ role: "user", content: spec.prompt }] } : { prompt: spec.prompt };
+  const input = api === "openai-chat" ? { messages: spec.messages ?? [{ role: "user", content: spec.prompt }] } : { prompt: spec.prompt };
   return {
     ...(spec.model !== undefined ? { model: spec.model } : {}),
     ...input,

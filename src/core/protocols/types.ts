@@ -3,8 +3,16 @@
 export const API_KINDS = ["generate", "openai-completions", "openai-chat"] as const;
 export type ApiKind = (typeof API_KINDS)[number];
 
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
 export interface RequestSpec {
+  /** the prompt as text (chat messages flattened, for the APIs that take a string) */
   prompt: string;
+  /** the conversation, when the workload has one; openai-chat sends it as it is */
+  messages?: ChatMessage[];
   maxTokens: number;
   stream: boolean;
   model?: string;

@@ -1,0 +1,120 @@
+/**
+ * What `run` and `warm` share before the first request: the protocol, headers and key, the model
+ * (asked of GET /v1/models when not given), the tokenizer, the prompts — and the one function that
+ * sends a planned request and returns its raw record.
+ */
+import { readFile } from "node:fs/promises";
+import { EndpointError, UsageError } from "../core/errors.ts";
+import type { RawRecord } from "../core/metrics.ts";
+import type { RunOptions } from "../core/options.ts";
+import { getProtocol } from "../core/protocols/index.ts";
+import type { PlannedRequest } from "../core/schedule.ts";
+import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
+import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
+import type { Clock } from "../io/clock.ts";
+import { http, sendRequest, type Target } from "../io/http.ts";
+
+/** The options `run` and `warm` have in common. */
+export type TargetOptions = Pick<
+  RunOptions,
+  | "url"
+  | "endpoint"
+  | "api"
+  | "stream"
+  | "model"
+  | "headers"
+  | "apiKey"
+  | "extraBody"
+  | "timeoutMs"
+  | "tokenizer"
+  | "maxTokens"
+  | "ignoreEos"
+  | "seed"
+  | "inputTokens"
+  | "prefixTokens"
+  | "prompts"
+>;
+
+export interface Session {
+  target: Target;
+  model: string | undefined;
+  workload: Workload;
+  /** send one planned request; never throws (failures are classified in the record) */
+  send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
+}
+
+export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void): Promise<Session> {
+  const protocol = getProtocol(opts.api);
+  await loadTokenizer(opts.tokenizer);
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
+  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+  const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
+  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs };
+  const workload = await loadWorkload(opts);
+  // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
+  const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
+  const count = (text: string) => countTokens(text, opts.tokenizer);
+
+  const send = async (req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+    const item = workload.prompt(req.promptId);
+    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
+    const out = await sendRequest(target, body, stop, clock);
+    const reasoningTokens = out.reasoning ? count(out.reasoning) : 0;
+    return {
+      seq: req.seq,
+      phase: req.phase,
+      promptId: req.promptId,
+      repeat: req.repeat,
+      tSched,
+      tSend: out.tSend,
+      tFirstByte: out.tFirstByte,
+      tokenTimes: out.tokenTimes,
+      tEnd: out.tEnd,
+      streamed: out.streamed,
+      status: out.status,
+      outputTokensCounted: count(out.text) + reasoningTokens,
+      reasoningTokensCounted: reasoningTokens,
+      promptTokensCounted: count(item.text),
+      usage: out.usage,
+      cached: out.cached,
+      error: out.error,
+    };
+  };
+  return { target, model, workload, send };
+}
+
+async function loadWorkload(opts: TargetOptions): Promise<Workload> {
+  if (opts.prompts === undefined) {
+    return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer) });
+  }
+  let text: string;
+  try {
+    text = await readFile(opts.prompts, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read --prompts ${opts.prompts}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`, `pass a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
+  }
+  return fileWorkload(parsePromptsFile(text, opts.prompts), opts.prompts, opts.seed);
+}
+
+/** Ask GET /v1/models for the first model when --model is not given. */
+async function discoverModel(opts: TargetOptions, headers: Record<string, string>, info: (m: string) => void): Promise<string> {
+  const base = opts.url.href.replace(/\/(chat\/)?completions\/?$/, "");
+  const url = `${base}/models`;
+  let body: unknown;
+  try {
+    const res = await http.raw(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
+    if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
+    body = res._data;
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/ECONNREFUSED|Unable to connect/.test(msg)) {
+      throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
+    }
+    throw new UsageError(`--model was not given and GET ${url} failed (${msg.split("\n")[0]})`, `pass --model NAME`);
+  }
+  const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;
+  if (typeof first !== "string") throw new UsageError(`--model was not given and GET ${url} listed no model`, `pass --model NAME`);
+  info(`using model '${first}' (the first listed by GET ${url}; pass --model to choose)`);
+  return first;
+}
