@@ -39,7 +39,9 @@ export const run = defineCommand({
     checkFlags(rawArgs, args, "run");
     const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
     const info = opts.quiet ? () => {} : (m: string) => logger.info(m);
-    info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.requests} requests, concurrency ${opts.concurrency}, seed ${opts.seed}`);
+    const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
+    const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
+    info(`llmbench run: ${opts.api} ${opts.endpoint}, ${size}, ${load}, seed ${opts.seed}`);
 
     const interrupt = new AbortController();
     const onSigint = () => {

@@ -143,6 +143,8 @@ export interface ClientCheck {
 
 /** Share of the TTFT median above which the client's own p99 lag counts as distorting the numbers. */
 export const DISTORTION_SHARE = 0.05;
+/** Lags under 1 ms are within the resolution of the timers that measure them: never a finding alone. */
+export const LAG_FLOOR_MS = 1;
 
 /**
  * The client's self-check: when its event-loop lag or its send lag (p99) exceeds 5% of the TTFT
@@ -151,14 +153,14 @@ export const DISTORTION_SHARE = 0.05;
 export function clientCheck(loopLagMs: readonly number[], s: RunSummary): ClientCheck {
   const loop = summarize(loopLagMs);
   const ttft = s.ttft_ms?.p50;
-  const limit = ttft === undefined ? undefined : DISTORTION_SHARE * ttft;
+  const limit = ttft === undefined ? undefined : Math.max(DISTORTION_SHARE * ttft, LAG_FLOOR_MS);
   const reasons: string[] = [];
   if (limit !== undefined && loop && loop.p99 > limit) reasons.push(`event-loop lag p99 ${loop.p99.toFixed(2)} ms`);
   if (limit !== undefined && s.send_lag_ms && s.send_lag_ms.p99 > limit) reasons.push(`send lag p99 ${s.send_lag_ms.p99.toFixed(2)} ms`);
   return {
     event_loop_lag_ms: loop,
     distorted: reasons.length > 0,
-    reason: reasons.length > 0 ? `${reasons.join(" and ")} exceed ${DISTORTION_SHARE * 100}% of TTFT p50 (${ttft!.toFixed(2)} ms): the client was a bottleneck; lower the load or run several clients` : null,
+    reason: reasons.length > 0 ? `${reasons.join(" and ")} exceed ${limit!.toFixed(2)} ms (${DISTORTION_SHARE * 100}% of TTFT p50 ${ttft!.toFixed(2)} ms, at least ${LAG_FLOOR_MS} ms): the client was a bottleneck; lower the load or run several clients` : null,
   };
 }
 

@@ -37,7 +37,7 @@ export function parseSlo(value: string): SloTerm[] {
     .map((part) => part.trim())
     .filter((part) => part !== "")
     .map((part) => {
-      const m = /^([a-z]+)(?:_(p\d+))?\s*(?:<=|=|<)\s*(.+)$/.exec(part);
+      const m = /^([a-z][a-z0-9]*?)(?:_(p\d+))?\s*(?:<=|=|<)\s*(.+)$/.exec(part);
       if (!m) throw new UsageError(`--slo term '${part}' is not metric_pNN=TIME`, hint);
       const metric = m[1] as SloMetric;
       const percentile = (m[2] ?? "p50") as Pct;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { deriveRequest, summarizeRun, type RawRecord } from "../../src/core/metrics.ts";
+import { clientCheck, deriveRequest, summarizeRun, type RawRecord } from "../../src/core/metrics.ts";
 
 function rec(over: Partial<RawRecord>): RawRecord {
   return {
@@ -140,5 +140,32 @@ describe("summarizeRun", () => {
   test("any non-streamed response marks TTFT as first-byte", () => {
     const mixed = [...records, rec({ seq: 9, tSend: 1000, tFirstByte: 1100, tEnd: 1101, outputTokensCounted: 3 })];
     expect(summarizeRun(mixed, "whitespace").summary.ttft_kind).toBe("first-byte");
+  });
+});
+
+describe("clientCheck", () => {
+  const base = summarizeRun(
+    [0, 1, 2, 3].map((i) => rec({ seq: i, streamed: true, tSend: 0, tokenTimes: [40], tEnd: 50, outputTokensCounted: 1 })),
+    "whitespace",
+  ).summary; // TTFT p50 = 40 ms → the limit is max(2 ms, 1 ms)
+  test("quiet client: no finding", () => {
+    const c = clientCheck([0.1, 0.5, 1.9], base);
+    expect(c.distorted).toBe(false);
+    expect(c.reason).toBeNull();
+    expect(c.event_loop_lag_ms!.max).toBe(1.9);
+  });
+  test("event-loop lag p99 above 5% of TTFT p50 is a finding", () => {
+    const c = clientCheck([0.1, 0.2, 9], base);
+    expect(c.distorted).toBe(true);
+    expect(c.reason).toContain("event-loop lag p99");
+  });
+  test("send lag p99 above the limit is a finding", () => {
+    const s = { ...base, send_lag_ms: { count: 3, mean: 1, min: 0, max: 3, p50: 0, p90: 2.5, p95: 2.8, p99: 2.96 } };
+    expect(clientCheck([0.1], s).reason).toContain("send lag p99 2.96 ms");
+  });
+  test("below 1 ms nothing is a finding, however fast the server", () => {
+    const fast = summarizeRun([rec({ streamed: true, tSend: 0, tokenTimes: [2], tEnd: 3, outputTokensCounted: 1 })], "whitespace").summary;
+    expect(clientCheck([0.9, 0.9], fast).distorted).toBe(false);
+    expect(clientCheck([1.5, 1.5], fast).distorted).toBe(true);
   });
 });
