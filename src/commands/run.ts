@@ -3,6 +3,7 @@ import { allFailedError, runBenchmark } from "../app/run.ts";
 import { EXIT } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
 import { writeFileAtomic } from "../io/files.ts";
+import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { outputArgs, targetArgs } from "./_shared.ts";
@@ -38,6 +39,11 @@ export const run = defineCommand({
   async run({ args: parsed, rawArgs }) {
     checkFlags(rawArgs, args, "run");
     const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+    const childCode = await reexecForHttpCap(opts.concurrency);
+    if (childCode !== undefined) {
+      process.exitCode = childCode;
+      return;
+    }
     const info = opts.quiet ? () => {} : (m: string) => logger.info(m);
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;

@@ -105,6 +105,19 @@ describe("the compiled binary", () => {
     expect(doc.complete).toBe(false);
   });
 
+  test("past Bun's 256-request cap, the binary re-executes itself with the cap raised: the server sees every request in flight", async () => {
+    const big = await serveBinary(["--decode-step-ms", "20", "--max-batch-size", "1024", "--cache-size", "0"]);
+    try {
+      const r = await cli(["run", "--endpoint", `${big.url}/generate`, "-n", "300", "-c", "300", "--max-tokens", "5", "--stream", "--warmup", "0", "--repeat-ratio", "0", "--quiet"]);
+      expect(r.code).toBe(0);
+      const stats = (await (await fetch(`${big.url}/stats`)).json()) as { max_in_flight: number };
+      expect(stats.max_in_flight).toBe(300);
+    } finally {
+      big.proc.kill("SIGTERM");
+      await big.proc.exited;
+    }
+  });
+
   test("an unknown path needs --api", async () => {
     const r = await cli(["run", "--endpoint", `${server.url}/infer`]);
     expect(r.code).toBe(2);

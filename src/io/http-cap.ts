@@ -1,0 +1,38 @@
+/**
+ * Bun's fetch keeps at most 256 requests in flight per process unless BUN_CONFIG_MAX_HTTP_REQUESTS
+ * is set when the process starts (setting it later changes nothing); past the cap, requests wait
+ * silently inside Bun and the wait lands in TTFT. So a run that needs more re-executes itself once
+ * with the variable set, and passes on the child's exit code.
+ */
+const BUN_DEFAULT_CAP = 256;
+const VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
+/** the largest value Bun takes */
+export const MAX_CAP = 65_535;
+
+/** The command line that starts this same program again: the compiled binary, or bun + the script. */
+function selfCommand(): string[] {
+  const compiled = process.argv[1]?.startsWith("/$bunfs/") || /^[A-Z]:\\~BUN\\/.test(process.argv[1] ?? "");
+  return compiled ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, process.argv[1], ...process.argv.slice(2)];
+}
+
+/**
+ * When `needed` requests may be in flight and this process cannot hold them, run this command again
+ * in a child with the cap raised, and return its exit code; otherwise return undefined (go on here).
+ */
+export async function reexecForHttpCap(needed: number): Promise<number | undefined> {
+  const current = Number(process.env[VAR] ?? BUN_DEFAULT_CAP);
+  if (needed <= current || process.env.LLMBENCH_REEXEC === "1") return undefined;
+  const cap = Math.min(MAX_CAP, Number.isFinite(needed) ? Math.max(needed, 1024) : MAX_CAP);
+  const child = Bun.spawn(selfCommand(), {
+    env: { ...process.env, [VAR]: String(cap), LLMBENCH_REEXEC: "1" },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  // Ctrl-C reaches the whole process group; a signal sent to this process alone is passed on
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  const code = await child.exited;
+  process.off("SIGINT", forward);
+  process.off("SIGTERM", forward);
+  return code;
+}
