@@ -200,12 +200,15 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
+/** How long before a due time the open loop stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
+const SPIN_MS = 2;
+
 /** Sleep until `t` on the monotonic clock: a timer for the bulk, then short yields for the last ms. */
 async function sleepUntil(t: number, clock: Clock): Promise<void> {
   for (;;) {
     const left = t - clock();
     if (left <= 0) return;
-    if (left > 2) await sleep(left - 1.5);
+    if (left > SPIN_MS) await sleep(left - SPIN_MS);
     else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

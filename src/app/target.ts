@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { EndpointError, UsageError } from "../core/errors.ts";
 import type { RawRecord } from "../core/metrics.ts";
-import type { RunOptions } from "../core/options.ts";
+import type { TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
@@ -14,26 +14,8 @@ import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from
 import type { Clock } from "../io/clock.ts";
 import { http, sendRequest, type Target } from "../io/http.ts";
 
-/** The options `run` and `warm` have in common. */
-export type TargetOptions = Pick<
-  RunOptions,
-  | "url"
-  | "endpoint"
-  | "api"
-  | "stream"
-  | "model"
-  | "headers"
-  | "apiKey"
-  | "extraBody"
-  | "timeoutMs"
-  | "tokenizer"
-  | "maxTokens"
-  | "ignoreEos"
-  | "seed"
-  | "inputTokens"
-  | "prefixTokens"
-  | "prompts"
->;
+/** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
+export type { TargetOptions };
 
 export interface Session {
   target: Target;
@@ -111,6 +93,8 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
     if (/ECONNREFUSED|Unable to connect/.test(msg)) {
       throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
     }
+    // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
+    if (/^HTTP 5\d\d$/.test(msg)) throw new EndpointError(`GET ${url} answered ${msg}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
     throw new UsageError(`--model was not given and GET ${url} failed (${msg.split("\n")[0]})`, `pass --model NAME`);
   }
   const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;

@@ -20,6 +20,8 @@ const FLAGS = {
   "cache-size": "cacheSize",
   "cache-hit-ms": "cacheHitMs",
   model: "model",
+  "cold-start": "coldStartRequests",
+  "cold-start-ms": "coldStartMs",
 } as const satisfies Record<string, keyof ServerOptions>;
 
 function startError(e: unknown, o: ServerOptions): never {
@@ -46,6 +48,8 @@ export const serve = defineCommand({
     "cache-size": { type: "string", description: `LRU response-cache entries, 0 = off (default ${d.cacheSize})`, valueHint: "n" },
     "cache-hit-ms": { type: "string", description: `latency of a cache hit, ms (default ${d.cacheHitMs})`, valueHint: "ms" },
     model: { type: "string", description: `model name reported by the server (default ${d.model})`, valueHint: "name" },
+    "cold-start": { type: "string", description: `slow down the first N generation requests, decaying linearly to none (default ${d.coldStartRequests}: off)`, valueHint: "n" },
+    "cold-start-ms": { type: "string", description: `extra latency of the first request with --cold-start, ms (default ${d.coldStartMs})`, valueHint: "ms" },
   },
   async run({ args, rawArgs }) {
     checkFlags(rawArgs, serve.args as Record<string, { type?: string }>, "serve");
@@ -65,7 +69,8 @@ export const serve = defineCommand({
     const o = server.options;
     process.stderr.write(
       `llmbench serve: model ${o.model}; step ${o.decodeStepMs} ms × batch^${o.batchExponent} + ${o.prefillMsPerToken} ms per joining prompt token; ` +
-        `max batch ${o.maxBatchSize}, batch window ${o.batchWindowMs} ms; cache ${o.cacheSize === 0 ? "off" : `${o.cacheSize} entries, hit ${o.cacheHitMs} ms`}\n` +
+        `max batch ${o.maxBatchSize}, batch window ${o.batchWindowMs} ms; cache ${o.cacheSize === 0 ? "off" : `${o.cacheSize} entries, hit ${o.cacheHitMs} ms`}` +
+        `${o.coldStartRequests > 0 ? `; cold start: first request +${o.coldStartMs} ms, falling linearly to 0 at request ${o.coldStartRequests}` : ""}\n` +
         `endpoints: POST /generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health, /stats. Ctrl-C stops.\n`,
     );
 

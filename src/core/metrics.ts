@@ -160,7 +160,7 @@ export function clientCheck(loopLagMs: readonly number[], s: RunSummary): Client
   return {
     event_loop_lag_ms: loop,
     distorted: reasons.length > 0,
-    reason: reasons.length > 0 ? `${reasons.join(" and ")} exceed ${limit!.toFixed(2)} ms (${DISTORTION_SHARE * 100}% of TTFT p50 ${ttft!.toFixed(2)} ms, at least ${LAG_FLOOR_MS} ms): the client was a bottleneck; lower the load or run several clients` : null,
+    reason: reasons.length > 0 ? `${reasons.join(" and ")} ${reasons.length > 1 ? "exceed" : "exceeds"} ${limit!.toFixed(2)} ms (${DISTORTION_SHARE * 100}% of TTFT p50 ${ttft!.toFixed(2)} ms, at least ${LAG_FLOOR_MS} ms): the client was a bottleneck; lower the load or run several clients` : null,
   };
 }
 

@@ -84,7 +84,8 @@ export function repeatedFlag(rawArgs: readonly string[], name: string): string[]
   return out;
 }
 
-function str(args: RawArgs, name: string): string | undefined {
+/** A flag's value as a string (the last, if given several times); undefined when absent or empty. */
+export function str(args: RawArgs, name: string): string | undefined {
   const v = args[name];
   if (Array.isArray(v)) return v[v.length - 1];
   if (typeof v === "number") return String(v);
@@ -237,7 +238,14 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
   return headers;
 }
 
-export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): RunOptions {
+/** The options `run` and `warm` share: where requests go, how they are sent, and which prompts (the `targetArgs` block). */
+export type TargetOptions = Pick<
+  RunOptions,
+  "url" | "endpoint" | "api" | "stream" | "model" | "headers" | "apiKey" | "extraBody" | "timeoutMs" | "tokenizer" | "maxTokens" | "ignoreEos" | "seed" | "inputTokens" | "prefixTokens" | "prompts"
+>;
+
+/** The target and prompt options, parsed once for every command that sends requests (`run`, `warm`). */
+export function parseTargetOptions(args: RawArgs, rawArgs: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): TargetOptions {
   const url = parseUrl("endpoint", str(args, "endpoint") ?? "http://localhost:8000/generate");
   const apiArg = str(args, "api");
   if (apiArg !== undefined && !(API_KINDS as readonly string[]).includes(apiArg)) {
@@ -248,23 +256,6 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     throw new UsageError(
       `cannot tell which API ${url.pathname} speaks`,
       `add --api ${API_KINDS.join("|")} (paths detected: /generate, /v1/completions, /v1/chat/completions)`,
-    );
-  }
-  const durationArg = str(args, "duration");
-  if (durationArg !== undefined && str(args, "requests") !== undefined) {
-    throw new UsageError(`--requests and --duration both bound the run`, `give one of them`);
-  }
-  const durationMs = durationArg === undefined ? undefined : parseDuration("duration", durationArg, false);
-  const requests = durationMs !== undefined ? undefined : parseNumber("requests", str(args, "requests"), 50, { min: 1, integer: true });
-  const repeatRatio = parseNumber("repeat-ratio", str(args, "repeat-ratio"), 0.3, { min: 0, max: 1 });
-  const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
-  if (durationMs !== undefined && repeatRatio >= 1) {
-    throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
-  }
-  if (requests !== undefined && repeats >= requests && repeats > 0) {
-    throw new UsageError(
-      `--repeat-ratio ${repeatRatio} makes all ${requests} requests repeats, leaving no first request to repeat`,
-      `use a ratio below ${((requests - 0.5) / requests).toFixed(3)}`,
     );
   }
   const tokenizerArg = str(args, "tokenizer");
@@ -284,14 +275,6 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     }
   }
   const seedArg = str(args, "seed");
-  const rateArg = str(args, "rate");
-  const rate = rateArg === undefined ? undefined : parseNumber("rate", rateArg, 10, { min: 0, exclusiveMin: true });
-  const concurrencyArg = str(args, "concurrency");
-  const burstinessArg = str(args, "burstiness");
-  if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
-  const latencyFrom = str(args, "latency-from") ?? "send";
-  if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
-  if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
   const inputTokens = parseLength("input-tokens", str(args, "input-tokens") ?? "32");
   const prefixTokens = parseNumber("prefix-tokens", str(args, "prefix-tokens"), 0, { min: 0, integer: true });
   const prompts = str(args, "prompts");
@@ -301,13 +284,55 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
   if (prefixTokens >= inputTokens.mean) {
     throw new UsageError(`--prefix-tokens ${prefixTokens} must be shorter than --input-tokens ${inputTokens.mean} (the prefix is part of the prompt)`, `raise --input-tokens or lower --prefix-tokens`);
   }
-  const stream = typeof args.stream === "boolean" ? args.stream : api !== "generate";
   return {
     url,
     endpoint: redactUrl(url),
     api,
-    stream,
+    stream: typeof args.stream === "boolean" ? args.stream : api !== "generate",
     model: str(args, "model"),
+    ignoreEos: args["ignore-eos"] === true,
+    maxTokens: parseNumber("max-tokens", str(args, "max-tokens"), 100, { min: 1, integer: true }),
+    seed: seedArg === undefined ? randomSeed() : parseNumber("seed", seedArg, 42, { min: 0, max: 2 ** 32 - 1, integer: true }),
+    timeoutMs: parseNumber("timeout", str(args, "timeout"), 60, { min: 0, exclusiveMin: true }) * 1000,
+    inputTokens,
+    prefixTokens,
+    prompts,
+    tokenizer: (tokenizerArg as TokenizerName | undefined) ?? (api === "generate" ? "whitespace" : "o200k"),
+    headers: parseHeaders(repeatedFlag(rawArgs, "header")),
+    apiKey: str(args, "api-key") ?? env.LLMBENCH_API_KEY ?? env.OPENAI_API_KEY,
+    extraBody,
+  };
+}
+
+export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): RunOptions {
+  const target = parseTargetOptions(args, rawArgs, env, randomSeed);
+  const durationArg = str(args, "duration");
+  if (durationArg !== undefined && str(args, "requests") !== undefined) {
+    throw new UsageError(`--requests and --duration both bound the run`, `give one of them`);
+  }
+  const durationMs = durationArg === undefined ? undefined : parseDuration("duration", durationArg, false);
+  const requests = durationMs !== undefined ? undefined : parseNumber("requests", str(args, "requests"), 50, { min: 1, integer: true });
+  const repeatRatio = parseNumber("repeat-ratio", str(args, "repeat-ratio"), 0.3, { min: 0, max: 1 });
+  const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
+  if (durationMs !== undefined && repeatRatio >= 1) {
+    throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
+  }
+  if (requests !== undefined && repeats >= requests && repeats > 0) {
+    throw new UsageError(
+      `--repeat-ratio ${repeatRatio} makes all ${requests} requests repeats, leaving no first request to repeat`,
+      `use a ratio below ${((requests - 0.5) / requests).toFixed(3)}`,
+    );
+  }
+  const rateArg = str(args, "rate");
+  const rate = rateArg === undefined ? undefined : parseNumber("rate", rateArg, 10, { min: 0, exclusiveMin: true });
+  const concurrencyArg = str(args, "concurrency");
+  const burstinessArg = str(args, "burstiness");
+  if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
+  const latencyFrom = str(args, "latency-from") ?? "send";
+  if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
+  if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
+  return {
+    ...target,
     requests,
     durationMs,
     concurrency:
@@ -318,23 +343,12 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     burstiness: parseNumber("burstiness", burstinessArg, 1, { min: 0, exclusiveMin: true }),
     rampUpMs: str(args, "ramp-up") === undefined ? 0 : parseDuration("ramp-up", str(args, "ramp-up")!, true),
     latencyFrom,
-    ignoreEos: args["ignore-eos"] === true,
-    maxTokens: parseNumber("max-tokens", str(args, "max-tokens"), 100, { min: 1, integer: true }),
     repeatRatio,
     warmup: parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true }),
-    seed: seedArg === undefined ? randomSeed() : parseNumber("seed", seedArg, 42, { min: 0, max: 2 ** 32 - 1, integer: true }),
-    timeoutMs: parseNumber("timeout", str(args, "timeout"), 60, { min: 0, exclusiveMin: true }) * 1000,
-    inputTokens,
-    prefixTokens,
-    prompts,
     slo: str(args, "slo") === undefined ? [] : parseSlo(str(args, "slo")!),
-    tokenizer: (tokenizerArg as TokenizerName | undefined) ?? (api === "generate" ? "whitespace" : "o200k"),
     output: str(args, "output"),
     json: args.json === true,
     quiet: args.quiet === true,
     records: args.records !== false,
-    headers: parseHeaders(repeatedFlag(rawArgs, "header")),
-    apiKey: str(args, "api-key") ?? env.LLMBENCH_API_KEY ?? env.OPENAI_API_KEY,
-    extraBody,
   };
 }

@@ -62,6 +62,17 @@ export function stepMs(cfg: BatcherConfig, batchSize: number, joiningPromptToken
   return cfg.decodeStepMs * Math.pow(batchSize, cfg.batchExponent) + cfg.prefillMsPerToken * joiningPromptTokens;
 }
 
+/**
+ * Cold start: extra latency of generation request `index` (0-based, in order of arrival). The first
+ * request pays `coldStartMs`, and the extra falls linearly to 0 at request `coldStartRequests`:
+ * `coldStartMs × (K − index) / K` for index < K, then 0 — like a server compiling kernels and
+ * filling its caches on its first requests.
+ */
+export function coldStartExtraMs(cfg: { coldStartRequests: number; coldStartMs: number }, index: number): number {
+  const k = cfg.coldStartRequests;
+  return index < k ? (cfg.coldStartMs * (k - index)) / k : 0;
+}
+
 export class Batcher {
   readonly #cfg: BatcherConfig;
   readonly #counters: BatcherCounters;

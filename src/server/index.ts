@@ -7,7 +7,7 @@
  * measured TTFT and TPOT can be checked against them; `cached` is only ever true
  * for an answer that really came from the cache.
  */
-import { Batcher } from "./batcher.ts";
+import { Batcher, coldStartExtraMs } from "./batcher.ts";
 import { LruCache } from "./cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
 import { resolveServerOptions, type ServerOptions } from "./options.ts";
@@ -20,7 +20,7 @@ import {
 } from "./protocols.ts";
 
 export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "./options.ts";
-export { stepMs } from "./batcher.ts";
+export { coldStartExtraMs, stepMs } from "./batcher.ts";
 
 /** Counters since start; also served as JSON at `GET /stats`. */
 export interface ServerStats {
@@ -93,6 +93,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
   /** pending cache-hit answers, so stop() can end them */
   const hitTimers = new Map<ReturnType<typeof setTimeout>, () => void>();
   let seq = 0;
+  /** generation requests accepted so far, for the cold-start delay */
+  let arrivals = 0;
   let stopping = false;
 
   /** Produces the answer's tokens into `sink`, from the cache or the batcher. */
@@ -180,6 +182,11 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
       throw e;
     }
     if (stopping) return errorResponse(503, "the server is stopping", "server_error");
+    const coldMs = coldStartExtraMs(o, arrivals++);
+    if (coldMs > 0) {
+      await Bun.sleep(coldMs);
+      if (stopping) return errorResponse(503, "the server is stopping", "server_error");
+    }
 
     const promptTokens = countPromptTokens(req.prompt);
     const id = `${api === "openai-chat" ? "chatcmpl" : "cmpl"}-sim${++seq}`;

@@ -22,6 +22,10 @@ export interface ServerOptions {
   cacheHitMs: number;
   /** model name served at /v1/models and in OpenAI responses */
   model: string;
+  /** cold start: the first this-many generation requests are slowed down (0 = off) */
+  coldStartRequests: number;
+  /** the first request's extra latency, ms; it falls linearly to 0 at request `coldStartRequests` */
+  coldStartMs: number;
 }
 
 export const SERVER_DEFAULTS: ServerOptions = {
@@ -35,6 +39,8 @@ export const SERVER_DEFAULTS: ServerOptions = {
   cacheSize: 1024,
   cacheHitMs: 1,
   model: "llmbench-sim",
+  coldStartRequests: 0,
+  coldStartMs: 200,
 };
 
 type NumericKey = { [K in keyof ServerOptions]: ServerOptions[K] extends number ? K : never }[keyof ServerOptions];
@@ -56,6 +62,8 @@ export const NUMBER_RULES: Record<NumericKey, NumberRule> = {
   batchExponent: { flag: "--batch-exponent", integer: false, min: 0, max: 4 },
   cacheSize: { flag: "--cache-size", integer: true, min: 0, max: 100_000_000 },
   cacheHitMs: { flag: "--cache-hit-ms", integer: false, min: 0, max: 60_000 },
+  coldStartRequests: { flag: "--cold-start", integer: true, min: 0, max: 1_000_000 },
+  coldStartMs: { flag: "--cold-start-ms", integer: false, min: 0, max: 600_000 },
 };
 
 function describe(rule: NumberRule): string {

@@ -1,0 +1,36 @@
+/**
+ * A result file's text → RunData: detects what wrote it (llmbench, any schema version; vLLM's
+ * `bench serve`) and refuses anything else with a one-line UsageError naming the file.
+ */
+import { UsageError } from "../errors.ts";
+import { isObj, looksTruncated } from "./check.ts";
+import { fromLlmbench, LLMBENCH_SCHEMA_PREFIX } from "./llmbench.ts";
+import type { RunData } from "./types.ts";
+import { fromVllm, isVllmResult } from "./vllm.ts";
+
+export type { RunData } from "./types.ts";
+
+const HINT = "pass result files written by 'llmbench run --output FILE' or 'vllm bench serve --save-result'";
+
+function describe(doc: unknown): string {
+  if (Array.isArray(doc)) return `a JSON list of ${doc.length} items`;
+  if (!isObj(doc)) return `a JSON ${doc === null ? "null" : typeof doc}`;
+  const keys = Object.keys(doc);
+  if (keys.length === 0) return "an empty JSON object";
+  return `a JSON object with ${keys.slice(0, 4).map((k) => `"${k}"`).join(", ")}${keys.length > 4 ? ", …" : ""}`;
+}
+
+export function importRun(text: string, source: string): RunData {
+  if (text.trim() === "") throw new UsageError(`${source} is empty`, HINT);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    const why = looksTruncated(text) ? "it ends before the document does (truncated?)" : (err as Error).message.replace(/^JSON Parse error: /, "");
+    throw new UsageError(`${source} is not valid JSON: ${why}`, HINT);
+  }
+  if (isObj(doc) && typeof doc.schema === "string" && doc.schema.startsWith(LLMBENCH_SCHEMA_PREFIX)) return fromLlmbench(doc, source);
+  if (isObj(doc) && isVllmResult(doc)) return fromVllm(doc, source);
+  const schema = isObj(doc) && doc.schema !== undefined ? ` (schema ${JSON.stringify(doc.schema)})` : "";
+  throw new UsageError(`${source} is not an llmbench result nor a vLLM bench serve result: it is ${describe(doc)}${schema}`, HINT);
+}

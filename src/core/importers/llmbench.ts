@@ -1,0 +1,155 @@
+/**
+ * llmbench result documents of every schema version → RunData.
+ *
+ * Older versions are brought up to the current one (RESULT_SCHEMA) one step at a time by the
+ * functions in UPGRADES, then checked and read as the current version. Only v1 exists so far:
+ * when v2 comes, RESULT_SCHEMA becomes v2 and one entry is added here,
+ * `"llmbench.result/v1": { to: "llmbench.result/v2", upgrade: v1ToV2 }`; nothing else changes.
+ * A schema this build does not know (written by a newer llmbench) is refused with that reason.
+ */
+import { UsageError } from "../errors.ts";
+import { deriveRequest, type RawRecord } from "../metrics.ts";
+import { RESULT_SCHEMA } from "../result.ts";
+import { meetsSlo, type SloMetric, type SloTerm } from "../slo.ts";
+import { Checker, isNum, isObj, type Obj } from "./check.ts";
+import { FAMILIES, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
+
+export const LLMBENCH_SCHEMA_PREFIX = "llmbench.result/";
+
+const HINT = "pass a result file written by 'llmbench run --output FILE'";
+
+type Upgrade = { to: string; upgrade: (doc: Obj) => Obj };
+
+/** schema id → how to turn that version's document into the next version's. */
+export const UPGRADES: Record<string, Upgrade> = {};
+
+/** Apply upgrades until the document is of the current schema. */
+export function upgradeResult(doc: Obj, source: string, upgrades: Record<string, Upgrade> = UPGRADES): { doc: Obj; from: string } {
+  const from = String(doc.schema);
+  let current = doc;
+  const seen = new Set<string>();
+  while (current.schema !== RESULT_SCHEMA) {
+    const schema = String(current.schema);
+    const step = upgrades[schema];
+    if (!step || seen.has(schema)) {
+      const version = (v: string) => Number(/\/v(\d+)$/.exec(v)?.[1] ?? NaN);
+      if (version(schema) > version(RESULT_SCHEMA)) {
+        throw new UsageError(`${source} was written by a newer llmbench (schema "${schema}"); this one reads up to "${RESULT_SCHEMA}"`, "upgrade llmbench to compare it");
+      }
+      throw new UsageError(`${source} has an unknown llmbench schema "${schema}" (this llmbench reads "${RESULT_SCHEMA}")`, HINT);
+    }
+    seen.add(schema);
+    current = step.upgrade(current);
+  }
+  return { doc: current, from };
+}
+
+const DIST_KEYS: Record<Family, string> = { ttft: "ttft_ms", tpot: "tpot_ms", itl: "itl_ms", e2e: "e2e_ms" };
+
+function percentileSummary(c: Checker, x: unknown, path: string): PercentileSummary | null {
+  if (x === null || x === undefined) return null;
+  const d = c.obj(x, path);
+  const out: PercentileSummary = {};
+  for (const k of ["count", "mean", "p50", "p90", "p95", "p99"] as const) out[k] = c.num(d[k], `${path}.${k}`);
+  return out;
+}
+
+function checkRecord(c: Checker, x: unknown, i: number): RawRecord {
+  const p = `requests[${i}]`;
+  const r = c.obj(x, p);
+  if (typeof r.phase !== "string") c.fail(`${p}.phase is ${JSON.stringify(r.phase) ?? "missing"}`);
+  c.num(r.tSend, `${p}.tSend`);
+  c.numOrNull(r.tEnd, `${p}.tEnd`);
+  c.numOrNull(r.tFirstByte, `${p}.tFirstByte`);
+  c.numbers(r.tokenTimes, `${p}.tokenTimes`);
+  if (typeof r.streamed !== "boolean") c.fail(`${p}.streamed is not true or false`);
+  c.num(r.outputTokensCounted, `${p}.outputTokensCounted`, { min: 0 });
+  if (r.usage !== null && r.usage !== undefined) {
+    const u = c.obj(r.usage, `${p}.usage`);
+    if (u.completionTokens !== undefined) c.num(u.completionTokens, `${p}.usage.completionTokens`, { min: 0 });
+  }
+  if (r.error !== null && !(isObj(r.error) && typeof r.error.class === "string")) c.fail(`${p}.error is neither null nor an error`);
+  return { ...(r as unknown as RawRecord), usage: (r.usage as RawRecord["usage"]) ?? null };
+}
+
+/** SLO terms as `publicConfig` saves them: [{ name: "ttft_p95", bound_ms }]. */
+function sloTerms(config: Obj): SloTerm[] {
+  if (!Array.isArray(config.slo)) return [];
+  return config.slo.flatMap((t): SloTerm[] => {
+    if (!isObj(t) || typeof t.name !== "string" || !isNum(t.bound_ms)) return [];
+    const [metric, percentile] = t.name.split("_");
+    return [{ name: t.name, metric: metric as SloMetric, percentile: (percentile ?? "p50") as SloTerm["percentile"], boundMs: t.bound_ms }];
+  });
+}
+
+/** Read a parsed llmbench result (any known schema version). */
+export function fromLlmbench(raw: Obj, source: string): RunData {
+  const { doc, from } = upgradeResult(raw, source);
+  const c = new Checker(source, "llmbench result", HINT);
+  const config = c.obj(doc.config, "config");
+  const summary = c.obj(doc.summary, "summary");
+  const req = c.obj(summary.requests, "summary.requests");
+  const requests = {
+    sent: c.num(req.sent, "summary.requests.sent", { min: 0, integer: true }),
+    succeeded: c.num(req.succeeded, "summary.requests.succeeded", { min: 0, integer: true }),
+    failed: c.num(req.failed, "summary.requests.failed", { min: 0, integer: true }),
+  };
+  if (requests.succeeded + requests.failed !== requests.sent) c.fail(`summary.requests: succeeded + failed ≠ sent`);
+  const tp = c.obj(summary.throughput, "summary.throughput");
+  const throughput = {
+    outputTokensPerS: c.num(tp.output_tokens_per_s, "summary.throughput.output_tokens_per_s", { min: 0 }),
+    requestsPerS: c.num(tp.requests_per_s, "summary.throughput.requests_per_s", { min: 0 }),
+  };
+  const cacheDoc = c.obj(summary.cache, "summary.cache");
+  const cache = { hits: c.num(cacheDoc.hits, "summary.cache.hits", { min: 0, integer: true }), of: requests.succeeded };
+  const dists = Object.fromEntries(FAMILIES.map((f) => [f, percentileSummary(c, summary[DIST_KEYS[f]], `summary.${DIST_KEYS[f]}`)])) as Record<
+    Family,
+    PercentileSummary | null
+  >;
+  const digestsDoc = doc.digests === undefined || doc.digests === null ? null : c.obj(doc.digests, "digests");
+  const digests = digestsDoc ? Object.fromEntries(FAMILIES.filter((f) => digestsDoc[DIST_KEYS[f]] !== undefined).map((f) => [f, digestsDoc[DIST_KEYS[f]]])) : null;
+
+  let samples: RunSamples | null = null;
+  let goodput: RunData["goodput"] = null;
+  if (doc.requests !== null && doc.requests !== undefined) {
+    if (!Array.isArray(doc.requests)) c.fail("requests is neither a list nor null");
+    const records = doc.requests.map((r, i) => checkRecord(c, r, i));
+    samples = { ttft: [], tpot: [], e2e: [], itl: [] };
+    const terms = sloTerms(config);
+    let good = 0;
+    for (const r of records) {
+      if (r.phase !== "measured") continue;
+      const m = deriveRequest(r);
+      if (!m.ok) continue;
+      if (m.ttftMs !== null) samples.ttft.push(m.ttftMs);
+      if (m.tpotMs !== null) samples.tpot.push(m.tpotMs);
+      if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
+      if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
+      if (terms.length > 0 && meetsSlo(terms, m)) good++;
+    }
+    if (terms.length > 0 && requests.succeeded > 0) {
+      // the same window as request throughput: succeeded / requests_per_s
+      goodput = { rps: throughput.requestsPerS > 0 ? (good * throughput.requestsPerS) / requests.succeeded : 0, slo: terms.map((t) => `${t.name}≤${t.boundMs}ms`).join(",") };
+    }
+  }
+  const tool = isObj(doc.tool) && typeof doc.tool.version === "string" ? `llmbench ${doc.tool.version}` : "llmbench (version not recorded)";
+  const notes: string[] = [];
+  if (from !== RESULT_SCHEMA) notes.push(`${source} was written as ${from} and read as ${RESULT_SCHEMA}`);
+  const ttftKind = summary.ttft_kind === "token" || summary.ttft_kind === "first-byte" ? summary.ttft_kind : null;
+  return {
+    source,
+    format: from,
+    tool,
+    complete: doc.complete !== false,
+    config,
+    ttftKind,
+    samples,
+    summary: dists,
+    digests: digests as RunData["digests"],
+    requests,
+    cache,
+    throughput,
+    goodput,
+    notes,
+  };
+}
