@@ -1,6 +1,6 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
-import { EndpointError, type ErrorClass } from "../core/errors.ts";
+import { EndpointError, EXIT, type ErrorClass } from "../core/errors.ts";
 import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { arrivalTimes } from "../core/arrivals.ts";
 import { createRng, hashString } from "../core/rng.ts";
@@ -22,6 +22,8 @@ export interface RunDeps {
   graceMs?: number;
   onProgress?: (p: Progress) => void;
   info?: (msg: string) => void;
+  /** goes into every synthetic prompt's tag (sweep levels share lengths, never prompts) */
+  promptSalt?: string;
 }
 
 export interface RunOutcome {
@@ -40,7 +42,7 @@ const UNREACHABLE_AFTER = 5;
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   const clock = deps.clock ?? realClock;
   const info = deps.info ?? (() => {});
-  const session = await openSession(opts, clock, info);
+  const session = await openSession(opts, clock, info, deps.promptSalt);
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
     info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
   }
@@ -248,6 +250,39 @@ function runNotes(opts: RunOptions, s: RunSummary): string[] {
     notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests; the server's count was used`);
   }
   return notes;
+}
+
+export interface Verdict {
+  exitCode: number;
+  warnings: string[];
+  /** thrown by the command: nothing succeeded */
+  error?: EndpointError;
+}
+
+/** What a finished run (or sweep) means for the user: warnings, and the exit code of SPEC §6. */
+export function judge(outcome: { doc: ResultDocument; interrupted: boolean; records?: RawRecord[]; outcomes?: RunOutcome[] }): Verdict {
+  const { doc } = outcome;
+  const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
+  const records = outcome.records ?? outcome.outcomes?.flatMap((o) => o.records) ?? [];
+  const warnings: string[] = [];
+  if (summaries.every((s) => s.requests.succeeded === 0)) return { exitCode: EXIT.endpoint, warnings, error: allFailedError(doc, records) };
+  const failed = summaries.reduce((a, s) => a + s.requests.failed, 0);
+  const sent = summaries.reduce((a, s) => a + s.requests.sent, 0);
+  if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
+  const distorted = summaries.map((s, i) => ({ s, i })).filter(({ s }) => s.client?.distorted);
+  if (doc.sweep && distorted.length > 0) {
+    const names = distorted.map(({ i }) => String(doc.sweep!.levels[i].concurrency ?? doc.sweep!.levels[i].rate));
+    warnings.push(`the client's own lag exceeded 5% of TTFT p50 at ${doc.sweep.kind} ${names.join(", ")}: those levels include client delay (see summary.client in each level)`);
+  } else if (distorted.length > 0) warnings.push(distorted[0].s.client!.reason!);
+  if (outcome.interrupted) return { exitCode: EXIT.interrupted, warnings };
+  // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
+  const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
+  if (sloMissed) {
+    const missed = doc.summary.slo!.terms.filter((t) => !t.passed).map((t) => t.name);
+    warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
+    return { exitCode: EXIT.threshold, warnings };
+  }
+  return { exitCode: EXIT.ok, warnings };
 }
 
 /** The one-line error for a run in which no measured request succeeded. */

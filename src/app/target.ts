@@ -25,14 +25,15 @@ export interface Session {
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
 }
 
-export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void): Promise<Session> {
+/** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
+export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
   const protocol = getProtocol(opts.api);
   await loadTokenizer(opts.tokenizer);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
   const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs };
-  const workload = await loadWorkload(opts);
+  const workload = await loadWorkload(opts, salt);
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
   const count = (text: string) => countTokens(text, opts.tokenizer);
@@ -65,9 +66,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   return { target, model, workload, send };
 }
 
-async function loadWorkload(opts: TargetOptions): Promise<Workload> {
+async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {
   if (opts.prompts === undefined) {
-    return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer) });
+    return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer), salt });
   }
   let text: string;
   try {

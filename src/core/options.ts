@@ -123,6 +123,52 @@ export function redactUrl(url: URL): string {
   return u.href;
 }
 
+/**
+ * Sweep levels: `1,2,4,8`, or a range `1..64x2` (multiply by 2 from 1 up to 64) or `10..50+10`
+ * (add 10). A single value gives one level.
+ */
+export function parseLevels(name: string, value: string, integer: boolean): number[] {
+  const hint = `e.g. --${name} 1,2,4,8 or --${name} 1..64x2 (doubling) or --${name} 10..50+10`;
+  const range = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*(?:([x+])\s*(\d+(?:\.\d+)?))?\s*$/.exec(value);
+  let levels: number[];
+  if (range) {
+    const [from, to, op, stepText] = [Number(range[1]), Number(range[2]), range[3] ?? "x", range[4] ?? "2"];
+    const step = Number(stepText);
+    if (from <= 0 || to < from || (op === "x" && step <= 1) || (op === "+" && step <= 0)) {
+      throw new UsageError(`--${name} range '${value}' does not rise from a positive start`, hint);
+    }
+    levels = [];
+    for (let x = from; x <= to * (1 + 1e-9); x = op === "x" ? x * step : x + step) levels.push(Number(x.toPrecision(12)));
+  } else {
+    levels = value.split(",").map((part) => parseNumber(name, part.trim(), 1, { min: 0, exclusiveMin: true, integer }));
+  }
+  if (integer && levels.some((x) => !Number.isInteger(x))) throw new UsageError(`--${name} levels must be whole numbers, got '${value}'`, hint);
+  if (levels.length > 64) throw new UsageError(`--${name} '${value}' makes ${levels.length} levels`, `64 at most; ${hint}`);
+  return levels;
+}
+
+/** `--stop-on saturation` or a list: `error-rate=5%`, `slo`, `plateau=5%`. */
+export function parseStopOn(value: string | undefined, hasSlo: boolean): StopOn {
+  if (value === undefined) return { slo: false };
+  const out: StopOn = { slo: false };
+  const pct = (v: string, term: string) => {
+    const m = /^(\d+(?:\.\d+)?)%?$/.exec(v.trim());
+    if (!m) throw new UsageError(`--stop-on ${term}: '${v}' is not a percentage`, `e.g. --stop-on error-rate=5%`);
+    return Number(m[1]) / 100;
+  };
+  for (const term of value.split(",").map((t) => t.trim()).filter(Boolean)) {
+    const [key, v] = term.split("=", 2);
+    if (key === "saturation") Object.assign(out, { errorRate: 0.05, slo: hasSlo, plateau: 0.05 });
+    else if (key === "error-rate") out.errorRate = pct(v ?? "5", key);
+    else if (key === "plateau") out.plateau = pct(v ?? "5", key);
+    else if (key === "slo") {
+      if (!hasSlo) throw new UsageError(`--stop-on slo needs --slo`, `add --slo ttft_p95=...`);
+      out.slo = true;
+    } else throw new UsageError(`--stop-on: unknown condition '${key}'`, `use saturation, or a list of error-rate=5%, slo, plateau=5%`);
+  }
+  return out;
+}
+
 /** `60s`, `500ms`, `2m`, or a bare number of seconds. */
 export function parseDuration(name: string, value: string, allowZero: boolean): number {
   const ms = parseTimeMs(value, "s");
@@ -145,6 +191,25 @@ export function parseUrl(name: string, value: string): URL {
 }
 
 export type LatencyFrom = "send" | "due";
+
+export interface SweepSpec {
+  /** what changes from level to level */
+  kind: "concurrency" | "rate";
+  levels: number[];
+  /** pause between levels */
+  cooldownMs: number;
+  /** end the sweep once a level saturates */
+  stopOn: StopOn;
+}
+
+export interface StopOn {
+  /** error rate above this share (0..1) */
+  errorRate?: number;
+  /** an SLO term missed */
+  slo: boolean;
+  /** output throughput rose by less than this share over the previous level */
+  plateau?: number;
+}
 
 export interface RunOptions {
   url: URL;
@@ -178,6 +243,8 @@ export interface RunOptions {
   /** path of a prompts file (JSONL or ShareGPT JSON) */
   prompts: string | undefined;
   slo: SloTerm[];
+  /** several levels of concurrency or rate, run in turn; undefined for a single run */
+  sweep: SweepSpec | undefined;
   tokenizer: TokenizerName;
   output: string | undefined;
   json: boolean;
@@ -213,6 +280,9 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     prefix_tokens: o.prefixTokens,
     prompts: o.prompts ?? "synthetic",
     slo: o.slo.map((t) => ({ name: t.name, bound_ms: t.boundMs })),
+    sweep: o.sweep
+      ? { kind: o.sweep.kind, levels: o.sweep.levels, cooldown_s: o.sweep.cooldownMs / 1000, stop_on: { error_rate: o.sweep.stopOn.errorRate ?? null, slo: o.sweep.stopOn.slo, plateau: o.sweep.stopOn.plateau ?? null } }
+      : null,
     tokenizer: o.tokenizer,
     output: o.output ?? null,
     records: o.records,
@@ -323,9 +393,27 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
       `use a ratio below ${((requests - 0.5) / requests).toFixed(3)}`,
     );
   }
-  const rateArg = str(args, "rate");
-  const rate = rateArg === undefined ? undefined : parseNumber("rate", rateArg, 10, { min: 0, exclusiveMin: true });
-  const concurrencyArg = str(args, "concurrency");
+  const rateLevels = str(args, "rate") === undefined ? undefined : parseLevels("rate", str(args, "rate")!, false);
+  const rate = rateLevels?.[0];
+  const concurrencyLevels = str(args, "concurrency") === undefined ? undefined : parseLevels("concurrency", str(args, "concurrency")!, true);
+  const concurrencyArg = concurrencyLevels?.[0]?.toString();
+  if ((rateLevels?.length ?? 0) > 1 && (concurrencyLevels?.length ?? 0) > 1) {
+    throw new UsageError(`a sweep varies one thing: --rate and --concurrency both list several levels`, `sweep one; give the other a single value`);
+  }
+  const slo = str(args, "slo") === undefined ? [] : parseSlo(str(args, "slo")!);
+  const sweepKind = (rateLevels?.length ?? 0) > 1 ? "rate" : (concurrencyLevels?.length ?? 0) > 1 ? "concurrency" : undefined;
+  if (sweepKind === undefined && (str(args, "stop-on") !== undefined || str(args, "cooldown") !== undefined)) {
+    throw new UsageError(`--stop-on and --cooldown belong to sweeps`, `list several levels, e.g. --concurrency 1,2,4,8`);
+  }
+  const sweep: SweepSpec | undefined =
+    sweepKind === undefined
+      ? undefined
+      : {
+          kind: sweepKind,
+          levels: (sweepKind === "rate" ? rateLevels : concurrencyLevels)!,
+          cooldownMs: str(args, "cooldown") === undefined ? 0 : parseDuration("cooldown", str(args, "cooldown")!, true),
+          stopOn: parseStopOn(str(args, "stop-on"), slo.length > 0),
+        };
   const burstinessArg = str(args, "burstiness");
   if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
   const latencyFrom = str(args, "latency-from") ?? "send";
@@ -345,7 +433,8 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     latencyFrom,
     repeatRatio,
     warmup: parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true }),
-    slo: str(args, "slo") === undefined ? [] : parseSlo(str(args, "slo")!),
+    slo,
+    sweep,
     output: str(args, "output"),
     json: args.json === true,
     quiet: args.quiet === true,

@@ -20,6 +20,32 @@ export interface ResultDocument {
   digests: Record<DigestMetric, SerializedDigest>;
   /** per-request raw records (times relative to the first send, ms), unless --no-records */
   requests: ResultRecord[] | null;
+  /** a sweep: every level measured; `summary`, `digests` and `requests` above are the knee's (or the last level's) */
+  sweep?: SweepResult;
+}
+
+export interface SweepLevel {
+  concurrency: number | null;
+  rate: number | null;
+  /** output throughput at this level ÷ output throughput one request at a time: 1 = no batching benefit */
+  batching_gain: number | null;
+  complete: boolean;
+  notes: string[];
+  summary: RunSummary;
+  digests: Record<DigestMetric, SerializedDigest>;
+  requests: ResultRecord[] | null;
+}
+
+export interface SweepResult {
+  kind: "concurrency" | "rate";
+  levels: SweepLevel[];
+  /** the output throughput one request at a time (the level at concurrency 1, or a calibration run) */
+  single_request_tokens_per_s: number | null;
+  /** index into levels of the knee, and why it is the knee */
+  knee: number | null;
+  knee_reason: string | null;
+  stopped_early: boolean;
+  stop_reason: string | null;
 }
 
 export type ResultRecord = Omit<RawRecord, "tokenTimes"> & { tokenTimes: number[] };

@@ -71,6 +71,8 @@ export interface SyntheticConfig {
   /** tokens of text every prompt starts with (part of inputTokens) */
   prefixTokens: number;
   count: Count;
+  /** part of every tag: keeps the levels of a sweep apart (same lengths, no prompt shared) */
+  salt?: string;
 }
 
 /**
@@ -95,7 +97,7 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
     source: "synthetic",
     size: Number.POSITIVE_INFINITY,
     prompt(id) {
-      const head = [prefix, `[llmbench ${cfg.seed}-${id}]`].filter((s) => s !== "").join(" ");
+      const head = [prefix, `[llmbench ${cfg.seed}${cfg.salt ?? ""}-${id}]`].filter((s) => s !== "").join(" ");
       return { text: fill(hashString(`${cfg.seed}:${id}`), length(id) - cfg.count(head), cfg.count, head) };
     },
   };

@@ -76,6 +76,20 @@ describe("the compiled binary", () => {
     expect(doc.summary.ttft_kind).toBe("token");
   });
 
+  test("open-loop, timed, SLO-checked runs and sweeps write schema-valid documents too", async () => {
+    const timed = await cli(["run", "--endpoint", `${server.url}/generate`, "--rate", "50", "--duration", "1s", "--ramp-up", "200ms", "--slo", "ttft_p99=10s", "--max-tokens", "4", "--stream", "--json"]);
+    expect(timed.code).toBe(0);
+    const doc = JSON.parse(timed.stdout);
+    expect(validate(doc)).toBe(true);
+    expect(doc.config.requests).toBeNull();
+    expect(doc.requests.some((r: { phase: string }) => r.phase === "rampup")).toBe(true);
+    const sweep = await cli(["run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,2", "-n", "6", "--warmup", "0", "--max-tokens", "4", "--json"]);
+    expect(sweep.code).toBe(0);
+    const sdoc = JSON.parse(sweep.stdout);
+    expect(validate(sdoc)).toBe(true);
+    expect(sdoc.sweep.levels.length).toBe(2);
+  });
+
   test.each([
     [["run", "--requets", "5"], "did you mean '--requests'?"],
     [["run", "--requests", "-3"], "--requests must be ≥ 1"],

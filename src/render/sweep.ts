@@ -1,0 +1,66 @@
+/** A sweep's result → a table (a row per level), the knee, and a text chart of throughput against latency. Pure. */
+import type { ResultDocument } from "../core/result.ts";
+
+const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "-" : x >= 1000 ? x.toFixed(0) : x.toFixed(d));
+
+export function renderSweep(doc: ResultDocument): string {
+  const sw = doc.sweep!;
+  const c = doc.config;
+  const lines: string[] = [];
+  lines.push(`llmbench ${doc.tool.version} — sweep of ${sw.kind} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
+  lines.push(`  ${c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`} per level (+${c.warmup} warm-up each), max tokens ${c.max_tokens}, seed ${c.seed}${c.stream ? ", streamed" : ""}`);
+  if (!doc.complete) lines.push(`  INCOMPLETE: ${sw.stop_reason ?? "the sweep was stopped early"}; every level measured is kept`);
+  lines.push("");
+  const withSlo = sw.levels.some((l) => l.summary.slo);
+  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), "gain"];
+  lines.push(`  ${head.map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(10))).join("")}`);
+  sw.levels.forEach((l, i) => {
+    const s = l.summary;
+    const row = [
+      f(sw.kind === "rate" ? l.rate : l.concurrency, 0),
+      f(s.throughput.requests_per_s, 2),
+      f(s.throughput.output_tokens_per_s),
+      f(s.ttft_ms?.p50),
+      f(s.ttft_ms?.p99),
+      f(s.tpot_ms?.p50, 2),
+      f(s.e2e_ms?.p50),
+      `${(s.error_rate * 100).toFixed(1)}%`,
+      ...(withSlo ? [f(s.slo?.goodput_rps, 2)] : []),
+      l.batching_gain === null ? "-" : `${l.batching_gain.toFixed(2)}×`,
+    ];
+    const mark = i === sw.knee ? "  ← knee" : "";
+    lines.push(`  ${row.map((v, j) => (j === 0 ? v.padEnd(8) : v.padStart(10))).join("")}${mark}`);
+  });
+  lines.push("");
+  if (sw.knee !== null) {
+    const k = sw.levels[sw.knee];
+    lines.push(`Knee          ${sw.kind} ${sw.kind === "rate" ? k.rate : k.concurrency}: ${sw.knee_reason}`);
+  } else if (sw.knee_reason) lines.push(`Knee          none: ${sw.knee_reason}`);
+  lines.push(
+    `Gain          output throughput ÷ one request at a time (${f(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the concurrency`,
+  );
+  if (sw.stop_reason) lines.push(`Stopped       ${sw.stop_reason}`);
+  lines.push("");
+  lines.push(...chart(sw.levels.map((l) => ({ x: l.summary.throughput.output_tokens_per_s, y: l.summary.e2e_ms?.p50 ?? null, label: String(sw.kind === "rate" ? l.rate : l.concurrency) }))));
+  return `${lines.join("\n")}\n`;
+}
+
+/** A small scatter: output tok/s across, E2E p50 up; each point is its level's value. */
+export function chart(points: Array<{ x: number; y: number | null; label: string }>, width = 56, height = 12): string[] {
+  const pts = points.filter((p): p is { x: number; y: number; label: string } => p.y !== null && Number.isFinite(p.x));
+  if (pts.length === 0) return [];
+  const xMax = Math.max(...pts.map((p) => p.x)) || 1;
+  const yMax = Math.max(...pts.map((p) => p.y)) || 1;
+  const grid = Array.from({ length: height }, () => Array<string>(width).fill(" "));
+  for (const p of pts) {
+    const col = Math.min(width - p.label.length, Math.round((p.x / xMax) * (width - 1)));
+    const row = height - 1 - Math.round((p.y / yMax) * (height - 1));
+    for (let k = 0; k < p.label.length; k++) grid[row][Math.max(0, col) + k] = p.label[k];
+  }
+  const yLabel = (r: number) => (r === 0 ? f(yMax, 0) : r === height - 1 ? "0" : "").padStart(7);
+  const out = [`  E2E p50 (ms) by output tok/s; points are ${"levels"}`];
+  grid.forEach((row, r) => out.push(`${yLabel(r)} │${row.join("")}`));
+  out.push(`${" ".repeat(7)} └${"─".repeat(width)}`);
+  out.push(`${" ".repeat(9)}0${f(xMax, 0).padStart(width - 1)} tok/s`);
+  return out;
+}

@@ -1,0 +1,102 @@
+/** Sweeps against the built-in server: batching shows as gain, saturation stops a sweep, interrupts keep levels. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runSweep } from "../../src/app/sweep.ts";
+import { startServer } from "../../src/server/index.ts";
+import { BIN, runOptions, scripted } from "./helpers.ts";
+
+const sweepOf = (url: string, args: Record<string, string>) =>
+  runOptions(`${url}/generate`, { stream: true, "repeat-ratio": "0", warmup: "2", "max-tokens": "16", ...args });
+
+describe("a concurrency sweep 1..16", () => {
+  test("batching on: the gain grows with concurrency and passes 3 at 16; the knee is named", async () => {
+    const server = await startServer({ decodeStepMs: 10, batchWindowMs: 1 });
+    try {
+      const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "32" }));
+      const sw = doc.sweep!;
+      expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 4, 8, 16]);
+      const gains = sw.levels.map((l) => l.batching_gain!);
+      expect(gains[0]).toBe(1);
+      for (let i = 1; i < gains.length; i++) expect(gains[i]).toBeGreaterThan(gains[i - 1]);
+      expect(gains[4]).toBeGreaterThan(3);
+      expect(sw.knee).not.toBeNull();
+      expect(sw.knee_reason).toBeTruthy();
+      expect(doc.summary).toEqual(sw.levels[sw.knee!].summary);
+      // the levels share lengths but never prompts: no level is served from another's cache
+      expect(sw.levels.every((l) => l.summary.cache.hits === 0)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("batching off (--max-batch-size 1): the gain stays near 1", async () => {
+    const server = await startServer({ decodeStepMs: 3, batchWindowMs: 0, maxBatchSize: 1 });
+    try {
+      const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "24", "max-tokens": "10" }));
+      const top = doc.sweep!.levels.find((l) => l.concurrency === 16)!;
+      expect(top.batching_gain!).toBeLessThan(1.3);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a rate sweep calibrates one request at a time first", async () => {
+    const server = await startServer({ decodeStepMs: 2 });
+    try {
+      const { doc } = await runSweep(sweepOf(server.url, { rate: "20,40", duration: "1s", "max-tokens": "8" }));
+      expect(doc.sweep!.kind).toBe("rate");
+      expect(doc.sweep!.levels.map((l) => l.rate)).toEqual([20, 40]);
+      expect(doc.sweep!.single_request_tokens_per_s).toBeGreaterThan(0);
+      expect(doc.sweep!.levels.every((l) => l.batching_gain !== null)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("saturation and interruption", () => {
+  test("--stop-on error-rate: an overloaded top level ends the sweep early, every level measured is kept", async () => {
+    let inFlight = 0;
+    const peer = scripted(async () => {
+      inFlight++;
+      try {
+        if (inFlight > 4) return new Response("overloaded", { status: 503 });
+        await Bun.sleep(20);
+        return Response.json({ text: " a b c", cached: false });
+      } finally {
+        inFlight--;
+      }
+    });
+    try {
+      const { doc } = await runSweep(runOptions(`${peer.url}/generate`, { concurrency: "1,2,16,32,64", requests: "40", warmup: "0", "repeat-ratio": "0", "stop-on": "error-rate=10%" }));
+      const sw = doc.sweep!;
+      expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 16]);
+      expect(sw.stopped_early).toBe(true);
+      expect(sw.stop_reason).toContain("stopped after concurrency 16: error rate");
+      expect(doc.complete).toBe(false);
+    } finally {
+      peer.stop();
+    }
+  });
+
+  test("Ctrl-C during a sweep writes the levels it finished (binary, exit 130)", async () => {
+    const server = await startServer({ decodeStepMs: 5 });
+    const out = join(mkdtempSync(join(tmpdir(), "llmbench-sweep-")), "sweep.json");
+    try {
+      const proc = Bun.spawn([BIN, "run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,2,4,8", "--duration", "800ms", "--warmup", "0", "--max-tokens", "8", "--output", out], { stdout: "pipe", stderr: "pipe" });
+      await Bun.sleep(2300); // levels 1 and 2 done (+ calibration-free: 1 is a level), level 4 under way
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(130);
+      const doc = JSON.parse(readFileSync(out, "utf8"));
+      expect(doc.complete).toBe(false);
+      const levels = doc.sweep.levels.map((l: { concurrency: number }) => l.concurrency);
+      expect(levels.length).toBeGreaterThanOrEqual(2);
+      expect(levels.length).toBeLessThan(4);
+      expect(levels.slice(0, 2)).toEqual([1, 2]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
