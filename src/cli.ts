@@ -8,7 +8,9 @@ export const root = defineCommand({
   meta: { name: "llmbench", version: VERSION, description: "Benchmark runner for LLM inference APIs" },
   subCommands: {
     run: () => import("./commands/run.ts").then((m) => m.run),
+    warm: () => import("./commands/warm.ts").then((m) => m.warm),
     serve: () => import("./commands/serve.ts").then((m) => m.serve),
+    compare: () => import("./commands/compare.ts").then((m) => m.compare),
   },
 });
 

@@ -5,6 +5,7 @@ import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSumma
 import { arrivalTimes } from "../core/arrivals.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { openSession } from "./target.ts";
+import { sendWarmup } from "./warmup.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
@@ -76,9 +77,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let measuredTokens = 0;
   let completions = 0;
   let connectFailures = 0;
+  /** every finished request, once the plan has been told of it */
   const onRecord = (record: RawRecord) => {
     records.push(record);
-    plan.complete(record.seq, record.error === null);
     completions++;
     if (record.error?.class === "connect") connectFailures++;
     if (connectFailures === completions && completions >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
@@ -111,6 +112,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     if (req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
     session.send(req, tSched, hardStop.signal).then((record) => {
       inFlight--;
+      plan.complete(record.seq, record.error === null);
       onRecord(record);
       wakeAll();
     });
@@ -125,16 +127,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
 
   const lag = monitorEventLoop(clock);
-  // warm-up: closed loop at the run's concurrency (or up to 8 for open loop without a cap)
+  // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
-  while (!stopping && !plan.warmupFinished) {
-    while (!stopping && inFlight < warmupConcurrency) {
-      const step = plan.next();
-      if (typeof step !== "object" || step.phase !== "warmup") break;
-      launch(step, null);
-    }
-    await nextCompletion();
-  }
+  await sendWarmup({ plan, send: session.send, concurrency: warmupConcurrency, signal: hardStop.signal, stop: () => stopping, onRecord });
 
   const t0 = clock();
   const rampEnd = t0 + opts.rampUpMs;

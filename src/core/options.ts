@@ -140,7 +140,7 @@ export function parseLevels(name: string, value: string, integer: boolean): numb
     levels = [];
     for (let x = from; x <= to * (1 + 1e-9); x = op === "x" ? x * step : x + step) levels.push(Number(x.toPrecision(12)));
   } else {
-    levels = value.split(",").map((part) => parseNumber(name, part.trim(), 1, { min: 0, exclusiveMin: true, integer }));
+    levels = value.split(",").map((part) => parseNumber(name, part.trim(), 1, integer ? { min: 1, integer } : { min: 0, exclusiveMin: true }));
   }
   if (integer && levels.some((x) => !Number.isInteger(x))) throw new UsageError(`--${name} levels must be whole numbers, got '${value}'`, hint);
   if (levels.length > 64) throw new UsageError(`--${name} '${value}' makes ${levels.length} levels`, `64 at most; ${hint}`);
