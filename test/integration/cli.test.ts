@@ -132,6 +132,13 @@ describe("the compiled binary", () => {
     }
   });
 
+  test("a host that does not resolve exits 3 and says so", async () => {
+    const r = await cli(["run", "--endpoint", "http://no-such-host.invalid/generate", "-n", "3", "--warmup", "0", "--timeout", "5"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("host not found");
+    expect(r.stderr).toContain("check the host name in --endpoint");
+  });
+
   test("an unknown path needs --api", async () => {
     const r = await cli(["run", "--endpoint", `${server.url}/infer`]);
     expect(r.code).toBe(2);
