@@ -41,7 +41,11 @@ function distance(a: string, b: string): number {
  */
 export function checkFlags(rawArgs: readonly string[], defs: Record<string, ArgDefLike>, command: string): void {
   const known = knownFlags(defs);
-  const booleans = new Set(Object.entries(defs).filter(([, d]) => d.type === "boolean").map(([n]) => n));
+  const booleans = new Set(
+    Object.entries(defs)
+      .filter(([, d]) => d.type === "boolean")
+      .flatMap(([n, d]) => [n, ...[d.alias ?? []].flat()]),
+  );
   const positionals = Object.values(defs).filter((d) => d.type === "positional").length;
   let seenPositionals = 0;
   for (let i = 0; i < rawArgs.length; i++) {

@@ -83,7 +83,7 @@ describe("parseRunOptions", () => {
 });
 
 describe("checkFlags", () => {
-  const defs = { requests: { type: "string" }, json: { type: "boolean" }, output: { type: "string", alias: "o" }, records: { type: "boolean" } };
+  const defs = { requests: { type: "string" }, json: { type: "boolean" }, quiet: { type: "boolean", alias: "q" }, output: { type: "string", alias: "o" }, records: { type: "boolean" } };
   test("accepts known flags, aliases, --no- booleans, inline values", () => {
     expect(() => checkFlags(["--requests", "5", "--json", "-o", "x.json", "--no-records", "--requests=3"], defs, "run")).not.toThrow();
   });
@@ -97,5 +97,8 @@ describe("checkFlags", () => {
   });
   test("a value that looks like a positional is consumed by its flag", () => {
     expect(() => checkFlags(["--output", "file.json"], defs, "run")).not.toThrow();
+  });
+  test("a boolean's alias takes no value", () => {
+    expect(() => checkFlags(["-q", "-o", "out.json"], defs, "run")).not.toThrow();
   });
 });

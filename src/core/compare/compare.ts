@@ -17,7 +17,7 @@ import type { Family, RunData } from "../importers/types.ts";
 import { createRng, hashString } from "../rng.ts";
 import { MetricDigest } from "../stats/digest.ts";
 import { quantileSorted } from "../stats/percentiles.ts";
-import { bootstrapPercentileRatios, grouped, ungrouped } from "./bootstrap.ts";
+import { bootstrapPercentileRatios, groupedRuns } from "./bootstrap.ts";
 import { checkComparable, type ConfigDifference } from "./config.ts";
 import { mannWhitney, type MannWhitneyMethod } from "./mannwhitney.ts";
 import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
@@ -119,8 +119,6 @@ type Row = Omit<MetricResult, "name" | "label" | "unit" | "kind" | "direction" |
 
 const unavailable = (reason: string): Row => ({ base: null, cand: null, change: null, interval: null, pValue: null, method: "none", reason });
 
-const pooled = <T>(runs: readonly RunData[], pick: (r: RunData) => T[]): T[] => runs.flatMap(pick);
-
 function sideSummary(runs: readonly RunData[]): SideSummary {
   const sum = (k: "sent" | "succeeded" | "failed") => runs.reduce((s, r) => s + r.requests[k], 0);
   return {
@@ -163,16 +161,19 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
 
   const withSamples = base.every((r) => r.samples !== null) && cand.every((r) => r.samples !== null);
   if (withSamples) {
-    const groups = (runs: readonly RunData[]) => (family === "itl" ? pooled(runs, (r) => r.samples!.itl) : pooled(runs, (r) => r.samples![family]).map((x) => [x]));
-    const gb = groups(base);
-    const gc = groups(cand);
+    // runs → requests → values (ITL: a request's gaps; otherwise its one value)
+    const perRun = (runs: readonly RunData[]) => runs.map((r) => (family === "itl" ? r.samples!.itl : r.samples![family].map((x) => [x])));
+    const rb = perRun(base);
+    const rc = perRun(cand);
+    const gb = rb.flat();
+    const gc = rc.flat();
     if (gb.length === 0 || gc.length === 0) {
       const side = gb.length === 0 ? base : cand;
       const why = family === "tpot" || family === "itl" ? " (responses not streamed, or one token each)" : "";
       return { rows: quantiles.map(() => unavailable(`not measured in ${side.map((r) => r.source).join(", ")}${why}`)), test: null };
     }
-    const sb = family === "itl" ? grouped(gb) : ungrouped(gb.map((g) => g[0]));
-    const sc = family === "itl" ? grouped(gc) : ungrouped(gc.map((g) => g[0]));
+    const sb = groupedRuns(rb);
+    const sc = groupedRuns(rc);
     const rng = createRng(hashString(`${s.seed}:${family}`));
     const ratios = bootstrapPercentileRatios(sb, sc, quantiles, { resamples: s.resamples, alpha: s.alpha, rng });
     // ITL: one value per request (its median gap), since gaps of one request are not independent
@@ -199,7 +200,7 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
         change: r.ratio - 1,
         interval: [r.lo - 1, r.hi - 1],
         pValue: mw.pValue,
-        method: `bootstrap of the percentile ratio (${s.resamples} resamples${family === "itl" ? ", by request" : ""}); Mann-Whitney U (${mw.method})`,
+        method: `bootstrap of the percentile ratio (${s.resamples} resamples, by ${base.length > 1 || cand.length > 1 ? "run and " : ""}request); Mann-Whitney U (${mw.method})`,
       };
     });
     return { rows, test };
@@ -294,7 +295,7 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   rows.set("request_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings.alpha, "request throughput"));
   const slos = new Set([...base, ...cand].map((r) => r.goodput?.slo ?? null));
   if (slos.size === 1 && !slos.has(null)) rows.set("goodput", scalarRow("goodput", base, cand, (r) => r.goodput?.rps ?? null, settings.alpha, "goodput"));
-  else rows.set("goodput", unavailable(slos.size > 1 ? "the runs have different or missing SLOs (--slo)" : "the runs have no SLOs (--slo) with per-request samples"));
+  else rows.set("goodput", unavailable(slos.size > 1 ? "the runs have different or missing SLOs (--slo)" : "the runs have no SLOs (--slo)"));
   if (base.length === 1 || cand.length === 1) {
     notes.add("one run on a side: throughput is a ratio of two numbers, with no interval or p-value; pass several files per side (b1.json b2.json -- c1.json c2.json) for a test across runs");
   }

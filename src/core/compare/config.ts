@@ -110,3 +110,19 @@ export function checkComparable(base: readonly RunData[], cand: readonly RunData
 export function describeDifference(d: ConfigDifference): string {
   return `${d.key}: ${d.base} in ${d.baseSource}, ${d.cand} in ${d.candSource}${d.why ? ` (${d.why})` : ""}`;
 }
+
+/** One line per differing key, every file's value in order: "seed: 1 in a.json, 2 in b.json (why)". */
+export function summarizeDifferences(diffs: readonly ConfigDifference[]): Array<{ severity: "refuse" | "note"; text: string }> {
+  const byKey = new Map<string, { severity: "refuse" | "note"; why?: string; values: Map<string, string> }>();
+  for (const d of diffs) {
+    const id = `${d.severity}:${d.key}`;
+    const entry = byKey.get(id) ?? { severity: d.severity, why: d.why, values: new Map<string, string>() };
+    if (!entry.values.has(d.baseSource)) entry.values.set(d.baseSource, d.base);
+    if (!entry.values.has(d.candSource)) entry.values.set(d.candSource, d.cand);
+    byKey.set(id, entry);
+  }
+  return [...byKey.entries()].map(([id, e]) => ({
+    severity: e.severity,
+    text: `${id.slice(id.indexOf(":") + 1)}: ${[...e.values.entries()].map(([src, v]) => `${v} in ${src}`).join(", ")}${e.why ? ` (${e.why})` : ""}`,
+  }));
+}

@@ -20,7 +20,8 @@ export function wilson(k: number, n: number, alpha: number): [number, number] {
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = ((z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n)));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // exact at the ends: no rounding crumbs below 0 or above 1
+  return [k === 0 ? 0 : Math.max(0, centre - half), k === n ? 1 : Math.min(1, centre + half)];
 }
 
 /** Newcombe's interval of p₂ − p₁ (second minus first) at confidence 1 − α. */

@@ -21,7 +21,7 @@ export interface ScalarComparison {
   runs: { base: number; cand: number };
 }
 
-const geoMean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const geoMean = (xs: readonly number[]) => xs.length === 1 ? xs[0] : Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
 function meanVar(xs: readonly number[]): { mean: number; variance: number } {
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -10,7 +10,6 @@
 import { UsageError } from "../errors.ts";
 import { deriveRequest, type RawRecord } from "../metrics.ts";
 import { RESULT_SCHEMA } from "../result.ts";
-import { meetsSlo, type SloMetric, type SloTerm } from "../slo.ts";
 import { Checker, isNum, isObj, type Obj } from "./check.ts";
 import { FAMILIES, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
 
@@ -72,16 +71,6 @@ function checkRecord(c: Checker, x: unknown, i: number): RawRecord {
   return { ...(r as unknown as RawRecord), usage: (r.usage as RawRecord["usage"]) ?? null };
 }
 
-/** SLO terms as `publicConfig` saves them: [{ name: "ttft_p95", bound_ms }]. */
-function sloTerms(config: Obj): SloTerm[] {
-  if (!Array.isArray(config.slo)) return [];
-  return config.slo.flatMap((t): SloTerm[] => {
-    if (!isObj(t) || typeof t.name !== "string" || !isNum(t.bound_ms)) return [];
-    const [metric, percentile] = t.name.split("_");
-    return [{ name: t.name, metric: metric as SloMetric, percentile: (percentile ?? "p50") as SloTerm["percentile"], boundMs: t.bound_ms }];
-  });
-}
-
 /** Read a parsed llmbench result (any known schema version). */
 export function fromLlmbench(raw: Obj, source: string): RunData {
   const { doc, from } = upgradeResult(raw, source);
@@ -110,27 +99,27 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
   const digests = digestsDoc ? Object.fromEntries(FAMILIES.filter((f) => digestsDoc[DIST_KEYS[f]] !== undefined).map((f) => [f, digestsDoc[DIST_KEYS[f]]])) : null;
 
   let samples: RunSamples | null = null;
-  let goodput: RunData["goodput"] = null;
   if (doc.requests !== null && doc.requests !== undefined) {
-    if (!Array.isArray(doc.requests)) c.fail("requests is neither a list nor null");
-    const records = doc.requests.map((r, i) => checkRecord(c, r, i));
+    const list: unknown = doc.requests;
+    if (!Array.isArray(list)) c.fail("requests is neither a list nor null");
+    const records = (list as unknown[]).map((r, i) => checkRecord(c, r, i));
     samples = { ttft: [], tpot: [], e2e: [], itl: [] };
-    const terms = sloTerms(config);
-    let good = 0;
+    const latencyFrom = config.latency_from === "due" ? "due" : "send";
     for (const r of records) {
       if (r.phase !== "measured") continue;
-      const m = deriveRequest(r);
+      const m = deriveRequest(r, latencyFrom);
       if (!m.ok) continue;
       if (m.ttftMs !== null) samples.ttft.push(m.ttftMs);
       if (m.tpotMs !== null) samples.tpot.push(m.tpotMs);
       if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
-      if (terms.length > 0 && meetsSlo(terms, m)) good++;
     }
-    if (terms.length > 0 && requests.succeeded > 0) {
-      // the same window as request throughput: succeeded / requests_per_s
-      goodput = { rps: throughput.requestsPerS > 0 ? (good * throughput.requestsPerS) / requests.succeeded : 0, slo: terms.map((t) => `${t.name}≤${t.boundMs}ms`).join(",") };
-    }
+  }
+  // goodput as the run computed it (with --slo): requests meeting every per-request bound, per second
+  let goodput: RunData["goodput"] = null;
+  if (isObj(summary.slo)) {
+    const terms = Array.isArray(summary.slo.terms) ? summary.slo.terms.filter(isObj).map((t) => `${t.name}≤${t.bound_ms}ms`) : [];
+    goodput = { rps: c.num(summary.slo.goodput_rps, "summary.slo.goodput_rps", { min: 0 }), slo: terms.join(",") };
   }
   const tool = isObj(doc.tool) && typeof doc.tool.version === "string" ? `llmbench ${doc.tool.version}` : "llmbench (version not recorded)";
   const notes: string[] = [];

@@ -47,7 +47,7 @@ export interface RunData {
   /** cache hits among `of` successful requests; null when the file says nothing about caching */
   cache: { hits: number; of: number } | null;
   throughput: { outputTokensPerS: number; requestsPerS: number } | null;
-  /** requests per second that met every per-request SLO of the run's `--slo`; null without SLOs or samples */
+  /** requests per second that met every per-request SLO of the run's `--slo` (the run's own count); null without SLOs */
   goodput: { rps: number; slo: string } | null;
   /** what the reader had to assume or leave out, for the report */
   notes: string[];

@@ -66,8 +66,9 @@ export function fromVllm(doc: Obj, source: string): RunData {
   if (Array.isArray(doc.ttfts)) {
     const ttfts = c.numbers(doc.ttfts, "ttfts");
     const n = ttfts.length;
-    if (!Array.isArray(doc.itls) || doc.itls.length !== n) c.fail(`itls is not a list of ${n} lists (one per request, like ttfts)`);
-    const itls = doc.itls.map((x, i) => c.numbers(x, `itls[${i}]`));
+    const itlsDoc: unknown = doc.itls;
+    if (!Array.isArray(itlsDoc) || itlsDoc.length !== n) c.fail(`itls is not a list of ${n} lists (one per request, like ttfts)`);
+    const itls = (itlsDoc as unknown[]).map((x, i) => c.numbers(x, `itls[${i}]`));
     const outputLens = doc.output_lens === undefined ? null : c.numbers(doc.output_lens, "output_lens");
     const inputLens = doc.input_lens === undefined ? null : c.numbers(doc.input_lens, "input_lens");
     if (outputLens && outputLens.length !== n) c.fail(`output_lens has ${outputLens.length} entries, ttfts ${n}`);

@@ -1,0 +1,217 @@
+/**
+ * `llmbench compare` end to end: result files from real runs against the built-in server
+ * (runBenchmark), compared by the compiled binary as CI would run it.
+ *
+ * Robustness on a busy 2-core machine: concurrency 1 (closed loops at higher concurrency settle
+ * into a different batching rhythm each run, which moves TTFT by ±10% between identical runs),
+ * a discarded run first so both compared runs see a warmed-up process, and the verdict rule
+ * itself: a change counts only when its whole 95% interval lies beyond 5%.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBenchmark } from "../../src/app/run.ts";
+import { splitFiles } from "../../src/commands/compare.ts";
+import { startServer, type RunningServer } from "../../src/server/index.ts";
+import { BIN, runOptions } from "./helpers.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "llmbench-compare-"));
+const file = (name: string) => join(dir, name);
+
+async function cli(args: string[]) {
+  const proc = Bun.spawn([BIN, "compare", ...args], { stdout: "pipe", stderr: "pipe", cwd: dir });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+const RUN = { stream: true, concurrency: "1", "max-tokens": "8", "repeat-ratio": "0", warmup: "5" };
+let fast: RunningServer;
+let slow: RunningServer;
+let sameDoc: Record<string, any>;
+
+beforeAll(async () => {
+  fast = await startServer({ decodeStepMs: 2 });
+  slow = await startServer({ decodeStepMs: 6 }); // a 3× slower decode step
+  const run = async (server: RunningServer, name: string, seed: string, requests: string) => {
+    const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { ...RUN, seed, requests }));
+    if (name) writeFileSync(file(name), JSON.stringify(doc));
+    return doc as unknown as Record<string, any>;
+  };
+  await run(fast, "", "100", "20"); // warms the process (JIT) and the server; discarded
+  await run(fast, "base.json", "1", "80");
+  sameDoc = await run(fast, "same.json", "2", "80");
+  await run(slow, "slow.json", "3", "40");
+
+  const base = JSON.parse(readFileSync(file("base.json"), "utf8"));
+  writeFileSync(file("base-norecords.json"), JSON.stringify({ ...base, requests: null }));
+  writeFileSync(file("same-norecords.json"), JSON.stringify({ ...sameDoc, requests: null }));
+  writeFileSync(file("other-config.json"), JSON.stringify({ ...sameDoc, config: { ...sameDoc.config, max_tokens: 64, concurrency: 4 } }));
+  const text = readFileSync(file("base.json"), "utf8");
+  writeFileSync(file("truncated.json"), text.slice(0, Math.floor(text.length / 2)));
+  writeFileSync(file("empty.json"), "");
+  writeFileSync(file("foreign.json"), JSON.stringify({ name: "left-pad", version: "1.3.0", dependencies: {} }));
+  mkdirSync(file("runs"));
+  writeFileSync(file("runs/a1.json"), JSON.stringify(base));
+  writeFileSync(file("runs/a2.json"), JSON.stringify(sameDoc));
+  // the same run, as vLLM's `bench serve --save-result --save-detailed` would have written it
+  const measured = sameDoc.requests.filter((r: any) => r.phase === "measured" && r.error === null);
+  writeFileSync(
+    file("same-vllm.json"),
+    JSON.stringify({
+      // no backend: its API is not the generate API, and would be refused as a different API
+      num_prompts: measured.length,
+      request_rate: "inf",
+      burstiness: 1.0,
+      max_concurrency: 1,
+      completed: measured.length,
+      failed: 0,
+      duration: sameDoc.summary.duration_s,
+      request_throughput: sameDoc.summary.throughput.requests_per_s,
+      output_throughput: sameDoc.summary.throughput.output_tokens_per_s,
+      ttfts: measured.map((r: any) => (r.tokenTimes[0] - r.tSend) / 1000),
+      itls: measured.map((r: any) => r.tokenTimes.slice(1).map((t: number, i: number) => (t - r.tokenTimes[i]) / 1000)),
+      output_lens: measured.map((r: any) => r.tokenTimes.length),
+      input_lens: measured.map((r: any) => r.promptTokensCounted),
+      errors: measured.map(() => ""),
+      mean_ttft_ms: sameDoc.summary.ttft_ms.mean,
+      median_ttft_ms: sameDoc.summary.ttft_ms.p50,
+      p99_ttft_ms: sameDoc.summary.ttft_ms.p99,
+    }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await fast.stop();
+  await slow.stop();
+});
+
+describe("against the built-in server", () => {
+  test("two runs of the same configuration compare as unchanged, exit 0", async () => {
+    const r = await cli(["base.json", "same.json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Result: UNCHANGED");
+    const json = await cli(["base.json", "same.json", "--format", "json"]);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.verdict).toBe("unchanged");
+    expect(doc.exit_code).toBe(0);
+    const tpot = doc.metrics.find((m: any) => m.name === "tpot_p50");
+    expect(tpot.verdict).toBe("unchanged");
+    expect(Math.abs(tpot.change)).toBeLessThan(0.05);
+    // the seed and the port differ by design: listed, not refused
+    expect(doc.differences.map((d: any) => d.key)).toContain("seed");
+  });
+
+  test("a candidate with a 3× slower decode step: TPOT regressed, exit 1, a readable markdown table", async () => {
+    const r = await cli(["base.json", "slow.json", "--format", "json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    const tpot = doc.metrics.find((m: any) => m.name === "tpot_p50");
+    expect(tpot.verdict).toBe("regressed");
+    expect(tpot.interval[0]).toBeGreaterThan(1); // the whole interval above +100%
+    expect(doc.gated_regressions).toContain("tpot_p50");
+    expect(doc.tests.find((t: any) => t.family === "tpot").p_value).toBeLessThan(1e-6);
+
+    const md = await cli(["base.json", "slow.json", "--format", "markdown"]);
+    expect(md.code).toBe(1);
+    expect(md.stdout.split("\n")[0]).toBe("### llmbench compare: ❌ regressed");
+    expect(md.stdout).toContain("| metric | baseline | candidate | change | 95% interval | p | verdict |");
+    expect(md.stdout).toMatch(/\| \*\*TPOT p50\*\* \(ms\) \| [\d.]+ \| [\d.]+ \| \+\d+(\.\d)?% \| .* \| <0\.001 \| ❌ regressed \|/);
+  });
+
+  test("--gate none never fails; --hide-unchanged keeps the regressions", async () => {
+    expect((await cli(["base.json", "slow.json", "--gate", "none"])).code).toBe(0);
+    const r = await cli(["base.json", "slow.json", "--hide-unchanged"]);
+    expect(r.stdout).toContain("TPOT p50 ms *");
+    expect(r.stdout).toContain("rows hidden");
+  });
+
+  test("files written with --no-records: ratios of the summaries, and the report says so", async () => {
+    const r = await cli(["base-norecords.json", "slow.json"]);
+    expect(r.code).toBe(1); // TPOT tripled: even a plain ratio is beyond 5%
+    expect(r.stdout).toContain("ratio only: no samples");
+    expect(r.stdout).toContain("no per-request samples in base-norecords.json");
+    expect((await cli(["base-norecords.json", "same-norecords.json", "--gate", "tpot_p50,e2e_p50"])).code).toBe(0);
+  });
+
+  test("several files per side (with --, or a glob) pool their samples", async () => {
+    const r = await cli(["runs/a1.json", "runs/a2.json", "--", "slow.json"]);
+    expect(r.code).toBe(1);
+    const viaGlob = await cli(["--format", "json", "runs/*.json", "slow.json"]);
+    const doc = JSON.parse(viaGlob.stdout);
+    expect(doc.base.files).toEqual(["runs/a1.json", "runs/a2.json"]);
+    expect(doc.base.requests.sent).toBe(160);
+    expect(viaGlob.code).toBe(1);
+  });
+
+  test("a vLLM bench serve file of the same run compares as the same numbers", async () => {
+    const r = await cli(["same.json", "same-vllm.json", "--format", "json"]);
+    const doc = JSON.parse(r.stdout);
+    expect(r.code).toBe(0);
+    const m = (name: string) => doc.metrics.find((x: any) => x.name === name);
+    expect(m("ttft_p50").change).toBeCloseTo(0, 12);
+    expect(m("ttft_p50").cand).toBeCloseTo(m("ttft_p50").base, 9); // from the same records (µs-rounded in the file)
+    expect(Math.abs(m("ttft_p50").cand - sameDoc.summary.ttft_ms.p50)).toBeLessThan(0.002);
+    expect(m("cache_hit_rate").verdict).toBe("unavailable");
+    expect(doc.differences.find((d: any) => d.key === "tool").cand).toBe("vllm bench serve");
+  });
+});
+
+describe("files that cannot be compared exit 2, naming the file", () => {
+  test.each([
+    ["truncated.json", "truncated.json is not valid JSON: it ends before the document does (truncated?)"],
+    ["empty.json", "empty.json is empty"],
+    ["foreign.json", "foreign.json is not an llmbench result nor a vLLM bench serve result"],
+    ["missing.json", "cannot read missing.json: no such file"],
+    ["runs", "cannot read runs: it is a directory"],
+    ["nothing-*.json", "no file matches 'nothing-*.json'"],
+  ])("%s", async (bad, message) => {
+    for (const args of [["base.json", bad], [bad, "base.json"]]) {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toContain("    at "); // one line, no stack trace
+    }
+  });
+
+  test("runs made differently are refused with every difference listed; --allow-mismatch compares anyway", async () => {
+    const r = await cli(["base.json", "other-config.json"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the runs were not made the same way");
+    expect(r.stderr).toContain("max_tokens: 8 in base.json, 64 in other-config.json");
+    expect(r.stderr).toContain("concurrency: 1 in base.json, 4 in other-config.json");
+    expect(r.stderr).toContain("--allow-mismatch");
+    const forced = await cli(["base.json", "other-config.json", "--allow-mismatch", "--gate", "none"]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain("Result:");
+    expect(forced.stdout).toContain("DIFFERENT (compared with --allow-mismatch) max_tokens");
+  });
+
+  test.each([
+    [["base.json"], "compare needs a baseline and a candidate result file (got only base.json)"],
+    [["base.json", "same.json", "slow.json"], "put '--' between the baselines and the candidates"],
+    [["base.json", "same.json", "--treshold", "5%"], "did you mean '--threshold'?"],
+    [["base.json", "same.json", "--threshold", "5"], "needs a unit"],
+    [["base.json", "same.json", "--format", "xml"], "--format must be one of text, markdown, json"],
+    [["base.json", "--", "same.json", "--format", "json"], "options go before '--'"],
+  ])("bad usage %j exits 2", async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  test("--help lists the options", async () => {
+    const proc = Bun.spawn([BIN, "compare", "--help"], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    for (const o of ["--threshold", "--gate", "--alpha", "--format", "--hide-unchanged", "--allow-mismatch"]) expect(out).toContain(o);
+  });
+});
+
+test("splitFiles: A B, A… -- B…, values of options are not files", () => {
+  expect(splitFiles(["a.json", "b.json"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
+  expect(splitFiles(["--threshold", "5%", "a.json", "-f", "md", "b.json", "--hide-unchanged"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
+  expect(splitFiles(["a1", "a2", "--format=json", "--", "b1", "b2", "b3"])).toEqual({ base: ["a1", "a2"], cand: ["b1", "b2", "b3"] });
+});
