@@ -7,7 +7,7 @@ import { isAbsolute } from "node:path";
 import { compareRuns, type CompareSettings, type Comparison } from "../core/compare/compare.ts";
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { EXIT, UsageError } from "../core/errors.ts";
-import { importRun, type RunData } from "../core/importers/index.ts";
+import { importFile, type ImportedFile, type RunData } from "../core/importers/index.ts";
 import { renderComparison, type CompareFormat } from "../render/compare.ts";
 
 export interface CompareRequest {
@@ -39,7 +39,7 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
   return found;
 }
 
-export async function readRun(path: string): Promise<RunData> {
+export async function readRun(path: string): Promise<ImportedFile> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -48,17 +48,56 @@ export async function readRun(path: string): Promise<RunData> {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message);
     throw new UsageError(`cannot read ${path}: ${why}`, HINT);
   }
-  return importRun(text, path);
+  return importFile(text, path);
 }
 
 export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {
   const baseFiles = req.base.flatMap((p) => expandPattern(p));
   const candFiles = req.cand.flatMap((p) => expandPattern(p));
-  const base: RunData[] = [];
-  for (const f of baseFiles) base.push(await readRun(f));
-  const cand: RunData[] = [];
-  for (const f of candFiles) cand.push(await readRun(f));
+  const read = async (files: string[]) => {
+    const out: ImportedFile[] = [];
+    for (const f of files) out.push(await readRun(f));
+    return out;
+  };
+  const baseRead = await read(baseFiles);
+  const candRead = await read(candFiles);
+  const sweeps = [...baseRead, ...candRead].filter((f) => f.sweep !== null).length;
+  if (sweeps > 0) return compareSweeps(baseRead, candRead, req);
+  return compareSides(baseRead.map((f) => f.run), candRead.map((f) => f.run), req);
+}
 
+/** Two sweeps, level by level: levels with the same concurrency (or rate) are compared as runs. */
+async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: CompareRequest): Promise<CompareOutcome> {
+  const single = [...base, ...cand].find((f) => f.sweep === null);
+  if (single) {
+    throw new UsageError(`${single.run.source} is a single run and the other side is a sweep: a sweep compares only with a sweep, level by level`, "compare two sweeps, or two single runs");
+  }
+  if (base.length !== 1 || cand.length !== 1) throw new UsageError(`sweeps compare one file per side`, "llmbench compare base-sweep.json cand-sweep.json");
+  const [b, c] = [base[0].sweep!, cand[0].sweep!];
+  if (b.kind !== c.kind) throw new UsageError(`the baseline sweeps ${b.kind} and the candidate sweeps ${c.kind}`, "compare sweeps of the same kind");
+  const pairs = b.levels.flatMap((bl) => {
+    const cl = c.levels.find((x) => x.value === bl.value);
+    return cl ? [{ label: bl.label, base: bl.run, cand: cl.run }] : [];
+  });
+  if (pairs.length === 0) throw new UsageError(`the two sweeps have no ${b.kind} level in common`, "sweep the same levels on both sides");
+  const unmatched = [...b.levels, ...c.levels].filter((l) => !pairs.some((p) => p.label === l.label)).map((l) => l.label);
+  const outcomes = [];
+  for (const p of pairs) outcomes.push({ label: p.label, ...(await compareSides([p.base], [p.cand], req)) });
+  const exitCode = outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.threshold : EXIT.ok;
+  const regressed = outcomes.filter((o) => o.exitCode !== EXIT.ok).map((o) => o.label);
+  const note = `${unmatched.length > 0 ? `levels on one side only (not compared): ${[...new Set(unmatched)].join(", ")}\n` : ""}`;
+  let output: string;
+  if (req.format === "json") {
+    output = `${JSON.stringify({ schema: "llmbench.compare-sweep/v1", kind: b.kind, exit_code: exitCode, unmatched_levels: [...new Set(unmatched)], levels: outcomes.map((o) => ({ level: o.label, exit_code: o.exitCode, comparison: JSON.parse(o.output) })) }, null, 2)}\n`;
+  } else {
+    const h = req.format === "markdown" ? "## " : "=== ";
+    const head = `${h}Sweep of ${b.kind}: ${pairs.length} levels compared; ${regressed.length > 0 ? `gated regression at ${regressed.join(", ")}` : "no gated regression"}\n${note}`;
+    output = `${head}\n${outcomes.map((o) => `${h}${o.label}\n\n${o.output}`).join("\n")}`;
+  }
+  return { comparison: outcomes[0].comparison, exitCode, output };
+}
+
+async function compareSides(base: RunData[], cand: RunData[], req: CompareRequest): Promise<CompareOutcome> {
   const refusals = checkComparable(base, cand).filter((d) => d.severity === "refuse");
   if (refusals.length > 0 && !req.allowMismatch) {
     throw new UsageError(

@@ -100,3 +100,43 @@ describe("saturation and interruption", () => {
     }
   });
 });
+
+describe("compare of sweeps (binary)", () => {
+  async function cli(args: string[]) {
+    const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { stdout, stderr, code };
+  }
+
+  test("level by level: a slower decode step regresses every common level; a sweep against a single run is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llmbench-sweepcmp-"));
+    const fast = await startServer({ decodeStepMs: 4, batchWindowMs: 1 });
+    const slow = await startServer({ decodeStepMs: 12, batchWindowMs: 1 });
+    try {
+      const sweep = (url: string, out: string, levels: string) =>
+        cli(["run", "--endpoint", `${url}/generate`, "--stream", "--concurrency", levels, "-n", "30", "--max-tokens", "12", "--warmup", "2", "--repeat-ratio", "0", "--seed", "5", "--quiet", "--output", out]);
+      const [b, c, single] = [join(dir, "b.json"), join(dir, "c.json"), join(dir, "one.json")];
+      expect((await sweep(fast.url, b, "1,2,4")).code).toBe(0);
+      expect((await sweep(slow.url, c, "2,4,8")).code).toBe(0);
+      const r = await cli(["compare", b, c, "--format", "json"]);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.levels.map((l: { level: string }) => l.level)).toEqual(["concurrency 2", "concurrency 4"]);
+      expect(doc.unmatched_levels).toEqual(["concurrency 1", "concurrency 8"]);
+      for (const level of doc.levels) {
+        const tpot = level.comparison.metrics.find((m: { name: string }) => m.name === "tpot_p50");
+        expect(tpot.verdict).toBe("regressed");
+      }
+      const same = await cli(["compare", b, b]);
+      expect(same.code).toBe(0);
+      expect(same.stdout).toContain("Sweep of concurrency: 3 levels compared; no gated regression");
+      expect((await cli(["run", "--endpoint", `${fast.url}/generate`, "-n", "5", "--warmup", "0", "--quiet", "--output", single])).code).toBe(0);
+      const mixed = await cli(["compare", b, single]);
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toContain("a sweep compares only with a sweep");
+    } finally {
+      await fast.stop();
+      await slow.stop();
+    }
+  });
+});

@@ -20,6 +20,36 @@ function describe(doc: unknown): string {
   return `a JSON object with ${keys.slice(0, 4).map((k) => `"${k}"`).join(", ")}${keys.length > 4 ? ", …" : ""}`;
 }
 
+/** One level of a sweep, as a run of its own. */
+export interface SweepLevelRun {
+  /** "concurrency 4", "rate 20" */
+  label: string;
+  value: number;
+  run: RunData;
+}
+
+export interface ImportedFile {
+  run: RunData;
+  /** the sweep's kind and levels, when the file holds a sweep */
+  sweep: { kind: string; levels: SweepLevelRun[] } | null;
+}
+
+/** A file's run, and each of its levels as a run of its own when it holds a sweep. */
+export function importFile(text: string, source: string): ImportedFile {
+  const run = importRun(text, source);
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  const sweep = doc.sweep as { kind?: string; levels?: Array<Record<string, unknown>> } | undefined;
+  if (!isObj(sweep) || !Array.isArray(sweep.levels) || typeof sweep.kind !== "string") return { run, sweep: null };
+  const kind = sweep.kind;
+  const levels = sweep.levels.map((level, i) => {
+    const value = Number(kind === "rate" ? level.rate : level.concurrency);
+    // a level read as a run of its own: its summary, digests and records; the sweep's config at that level
+    const levelDoc = { ...doc, sweep: undefined, summary: level.summary, digests: level.digests, requests: level.requests ?? null, complete: level.complete !== false, config: { ...(doc.config as object), [kind]: value, sweep: null } };
+    return { label: `${kind} ${value}`, value, run: fromLlmbench(levelDoc, `${source} [level ${i + 1}: ${kind} ${value}]`) };
+  });
+  return { run, sweep: { kind, levels } };
+}
+
 export function importRun(text: string, source: string): RunData {
   if (text.trim() === "") throw new UsageError(`${source} is empty`, HINT);
   let doc: unknown;
