@@ -9,12 +9,11 @@ import { sendWarmup } from "./warmup.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
-import { MetricDigest } from "../core/stats/digest.ts";
+import { ProgressTracker } from "../core/progress.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 
-export type { ProgressView as Progress } from "../render/report.ts";
-import type { ProgressView as Progress } from "../render/report.ts";
+import type { ProgressView as Progress } from "../core/progress.ts";
 
 export interface RunDeps {
   clock?: Clock;
@@ -69,12 +68,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   if (deps.interrupt?.aborted) onInterrupt();
   deps.interrupt?.addEventListener("abort", onInterrupt);
 
-  // progress (the running TTFT p50 comes from a t-digest: cheap at any sample count)
-  const ttftDigest = new MetricDigest();
+  const progress = new ProgressTracker();
   let measuredStart: number | undefined;
-  let measuredDone = 0;
-  let measuredFailed = 0;
-  let measuredTokens = 0;
   let completions = 0;
   let connectFailures = 0;
   /** every finished request, once the plan has been told of it */
@@ -85,25 +80,14 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     if (connectFailures === completions && completions >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
       unreachable = stopping = true;
     }
-    if (record.phase !== "measured") return;
-    measuredDone++;
-    if (record.error) measuredFailed++;
-    else {
-      const m = deriveRequest(record, opts.latencyFrom);
-      measuredTokens += m.outputTokens;
-      if (m.ttftMs !== null) ttftDigest.push(m.ttftMs);
-    }
-    if (deps.onProgress && measuredStart !== undefined) {
-      const elapsedS = (clock() - measuredStart) / 1000;
-      deps.onProgress({
-        done: measuredDone,
-        total: opts.requests ?? (opts.durationMs !== undefined ? Math.round(measuredDone / Math.max(elapsedS * 1000, 1) * opts.durationMs) : measuredDone),
-        failed: measuredFailed,
-        requestsPerS: elapsedS > 0 ? (measuredDone - measuredFailed) / elapsedS : 0,
-        outputTokensPerS: elapsedS > 0 ? measuredTokens / elapsedS : 0,
-        ttftP50Ms: ttftDigest.count > 0 ? ttftDigest.percentile(0.5) : undefined,
-      });
-    }
+    if (record.phase !== "measured" || !deps.onProgress || measuredStart === undefined) return;
+    const m = deriveRequest(record, opts.latencyFrom);
+    const t = clock();
+    progress.add(t, m.ok, m.outputTokens, m.ttftMs);
+    const view = progress.view(t, measuredStart, opts.requests ?? 0);
+    // a timed run's goal: what the pace so far would reach by the deadline
+    if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - measuredStart, 1)) * (opts.durationMs ?? 0)));
+    deps.onProgress(view);
   };
 
   let inFlight = 0;

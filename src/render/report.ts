@@ -2,6 +2,7 @@
 import type { ResultDocument } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
 import { ERROR_CLASSES } from "../core/errors.ts";
+import type { ProgressView } from "../core/progress.ts";
 
 const ms = (x: number | undefined | null) => (x === undefined || x === null ? "-" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
@@ -55,15 +56,6 @@ export function renderReport(doc: ResultDocument): string {
   if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
   for (const note of doc.notes) lines.push(`\nNote: ${note}`);
   return `${lines.join("\n")}\n`;
-}
-
-export interface ProgressView {
-  done: number;
-  total: number;
-  failed: number;
-  requestsPerS: number;
-  outputTokensPerS: number;
-  ttftP50Ms: number | undefined;
 }
 
 export function renderProgress(p: ProgressView): string {
