@@ -11,6 +11,7 @@ export const root = defineCommand({
     warm: () => import("./commands/warm.ts").then((m) => m.warm),
     serve: () => import("./commands/serve.ts").then((m) => m.serve),
     compare: () => import("./commands/compare.ts").then((m) => m.compare),
+    merge: () => import("./commands/merge.ts").then((m) => m.merge),
   },
 });
 

@@ -169,6 +169,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     complete: !interrupted && !unreachable,
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
+    t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
     config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
     notes: runNotes(opts, summary),

@@ -12,6 +12,8 @@ export interface ResultDocument {
   complete: boolean;
   started_at: string;
   finished_at: string;
+  /** wall-clock time (Unix ms) of the first send: records' times are relative to it; `merge` aligns shards by it */
+  t0_unix_ms?: number | null;
   config: Record<string, unknown>;
   environment: { os: string; arch: string; cpus: number; runtime: string };
   /** notes the report prints: e.g. why TPOT is null */
@@ -20,6 +22,8 @@ export interface ResultDocument {
   digests: Record<DigestMetric, SerializedDigest>;
   /** per-request raw records (times relative to the first send, ms), unless --no-records */
   requests: ResultRecord[] | null;
+  /** a merge of shards: which files, when each started, what each sent */
+  shards?: Array<{ file: string; started_at: string; requests: RunSummary["requests"] }>;
   /** a sweep: every level measured; `summary`, `digests` and `requests` above are the knee's (or the last level's) */
   sweep?: SweepResult;
 }

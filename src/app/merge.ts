@@ -1,0 +1,33 @@
+/** `llmbench merge`: read shard result files, check they are shards of one benchmark, merge them. */
+import { readFile } from "node:fs/promises";
+import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
+import { UsageError } from "../core/errors.ts";
+import { importRun } from "../core/importers/index.ts";
+import { mergeResults, type Shard } from "../core/merge.ts";
+import { parseResult, type ResultDocument } from "../core/result.ts";
+import { expandPattern } from "./compare.ts";
+
+export async function runMerge(patterns: readonly string[], allowMismatch: boolean): Promise<ResultDocument> {
+  const files = patterns.flatMap((p) => expandPattern(p));
+  const shards: Shard[] = [];
+  const runs: ReturnType<typeof importRun>[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`, "pass result files written by 'llmbench run --output FILE'");
+    }
+    runs.push(importRun(text, file)); // the same checks as compare: foreign, damaged, truncated files are refused here
+    shards.push({ file, doc: parseResult(text, file) });
+  }
+  const refusals = runs.slice(1).flatMap((r) => checkComparable([runs[0]], [r]).filter((d) => d.severity === "refuse"));
+  if (refusals.length > 0 && !allowMismatch) {
+    throw new UsageError(
+      `the shards were not run the same way:\n${summarizeDifferences(refusals).map((d) => `  - ${d.text}`).join("\n")}`,
+      "merge shards of one benchmark (same endpoint path, API, model, load, prompts and lengths), or pass --allow-mismatch",
+    );
+  }
+  return mergeResults(shards);
+}

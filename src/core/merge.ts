@@ -1,0 +1,131 @@
+/**
+ * Merge result documents of shards — the same benchmark run at the same time from several
+ * machines or processes — into one. With per-request records everywhere, the records are put on
+ * one timeline (each shard's times are relative to its first send; `t0_unix_ms` places that on the
+ * wall clock) and every number is derived again, exactly, in the one place that derives numbers.
+ * Without records, counts and throughputs add up and percentiles come from the merged t-digests
+ * (approximate, and the notes say so). Pure.
+ */
+import { UsageError } from "./errors.ts";
+import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
+import type { ResultDocument, ResultRecord } from "./result.ts";
+import { parseSlo } from "./slo.ts";
+import { MetricDigest } from "./stats/digest.ts";
+
+export interface Shard {
+  file: string;
+  doc: ResultDocument;
+}
+
+const HINT = "merge shards of one benchmark: llmbench run … --output shard-N.json on each machine, then llmbench merge shard-*.json";
+
+export function mergeResults(shards: readonly Shard[]): ResultDocument {
+  if (shards.length < 2) throw new UsageError(`merge needs at least two result files, got ${shards.length}`, HINT);
+  for (const s of shards) {
+    if (s.doc.sweep) throw new UsageError(`${s.file} holds a sweep: merge takes single runs`, HINT);
+  }
+  const docs = shards.map((s) => s.doc);
+  const first = docs[0];
+  const tokenizer = String(first.config.tokenizer ?? "whitespace");
+  const latencyFrom = first.config.latency_from === "due" ? "due" : "send";
+  const sloConfig = (first.config.slo as Array<{ name: string; bound_ms: number }> | undefined) ?? [];
+  const slo = sloConfig.length > 0 ? parseSlo(sloConfig.map((t) => `${t.name}=${t.bound_ms}ms`).join(",")) : [];
+  const notes = [`merged from ${shards.length} shards: ${shards.map((s) => s.file).join(", ")}`];
+
+  let summary: RunSummary;
+  let digests: Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
+  let requests: ResultRecord[] | null = null;
+  let t0: number | null = null;
+  const withRecords = docs.every((d) => d.requests !== null && typeof d.t0_unix_ms === "number");
+  if (withRecords) {
+    t0 = Math.min(...docs.map((d) => d.t0_unix_ms!));
+    const all: RawRecord[] = [];
+    let seqBase = 0;
+    docs.forEach((d, i) => {
+      const shift = (t: number | null) => (t === null ? null : t + (d.t0_unix_ms! - t0!));
+      let maxSeq = -1;
+      for (const r of d.requests!) {
+        maxSeq = Math.max(maxSeq, r.seq);
+        // prompt ids are per shard: keep them apart so repeats still point at their own shard's prompts
+        all.push({ ...r, seq: seqBase + r.seq, promptId: i * 1e9 + r.promptId, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
+      }
+      seqBase += maxSeq + 1;
+    });
+    all.sort((a, b) => a.tSend - b.tSend);
+    ({ summary, digests } = summarizeRun(all, tokenizer, { latencyFrom, slo }));
+    requests = all;
+  } else {
+    ({ summary, digests } = mergeSummaries(docs));
+    notes.push("some shards have no per-request records (--no-records): percentiles come from the merged t-digests (approximate), throughputs are added up (the shards ran at the same time), and TPOT/latency-per-token means are not merged");
+  }
+  const clients = docs.map((d) => d.summary.client).filter((c) => c !== undefined);
+  if (clients.some((c) => c.distorted)) notes.push(`the client of ${clients.filter((c) => c.distorted).length} shard(s) was a bottleneck: ${clients.find((c) => c.distorted)!.reason}`);
+  return {
+    ...first,
+    complete: docs.every((d) => d.complete),
+    started_at: docs.map((d) => d.started_at).sort()[0],
+    finished_at: docs.map((d) => d.finished_at).sort().at(-1)!,
+    t0_unix_ms: t0,
+    config: { ...first.config, requests: sumOrNull(docs.map((d) => d.config.requests)), shards: shards.length },
+    notes: [...notes, ...new Set(docs.flatMap((d) => d.notes))],
+    summary,
+    digests,
+    requests,
+    shards: shards.map((s) => ({ file: s.file, started_at: s.doc.started_at, requests: s.doc.summary.requests })),
+  };
+}
+
+const sumOrNull = (xs: unknown[]) => (xs.every((x) => typeof x === "number") ? (xs as number[]).reduce((a, x) => a + x, 0) : null);
+
+/** Counts add, throughputs add (concurrent shards), distributions from merged digests. */
+function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary; digests: Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>> } {
+  const sum = (f: (s: RunSummary) => number) => docs.reduce((a, d) => a + f(d.summary), 0);
+  const merged = Object.fromEntries(
+    DIGEST_METRICS.map((k) => {
+      const d = new MetricDigest();
+      for (const doc of docs) d.merge(doc.digests[k]);
+      return [k, d];
+    }),
+  ) as Record<DigestMetric, MetricDigest>;
+  const base = docs[0].summary;
+  const sent = sum((s) => s.requests.sent);
+  const succeeded = sum((s) => s.requests.succeeded);
+  const hits = sum((s) => s.cache.hits);
+  const repeatsSent = sum((s) => s.cache.repeats_sent);
+  const repeatHits = sum((s) => s.cache.repeat_hits);
+  const repeatsOk = docs.reduce((a, d) => a + (d.summary.cache.repeat_hit_rate ? d.summary.cache.repeat_hits / d.summary.cache.repeat_hit_rate : 0), 0);
+  const output = sum((s) => s.tokens.output);
+  const summary: RunSummary = {
+    ...base,
+    requests: { sent, succeeded, failed: sent - succeeded },
+    errors: Object.fromEntries(Object.keys(base.errors).map((k) => [k, sum((s) => s.errors[k as keyof typeof s.errors])])) as RunSummary["errors"],
+    error_rate: sent > 0 ? (sent - succeeded) / sent : 0,
+    ttft_ms: merged.ttft_ms.summary(),
+    tpot_ms: merged.tpot_ms.summary(),
+    itl_ms: merged.itl_ms.summary(),
+    e2e_ms: merged.e2e_ms.summary(),
+    latency_per_token_ms: null,
+    send_lag_ms: null,
+    ttft_kind: docs.some((d) => d.summary.ttft_kind === "first-byte") ? "first-byte" : base.ttft_kind,
+    throughput: {
+      output_tokens_per_s: sum((s) => s.throughput.output_tokens_per_s),
+      input_tokens_per_s: sum((s) => s.throughput.input_tokens_per_s),
+      requests_per_s: sum((s) => s.throughput.requests_per_s),
+    },
+    tokens: {
+      output,
+      input: sum((s) => s.tokens.input),
+      reasoning: sum((s) => s.tokens.reasoning),
+      mean_output_per_request: succeeded > 0 ? output / succeeded : null,
+      usage_vs_client: { compared: sum((s) => s.tokens.usage_vs_client.compared), disagreed: sum((s) => s.tokens.usage_vs_client.disagreed) },
+      tokens_per_chunk: base.tokens.tokens_per_chunk,
+    },
+    cache: { hits, hit_rate: succeeded > 0 ? hits / succeeded : null, repeats_sent: repeatsSent, repeat_hits: repeatHits, repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null },
+    duration_s: Math.max(...docs.map((d) => d.summary.duration_s)),
+    tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
+    slo: undefined,
+    client: undefined,
+  };
+  const digests = Object.fromEntries(DIGEST_METRICS.map((k) => [k, merged[k].toJSON()])) as Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
+  return { summary, digests };
+}
