@@ -21,16 +21,17 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.
     }
     await runCommand(root, { rawArgs });
   } catch (err) {
+    // set the code and return, never process.exit(): that would drop stdout a pipe has not taken yet (--json | jq)
     if (err instanceof LlmbenchError) {
       process.stderr.write(`llmbench: error: ${err.message}${err.hint ? `\n  fix: ${err.hint}` : ""}\n`);
-      process.exit(err.exitCode);
-    }
-    if (isCittyError(err)) {
+      process.exitCode = err.exitCode;
+    } else if (isCittyError(err)) {
       process.stderr.write(`llmbench: error: ${err.message}\n  fix: see 'llmbench --help'\n`);
-      process.exit(EXIT.usage);
+      process.exitCode = EXIT.usage;
+    } else {
+      process.stderr.write(`llmbench: internal error (please report it): ${(err as Error)?.stack ?? err}\n`);
+      process.exitCode = 1;
     }
-    process.stderr.write(`llmbench: internal error (please report it): ${(err as Error)?.stack ?? err}\n`);
-    process.exit(1);
   }
 }
 

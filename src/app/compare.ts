@@ -2,12 +2,12 @@
  * `llmbench compare`: expands the file arguments, reads every file, checks the runs are
  * comparable, compares them and renders the outcome. Returns the text and the exit code.
  */
-import { readFile } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { compareRuns, type CompareSettings, type Comparison } from "../core/compare/compare.ts";
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { EXIT, UsageError } from "../core/errors.ts";
 import { importFile, type ImportedFile, type RunData } from "../core/importers/index.ts";
+import { readText } from "../io/files.ts";
 import { renderComparison, type CompareFormat } from "../render/compare.ts";
 
 export interface CompareRequest {
@@ -40,15 +40,7 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
 }
 
 export async function readRun(path: string): Promise<ImportedFile> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message);
-    throw new UsageError(`cannot read ${path}: ${why}`, HINT);
-  }
-  return importFile(text, path);
+  return importFile(await readText(path, HINT), path);
 }
 
 export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {

@@ -1,10 +1,10 @@
 /** `llmbench merge`: read shard result files, check they are shards of one benchmark, merge them. */
-import { readFile } from "node:fs/promises";
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { importRun } from "../core/importers/index.ts";
 import { mergeResults, type Shard } from "../core/merge.ts";
 import { parseResult, type ResultDocument } from "../core/result.ts";
+import { readText } from "../io/files.ts";
 import { expandPattern } from "./compare.ts";
 
 export async function runMerge(patterns: readonly string[], allowMismatch: boolean): Promise<ResultDocument> {
@@ -12,13 +12,7 @@ export async function runMerge(patterns: readonly string[], allowMismatch: boole
   const shards: Shard[] = [];
   const runs: ReturnType<typeof importRun>[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`, "pass result files written by 'llmbench run --output FILE'");
-    }
+    const text = await readText(file, "pass result files written by 'llmbench run --output FILE'");
     runs.push(importRun(text, file)); // the same checks as compare: foreign, damaged, truncated files are refused here
     shards.push({ file, doc: parseResult(text, file) });
   }

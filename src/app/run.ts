@@ -120,7 +120,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
   if (opts.rate === undefined) {
     // closed loop: at most `concurrency` in flight (rising linearly during a ramp); a finished request lets the next go
+    // wake the loop while ramping (the allowance grows with time) and once at the deadline
     const ticker = opts.rampUpMs > 0 ? setInterval(wakeAll, 20) : undefined;
+    const alarm = Number.isFinite(deadline) ? setTimeout(wakeAll, deadline - clock()) : undefined;
     while (!stopping) {
       const now = clock();
       if (now >= deadline) break;
@@ -133,17 +135,18 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
         launch(step, null);
       }
       if (step === "done" || (inFlight === 0 && step === "wait")) break;
-      if (opts.durationMs !== undefined) await Promise.race([nextCompletion(), sleep(deadline - clock())]);
-      else await nextCompletion();
+      await nextCompletion();
     }
-    if (ticker) clearInterval(ticker);
+    clearInterval(ticker);
+    clearTimeout(alarm);
   } else {
     // open loop: requests leave when due, whatever is in flight (up to the cap); lateness is recorded as send lag
     const arrivals = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
     for (const at of arrivals) {
       const due = t0 + at;
       if (stopping || due >= deadline) break;
-      await sleepUntil(due, clock);
+      // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
+      while (!stopping && clock() < due) await Promise.race([sleepUntil(due, clock), nextCompletion()]);
       while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
       if (stopping) break;
       let step = plan.next(due < rampEnd);
@@ -245,7 +248,8 @@ export function judge(outcome: { doc: ResultDocument; interrupted: boolean; reco
   const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
   const records = outcome.records ?? outcome.outcomes?.flatMap((o) => o.records) ?? [];
   const warnings: string[] = [];
-  if (summaries.every((s) => s.requests.succeeded === 0)) return { exitCode: EXIT.endpoint, warnings, error: allFailedError(doc, records) };
+  if (outcome.interrupted) warnings.push("interrupted: the result covers what finished");
+  else if (summaries.every((s) => s.requests.succeeded === 0)) return { exitCode: EXIT.endpoint, warnings, error: allFailedError(doc, records) };
   const failed = summaries.reduce((a, s) => a + s.requests.failed, 0);
   const sent = summaries.reduce((a, s) => a + s.requests.sent, 0);
   if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);

@@ -18,6 +18,19 @@ export interface SweepDeps extends RunDeps {
 
 const CALIBRATION_REQUESTS = 20;
 
+/** Sleep `ms`, or less when `signal` aborts first. */
+function interruptibleSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
 export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
   const sweep = opts.sweep!;
   const info = deps.info ?? (() => {});
@@ -42,7 +55,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   let stopReason: string | null = null;
   for (let i = 0; i < sweep.levels.length && !interrupted(); i++) {
     const x = sweep.levels[i];
-    if (i > 0 && sweep.cooldownMs > 0) await Bun.sleep(sweep.cooldownMs);
+    if (i > 0 && sweep.cooldownMs > 0) await interruptibleSleep(sweep.cooldownMs, deps.interrupt);
     if (interrupted()) break;
     info(`level ${i + 1}/${sweep.levels.length}: ${sweep.kind} ${x}`);
     const out = await runBenchmark(at(x), { ...deps, promptSalt: `l${i}` });

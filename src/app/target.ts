@@ -3,10 +3,10 @@
  * (asked of GET /v1/models when not given), the tokenizer, the prompts — and the one function that
  * sends a planned request and returns its raw record.
  */
-import { readFile } from "node:fs/promises";
+import { readText } from "../io/files.ts";
 import { EndpointError, UsageError } from "../core/errors.ts";
 import type { RawRecord } from "../core/metrics.ts";
-import type { TargetOptions } from "../core/options.ts";
+import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
@@ -70,27 +70,25 @@ async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workloa
   if (opts.prompts === undefined) {
     return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer), salt });
   }
-  let text: string;
-  try {
-    text = await readFile(opts.prompts, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read --prompts ${opts.prompts}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`, `pass a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
-  }
+  const text = await readText(opts.prompts, `--prompts takes a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
   return fileWorkload(parsePromptsFile(text, opts.prompts), opts.prompts, opts.seed);
 }
 
 /** Ask GET /v1/models for the first model when --model is not given. */
 async function discoverModel(opts: TargetOptions, headers: Record<string, string>, info: (m: string) => void): Promise<string> {
-  const base = opts.url.href.replace(/\/(chat\/)?completions\/?$/, "");
-  const url = `${base}/models`;
+  const models = new URL(opts.url.href);
+  models.pathname = `${models.pathname.replace(/\/(chat\/)?completions\/?$/, "")}/models`;
+  // what messages show: never the credentials of the endpoint
+  const url = redactUrl(models);
   let body: unknown;
   try {
-    const res = await http.raw(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
+    const res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
     if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
     body = res._data;
   } catch (err) {
-    const msg = (err as Error).message;
+    // ofetch's own message quotes the URL: take its cause's
+    const cause = (err as { cause?: { message?: string } }).cause;
+    const msg = cause?.message ?? (err as Error).message;
     if (/ECONNREFUSED|Unable to connect/.test(msg)) {
       throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
     }

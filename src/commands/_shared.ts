@@ -1,5 +1,9 @@
 /** Argument blocks several commands spread in. citty passes every value as a string; core/options.ts validates. */
 import type { ArgsDef } from "citty";
+import { EXIT } from "../core/errors.ts";
+import { checkWritable, writeFileAtomic } from "../io/files.ts";
+import { reexecForHttpCap } from "../io/http-cap.ts";
+import { logger } from "../io/logger.ts";
 
 /** Where requests go, how they are sent, which prompts: `run` and `warm` spread it; parseTargetOptions parses it. */
 export const targetArgs = {
@@ -25,3 +29,69 @@ export const outputArgs = {
   json: { type: "boolean", description: "print the result document to stdout instead of the report" },
   quiet: { type: "boolean", alias: "q", description: "no progress line and no info messages on stderr" },
 } as const satisfies ArgsDef;
+
+/** What a command that sends requests needs around its work: messages, Ctrl-C, the live line. */
+export interface CommandContext {
+  info: (msg: string) => void;
+  /** aborted at the first Ctrl-C */
+  interrupt: AbortSignal;
+  /** a live line on stderr: only on a terminal, and not with --quiet */
+  live: boolean;
+  /** draw the live line (throttled to 10 a second; `force` draws anyway) */
+  draw: (line: string, force?: boolean) => void;
+  /** stop listening for Ctrl-C and clear the live line */
+  close: () => void;
+}
+
+/** A second Ctrl-C at least this long after the first leaves at once; sooner, it is the same press seen twice. */
+const SECOND_PRESS_MS = 500;
+
+/**
+ * Set-up shared by `run` and `warm`. Returns undefined when this process re-ran itself with Bun's
+ * HTTP cap raised (the child's exit code is then set): the command has nothing left to do.
+ */
+export async function startCommand(o: { quiet: boolean; output: string | undefined }, inFlight: number): Promise<CommandContext | undefined> {
+  if (o.output) await checkWritable(o.output); // before the run, not after it: nothing measured is lost to a typo
+  const childCode = await reexecForHttpCap(inFlight);
+  if (childCode !== undefined) {
+    process.exitCode = childCode;
+    return undefined;
+  }
+  const interrupt = new AbortController();
+  let firstPress = 0;
+  // after a re-exec the child sees a terminal's Ctrl-C twice (from the terminal and from its parent)
+  const onSigint = () => {
+    if (!interrupt.signal.aborted) {
+      firstPress = performance.now();
+      interrupt.abort();
+    } else if (performance.now() - firstPress >= SECOND_PRESS_MS) process.exit(EXIT.interrupted);
+  };
+  process.on("SIGINT", onSigint);
+  const live = !o.quiet && process.stderr.isTTY === true;
+  let lastDraw = 0;
+  return {
+    info: o.quiet ? () => {} : (m) => logger.info(m),
+    interrupt: interrupt.signal,
+    live,
+    draw(line, force = false) {
+      const t = performance.now();
+      if (!live || (!force && t - lastDraw < 100)) return;
+      lastDraw = t;
+      process.stderr.write(`\r\x1b[2K${line}`);
+    },
+    close() {
+      process.off("SIGINT", onSigint);
+      if (live) process.stderr.write("\r\x1b[2K");
+    },
+  };
+}
+
+/** The report (or the document with --json) on stdout first, then the file: an unwritable file loses nothing printed. */
+export async function emit(doc: unknown, o: { json: boolean; output: string | undefined }, report: string | null, info: (m: string) => void): Promise<void> {
+  if (o.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (report !== null) process.stdout.write(report);
+  if (o.output) {
+    await writeFileAtomic(o.output, `${JSON.stringify(doc, null, 2)}\n`);
+    info(`result written to ${o.output}`);
+  }
+}

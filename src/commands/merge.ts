@@ -2,10 +2,9 @@
 import { defineCommand } from "citty";
 import { runMerge } from "../app/merge.ts";
 import { checkFlags } from "../core/options.ts";
-import { writeFileAtomic } from "../io/files.ts";
 import { logger } from "../io/logger.ts";
 import { renderReport } from "../render/report.ts";
-import { outputArgs } from "./_shared.ts";
+import { emit, outputArgs } from "./_shared.ts";
 
 const args = {
   files: { type: "positional", required: false, description: "result files of the shards (or quoted globs)" },
@@ -21,10 +20,7 @@ export const merge = defineCommand({
     const positionals = Object.fromEntries(files.map((_, i) => [`file${i}`, { type: "positional" }]));
     checkFlags(rawArgs, { ...args, ...positionals }, "merge");
     const doc = await runMerge(files, parsed["allow-mismatch"] === true);
-    if (typeof parsed.output === "string" && parsed.output !== "") {
-      await writeFileAtomic(parsed.output, `${JSON.stringify(doc, null, 2)}\n`);
-      if (parsed.quiet !== true) logger.info(`merged result written to ${parsed.output}`);
-    }
-    process.stdout.write(parsed.json === true ? `${JSON.stringify(doc, null, 2)}\n` : renderReport(doc));
+    const output = typeof parsed.output === "string" && parsed.output !== "" ? parsed.output : undefined;
+    await emit(doc, { json: parsed.json === true, output }, renderReport(doc), parsed.quiet === true ? () => {} : (m) => logger.info(m));
   },
 });

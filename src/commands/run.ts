@@ -1,14 +1,11 @@
 import { defineCommand } from "citty";
 import { judge, runBenchmark } from "../app/run.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { EXIT } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
-import { writeFileAtomic } from "../io/files.ts";
-import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
-import { outputArgs, targetArgs } from "./_shared.ts";
+import { emit, outputArgs, startCommand, targetArgs } from "./_shared.ts";
 
 const args = {
   ...targetArgs,
@@ -34,46 +31,23 @@ export const run = defineCommand({
   async run({ args: parsed, rawArgs }) {
     checkFlags(rawArgs, args, "run");
     const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
-    const childCode = await reexecForHttpCap(opts.concurrency);
-    if (childCode !== undefined) {
-      process.exitCode = childCode;
-      return;
-    }
-    const info = opts.quiet ? () => {} : (m: string) => logger.info(m);
+    // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
+    const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
+    const ctx = await startCommand(opts, inFlight);
+    if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
-    info(`llmbench run: ${opts.api} ${opts.endpoint}, ${size}, ${load}, seed ${opts.seed}`);
+    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}, seed ${opts.seed}`);
 
-    const interrupt = new AbortController();
-    const onSigint = () => {
-      if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
-      interrupt.abort();
-    };
-    process.on("SIGINT", onSigint);
-    const live = !opts.quiet && process.stderr.isTTY === true;
-    let lastDraw = 0;
     const deps: SweepDeps = {
-      interrupt: interrupt.signal,
-      info,
-      onProgress: live
-        ? (p) => {
-            const t = performance.now();
-            if (t - lastDraw < 100 && p.done < p.total) return;
-            lastDraw = t;
-            process.stderr.write(`\r\x1b[2K${renderProgress(p)}`);
-          }
-        : undefined,
-      onLevel: live ? () => process.stderr.write("\r\x1b[2K") : undefined,
+      interrupt: ctx.interrupt,
+      info: ctx.info,
+      onProgress: ctx.live ? (p) => ctx.draw(renderProgress(p), p.done === p.total) : undefined,
+      onLevel: ctx.live ? () => ctx.draw("", true) : undefined,
     };
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps)).finally(() => process.off("SIGINT", onSigint));
-    if (live) process.stderr.write("\r\x1b[2K");
-
+    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps)).finally(ctx.close);
     const { doc } = outcome;
-    if (opts.output) {
-      await writeFileAtomic(opts.output, `${JSON.stringify(doc, null, 2)}\n`);
-      info(`result written to ${opts.output}`);
-    }
-    process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : doc.sweep ? renderSweep(doc) : renderReport(doc));
+    await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
     const verdict = judge(outcome);
     for (const w of verdict.warnings) logger.warn(w);
     if (verdict.error) throw verdict.error;

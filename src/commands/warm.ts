@@ -4,11 +4,9 @@ import { warmServer } from "../app/warm.ts";
 import { EXIT } from "../core/errors.ts";
 import { checkFlags } from "../core/options.ts";
 import { parseWarmOptions, STEADY_DEFAULTS, WARM_DEFAULTS } from "../core/steady.ts";
-import { writeFileAtomic } from "../io/files.ts";
-import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
 import { renderWarmProgress, renderWarmReport } from "../render/warm.ts";
-import { outputArgs, targetArgs } from "./_shared.ts";
+import { emit, outputArgs, startCommand, targetArgs } from "./_shared.ts";
 
 const args = {
   ...targetArgs,
@@ -28,38 +26,16 @@ export const warm = defineCommand({
   async run({ args: parsed, rawArgs }) {
     checkFlags(rawArgs, args, "warm");
     const opts = parseWarmOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
-    // past Bun's 256 requests in flight per process, run again with the cap raised (as run does)
-    const childCode = await reexecForHttpCap(opts.concurrency);
-    if (childCode !== undefined) {
-      process.exitCode = childCode;
-      return;
-    }
-    const info = opts.quiet ? () => {} : (m: string) => logger.info(m);
-
-    const interrupt = new AbortController();
-    const onSigint = () => {
-      if (interrupt.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
-      interrupt.abort();
-    };
-    process.on("SIGINT", onSigint);
-    const live = !opts.quiet && process.stderr.isTTY === true;
+    const ctx = await startCommand(opts, opts.concurrency);
+    if (!ctx) return;
     const outcome = await warmServer(opts, {
-      interrupt: interrupt.signal,
-      info,
-      onProgress: live ? (p) => process.stderr.write(`\r\x1b[2K${renderWarmProgress(p)}`) : undefined,
-    }).finally(() => {
-      process.off("SIGINT", onSigint);
-      if (live) process.stderr.write("\r\x1b[2K");
-    });
-
+      interrupt: ctx.interrupt,
+      info: ctx.info,
+      onProgress: ctx.live ? (p) => ctx.draw(renderWarmProgress(p), true) : undefined,
+    }).finally(ctx.close);
     const { doc } = outcome;
-    if (opts.output) {
-      await writeFileAtomic(opts.output, `${JSON.stringify(doc, null, 2)}\n`);
-      info(`warm result written to ${opts.output}`);
-    }
     // not ready: the error on stderr says it all; stdout stays empty unless --json asked for the document
-    if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    else if (doc.ready) process.stdout.write(renderWarmReport(doc));
+    await emit(doc, opts, doc.ready ? renderWarmReport(doc) : null, ctx.info);
     if (outcome.error) throw outcome.error;
     if (outcome.interrupted) process.exitCode = EXIT.interrupted;
     else if (doc.config.max_requests !== null && !doc.steady) {

@@ -93,8 +93,10 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
   const hits = sum((s) => s.cache.hits);
   const repeatsSent = sum((s) => s.cache.repeats_sent);
   const repeatHits = sum((s) => s.cache.repeat_hits);
-  const repeatsOk = docs.reduce((a, d) => a + (d.summary.cache.repeat_hit_rate ? d.summary.cache.repeat_hits / d.summary.cache.repeat_hit_rate : 0), 0);
+  const repeatsOk = sum((s) => s.cache.repeats_succeeded);
   const output = sum((s) => s.tokens.output);
+  // tokens per chunk: Σ tokens ÷ Σ chunks, each shard's chunks recovered from its ratio
+  const chunks = sum((s) => (s.tokens.tokens_per_chunk ? s.tokens.output / s.tokens.tokens_per_chunk : 0));
   const summary: RunSummary = {
     ...base,
     requests: { sent, succeeded, failed: sent - succeeded },
@@ -118,9 +120,9 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
       reasoning: sum((s) => s.tokens.reasoning),
       mean_output_per_request: succeeded > 0 ? output / succeeded : null,
       usage_vs_client: { compared: sum((s) => s.tokens.usage_vs_client.compared), disagreed: sum((s) => s.tokens.usage_vs_client.disagreed) },
-      tokens_per_chunk: base.tokens.tokens_per_chunk,
+      tokens_per_chunk: chunks > 0 ? output / chunks : null,
     },
-    cache: { hits, hit_rate: succeeded > 0 ? hits / succeeded : null, repeats_sent: repeatsSent, repeat_hits: repeatHits, repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null },
+    cache: { hits, hit_rate: succeeded > 0 ? hits / succeeded : null, repeats_sent: repeatsSent, repeats_succeeded: repeatsOk, repeat_hits: repeatHits, repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null },
     duration_s: Math.max(...docs.map((d) => d.summary.duration_s)),
     tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
     slo: undefined,

@@ -78,8 +78,9 @@ export function deriveRequest(r: RawRecord, latencyFrom: "send" | "due" = "send"
   const e2eMs = r.tEnd !== null ? r.tEnd - t0 : null;
   const fromUsage = r.usage?.completionTokens !== undefined;
   const n = fromUsage ? r.usage!.completionTokens! : r.outputTokensCounted;
-  const streamed = r.streamed && r.tokenTimes.length > 0;
-  const ttftMs = streamed ? r.tokenTimes[0] - t0 : r.tFirstByte !== null ? r.tFirstByte - t0 : null;
+  // a stream's TTFT is its first token-bearing chunk; a stream that carried none has no TTFT
+  const streamed = r.streamed;
+  const ttftMs = streamed ? (r.tokenTimes.length > 0 ? r.tokenTimes[0] - t0 : null) : r.tFirstByte !== null ? r.tFirstByte - t0 : null;
   const itlMs: number[] = [];
   if (streamed) for (let k = 1; k < r.tokenTimes.length; k++) itlMs.push(r.tokenTimes[k] - r.tokenTimes[k - 1]);
   const tpotMs = streamed && ok && n >= 2 && ttftMs !== null ? (e2eMs! - ttftMs) / (n - 1) : null;
@@ -123,7 +124,7 @@ export interface RunSummary {
     /** streamed output tokens per token-bearing chunk (1 = one token per chunk; more = ITL is per chunk, not per token) */
     tokens_per_chunk: number | null;
   };
-  cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeat_hits: number; repeat_hit_rate: number | null };
+  cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeats_succeeded: number; repeat_hits: number; repeat_hit_rate: number | null };
   duration_s: number;
   tokens_source: string;
   /** with --slo: each term against the run, and goodput */
@@ -211,6 +212,9 @@ export function summarizeRun(
     const m = deriveRequest(r, options.latencyFrom);
     if (m.sendLagMs !== null) lag.push(m.sendLagMs);
     if (r.repeat) repeatsSent++;
+    // the measured window spans every measured request, failed ones too (SPEC §4)
+    windowStart = Math.min(windowStart, r.tSend);
+    if (r.tEnd !== null) windowEnd = Math.max(windowEnd, r.tEnd);
     if (!m.ok) {
       errors[r.error?.class ?? "protocol"]++;
       continue;
@@ -218,8 +222,6 @@ export function summarizeRun(
     succeeded++;
     if (slo.length > 0 && meetsSlo(slo, m)) good++;
     if (r.repeat) repeatsOk++;
-    windowStart = Math.min(windowStart, r.tSend);
-    windowEnd = Math.max(windowEnd, r.tEnd!);
     if (m.ttftMs !== null) ttft.push(m.ttftMs);
     if (m.ttftKind === "first-byte") anyFirstByte = true;
     if (m.tpotMs !== null) tpot.push(m.tpotMs);
@@ -243,7 +245,7 @@ export function summarizeRun(
       if (r.repeat) repeatHits++;
     }
   }
-  const windowS = succeeded > 0 ? (windowEnd - windowStart) / 1000 : 0;
+  const windowS = windowEnd > windowStart ? (windowEnd - windowStart) / 1000 : 0;
   const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
   const failed = measured.length - succeeded;
   const digest = (xs: number[]) => {
@@ -280,6 +282,7 @@ export function summarizeRun(
       hits,
       hit_rate: succeeded > 0 ? hits / succeeded : null,
       repeats_sent: repeatsSent,
+      repeats_succeeded: repeatsOk,
       repeat_hits: repeatHits,
       repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null,
     },

@@ -304,7 +304,8 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
       const i = part.indexOf(":");
       const name = part.slice(0, i).trim();
       if (i <= 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
-        throw new UsageError(`--header must look like 'Name: value', got '${part.trim()}'`, `e.g. --header 'X-Request-Source: llmbench'`);
+        // never echo the value: it may be a credential
+        throw new UsageError(`--header must look like 'Name: value' (a header without a name or colon was given)`, `e.g. --header 'X-Request-Source: llmbench'`);
       }
       headers[name] = part.slice(i + 1).trim();
     }

@@ -1,8 +1,7 @@
 /** Atomic writes and reading result files. */
-import { rename, unlink, writeFile, readFile } from "node:fs/promises";
+import { access, constants, rename, unlink, writeFile, readFile } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { parseResult, type ResultDocument } from "../core/result.ts";
 
 /** Write to a temporary file beside the target, then rename: a reader never sees half a file. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
@@ -17,13 +16,24 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
 }
 
-export async function readResultFile(path: string): Promise<ResultDocument> {
-  let text: string;
+/** Fail now, with the fix, if `path` cannot be written later (its folder is missing or read-only). */
+export async function checkWritable(path: string): Promise<void> {
+  const dir = dirname(path);
   try {
-    text = await readFile(path, "utf8");
+    await access(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`, `pass the path of a result file written by 'llmbench run --output FILE'`);
+    throw new UsageError(`cannot write ${path}: ${code === "ENOENT" ? `the folder ${dir} does not exist` : `the folder ${dir} is not writable`}`, `create the folder first, or choose another --output`);
   }
-  return parseResult(text, path);
+}
+
+/** A text file's contents, or a one-line UsageError naming the file and `hint`. */
+export async function readText(path: string, hint: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message);
+    throw new UsageError(`cannot read ${path}: ${why}`, hint);
+  }
 }

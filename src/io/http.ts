@@ -91,7 +91,6 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     }
 
     const decoder = target.protocol.createDecoder(contentType);
-    out.streamed = /event-stream|ndjson|jsonl/i.test(contentType);
     const onEvents = (events: DecodeEvent[], t: number) => {
       for (const e of events) {
         if (e.type === "delta") {
@@ -118,7 +117,9 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       onEvents(decoder.push(utf8.decode()), t);
       onEvents(decoder.end(), t);
       out.tEnd = t;
+      out.streamed = decoder.streamed;
     } catch (err) {
+      out.streamed = decoder.streamed;
       const cls = abortClass();
       if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
       if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
@@ -128,7 +129,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   } catch (err) {
     const cls = abortClass();
     if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped");
-    return fail("protocol", (err as Error).message);
+    return fail("protocol", (err as Error).name === "FetchError" ? "the request failed" : (err as Error).message);
   } finally {
     clearTimeout(timer);
     if (out.error) reader?.cancel().catch(() => {});
@@ -141,5 +142,6 @@ function connectMessage(err: unknown): string {
   if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(cause?.message ?? "")) return "connection refused";
   if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(cause?.message ?? "")) return `host not found (DNS): ${cause?.message ?? code}`;
   if (code === "ECONNRESET") return "connection reset before a response";
-  return cause?.message ?? (err as Error).message;
+  // never ofetch's own message: it quotes the URL, which may carry credentials
+  return cause?.message ?? "the request failed before a response";
 }

@@ -54,6 +54,14 @@ describe("deriveRequest", () => {
     expect(m.latencyPerTokenMs).toBe(2.01);
   });
 
+  test("a stream that carried no token has no TTFT, and is still a stream", () => {
+    const m = deriveRequest(rec({ streamed: true, tFirstByte: 1010, tokenTimes: [], tEnd: 1020, outputTokensCounted: 0 }));
+    expect(m.ttftKind).toBe("token");
+    expect(m.ttftMs).toBeNull();
+    expect(m.tpotMs).toBeNull();
+    expect(m.latencyPerTokenMs).toBeNull();
+  });
+
   test("one token: no TPOT", () => {
     expect(deriveRequest(rec({ streamed: true, tokenTimes: [1030], tEnd: 1031, outputTokensCounted: 1 })).tpotMs).toBeNull();
   });
@@ -105,16 +113,16 @@ describe("summarizeRun", () => {
     expect(s.ttft_kind).toBe("token");
   });
 
-  test("throughput over the measured window: first measured send → last measured end", () => {
-    // window 1000 → max(1060, 1110, 1140, 1200) = 1200 → 0.2 s; 12 tokens; 4 requests
-    expect(s.duration_s).toBeCloseTo(0.2, 12);
-    expect(s.throughput.output_tokens_per_s).toBeCloseTo(60, 9);
-    expect(s.throughput.requests_per_s).toBeCloseTo(20, 9);
-    expect(s.throughput.input_tokens_per_s).toBeCloseTo(200, 9);
+  test("throughput over the measured window: first measured send → last measured end, failed requests included", () => {
+    // window 1000 → max(1060, 1110, 1140, 1200, 1300 (the timeout), 1201) = 1300 → 0.3 s; 12 tokens; 4 successes
+    expect(s.duration_s).toBeCloseTo(0.3, 12);
+    expect(s.throughput.output_tokens_per_s).toBeCloseTo(40, 9);
+    expect(s.throughput.requests_per_s).toBeCloseTo(4 / 0.3, 9);
+    expect(s.throughput.input_tokens_per_s).toBeCloseTo(40 / 0.3, 9);
   });
 
   test("cache hit rate overall and among repeats that succeeded", () => {
-    expect(s.cache).toEqual({ hits: 1, hit_rate: 0.25, repeats_sent: 3, repeat_hits: 1, repeat_hit_rate: 0.5 });
+    expect(s.cache).toEqual({ hits: 1, hit_rate: 0.25, repeats_sent: 3, repeats_succeeded: 2, repeat_hits: 1, repeat_hit_rate: 0.5 });
   });
 
   test("tokens source names the tokenizer when any count came from it", () => {

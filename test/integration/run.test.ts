@@ -67,7 +67,7 @@ describe("batching and caching show in the numbers", () => {
     const server = await startServer({ decodeStepMs: 2 });
     try {
       const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { requests: "20", concurrency: "4", "max-tokens": "8", "repeat-ratio": "0.5", warmup: "2" }));
-      expect(doc.summary.cache).toEqual({ hits: 10, hit_rate: 0.5, repeats_sent: 10, repeat_hits: 10, repeat_hit_rate: 1 });
+      expect(doc.summary.cache).toEqual({ hits: 10, hit_rate: 0.5, repeats_sent: 10, repeats_succeeded: 10, repeat_hits: 10, repeat_hit_rate: 1 });
       // honest server: it counted exactly these hits (warm-up prompts are never repeated)
       expect(server.stats().cache_hits).toBe(10);
     } finally {

@@ -167,7 +167,13 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
     return take();
   }
 
-  return { push, end };
+  return {
+    push,
+    end,
+    get streamed() {
+      return framing !== "json";
+    },
+  };
 }
 
 /** The JSON of a non-streamed body, or a ProtocolError naming what was expected. */

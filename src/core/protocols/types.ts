@@ -46,6 +46,8 @@ export type DecodeEvent =
 export interface ResponseDecoder {
   push(text: string): DecodeEvent[];
   end(): DecodeEvent[];
+  /** the body is a stream (SSE or NDJSON), as the decoder found it (by its label or its first bytes) */
+  readonly streamed: boolean;
 }
 
 export interface Protocol {
