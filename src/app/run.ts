@@ -4,11 +4,11 @@ import { EndpointError, EXIT, type ErrorClass } from "../core/errors.ts";
 import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { arrivalTimes } from "../core/arrivals.ts";
 import { createRng, hashString } from "../core/rng.ts";
-import { openSession } from "./target.ts";
+import { openSession, type Prepared } from "./target.ts";
 import { sendWarmup } from "./warmup.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
-import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
+import { RequestPlan } from "../core/schedule.ts";
 import { ProgressTracker } from "../core/progress.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
@@ -91,10 +91,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
 
   let inFlight = 0;
-  const launch = (req: PlannedRequest, tSched: number | null) => {
+  const launch = (prepared: Prepared, tSched: number | null) => {
     inFlight++;
-    if (req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    session.send(req, tSched, hardStop.signal).then((record) => {
+    if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
+    session.sendPrepared(prepared, tSched, hardStop.signal).then((record) => {
       inFlight--;
       plan.complete(record.seq, record.error === null);
       onRecord(record);
@@ -132,7 +132,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       while (!stopping && inFlight < allowed) {
         step = plan.next(ramping);
         if (typeof step !== "object") break;
-        launch(step, null);
+        launch(session.prepare(step), null);
       }
       if (step === "done" || (inFlight === 0 && step === "wait")) break;
       await nextCompletion();
@@ -145,17 +145,19 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     for (const at of arrivals) {
       const due = t0 + at;
       if (stopping || due >= deadline) break;
-      // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      while (!stopping && clock() < due) await Promise.race([sleepUntil(due, clock), nextCompletion()]);
-      while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
-      if (stopping) break;
+      // decide and build the request before it is due, so that only the send happens on time
       let step = plan.next(due < rampEnd);
       while (step === "wait" && !stopping) {
         await nextCompletion();
         step = plan.next(due < rampEnd);
       }
       if (typeof step !== "object") break;
-      launch(step, due);
+      const prepared = session.prepare(step);
+      // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
+      while (!stopping && clock() < due) await Promise.race([sleepUntil(due, clock), nextCompletion()]);
+      while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
+      if (stopping) break;
+      launch(prepared, due);
     }
   }
   await drain();

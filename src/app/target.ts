@@ -17,11 +17,21 @@ import { http, sendRequest, type Target } from "../io/http.ts";
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
 
+/** A request ready to go: its body built, its prompt counted. */
+export interface Prepared {
+  req: PlannedRequest;
+  body: string;
+  promptTokens: number;
+}
+
 export interface Session {
   target: Target;
   model: string | undefined;
   workload: Workload;
-  /** send one planned request; never throws (failures are classified in the record) */
+  prepare(req: PlannedRequest): Prepared;
+  /** send a prepared request; never throws (failures are classified in the record) */
+  sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
+  /** prepare and send */
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
 }
 
@@ -38,32 +48,29 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
   const count = (text: string) => countTokens(text, opts.tokenizer);
 
-  const send = async (req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+  /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
+  const prepare = (req: PlannedRequest): Prepared => {
     const item = workload.prompt(req.promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    const out = await sendRequest(target, body, stop, clock);
-    const reasoningTokens = out.reasoning ? count(out.reasoning) : 0;
+    return { req, body, promptTokens: count(item.text) };
+  };
+  const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+    const { text, reasoning, ...timing } = await sendRequest(target, body, stop, clock);
+    const reasoningTokens = reasoning ? count(reasoning) : 0;
     return {
       seq: req.seq,
       phase: req.phase,
       promptId: req.promptId,
       repeat: req.repeat,
       tSched,
-      tSend: out.tSend,
-      tFirstByte: out.tFirstByte,
-      tokenTimes: out.tokenTimes,
-      tEnd: out.tEnd,
-      streamed: out.streamed,
-      status: out.status,
-      outputTokensCounted: count(out.text) + reasoningTokens,
+      ...timing,
+      outputTokensCounted: count(text) + reasoningTokens,
       reasoningTokensCounted: reasoningTokens,
-      promptTokensCounted: count(item.text),
-      usage: out.usage,
-      cached: out.cached,
-      error: out.error,
+      promptTokensCounted: promptTokens,
     };
   };
-  return { target, model, workload, send };
+  const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
+  return { target, model, workload, prepare, sendPrepared, send };
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {

@@ -4,7 +4,7 @@
  */
 import { ofetch } from "ofetch";
 import { ProtocolError, type ErrorClass } from "../core/errors.ts";
-import type { RequestError } from "../core/metrics.ts";
+import type { RawRecord, RequestError } from "../core/metrics.ts";
 import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
 import type { Clock } from "./clock.ts";
 
@@ -20,19 +20,11 @@ export interface Target {
   timeoutMs: number;
 }
 
-export interface Outcome {
-  tSend: number;
-  tFirstByte: number | null;
-  tokenTimes: number[];
-  tEnd: number | null;
-  streamed: boolean;
-  status: number | null;
+/** What one request gave: the raw timings and counts of a record (RawRecord), and the text to count. */
+export type Outcome = Pick<RawRecord, "tSend" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
   text: string;
   reasoning: string;
-  usage: Usage | null;
-  cached: boolean | null;
-  error: RequestError | null;
-}
+};
 
 const ERROR_BODY_CHARS = 500;
 
