@@ -5,7 +5,7 @@ import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSumma
 import { arrivalTimes } from "../core/arrivals.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { openSession, type Prepared } from "./target.ts";
-import { sendWarmup } from "./warmup.ts";
+import { createStopper, sendWarmup } from "./warmup.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { RequestPlan } from "../core/schedule.ts";
@@ -14,6 +14,7 @@ import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 
 import type { ProgressView as Progress } from "../core/progress.ts";
+import { oneLine } from "../render/format.ts";
 
 export interface RunDeps {
   clock?: Clock;
@@ -50,23 +51,16 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   const startedAt = new Date();
   const records: RawRecord[] = [];
-  const hardStop = new AbortController();
   let stopping = false;
-  let interrupted = false;
   let unreachable = false;
   const wake = new Set<() => void>();
   const wakeAll = () => {
     for (const w of [...wake]) w();
   };
-  const onInterrupt = () => {
-    if (stopping && interrupted) return;
-    interrupted = stopping = true;
-    info(`interrupted: no new requests; waiting up to ${(deps.graceMs ?? 2000) / 1000} s for those in flight`);
-    setTimeout(() => hardStop.abort(), deps.graceMs ?? 2000).unref?.();
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, () => {
+    stopping = true;
     wakeAll();
-  };
-  if (deps.interrupt?.aborted) onInterrupt();
-  deps.interrupt?.addEventListener("abort", onInterrupt);
+  });
 
   const progress = new ProgressTracker();
   let measuredStart: number | undefined;
@@ -94,7 +88,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const launch = (prepared: Prepared, tSched: number | null) => {
     inFlight++;
     if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    session.sendPrepared(prepared, tSched, hardStop.signal).then((record) => {
+    session.sendPrepared(prepared, tSched, stopper.signal).then((record) => {
       inFlight--;
       plan.complete(record.seq, record.error === null);
       onRecord(record);
@@ -113,7 +107,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const lag = monitorEventLoop(clock);
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
-  await sendWarmup({ plan, send: session.send, concurrency: warmupConcurrency, signal: hardStop.signal, stop: () => stopping, onRecord });
+  await sendWarmup({ plan, send: session.send, concurrency: warmupConcurrency, signal: stopper.signal, stop: () => stopping, onRecord });
 
   const t0 = clock();
   const rampEnd = t0 + opts.rampUpMs;
@@ -162,7 +156,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   }
   await drain();
   const loopLagMs = lag.stop();
-  deps.interrupt?.removeEventListener("abort", onInterrupt);
+  stopper.dispose();
+  const interrupted = stopper.interrupted;
 
   records.sort((a, b) => a.seq - b.seq);
   const { summary, digests } = summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
@@ -306,7 +301,3 @@ function expectedSchema(api: string): string {
   return `expected the OpenAI ${api === "openai-chat" ? "chat completions" : "completions"} API`;
 }
 
-const oneLine = (s: string) => {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t || "(empty)";
-};

@@ -3,12 +3,11 @@
  * requests until its latency is steady (or exactly --requests N, or each prompt of a file once).
  * Failures come back in the outcome, not thrown, so the command can still write what was seen.
  */
-import { EndpointError, LlmbenchError } from "../core/errors.ts";
+import { countErrors, EndpointError, LlmbenchError } from "../core/errors.ts";
 import { deriveRequest, type RawRecord } from "../core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
 import {
   backoffMs,
-  emptyErrors,
   probeVerdict,
   steadyState,
   WARM_SCHEMA,
@@ -20,10 +19,11 @@ import {
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";
-import { sendWarmup } from "./warmup.ts";
+import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
+import { oneLine, pct } from "../render/format.ts";
 
 export interface WarmDeps {
   clock?: Clock;
@@ -62,20 +62,11 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
   const startedAt = new Date();
   const t0 = clock();
 
-  const hardStop = new AbortController();
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    info(`interrupted: no new requests; waiting up to ${(deps.graceMs ?? 2000) / 1000} s for those in flight`);
-    setTimeout(() => hardStop.abort(), deps.graceMs ?? 2000).unref?.();
-  };
-  if (deps.interrupt?.aborted) onInterrupt();
-  deps.interrupt?.addEventListener("abort", onInterrupt);
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info);
 
   try {
     info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${fmtS(opts.waitMs)})`);
-    const ready = await waitUntilReady(opts, t0, clock, info, deps, () => interrupted);
+    const ready = await waitUntilReady(opts, t0, clock, info, deps, () => stopper.interrupted);
     const { first, session, plan } = ready;
     if (first) info(`ready after ${fmtS(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
 
@@ -114,8 +105,8 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         plan,
         send: session.send,
         concurrency: opts.concurrency,
-        signal: hardStop.signal,
-        stop: () => interrupted || wentAway !== null || (untilSteady && steadyAt !== null),
+        signal: stopper.signal,
+        stop: () => stopper.interrupted || wentAway !== null || (untilSteady && steadyAt !== null),
         onRecord(record) {
           records.push(record);
           judge(record);
@@ -129,12 +120,11 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         );
       }
     }
-    if (interrupted) error = null;
+    if (stopper.interrupted) error = null;
 
     // the document
     records.sort((a, b) => a.seq - b.seq);
-    const errors = emptyErrors();
-    for (const r of records) if (r.error) errors[r.error.class]++;
+    const errors = countErrors(records.flatMap((r) => (r.error ? [r.error.class] : [])));
     const e2e = (r: RawRecord) => deriveRequest(r).e2eMs;
     const ttft = (r: RawRecord) => deriveRequest(r).ttftMs;
     const median = (rs: readonly RawRecord[] | undefined, pick: (r: RawRecord) => number | null) => {
@@ -146,7 +136,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
     const doc: WarmDocument = {
       schema: WARM_SCHEMA,
       tool: { name: "llmbench", version: VERSION },
-      complete: error === null && !interrupted,
+      complete: error === null && !stopper.interrupted,
       started_at: startedAt.toISOString(),
       finished_at: new Date().toISOString(),
       config: warmConfig(opts, session),
@@ -167,9 +157,9 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         return { n: r.seq + 1, ok: m.ok, e2e_ms: m.ok ? round(m.e2eMs!) : null, ttft_ms: m.ok && m.ttftMs !== null ? round(m.ttftMs) : null, error: r.error?.class ?? null };
       }),
     };
-    return { doc, error, interrupted };
+    return { doc, error, interrupted: stopper.interrupted };
   } finally {
-    deps.interrupt?.removeEventListener("abort", onInterrupt);
+    stopper.dispose();
   }
 }
 
@@ -293,8 +283,4 @@ const roundStats = (s: WindowStats | null): WindowStats | null =>
   s && { n: s.n, mean: round(s.mean), median: round(s.median), cv: Number(s.cv.toPrecision(6)), slope: round(s.slope), drop: Number(s.drop.toPrecision(6)) };
 const fmtS = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, "")} s`;
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const oneLine = (s: string) => {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t || "(empty)";
-};
+

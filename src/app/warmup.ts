@@ -44,3 +44,34 @@ export async function sendWarmup(loop: WarmupLoop): Promise<RawRecord[]> {
     await Promise.race(inFlight);
   }
 }
+
+/** What `run` and `warm` do on Ctrl-C: stop sending at once, abort what is still in flight after a grace period. */
+export interface Stopper {
+  /** true once interrupted */
+  readonly interrupted: boolean;
+  /** aborts the requests in flight, `graceMs` after the interrupt */
+  readonly signal: AbortSignal;
+  /** stop listening */
+  dispose(): void;
+}
+
+export function createStopper(interrupt: AbortSignal | undefined, graceMs = 2000, info: (m: string) => void, onInterrupt?: () => void): Stopper {
+  const hardStop = new AbortController();
+  let interrupted = false;
+  const handle = () => {
+    if (interrupted) return;
+    interrupted = true;
+    info(`interrupted: no new requests; waiting up to ${graceMs / 1000} s for those in flight`);
+    setTimeout(() => hardStop.abort(), graceMs).unref?.();
+    onInterrupt?.();
+  };
+  if (interrupt?.aborted) handle();
+  interrupt?.addEventListener("abort", handle);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    signal: hardStop.signal,
+    dispose: () => interrupt?.removeEventListener("abort", handle),
+  };
+}

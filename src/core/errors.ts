@@ -3,6 +3,13 @@
 export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "protocol", "aborted"] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
+/** A count per error class, every class present (0 when none). */
+export function countErrors(classes: Iterable<ErrorClass> = []): Record<ErrorClass, number> {
+  const counts = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
+  for (const c of classes) counts[c]++;
+  return counts;
+}
+
 export const EXIT = {
   ok: 0,
   /** the run finished, but an SLO or a `compare` threshold failed */

@@ -4,7 +4,7 @@
  * can be concatenated and summarised again.
  */
 import type { ErrorClass } from "./errors.ts";
-import { ERROR_CLASSES } from "./errors.ts";
+import { countErrors } from "./errors.ts";
 import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
@@ -183,7 +183,7 @@ export function summarizeRun(
   options: SummaryOptions = {},
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const measured = records.filter((r) => r.phase === "measured");
-  const errors = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
+  const errors = countErrors();
   const ttft: number[] = [];
   const tpot: number[] = [];
   const itl: number[] = [];

@@ -27,3 +27,10 @@ export function hashString(s: string): number {
   }
   return h >>> 0;
 }
+
+/** A standard normal deviate (Box–Muller). */
+export function normal(rng: Rng): number {
+  let u = 0;
+  while (u === 0) u = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}

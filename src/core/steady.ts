@@ -7,7 +7,8 @@
  * through them falls across the window by at most `maxDrop` of their mean. A server still warming
  * up gets faster request by request: its latencies trend down even when they vary little.
  */
-import { ERROR_CLASSES, UsageError, type ErrorClass } from "./errors.ts";
+import { UsageError, type ErrorClass } from "./errors.ts";
+import { quantileSorted } from "./stats/percentiles.ts";
 import type { RequestError } from "./metrics.ts";
 import { parseDuration, parseNumber, parseTargetOptions, str, type RawArgs, type TargetOptions } from "./options.ts";
 
@@ -79,7 +80,7 @@ export function windowStats(xs: readonly number[]): WindowStats {
   if (n === 0) throw new Error("windowStats needs at least one latency");
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const sorted = [...xs].sort((a, b) => a - b);
-  const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const median = quantileSorted(sorted, 0.5);
   let ss = 0;
   let sxy = 0;
   let sxx = 0;
@@ -210,6 +211,3 @@ export interface WarmDocument {
   curve: WarmPoint[];
 }
 
-export function emptyErrors(): Record<ErrorClass, number> {
-  return Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
-}

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "./errors.ts";
 import type { ChatMessage } from "./protocols/types.ts";
-import { normal } from "./arrivals.ts";
+import { normal } from "./rng.ts";
 import { createRng, hashString } from "./rng.ts";
 
 const WORDS = (

@@ -3,9 +3,8 @@ import type { ResultDocument } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { ProgressView } from "../core/progress.ts";
+import { ms, pct } from "./format.ts";
 
-const ms = (x: number | undefined | null) => (x === undefined || x === null ? "-" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
 const num = (x: number, digits = 1) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function distRow(label: string, d: Distribution | null): string {

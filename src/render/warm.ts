@@ -1,9 +1,8 @@
 /** The warm document → the terminal report, with a small curve of latency against request number. Pure. */
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { WarmDocument, WarmPoint, WindowStats } from "../core/steady.ts";
+import { ms, pct } from "./format.ts";
 
-const ms = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const secs = (x: number) => `${(x / 1000).toFixed(2)} s`;
 /** a fall across the window, shown as the trend: −5.0% */
 const trend = (drop: number) => `${drop > 0 ? "−" : "+"}${pct(Math.abs(drop))}`;

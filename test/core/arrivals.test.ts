@@ -1,6 +1,19 @@
 import { describe, expect, test } from "bun:test";
-import { arrivalTimes, gamma, gammaCdf, ksStatistic, logGamma } from "../../src/core/arrivals.ts";
+import { arrivalTimes, gamma } from "../../src/core/arrivals.ts";
+import { gammaCdf, logGamma } from "../../src/core/stats/special.ts";
 import { createRng } from "../../src/core/rng.ts";
+
+/** Kolmogorov–Smirnov statistic D of samples against a CDF. */
+export function ksStatistic(samples: readonly number[], cdf: (x: number) => number): number {
+  const xs = [...samples].sort((a, b) => a - b);
+  const n = xs.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const f = cdf(xs[i]);
+    d = Math.max(d, (i + 1) / n - f, f - i / n);
+  }
+  return d;
+}
 
 const take = (it: Iterator<number>, n: number) => Array.from({ length: n }, () => it.next().value as number);
 const gaps = (ts: number[]) => ts.map((t, i) => t - (i === 0 ? 0 : ts[i - 1]));

@@ -5,31 +5,11 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import schema from "../../schema/result.schema.json" with { type: "json" };
-import { BIN, scripted } from "./helpers.ts";
+import { BIN, cli, scripted, serveBinary } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-cli-"));
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
-
-/** `llmbench serve --port 0` from the binary; resolves with its URL. */
-async function serveBinary(extra: string[] = []) {
-  const proc = Bun.spawn([BIN, "serve", "--port", "0", ...extra], { stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let head = "";
-  while (!head.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    head += new TextDecoder().decode(value);
-  }
-  const url = head.match(/listening on (\S+)/)?.[1];
-  if (!url) throw new Error(`serve did not start: ${head}`);
-  return { url, proc };
-}
 
 let server: Awaited<ReturnType<typeof serveBinary>>;
 beforeAll(async () => {
@@ -176,7 +156,7 @@ describe("the compiled binary", () => {
     });
     const out = join(dir, "secret.json");
     try {
-      const viaEnv = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--output", out, "--json"], { LLMBENCH_API_KEY: canary });
+      const viaEnv = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--output", out, "--json"], { env: { LLMBENCH_API_KEY: canary } });
       expect(seen[0]).toBe(`Bearer ${canary}`); // it was sent
       expect(viaEnv.code).toBe(3);
       const viaFlag = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--api-key", canary]);

@@ -14,16 +14,12 @@ import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
 import { splitFiles } from "../../src/commands/compare.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
-import { BIN, runOptions } from "./helpers.ts";
+import { BIN, runOptions, cli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-compare-"));
 const file = (name: string) => join(dir, name);
 
-async function cli(args: string[]) {
-  const proc = Bun.spawn([BIN, "compare", ...args], { stdout: "pipe", stderr: "pipe", cwd: dir });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
+const compareCli = (args: string[]) => cli(["compare", ...args], { cwd: dir });
 
 const RUN = { stream: true, concurrency: "1", "max-tokens": "8", "repeat-ratio": "0", warmup: "5" };
 let fast: RunningServer;
@@ -88,11 +84,11 @@ afterAll(async () => {
 
 describe("against the built-in server", () => {
   test("two runs of the same configuration compare as unchanged, exit 0", async () => {
-    const r = await cli(["base.json", "same.json"]);
+    const r = await compareCli(["base.json", "same.json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Result: UNCHANGED");
-    const json = await cli(["base.json", "same.json", "--format", "json"]);
+    const json = await compareCli(["base.json", "same.json", "--format", "json"]);
     const doc = JSON.parse(json.stdout);
     expect(doc.verdict).toBe("unchanged");
     expect(doc.exit_code).toBe(0);
@@ -104,7 +100,7 @@ describe("against the built-in server", () => {
   });
 
   test("a candidate with a 3× slower decode step: TPOT regressed, exit 1, a readable markdown table", async () => {
-    const r = await cli(["base.json", "slow.json", "--format", "json"]);
+    const r = await compareCli(["base.json", "slow.json", "--format", "json"]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     const tpot = doc.metrics.find((m: any) => m.name === "tpot_p50");
@@ -113,7 +109,7 @@ describe("against the built-in server", () => {
     expect(doc.gated_regressions).toContain("tpot_p50");
     expect(doc.tests.find((t: any) => t.family === "tpot").p_value).toBeLessThan(1e-6);
 
-    const md = await cli(["base.json", "slow.json", "--format", "markdown"]);
+    const md = await compareCli(["base.json", "slow.json", "--format", "markdown"]);
     expect(md.code).toBe(1);
     expect(md.stdout.split("\n")[0]).toBe("### llmbench compare: ❌ regressed");
     expect(md.stdout).toContain("| metric | baseline | candidate | change | 95% interval | p | verdict |");
@@ -121,24 +117,24 @@ describe("against the built-in server", () => {
   });
 
   test("--gate none never fails; --hide-unchanged keeps the regressions", async () => {
-    expect((await cli(["base.json", "slow.json", "--gate", "none"])).code).toBe(0);
-    const r = await cli(["base.json", "slow.json", "--hide-unchanged"]);
+    expect((await compareCli(["base.json", "slow.json", "--gate", "none"])).code).toBe(0);
+    const r = await compareCli(["base.json", "slow.json", "--hide-unchanged"]);
     expect(r.stdout).toContain("TPOT p50 ms *");
     expect(r.stdout).toContain("rows hidden");
   });
 
   test("files written with --no-records: ratios of the summaries, and the report says so", async () => {
-    const r = await cli(["base-norecords.json", "slow.json"]);
+    const r = await compareCli(["base-norecords.json", "slow.json"]);
     expect(r.code).toBe(1); // TPOT tripled: even a plain ratio is beyond 5%
     expect(r.stdout).toContain("ratio only: no samples");
     expect(r.stdout).toContain("no per-request samples in base-norecords.json");
-    expect((await cli(["base-norecords.json", "same-norecords.json", "--gate", "tpot_p50,e2e_p50"])).code).toBe(0);
+    expect((await compareCli(["base-norecords.json", "same-norecords.json", "--gate", "tpot_p50,e2e_p50"])).code).toBe(0);
   });
 
   test("several files per side (with --, or a glob) pool their samples", async () => {
-    const r = await cli(["runs/a1.json", "runs/a2.json", "--", "slow.json"]);
+    const r = await compareCli(["runs/a1.json", "runs/a2.json", "--", "slow.json"]);
     expect(r.code).toBe(1);
-    const viaGlob = await cli(["--format", "json", "runs/*.json", "slow.json"]);
+    const viaGlob = await compareCli(["--format", "json", "runs/*.json", "slow.json"]);
     const doc = JSON.parse(viaGlob.stdout);
     expect(doc.base.files).toEqual(["runs/a1.json", "runs/a2.json"]);
     expect(doc.base.requests.sent).toBe(160);
@@ -146,7 +142,7 @@ describe("against the built-in server", () => {
   });
 
   test("a vLLM bench serve file of the same run compares as the same numbers", async () => {
-    const r = await cli(["same.json", "same-vllm.json", "--format", "json"]);
+    const r = await compareCli(["same.json", "same-vllm.json", "--format", "json"]);
     const doc = JSON.parse(r.stdout);
     expect(r.code).toBe(0);
     const m = (name: string) => doc.metrics.find((x: any) => x.name === name);
@@ -168,7 +164,7 @@ describe("files that cannot be compared exit 2, naming the file", () => {
     ["nothing-*.json", "no file matches 'nothing-*.json'"],
   ])("%s", async (bad, message) => {
     for (const args of [["base.json", bad], [bad, "base.json"]]) {
-      const r = await cli(args);
+      const r = await compareCli(args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(message);
@@ -177,13 +173,13 @@ describe("files that cannot be compared exit 2, naming the file", () => {
   });
 
   test("runs made differently are refused with every difference listed; --allow-mismatch compares anyway", async () => {
-    const r = await cli(["base.json", "other-config.json"]);
+    const r = await compareCli(["base.json", "other-config.json"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("the runs were not made the same way");
     expect(r.stderr).toContain("max_tokens: 8 in base.json, 64 in other-config.json");
     expect(r.stderr).toContain("concurrency: 1 in base.json, 4 in other-config.json");
     expect(r.stderr).toContain("--allow-mismatch");
-    const forced = await cli(["base.json", "other-config.json", "--allow-mismatch", "--gate", "none"]);
+    const forced = await compareCli(["base.json", "other-config.json", "--allow-mismatch", "--gate", "none"]);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain("Result:");
     expect(forced.stdout).toContain("DIFFERENT (compared with --allow-mismatch) max_tokens");
@@ -197,7 +193,7 @@ describe("files that cannot be compared exit 2, naming the file", () => {
     [["base.json", "same.json", "--format", "xml"], "--format must be one of text, markdown, json"],
     [["base.json", "--", "same.json", "--format", "json"], "options go before '--'"],
   ])("bad usage %j exits 2", async (args, message) => {
-    const r = await cli(args);
+    const r = await compareCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
   });

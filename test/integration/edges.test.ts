@@ -6,15 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { judge, runBenchmark } from "../../src/app/run.ts";
 import { startServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted, sseStream } from "./helpers.ts";
+import { BIN, runOptions, scripted, sseStream, cli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-edges-"));
 
-async function cli(args: string[]) {
-  const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
 
 describe("what is shown", () => {
   test("--json through a pipe is whole even when the run exits 3 (no output cut at 64 KiB)", async () => {

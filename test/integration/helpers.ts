@@ -28,3 +28,46 @@ export function sseStream(events: string[], gapMs: number, firstDelayMs = 0): Re
 }
 
 export const BIN = `${import.meta.dir}/../../dist/llmbench`;
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Run the compiled binary to the end. */
+export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: { ...process.env, ...options.env } });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+/** The first line a process writes to stdout. */
+async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stdout.getReader();
+  let head = "";
+  while (!head.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    head += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return head;
+}
+
+/** `llmbench serve` from the binary (`--port 0` unless `args` names one); resolves with its URL once it listens. */
+export async function serveBinary(args: string[] = []) {
+  const proc = Bun.spawn([BIN, "serve", ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], { stdout: "pipe", stderr: "pipe" });
+  const head = await firstLine(proc.stdout);
+  const url = head.match(/listening on (\S+)/)?.[1];
+  if (!url) throw new Error(`serve did not start: ${head}`);
+  return { url, proc };
+}
+
+/** A port nothing listens on (a server was there a moment ago). */
+export function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}

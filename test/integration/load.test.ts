@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
 import { summarizeRun } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted } from "./helpers.ts";
+import { BIN, runOptions, scripted, cli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-load-"));
 let server: RunningServer;
@@ -96,11 +96,6 @@ describe("ramps and durations", () => {
   });
 });
 
-async function cli(args: string[]) {
-  const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
 
 describe("SLOs and prompt files from the binary", () => {
   test("an SLO that holds exits 0 and reports goodput; one that fails exits 1 and names the term", async () => {

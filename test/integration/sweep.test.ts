@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSweep } from "../../src/app/sweep.ts";
 import { startServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted } from "./helpers.ts";
+import { BIN, runOptions, scripted, cli } from "./helpers.ts";
 
 const sweepOf = (url: string, args: Record<string, string>) =>
   runOptions(`${url}/generate`, { stream: true, "repeat-ratio": "0", warmup: "2", "max-tokens": "16", ...args });
@@ -102,11 +102,6 @@ describe("saturation and interruption", () => {
 });
 
 describe("compare of sweeps (binary)", () => {
-  async function cli(args: string[]) {
-    const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    return { stdout, stderr, code };
-  }
 
   test("level by level: a slower decode step regresses every common level; a sweep against a single run is refused", async () => {
     const dir = mkdtempSync(join(tmpdir(), "llmbench-sweepcmp-"));

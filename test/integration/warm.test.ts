@@ -15,7 +15,7 @@ import type { RawRecord } from "../../src/core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../../src/core/schedule.ts";
 import { parseWarmOptions, WARM_SCHEMA, type WarmDocument } from "../../src/core/steady.ts";
 import { coldStartExtraMs, serverOptionsFromStrings, startServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted } from "./helpers.ts";
+import { BIN, runOptions, scripted, freePort, serveBinary } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-warm-"));
 const children: ReturnType<typeof Bun.spawn>[] = [];
@@ -32,26 +32,11 @@ async function finished(proc: ReturnType<typeof spawn>) {
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout as ReadableStream).text(), new Response(proc.stderr as ReadableStream).text(), proc.exited]);
   return { stdout, stderr, code };
 }
-/** `llmbench serve` from the binary; resolves with its URL once it listens. */
+/** `llmbench serve` from the binary, stopped after the tests. */
 async function serve(args: string[]) {
-  const proc = spawn(["serve", ...args]);
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let head = "";
-  while (!head.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    head += new TextDecoder().decode(value);
-  }
-  const url = head.match(/listening on (\S+)/)?.[1];
-  if (!url) throw new Error(`serve did not start: ${head}`);
-  return { url, proc };
-}
-/** A port nothing listens on (a server was there a moment ago). */
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = s.port!;
-  s.stop(true);
-  return port;
+  const server = await serveBinary(args);
+  children.push(server.proc);
+  return server;
 }
 const warmOptions = (endpoint: string, args: Record<string, string | boolean> = {}) => parseWarmOptions({ endpoint, seed: "1", quiet: true, ...args }, [], {}, () => 1);
 

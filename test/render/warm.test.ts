@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { emptyErrors, WARM_SCHEMA, windowStats, type WarmDocument, type WarmPoint } from "../../src/core/steady.ts";
+import { countErrors } from "../../src/core/errors.ts";
+import { WARM_SCHEMA, windowStats, type WarmDocument, type WarmPoint } from "../../src/core/steady.ts";
 import { renderCurve, renderWarmProgress, renderWarmReport } from "../../src/render/warm.ts";
 
 const point = (n: number, e2e: number | null): WarmPoint => ({ n, ok: e2e !== null, e2e_ms: e2e, ttft_ms: e2e, error: e2e === null ? "http_5xx" : null });
@@ -53,7 +54,7 @@ describe("renderWarmReport", () => {
     ttft_kind: "first-byte",
     window: windowStats([100, 100, 100, 100]),
     requests: { sent: 8, succeeded: 8, failed: 0 },
-    errors: emptyErrors(),
+    errors: countErrors(),
     curve: [300, 240, 180, 120, 100, 100, 100, 100].map((x, i) => point(i + 1, x)),
   };
 

@@ -13,7 +13,7 @@
  *    z = (max(U₁, U₂) − n₁n₂/2 − ½) / σ, σ² = n₁n₂/12 · (N + 1 − Σ(t³ − t) / (N(N − 1))),
  *    p = min(1, 2·P(Z > z)).
  */
-import { normalSf } from "./special.ts";
+import { normalSf } from "../stats/special.ts";
 
 /** Largest n₁·n₂ for the exact distribution: its table costs about (n₁n₂)²/4 additions. */
 export const EXACT_MAX_PAIRS = 10_000;

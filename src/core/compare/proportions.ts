@@ -10,7 +10,7 @@
  *    a relative 1e-7 of the observed probability count as equally likely, as in R's fisher.test;
  *    scipy uses 1e-14, which differs only for probabilities that agree to 7–14 digits).
  */
-import { normalQuantile } from "./special.ts";
+import { normalQuantile } from "../stats/special.ts";
 
 /** Wilson score interval of k successes in n at confidence 1 − α. */
 export function wilson(k: number, n: number, alpha: number): [number, number] {

@@ -6,7 +6,7 @@
  * ratios are what matter), giving the ratio of geometric means, its interval
  * exp(Δ ± t(1 − α/2, ν)·se) and a two-sided p-value, ν by Welch–Satterthwaite.
  */
-import { studentQuantileTwoSided, studentTwoSidedP } from "./special.ts";
+import { studentQuantileTwoSided, studentTwoSidedP } from "../stats/special.ts";
 
 export interface ScalarComparison {
   /** geometric mean of each side (the value itself for one run) */

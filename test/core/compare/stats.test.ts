@@ -10,7 +10,7 @@ import { bootstrapPercentileRatios, grouped, groupedRuns, ungrouped } from "../.
 import { exactUCounts, exactUSf, mannWhitney } from "../../../src/core/compare/mannwhitney.ts";
 import { fisherExact, newcombeDifference, wilson } from "../../../src/core/compare/proportions.ts";
 import { compareScalars } from "../../../src/core/compare/scalars.ts";
-import { erfc, normalQuantile, studentQuantileTwoSided, studentTwoSidedP } from "../../../src/core/compare/special.ts";
+import { erfc, normalQuantile, studentQuantileTwoSided, studentTwoSidedP } from "../../../src/core/stats/special.ts";
 import { createRng } from "../../../src/core/rng.ts";
 import fx from "./fixtures.json" with { type: "json" };
 

@@ -159,3 +159,39 @@ export function studentQuantileTwoSided(p: number, df: number): number {
   }
   return (lo + hi) / 2;
 }
+
+/** Regularized lower incomplete gamma P(a, x) (series / continued fraction, Numerical Recipes §6.2), as a CDF with a scale. */
+export function gammaCdf(x: number, shape: number, scale = 1): number {
+  const a = shape;
+  const z = x / scale;
+  if (z <= 0) return 0;
+  const lnPre = a * Math.log(z) - z - logGamma(a);
+  if (z < a + 1) {
+    let sum = 1 / a;
+    let term = sum;
+    for (let n = 1; n < 1000; n++) {
+      term *= z / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
+    }
+    return sum * Math.exp(lnPre);
+  }
+  // Lentz's continued fraction for Q(a, z)
+  let b = z + 1 - a;
+  let c = 1 / 1e-300;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 1000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c = b + an / c;
+    if (Math.abs(c) < 1e-300) c = 1e-300;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return 1 - Math.exp(lnPre) * h;
+}
