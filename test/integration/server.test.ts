@@ -237,7 +237,7 @@ describe("cache", () => {
     expect(slow).toBeGreaterThanOrEqual(200);
     const [again, fast] = await timed(() => generate(s, "repeat me", 10));
     expect(again).toEqual({ text: first.text, cached: true });
-    expect(fast).toBeLessThan(100);
+    expect(fast).toBeLessThan(slow / 2); // 10 decode steps of 20 ms skipped
     // another max_tokens is another answer
     expect((await generate(s, "repeat me", 3)).cached).toBe(false);
     // a streamed hit: every token at once, then done with cached: true

@@ -86,15 +86,22 @@ describe("saturation and interruption", () => {
     const out = join(mkdtempSync(join(tmpdir(), "llmbench-sweep-")), "sweep.json");
     try {
       const proc = Bun.spawn([BIN, "run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,2,4,8", "--duration", "800ms", "--warmup", "0", "--max-tokens", "8", "--output", out], { stdout: "pipe", stderr: "pipe" });
-      await Bun.sleep(2300); // levels 1 and 2 done (+ calibration-free: 1 is a level), level 4 under way
+      // interrupt once level 3 (concurrency 4) has begun: levels 1 and 2 are done
+      const reader = proc.stderr.getReader();
+      let log = "";
+      while (!log.includes("level 3/4")) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        log += new TextDecoder().decode(value);
+      }
+      await Bun.sleep(200);
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(130);
       const doc = JSON.parse(readFileSync(out, "utf8"));
       expect(doc.complete).toBe(false);
       const levels = doc.sweep.levels.map((l: { concurrency: number }) => l.concurrency);
-      expect(levels.length).toBeGreaterThanOrEqual(2);
-      expect(levels.length).toBeLessThan(4);
-      expect(levels.slice(0, 2)).toEqual([1, 2]);
+      expect(levels).toEqual([1, 2, 4]); // the third level kept, cut short
+      expect(doc.sweep.levels[2].complete).toBe(false);
     } finally {
       await server.stop();
     }

@@ -329,8 +329,9 @@ describe("the reference server's cold start", () => {
       expect(times[0]).toBeGreaterThanOrEqual(119);
       expect(times[1]).toBeGreaterThanOrEqual(59);
       expect(times[1]).toBeLessThan(times[0]);
-      expect(times[2]).toBeLessThan(50);
-      expect(times[3]).toBeLessThan(50);
+      // past the cold start: faster than the last cold request by most of its 60 ms extra
+      expect(times[2]).toBeLessThan(times[1] - 30);
+      expect(times[3]).toBeLessThan(times[1] - 30);
     } finally {
       await server.stop();
     }
