@@ -1,19 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
 import { checkFlags, parseHeaders, parseRunOptions, publicConfig, redactUrl, repeatedFlag } from "../../src/core/options.ts";
+import { usageError } from "./helpers.ts";
 
 const parse = (args: Record<string, string | boolean>, raw: string[] = [], env: Record<string, string> = {}) =>
   parseRunOptions(args, raw, env, () => 1234);
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return e as UsageError;
-  }
-  throw new Error("expected a UsageError");
-}
 
 describe("parseRunOptions", () => {
   test("the defaults of the original design", () => {

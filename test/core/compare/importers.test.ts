@@ -5,6 +5,7 @@ import { importRun } from "../../../src/core/importers/index.ts";
 import { upgradeResult } from "../../../src/core/importers/llmbench.ts";
 import { deriveRequest } from "../../../src/core/metrics.ts";
 import { resultDoc, streamed } from "./helpers.ts";
+import { usageError } from "../helpers.ts";
 
 const records = [
   streamed(0, 0, 50, [9, 9, 9], { phase: "warmup" }),
@@ -14,15 +15,6 @@ const records = [
   streamed(4, 190, 20, [6, 6, 6]),
 ];
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return e as UsageError;
-  }
-  throw new Error("expected a UsageError");
-}
 
 describe("llmbench result files", () => {
   test("samples of successful measured requests, derived by deriveRequest; warm-up and failures left out", () => {

@@ -1,0 +1,14 @@
+/** Shared by pure tests. */
+import { expect } from "bun:test";
+import { UsageError } from "../../src/core/errors.ts";
+
+/** The UsageError `fn` throws (and fail the test when it throws something else, or nothing). */
+export function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return e as UsageError;
+  }
+  throw new Error("expected a UsageError");
+}
