@@ -1,6 +1,6 @@
 /** The one place that turns a thrown error into a one-line message and an exit code. */
-import { runCommand, showUsage, type CommandDef } from "citty";
-import { EXIT, LlmbenchError } from "./core/errors.ts";
+import { renderUsage, runCommand, type CommandDef } from "citty";
+import { EXIT, LlmbenchError, UsageError } from "./core/errors.ts";
 
 /** citty's own usage errors (unknown command, missing argument) */
 const isCittyError = (e: unknown): e is Error & { code: string } =>
@@ -8,11 +8,21 @@ const isCittyError = (e: unknown): e is Error & { code: string } =>
 
 export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.argv.slice(2)): Promise<void> {
   try {
+    // `llmbench help run` is `llmbench run --help`
+    if (rawArgs[0] === "help") rawArgs = [...rawArgs.slice(1), "--help"];
     if (rawArgs.some((a) => a === "--help" || a === "-h") || rawArgs.length === 0) {
       const [cmd, parent] = await resolve(root, rawArgs);
-      await showUsage(cmd, parent);
+      const usage = await renderUsage(cmd, parent);
+      // colours only on a terminal
+      process.stdout.write(`${process.stdout.isTTY ? usage : Bun.stripANSI(usage)}\n`);
       if (rawArgs.length === 0) process.exitCode = EXIT.usage; // no command given
       return;
+    }
+    const commands = Object.keys((await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands)) ?? {});
+    const name = rawArgs[0];
+    if (!name.startsWith("-") && !commands.includes(name)) {
+      const near = commands.find((c) => c.startsWith(name.slice(0, 2)));
+      throw new UsageError(`unknown command '${name}'`, `${near ? `did you mean 'llmbench ${near}'? ` : ""}commands: ${commands.join(", ")}`);
     }
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       const meta = await (typeof root.meta === "function" ? root.meta() : root.meta);

@@ -37,7 +37,7 @@ export interface RunOutcome {
   records: RawRecord[];
 }
 
-/** Number of first completions that, all failing to connect, stop the run: the server is not there. */
+/** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
@@ -64,15 +64,15 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   const progress = new ProgressTracker();
   let measuredStart: number | undefined;
-  let completions = 0;
-  let connectFailures = 0;
+  let connectStreak = 0;
   /** every finished request, once the plan has been told of it */
   const onRecord = (record: RawRecord) => {
     records.push(record);
-    completions++;
-    if (record.error?.class === "connect") connectFailures++;
-    if (connectFailures === completions && completions >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
+    // connections refused again and again, from the start or after the server went away: stop, keep what was measured
+    connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
+    if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
       unreachable = stopping = true;
+      wakeAll();
     }
     if (record.phase !== "measured" || !deps.onProgress || measuredStart === undefined) return;
     const m = deriveRequest(record, opts.latencyFrom);
@@ -104,11 +104,12 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     while (inFlight > 0) await nextCompletion();
   };
 
-  const lag = monitorEventLoop(clock);
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
   await sendWarmup({ plan, send: session.send, concurrency: warmupConcurrency, signal: stopper.signal, stop: () => stopping, onRecord });
 
+  // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
+  const lag = monitorEventLoop(clock);
   const t0 = clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
@@ -225,9 +226,19 @@ function runNotes(opts: RunOptions, s: RunSummary): string[] {
   if (perChunk !== null && perChunk > 1.05) {
     notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
   }
-  const { compared, disagreed } = s.tokens.usage_vs_client;
-  if (disagreed > 0) {
-    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests; the server's count was used`);
+  // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
+  const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
+  if (diff !== null && diff > 0.1) {
+    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
+  }
+  // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
+  const earlyHits = s.cache.hits - s.cache.repeat_hits;
+  if (earlyHits > 0) {
+    notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
+  }
+  // open loop: the load applied is the load offered only when requests left on time
+  if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
+    notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
   }
   return notes;
 }
@@ -235,35 +246,53 @@ function runNotes(opts: RunOptions, s: RunSummary): string[] {
 export interface Verdict {
   exitCode: number;
   warnings: string[];
+  /** the client was a bottleneck (the report says so too) */
+  clientWarning?: string;
   /** thrown by the command: nothing succeeded */
   error?: EndpointError;
 }
 
 /** What a finished run (or sweep) means for the user: warnings, and the exit code of SPEC §6. */
-export function judge(outcome: { doc: ResultDocument; interrupted: boolean; records?: RawRecord[]; outcomes?: RunOutcome[] }): Verdict {
+export function judge(outcome: { doc: ResultDocument; interrupted: boolean; unreachable: boolean; records?: RawRecord[]; outcomes?: RunOutcome[] }): Verdict {
   const { doc } = outcome;
   const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
   const records = outcome.records ?? outcome.outcomes?.flatMap((o) => o.records) ?? [];
   const warnings: string[] = [];
-  if (outcome.interrupted) warnings.push("interrupted: the result covers what finished");
-  else if (summaries.every((s) => s.requests.succeeded === 0)) return { exitCode: EXIT.endpoint, warnings, error: allFailedError(doc, records) };
   const failed = summaries.reduce((a, s) => a + s.requests.failed, 0);
   const sent = summaries.reduce((a, s) => a + s.requests.sent, 0);
-  if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
+  const succeeded = sent - failed;
   const distorted = summaries.map((s, i) => ({ s, i })).filter(({ s }) => s.client?.distorted);
+  let clientWarning: string | undefined;
   if (doc.sweep && distorted.length > 0) {
     const names = distorted.map(({ i }) => String(doc.sweep!.levels[i].concurrency ?? doc.sweep!.levels[i].rate));
-    warnings.push(`the client's own lag exceeded 5% of TTFT p50 at ${doc.sweep.kind} ${names.join(", ")}: those levels include client delay (see summary.client in each level)`);
-  } else if (distorted.length > 0) warnings.push(distorted[0].s.client!.reason!);
-  if (outcome.interrupted) return { exitCode: EXIT.interrupted, warnings };
+    clientWarning = `the client's own lag exceeded 5% of TTFT p50 at ${doc.sweep.kind} ${names.join(", ")}: ${names.length > 1 ? "those levels include" : "that level includes"} client delay (see summary.client)`;
+  } else if (distorted.length > 0) clientWarning = distorted[0].s.client!.reason!;
+  const verdict = (exitCode: number, error?: EndpointError): Verdict => ({ exitCode, warnings, clientWarning, error });
+
+  // an interruption is an interruption, whatever had finished by then
+  if (outcome.interrupted) {
+    warnings.push("interrupted: the result covers what finished");
+    return verdict(EXIT.interrupted);
+  }
+  if (succeeded === 0) return verdict(EXIT.endpoint, allFailedError(doc, records));
+  if (outcome.unreachable) {
+    return verdict(
+      EXIT.endpoint,
+      new EndpointError(
+        `the server stopped accepting connections after ${succeeded} successful requests; the run stopped there (the result keeps what was measured, marked incomplete)`,
+        `check the server (did it crash or restart?) and run again`,
+      ),
+    );
+  }
+  if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
   const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
     const missed = doc.summary.slo!.terms.filter((t) => !t.passed).map((t) => t.name);
     warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
-    return { exitCode: EXIT.threshold, warnings };
+    return verdict(EXIT.threshold);
   }
-  return { exitCode: EXIT.ok, warnings };
+  return verdict(EXIT.ok);
 }
 
 /** The one-line error for a run in which no measured request succeeded. */
@@ -284,11 +313,18 @@ export function allFailedError(doc: ResultDocument, records: readonly RawRecord[
     case "timeout":
       return new EndpointError(`every request timed out (${first?.message})`, `raise --timeout, lower --max-tokens or --concurrency, or check that the server is generating`);
     case "http_4xx":
-    case "http_5xx":
-      return new EndpointError(
-        `every request failed: ${first?.message}; first response: ${oneLine(first?.body ?? "")}`,
-        `check --endpoint and --api (this run sent the ${api} API's request to ${new URL(endpoint).pathname})`,
-      );
+    case "http_5xx": {
+      const status = first?.status ?? 0;
+      const hint =
+        status === 401 || status === 403
+          ? `the server refused the credentials: pass --api-key (or set LLMBENCH_API_KEY / OPENAI_API_KEY), or --header for another scheme`
+          : status === 429
+            ? `the server is rate-limiting: lower --concurrency or --rate`
+            : status >= 500
+              ? `the server failed on every request: check its logs (is the model loaded? is it overloaded?)`
+              : `check --endpoint and --api (this run sent the ${api} API's request to ${new URL(endpoint).pathname})`;
+      return new EndpointError(`every request failed: ${first?.message}; first response: ${oneLine(first?.body ?? "")}`, hint);
+    }
     case "protocol":
       return new EndpointError(`every response was unreadable as the ${api} API: ${oneLine(first?.message ?? "")}; first response: ${oneLine(first?.body ?? "")}`, `check --api matches the server (${expectedSchema(api)})`);
     default:

@@ -8,6 +8,8 @@ import { findKnee, saturation } from "../core/sweep.ts";
 export interface SweepOutcome {
   doc: ResultDocument;
   interrupted: boolean;
+  /** the endpoint stopped answering: the sweep ended there */
+  unreachable: boolean;
   /** the records of every level, for error messages */
   outcomes: RunOutcome[];
 }
@@ -33,9 +35,14 @@ function interruptibleSleep(ms: number, signal: AbortSignal | undefined): Promis
 
 export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
   const sweep = opts.sweep!;
+  // the model is asked of the server once, not once a level
+  let model = opts.model;
   const info = deps.info ?? (() => {});
   const at = (x: number): RunOptions =>
-    sweep.kind === "concurrency" ? { ...opts, concurrency: x, sweep: undefined } : { ...opts, rate: x, sweep: undefined };
+    sweep.kind === "concurrency" ? { ...opts, model, concurrency: x, sweep: undefined } : { ...opts, model, rate: x, sweep: undefined };
+  const learnModel = (out: RunOutcome) => {
+    model ??= (out.doc.config.model as string | null) ?? undefined;
+  };
   const interrupted = () => deps.interrupt?.aborted === true;
 
   // one request at a time: the level at concurrency 1, or a short calibration run first
@@ -47,6 +54,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
       { ...opts, sweep: undefined, rate: undefined, concurrency: 1, requests: Math.min(opts.requests ?? CALIBRATION_REQUESTS, CALIBRATION_REQUESTS), durationMs: undefined, rampUpMs: 0, slo: [] },
       { ...deps, onProgress: undefined, promptSalt: "c" },
     );
+    learnModel(cal);
     if (cal.doc.summary.requests.succeeded > 0) singleTokensPerS = cal.doc.summary.throughput.output_tokens_per_s;
   }
 
@@ -60,6 +68,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     info(`level ${i + 1}/${sweep.levels.length}: ${sweep.kind} ${x}`);
     const out = await runBenchmark(at(x), { ...deps, promptSalt: `l${i}` });
     outcomes.push(out);
+    learnModel(out);
     const s = out.doc.summary;
     if (hasOne && x === 1 && s.requests.succeeded > 0) singleTokensPerS = s.throughput.output_tokens_per_s;
     const level: SweepLevel = {
@@ -89,7 +98,10 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     level.batching_gain = singleTokensPerS ? level.summary.throughput.output_tokens_per_s / singleTokensPerS : null;
   }
 
-  const knee = findKnee(levels.map((l) => l.summary), opts.slo.length > 0);
+  // a level cut short (Ctrl-C) cannot be the knee
+  const complete = levels.filter((l) => l.complete);
+  const kneeOf = findKnee(complete.map((l) => l.summary), opts.slo.length > 0);
+  const knee = { index: kneeOf.index === null ? null : levels.indexOf(complete[kneeOf.index]), reason: kneeOf.reason };
   const result: SweepResult = {
     kind: sweep.kind,
     levels,
@@ -105,7 +117,8 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   if (!first || !last || !headline) throw new LlmbenchError("interrupted before the first level of the sweep", EXIT.interrupted);
   const doc: ResultDocument = {
     ...last,
-    complete: !interrupted() && levels.every((l) => l.complete) && levels.length === sweep.levels.length,
+    // a sweep that stopped on saturation measured what it set out to: complete; an interrupted one is not
+    complete: !interrupted() && levels.every((l) => l.complete) && (levels.length === sweep.levels.length || stopReason !== null),
     started_at: first.started_at,
     config: { ...last.config, ...publicConfig(opts), model: last.config.model, prompts: last.config.prompts },
     notes: headline.notes,
@@ -114,5 +127,5 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     requests: null,
     sweep: result,
   };
-  return { doc, interrupted: interrupted(), outcomes };
+  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), outcomes };
 }

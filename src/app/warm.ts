@@ -24,6 +24,7 @@ import { createStopper, sendWarmup } from "./warmup.ts";
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import { oneLine, pct } from "../render/format.ts";
+import { loadTokenizer } from "../core/tokenizer.ts";
 
 export interface WarmDeps {
   clock?: Clock;
@@ -59,6 +60,8 @@ interface Readiness {
 export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promise<WarmOutcome> {
   const clock = deps.clock ?? realClock;
   const info = deps.info ?? (() => {});
+  // the tokenizer takes up to a second to load: before the clock starts, or it would count as the server's start-up
+  await loadTokenizer(opts.tokenizer);
   const startedAt = new Date();
   const t0 = clock();
 

@@ -50,6 +50,8 @@ export const run = defineCommand({
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
     const verdict = judge(outcome);
     for (const w of verdict.warnings) logger.warn(w);
+    // the report already warns of a client bottleneck; with --json, stderr is the only place a person sees it
+    if (verdict.clientWarning && opts.json) logger.warn(verdict.clientWarning);
     if (verdict.error) throw verdict.error;
     process.exitCode = verdict.exitCode;
   },

@@ -28,8 +28,8 @@ function startError(e: unknown, o: ServerOptions): never {
   const code = (e as { code?: string } | null)?.code;
   if (code === "EADDRINUSE") throw new UsageError(`port ${o.port} on ${o.host} is in use`, "pick another with --port, or --port 0 for a free one");
   if (code === "EACCES") throw new UsageError(`no permission to listen on port ${o.port}`, "use a port above 1023, or --port 0");
-  if (code === "EADDRNOTAVAIL") throw new UsageError(`cannot listen on host ${o.host}`, "use an address of this machine, e.g. --host 127.0.0.1");
-  throw e;
+  // a host that is not an address of this machine, or does not resolve: Bun reports EADDRNOTAVAIL, EINVAL, ENOTTY…
+  throw new UsageError(`cannot listen on ${o.host}:${o.port} (${code ?? (e as Error).message})`, "use an address of this machine, e.g. --host 127.0.0.1, and a free --port");
 }
 
 export const serve = defineCommand({

@@ -37,8 +37,15 @@ export const warm = defineCommand({
     // not ready: the error on stderr says it all; stdout stays empty unless --json asked for the document
     await emit(doc, opts, doc.ready ? renderWarmReport(doc) : null, ctx.info);
     if (outcome.error) throw outcome.error;
-    if (outcome.interrupted) process.exitCode = EXIT.interrupted;
-    else if (doc.config.max_requests !== null && !doc.steady) {
+    if (outcome.interrupted) {
+      process.exitCode = EXIT.interrupted;
+      return;
+    }
+    if (doc.requests.failed > 0) {
+      const classes = Object.entries(doc.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+      logger.warn(`${doc.requests.failed} of ${doc.requests.sent} warm-up requests failed (${classes.join(", ")}): a run now will see errors too`);
+    }
+    if (doc.config.max_requests !== null && !doc.steady) {
       logger.warn(`latency was not steady after ${doc.requests.sent} requests: a run now measures a server still warming up (raise --max-requests, or loosen --max-cv / --max-drop)`);
     }
   },

@@ -59,20 +59,35 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     notes.push("some shards have no per-request records (--no-records): percentiles come from the merged t-digests (approximate), throughputs are added up (the shards ran at the same time), and TPOT/latency-per-token means are not merged");
   }
   const clients = docs.map((d) => d.summary.client).filter((c) => c !== undefined);
-  if (clients.some((c) => c.distorted)) notes.push(`the client of ${clients.filter((c) => c.distorted).length} shard(s) was a bottleneck: ${clients.find((c) => c.distorted)!.reason}`);
+  const distorted = clients.filter((c) => c.distorted);
+  if (distorted.length > 0) notes.push(`in ${distorted.length} of ${docs.length} shards: ${distorted[0].reason}`);
   return {
     ...first,
     complete: docs.every((d) => d.complete),
     started_at: docs.map((d) => d.started_at).sort()[0],
     finished_at: docs.map((d) => d.finished_at).sort().at(-1)!,
     t0_unix_ms: t0,
-    config: { ...first.config, requests: sumOrNull(docs.map((d) => d.config.requests)), shards: shards.length },
+    // what the shards did together: the requests and concurrency add up; each shard had its own seed
+    config: {
+      ...first.config,
+      requests: sumOrNull(docs.map((d) => d.config.requests)),
+      concurrency: sumOrNull(docs.map((d) => d.config.concurrency)),
+      warmup: sumOrNull(docs.map((d) => d.config.warmup)),
+      seeds: docs.map((d) => d.config.seed),
+      shards: shards.length,
+    },
     notes: [...notes, ...new Set(docs.flatMap((d) => d.notes))],
     summary,
     digests,
     requests,
     shards: shards.map((s) => ({ file: s.file, started_at: s.doc.started_at, requests: s.doc.summary.requests })),
   };
+}
+
+function weightedMean(pairs: Array<[number | null, number]>): number | null {
+  const known = pairs.filter((p): p is [number, number] => p[0] !== null && p[1] > 0);
+  const w = known.reduce((a, [, n]) => a + n, 0);
+  return w > 0 ? known.reduce((a, [x, n]) => a + x * n, 0) / w : null;
 }
 
 const sumOrNull = (xs: unknown[]) => (xs.every((x) => typeof x === "number") ? (xs as number[]).reduce((a, x) => a + x, 0) : null);
@@ -119,7 +134,12 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
       input: sum((s) => s.tokens.input),
       reasoning: sum((s) => s.tokens.reasoning),
       mean_output_per_request: succeeded > 0 ? output / succeeded : null,
-      usage_vs_client: { compared: sum((s) => s.tokens.usage_vs_client.compared), disagreed: sum((s) => s.tokens.usage_vs_client.disagreed) },
+      usage_vs_client: {
+        compared: sum((s) => s.tokens.usage_vs_client.compared),
+        disagreed: sum((s) => s.tokens.usage_vs_client.disagreed),
+        // weighted by how many requests each shard compared
+        mean_relative_difference: weightedMean(docs.map((d) => [d.summary.tokens.usage_vs_client.mean_relative_difference, d.summary.tokens.usage_vs_client.compared])),
+      },
       tokens_per_chunk: chunks > 0 ? output / chunks : null,
     },
     cache: { hits, hit_rate: succeeded > 0 ? hits / succeeded : null, repeats_sent: repeatsSent, repeats_succeeded: repeatsOk, repeat_hits: repeatHits, repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null },

@@ -17,7 +17,8 @@ interface ArgDefLike {
 
 /** The flag definitions' names: `requests`, `max-tokens`, and their aliases. */
 function knownFlags(defs: Record<string, ArgDefLike>): Set<string> {
-  const names = new Set(["help", "h", "version", "v"]);
+  // --version belongs to llmbench itself, not to its commands: `run --version` is refused, not ignored
+  const names = new Set(["help", "h"]);
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === "positional") continue;
     names.add(name);
@@ -62,14 +63,20 @@ export function checkFlags(rawArgs: readonly string[], defs: Record<string, ArgD
     if (!known.has(bare) && !known.has(kebab(bare))) {
       const candidates = [...known].filter((k) => k.length > 1);
       const nearest = candidates.sort((a, b) => distance(bare, a) - distance(bare, b))[0];
-      throw new UsageError(
-        `unknown option '${arg.split("=")[0]}' for 'llmbench ${command}'`,
-        nearest && distance(bare, nearest) <= 3 ? `did you mean '--${nearest}'?` : `see 'llmbench ${command} --help'`,
-      );
+      // a suggestion only when it is close for its length (--rate is not a typo of --api)
+      const close = nearest !== undefined && distance(bare, nearest) <= Math.max(2, Math.floor(bare.length / 3));
+      const hint = bare === "version" || bare === "v" ? `'llmbench --version' prints the version` : close ? `did you mean '--${nearest}'?` : `see 'llmbench ${command} --help'`;
+      throw new UsageError(`unknown option '${arg.split("=")[0]}' for 'llmbench ${command}'`, hint);
     }
     const name = known.has(bare) ? bare : kebab(bare);
-    // a flag that takes a value consumes the next argument
-    if (inlineValue === undefined && !booleans.has(name) && !["help", "h", "version", "v"].includes(name)) i++;
+    // a flag that takes a value consumes the next argument; without one, citty would quietly use the default
+    if (inlineValue === undefined && !booleans.has(name) && name !== "help" && name !== "h") {
+      const next = rawArgs[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) {
+        throw new UsageError(`${arg} needs a value`, `write ${arg} VALUE; see 'llmbench ${command} --help'`);
+      }
+      i++;
+    }
   }
 }
 
@@ -104,7 +111,8 @@ export function parseNumber(
   { min = 0, max = Number.POSITIVE_INFINITY, integer = false, exclusiveMin = false } = {},
 ): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
+  // decimal only: Number() would also take 1e3, 0x10 and ' 5 '
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : Number.NaN;
   const what = integer ? "an integer" : "a number";
   const range = `${exclusiveMin ? ">" : "≥"} ${min}${Number.isFinite(max) ? ` and ≤ ${max}` : ""}`;
   if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
@@ -189,7 +197,8 @@ export function parseUrl(name: string, value: string): URL {
     throw new UsageError(`--${name} is not a valid URL: '${value}'`, `write a full URL, e.g. --${name} http://localhost:8000/generate`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`--${name} must be an http:// or https:// URL, got '${url.protocol}'`, `e.g. --${name} http://localhost:8000/generate`);
+    const guess = value.includes("://") ? "http://localhost:8000/generate" : `http://${value}`;
+    throw new UsageError(`--${name} must be an http:// or https:// URL, got '${value}'`, `e.g. --${name} ${guess}`);
   }
   return url;
 }

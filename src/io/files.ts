@@ -1,5 +1,5 @@
 /** Atomic writes and reading result files. */
-import { access, constants, rename, unlink, writeFile, readFile } from "node:fs/promises";
+import { access, constants, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
@@ -18,6 +18,9 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 /** Fail now, with the fix, if `path` cannot be written later (its folder is missing or read-only). */
 export async function checkWritable(path: string): Promise<void> {
+  if ((await stat(path).catch(() => null))?.isDirectory()) {
+    throw new UsageError(`cannot write ${path}: it is a folder`, `give a file name, e.g. --output ${join(path, "result.json")}`);
+  }
   const dir = dirname(path);
   try {
     await access(dir, constants.W_OK);

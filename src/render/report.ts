@@ -20,7 +20,7 @@ export function renderReport(doc: ResultDocument): string {
   const size = c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`;
   const load = c.rate !== null ? `rate ${c.rate}/s${c.burstiness !== 1 ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}` : `concurrency ${c.concurrency}`;
   lines.push(
-    `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, seed ${c.seed}${c.stream ? ", streamed" : ""}`,
+    `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, ${c.shards ? `${c.shards} shards (seeds ${(c.seeds as number[]).join(", ")})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
   );
   if (!doc.complete) lines.push(`  INCOMPLETE: the run was stopped early; numbers cover the requests that finished`);
   lines.push("");
@@ -33,7 +33,7 @@ export function renderReport(doc: ResultDocument): string {
   const reasoning = s.tokens.reasoning > 0 ? ` (${s.tokens.reasoning} reasoning)` : "";
   lines.push(`Tokens        ${s.tokens.output} out${reasoning}, ${s.tokens.input} in (counted by: ${s.tokens_source})`);
   lines.push(
-    `Cache         hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among ${s.cache.repeats_sent} repeated prompts ${pct(s.cache.repeat_hit_rate)}`,
+    `Cache         hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`,
   );
   lines.push(`Avg latency   ${ms(s.e2e_ms?.mean)} ms`);
   lines.push("");

@@ -153,27 +153,32 @@ describe("summarizeRun", () => {
 
 describe("clientCheck", () => {
   const base = summarizeRun(
-    [0, 1, 2, 3].map((i) => rec({ seq: i, streamed: true, tSend: 0, tokenTimes: [40], tEnd: 50, outputTokensCounted: 1 })),
+    [0, 1, 2, 3].map((i) => rec({ seq: i, streamed: true, tSend: 0, tokenTimes: [60], tEnd: 70, outputTokensCounted: 1 })),
     "whitespace",
-  ).summary; // TTFT p50 = 40 ms → the limit is max(2 ms, 1 ms)
+  ).summary; // TTFT p50 = 60 ms → the limit is max(5% = 3 ms, 2 ms) = 3 ms
+  /** n lag samples, all `x` but the last `spikes` */
+  const lags = (n: number, x: number, spikes: number[] = []) => [...Array(n - spikes.length).fill(x), ...spikes];
   test("quiet client: no finding", () => {
-    const c = clientCheck([0.1, 0.5, 1.9], base);
+    const c = clientCheck(lags(200, 0.2, [2.9, 2.9]), base);
     expect(c.distorted).toBe(false);
     expect(c.reason).toBeNull();
-    expect(c.event_loop_lag_ms!.max).toBe(1.9);
+    expect(c.event_loop_lag_ms!.max).toBe(2.9);
   });
   test("event-loop lag p99 above 5% of TTFT p50 is a finding", () => {
-    const c = clientCheck([0.1, 0.2, 9], base);
+    const c = clientCheck(lags(200, 0.2, [9, 9, 9, 9]), base);
     expect(c.distorted).toBe(true);
-    expect(c.reason).toContain("event-loop lag p99");
+    expect(c.reason).toContain("event-loop lag p99 9.00 ms exceeds 3.00 ms");
   });
   test("send lag p99 above the limit is a finding", () => {
-    const s = { ...base, send_lag_ms: { count: 3, mean: 1, min: 0, max: 3, p50: 0, p90: 2.5, p95: 2.8, p99: 2.96 } };
-    expect(clientCheck([0.1], s).reason).toContain("send lag p99 2.96 ms");
+    const s = { ...base, send_lag_ms: { count: 150, mean: 1, min: 0, max: 5, p50: 0, p90: 2.5, p95: 2.8, p99: 3.96 } };
+    expect(clientCheck(lags(200, 0.2), s).reason).toContain("send lag p99 3.96 ms");
   });
-  test("below 1 ms nothing is a finding, however fast the server", () => {
+  test("too few samples to have a p99 are not a finding (a p99 of 50 samples is one hiccup)", () => {
+    expect(clientCheck(lags(50, 0.2, [9, 9]), base).distorted).toBe(false);
+  });
+  test("below 2 ms nothing is a finding, however fast the server", () => {
     const fast = summarizeRun([rec({ streamed: true, tSend: 0, tokenTimes: [2], tEnd: 3, outputTokensCounted: 1 })], "whitespace").summary;
-    expect(clientCheck([0.9, 0.9], fast).distorted).toBe(false);
-    expect(clientCheck([1.5, 1.5], fast).distorted).toBe(true);
+    expect(clientCheck(lags(200, 1.9), fast).distorted).toBe(false);
+    expect(clientCheck(lags(200, 2.5), fast).distorted).toBe(true);
   });
 });

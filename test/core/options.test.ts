@@ -32,12 +32,15 @@ describe("parseRunOptions", () => {
     [{ requests: "-1" }, "--requests must be ≥ 1"],
     [{ requests: "abc" }, "--requests must be an integer"],
     [{ requests: "2.5" }, "--requests must be an integer"],
+    [{ requests: "1e3" }, "--requests must be an integer"],
+    [{ requests: "0x10" }, "--requests must be an integer"],
+    [{ "repeat-ratio": ".5e0" }, "--repeat-ratio must be a number"],
     [{ concurrency: "0" }, "--concurrency must be ≥ 1"],
     [{ "repeat-ratio": "1.5" }, "--repeat-ratio must be ≥ 0 and ≤ 1"],
     [{ "repeat-ratio": "-0.1" }, "--repeat-ratio must be ≥ 0 and ≤ 1"],
     [{ "max-tokens": "0" }, "--max-tokens must be ≥ 1"],
     [{ timeout: "0" }, "--timeout must be > 0"],
-    [{ endpoint: "localhost:8000" }, "--endpoint must be an http:// or https:// URL"],
+    [{ endpoint: "localhost:8000/generate" }, "--endpoint must be an http:// or https:// URL, got 'localhost:8000/generate'"],
     [{ endpoint: "not a url" }, "--endpoint is not a valid URL"],
     [{ endpoint: "http://h/other" }, "cannot tell which API /other speaks"],
     [{ api: "grpc" }, "--api must be one of"],
@@ -89,6 +92,17 @@ describe("checkFlags", () => {
   });
   test("a value that looks like a positional is consumed by its flag", () => {
     expect(() => checkFlags(["--output", "file.json"], defs, "run")).not.toThrow();
+  });
+  test("a flag without its value is refused, not replaced by its default", () => {
+    expect(usageError(() => checkFlags(["--requests"], defs, "run")).message).toBe("--requests needs a value");
+    expect(usageError(() => checkFlags(["-o", "--json"], defs, "run")).message).toBe("-o needs a value");
+    expect(() => checkFlags(["--requests", "-3"], defs, "run")).not.toThrow(); // a negative number is a value (and refused later)
+  });
+  test("--version belongs to llmbench, not to a command", () => {
+    expect(usageError(() => checkFlags(["--version"], defs, "run")).hint).toBe("'llmbench --version' prints the version");
+  });
+  test("no far-fetched suggestions", () => {
+    expect(usageError(() => checkFlags(["--rate", "5"], { api: { type: "string" } }, "warm")).hint).toBe("see 'llmbench warm --help'");
   });
   test("a boolean's alias takes no value", () => {
     expect(() => checkFlags(["-q", "-o", "out.json"], defs, "run")).not.toThrow();

@@ -39,7 +39,7 @@ describe("the compiled binary", () => {
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("TTFT (first byte)");
-    expect(r.stdout).toContain("among 6 repeated prompts 100.0%");
+    expect(r.stdout).toContain("among repeated prompts 100.0% (6 of 6 answered)");
     const doc = JSON.parse(readFileSync(out, "utf8"));
     expect(validate(doc)).toBe(true);
     expect(doc.config.seed).toBe(7);

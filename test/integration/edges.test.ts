@@ -128,3 +128,52 @@ describe("what is kept", () => {
     }
   });
 });
+
+describe("what is said", () => {
+  test("a server that goes away mid-run stops the run: exit 3, and what was measured is kept", async () => {
+    let n = 0;
+    const peer = scripted(async () => {
+      if (++n === 8) setTimeout(() => peer.stop(), 0); // the server dies after answering 8
+      await Bun.sleep(5);
+      return Response.json({ text: " a b", cached: false });
+    });
+    const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "500", concurrency: "2", warmup: "0", "repeat-ratio": "0" }));
+    expect(out.unreachable).toBe(true);
+    expect(out.doc.complete).toBe(false);
+    expect(out.doc.summary.requests.succeeded).toBeGreaterThanOrEqual(6);
+    expect(out.doc.summary.requests.sent).toBeLessThan(50);
+    const verdict = judge(out);
+    expect(verdict.exitCode).toBe(3);
+    expect(verdict.error!.message).toContain("stopped accepting connections");
+  });
+
+  test("401 everywhere points at the API key; 5xx at the server's logs", async () => {
+    for (const [status, hint] of [[401, "--api-key"], [503, "check its logs"]] as const) {
+      const peer = scripted(() => new Response("nope", { status }));
+      try {
+        const r = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0"]);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toContain(hint);
+      } finally {
+        peer.stop();
+      }
+    }
+  });
+
+  test("usage slips a person makes: an unknown command, `help run`, a folder as --output, a host to serve on that does not resolve", async () => {
+    const typo = await cli(["runn"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("did you mean 'llmbench run'?");
+    const help = await cli(["help", "run"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--repeat-ratio");
+    expect(help.stdout).not.toContain("\x1b["); // no colour codes through a pipe
+    const folder = await cli(["run", "--output", dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain("it is a folder");
+    const host = await cli(["serve", "--port", "0", "--host", "nosuchhost.invalid"]);
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain("cannot listen on nosuchhost.invalid");
+    expect(host.stderr).not.toContain("internal error");
+  });
+});

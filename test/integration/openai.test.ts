@@ -122,7 +122,7 @@ test("a server that closes the connection after each response; chunks of several
     expect(s.tokens.reasoning).toBe(4 * 2); // "think hard" = 2 o200k tokens
     expect(s.tokens.tokens_per_chunk).toBeCloseTo(8 / 3, 9); // 3 token-bearing chunks: reasoning + 2 content
     expect(out.doc.notes.join("\n")).toContain("tokens each on average");
-    expect(s.tokens.usage_vs_client).toEqual({ compared: 4, disagreed: 0 });
+    expect(s.tokens.usage_vs_client).toEqual({ compared: 4, disagreed: 0, mean_relative_difference: 0 });
   } finally {
     peer.stop();
   }

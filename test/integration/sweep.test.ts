@@ -75,7 +75,7 @@ describe("saturation and interruption", () => {
       expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 16]);
       expect(sw.stopped_early).toBe(true);
       expect(sw.stop_reason).toContain("stopped after concurrency 16: error rate");
-      expect(doc.complete).toBe(false);
+      expect(doc.complete).toBe(true); // it measured what it set out to: where the server saturates
     } finally {
       peer.stop();
     }
