@@ -44,7 +44,6 @@ export class RequestPlan {
   private warmupDone = 0;
   private measuredSent = 0;
   private repeatsSent = 0;
-  private inFlight = 0;
   private readonly completedPrompts: number[] = [];
   private readonly sentFirsts: number[] = [];
   private readonly pending = new Map<number, PlannedRequest>();
@@ -85,7 +84,7 @@ export class RequestPlan {
       repeat = true;
     } else if (firstsLeft > 0) {
       promptId = this.nextPromptId++;
-    } else if (this.inFlight > 0) {
+    } else if (this.pending.size > 0) {
       return "wait";
     } else {
       // every first request failed: repeat one that was sent, so the count stays exact
@@ -103,14 +102,12 @@ export class RequestPlan {
     const req = this.pending.get(seq);
     if (!req) throw new Error(`request ${seq} is not in flight`);
     this.pending.delete(seq);
-    this.inFlight--;
     if (req.phase === "warmup") this.warmupDone++;
     else if (req.phase === "measured" && ok && !req.repeat) this.completedPrompts.push(req.promptId);
   }
 
   private emit(phase: Phase, promptId: number, repeat: boolean): PlannedRequest {
     const req = { seq: this.seq++, phase, promptId, repeat };
-    this.inFlight++;
     this.pending.set(req.seq, req);
     return req;
   }
