@@ -57,10 +57,15 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const wakeAll = () => {
     for (const w of [...wake]) w();
   };
-  const stopper = createStopper(deps.interrupt, deps.graceMs, info, () => {
+  /** resolves once the run is stopping (Ctrl-C, or the endpoint went away): ends timed waits early */
+  let signalStop = () => {};
+  const stopped = new Promise<void>((resolve) => (signalStop = resolve));
+  const stop = () => {
     stopping = true;
+    signalStop();
     wakeAll();
-  });
+  };
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop);
 
   const progress = new ProgressTracker();
   let measuredStart: number | undefined;
@@ -71,8 +76,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     // connections refused again and again, from the start or after the server went away: stop, keep what was measured
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
     if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
-      unreachable = stopping = true;
-      wakeAll();
+      unreachable = true;
+      stop();
     }
     if (record.phase !== "measured" || !deps.onProgress || measuredStart === undefined) return;
     const m = deriveRequest(record, opts.latencyFrom);
@@ -149,7 +154,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       if (typeof step !== "object") break;
       const prepared = session.prepare(step);
       // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      while (!stopping && clock() < due) await Promise.race([sleepUntil(due, clock), nextCompletion()]);
+      await Promise.race([sleepUntil(due, clock), stopped]);
       while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
       if (stopping) break;
       launch(prepared, due);
