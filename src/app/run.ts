@@ -1,20 +1,18 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
+import { arrivalTimes } from "../core/arrivals.ts";
 import { EndpointError, EXIT, type ErrorClass } from "../core/errors.ts";
 import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
-import { arrivalTimes } from "../core/arrivals.ts";
+import { publicConfig, type RunOptions } from "../core/options.ts";
+import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
+import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { createRng, hashString } from "../core/rng.ts";
+import { RequestPlan } from "../core/schedule.ts";
+import { now as realClock, type Clock } from "../io/clock.ts";
+import { oneLine } from "../render/format.ts";
+import { VERSION } from "../version.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
-import { publicConfig, type RunOptions } from "../core/options.ts";
-import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
-import { RequestPlan } from "../core/schedule.ts";
-import { ProgressTracker } from "../core/progress.ts";
-import { now as realClock, type Clock } from "../io/clock.ts";
-import { VERSION } from "../version.ts";
-
-import type { ProgressView as Progress } from "../core/progress.ts";
-import { oneLine } from "../render/format.ts";
 
 export interface RunDeps {
   clock?: Clock;
@@ -154,7 +152,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       if (typeof step !== "object") break;
       const prepared = session.prepare(step);
       // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      await Promise.race([sleepUntil(due, clock), stopped]);
+      await sleepUntil(due, clock, stopped);
       while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
       if (stopping) break;
       launch(prepared, due);
@@ -186,19 +184,33 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   return { doc, interrupted, unreachable, records };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
 /** How long before a due time the open loop stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
 const SPIN_MS = 2;
 
-/** Sleep until `t` on the monotonic clock: a timer for the bulk, then short yields for the last ms. */
-async function sleepUntil(t: number, clock: Clock): Promise<void> {
-  for (;;) {
-    const left = t - clock();
-    if (left <= 0) return;
-    if (left > SPIN_MS) await sleep(left - SPIN_MS);
-    else await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+/**
+ * Wait until `t` on the monotonic clock — a timer for the bulk, then short yields for the last ms —
+ * or until `cancel` resolves; then no timer is left behind to keep the process alive.
+ */
+function sleepUntil(t: number, clock: Clock, cancel: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const tick = () => {
+      if (done) return;
+      const left = t - clock();
+      if (left <= 0) finish();
+      else if (left > SPIN_MS) timer = setTimeout(tick, left - SPIN_MS);
+      else setImmediate(tick);
+    };
+    cancel.then(finish);
+    tick();
+  });
 }
 
 /** How late a 10 ms timer fires, every 10 ms: the event loop's own lag, the client's self-check. */
