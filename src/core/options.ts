@@ -2,7 +2,7 @@
 import { UsageError } from "./errors.ts";
 import { API_KINDS, type ApiKind } from "./protocols/types.ts";
 import { detectApi } from "./protocols/index.ts";
-import { TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
+import { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
 import { repeatCount } from "./schedule.ts";
 import { parseSlo, parseTimeMs, type SloTerm } from "./slo.ts";
 import { parseLength, type LengthSpec } from "./workload.ts";
@@ -343,7 +343,7 @@ export function parseTargetOptions(args: RawArgs, rawArgs: readonly string[], en
     );
   }
   const tokenizerArg = str(args, "tokenizer");
-  if (tokenizerArg !== undefined && !(TOKENIZERS as readonly string[]).includes(tokenizerArg)) {
+  if (tokenizerArg !== undefined && !isTokenizerName(tokenizerArg)) {
     throw new UsageError(`--tokenizer must be one of ${TOKENIZERS.join(", ")}; got '${tokenizerArg}'`, `e.g. --tokenizer o200k`);
   }
   const extra = str(args, "extra-body");
