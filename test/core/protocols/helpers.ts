@@ -4,7 +4,7 @@ import { createRng } from "../../../src/core/rng.ts";
 import type { DecodeEvent, ResponseDecoder } from "../../../src/core/protocols/types.ts";
 
 /** shared/ lies beside the repository's root (in /work and in CI's clone alike). */
-const STREAMS = new URL("../../../../shared/fixtures/streams/", import.meta.url);
+const STREAMS = new URL("../../fixtures/streams/", import.meta.url);
 
 export function fixtureBytes(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(name, STREAMS)));
