@@ -39,8 +39,9 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.
       process.stderr.write(`llmbench: error: ${err.message}\n  fix: see 'llmbench --help'\n`);
       process.exitCode = EXIT.usage;
     } else {
-      process.stderr.write(`llmbench: internal error (please report it): ${(err as Error)?.stack ?? err}\n`);
-      process.exitCode = 1;
+      // a bug, not a verdict: its own exit code (never 1, which CI reads as "regressed"), the stack, and where to report it
+      process.stderr.write(`llmbench: internal error: ${(err as Error)?.stack ?? err}\nllmbench: this is a bug in llmbench; please report it with the command line and the message above\n`);
+      process.exitCode = EXIT.internal;
     }
   }
 }

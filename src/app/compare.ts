@@ -7,7 +7,7 @@ import { compareRuns, type CompareSettings, type Comparison } from "../core/comp
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { EXIT, UsageError } from "../core/errors.ts";
 import { importFile, type ImportedFile, type RunData } from "../core/importers/index.ts";
-import { readText } from "../io/files.ts";
+import { readInputFile } from "../io/files.ts";
 import { renderComparison, type CompareFormat } from "../render/compare.ts";
 
 export interface CompareRequest {
@@ -40,7 +40,7 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
 }
 
 export async function readRun(path: string): Promise<ImportedFile> {
-  return importFile(await readText(path, HINT), path);
+  return importFile(await readInputFile(path, HINT), path);
 }
 
 export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {

@@ -1,19 +1,19 @@
 /** `llmbench merge`: read shard result files, check they are shards of one benchmark, merge them. */
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { UsageError } from "../core/errors.ts";
-import { importRun } from "../core/importers/index.ts";
+import { importFile, type RunData } from "../core/importers/index.ts";
 import { mergeResults, type Shard } from "../core/merge.ts";
 import { parseResult, type ResultDocument } from "../core/result.ts";
-import { readText } from "../io/files.ts";
+import { readInputFile } from "../io/files.ts";
 import { expandPattern } from "./compare.ts";
 
 export async function runMerge(patterns: readonly string[], allowMismatch: boolean): Promise<ResultDocument> {
   const files = patterns.flatMap((p) => expandPattern(p));
   const shards: Shard[] = [];
-  const runs: ReturnType<typeof importRun>[] = [];
+  const runs: RunData[] = [];
   for (const file of files) {
-    const text = await readText(file, "pass result files written by 'llmbench run --output FILE'");
-    runs.push(importRun(text, file)); // the same checks as compare: foreign, damaged, truncated files are refused here
+    const text = await readInputFile(file, "pass result files written by 'llmbench run --output FILE'");
+    runs.push(importFile(text, file).run); // the same checks as compare (a sweep's levels too): foreign, damaged, crafted, truncated files are refused here
     shards.push({ file, doc: parseResult(text, file) });
   }
   const refusals = runs.slice(1).flatMap((r) => checkComparable([runs[0]], [r]).filter((d) => d.severity === "refuse"));

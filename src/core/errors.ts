@@ -18,6 +18,8 @@ export const EXIT = {
   usage: 2,
   /** the endpoint could not be used: unreachable, or every request failed */
   endpoint: 3,
+  /** an internal error (a bug in llmbench), never a verdict: sysexits.h's EX_SOFTWARE */
+  internal: 70,
   /** interrupted by Ctrl-C (partial result written) — the shell convention 128 + SIGINT */
   interrupted: 130,
 } as const;

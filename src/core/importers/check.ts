@@ -33,11 +33,39 @@ export class Checker {
     return x === null ? null : this.num(x, path);
   }
 
-  numbers(x: unknown, path: string): number[] {
+  numbers(x: unknown, path: string, { min = -Infinity } = {}): number[] {
     if (!Array.isArray(x) || !x.every(isNum)) this.fail(`${path} is not a list of numbers`);
+    const below = (x as number[]).findIndex((v) => v < min);
+    if (below >= 0) this.fail(`${path}[${below}] is ${(x as number[])[below]}, expected a number ≥ ${min}`);
     return x as number[];
   }
 }
+
+/**
+ * How deeply a value nests objects and arrays (a number or string: 0), counted with a stack of its
+ * own, never by recursion: a crafted document 100,000 levels deep is measured, not a stack overflow.
+ * Stops counting once past `limit`.
+ */
+export function nestingDepth(x: unknown, limit: number = Infinity): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[x, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > limit) return deepest;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * The deepest nesting a result file may have. An llmbench result nests 8 levels (a sweep level's
+ * record's token times); 64 leaves room for an `--extra-body` of any sensible shape.
+ */
+export const MAX_NESTING = 64;
 
 /**
  * Whether a text that failed to parse as JSON looks cut short: it opens an object or array (or a

@@ -3,7 +3,7 @@
  * `bench serve`) and refuses anything else with a one-line UsageError naming the file.
  */
 import { UsageError } from "../errors.ts";
-import { isObj, looksTruncated } from "./check.ts";
+import { Checker, isObj, looksTruncated, MAX_NESTING, nestingDepth } from "./check.ts";
 import { fromLlmbench, LLMBENCH_SCHEMA_PREFIX } from "./llmbench.ts";
 import type { RunData } from "./types.ts";
 import { fromVllm, isVllmResult } from "./vllm.ts";
@@ -36,13 +36,18 @@ export interface ImportedFile {
 
 /** A file's run, and each of its levels as a run of its own when it holds a sweep. */
 export function importFile(text: string, source: string): ImportedFile {
-  const run = importRun(text, source);
-  const doc = JSON.parse(text) as Record<string, unknown>;
-  const sweep = doc.sweep as { kind?: string; levels?: Array<Record<string, unknown>> } | undefined;
-  if (!isObj(sweep) || !Array.isArray(sweep.levels) || typeof sweep.kind !== "string") return { run, sweep: null };
-  const kind = sweep.kind;
-  const levels = sweep.levels.map((level, i) => {
-    const value = Number(kind === "rate" ? level.rate : level.concurrency);
+  const doc = parseDocument(text, source);
+  const run = readDocument(doc, source);
+  if (!isObj(doc) || !run.format.startsWith(LLMBENCH_SCHEMA_PREFIX) || doc.sweep === undefined || doc.sweep === null) return { run, sweep: null };
+  // a sweep is read level by level: every level is checked before any is used
+  const c = new Checker(source, "llmbench sweep result", HINT);
+  const sweep = c.obj(doc.sweep, "sweep");
+  if (sweep.kind !== "concurrency" && sweep.kind !== "rate") c.fail(`sweep.kind is ${JSON.stringify(sweep.kind) ?? "missing"}, expected "concurrency" or "rate"`);
+  if (!Array.isArray(sweep.levels) || sweep.levels.length === 0) c.fail("sweep.levels is not a list of levels");
+  const kind = sweep.kind as string;
+  const levels = (sweep.levels as unknown[]).map((x, i) => {
+    const level = c.obj(x, `sweep.levels[${i}]`);
+    const value = c.num(level[kind], `sweep.levels[${i}].${kind}`, { min: 0 });
     // a level read as a run of its own: its summary, digests and records; the sweep's config at that level
     const levelDoc = { ...doc, sweep: undefined, summary: level.summary, digests: level.digests, requests: level.requests ?? null, complete: level.complete !== false, config: { ...(doc.config as object), [kind]: value, sweep: null } };
     return { label: `${kind} ${value}`, value, run: fromLlmbench(levelDoc, `${source} [level ${i + 1}: ${kind} ${value}]`) };
@@ -51,6 +56,11 @@ export function importFile(text: string, source: string): ImportedFile {
 }
 
 export function importRun(text: string, source: string): RunData {
+  return readDocument(parseDocument(text, source), source);
+}
+
+/** A file's text → its JSON value, refused when it is empty, not JSON, or nested deeper than any result. */
+export function parseDocument(text: string, source: string): unknown {
   if (text.trim() === "") throw new UsageError(`${source} is empty`, HINT);
   let doc: unknown;
   try {
@@ -59,6 +69,13 @@ export function importRun(text: string, source: string): RunData {
     const why = looksTruncated(text) ? "it ends before the document does (truncated?)" : (err as Error).message.replace(/^JSON Parse error: /, "");
     throw new UsageError(`${source} is not valid JSON: ${why}`, HINT);
   }
+  if (nestingDepth(doc, MAX_NESTING) > MAX_NESTING) {
+    throw new UsageError(`${source} nests values more than ${MAX_NESTING} levels deep: no result file does (crafted or damaged?)`, HINT);
+  }
+  return doc;
+}
+
+function readDocument(doc: unknown, source: string): RunData {
   if (isObj(doc) && typeof doc.schema === "string" && doc.schema.startsWith(LLMBENCH_SCHEMA_PREFIX)) return fromLlmbench(doc, source);
   if (isObj(doc) && isVllmResult(doc)) return fromVllm(doc, source);
   const schema = isObj(doc) && doc.schema !== undefined ? ` (schema ${JSON.stringify(doc.schema)})` : "";

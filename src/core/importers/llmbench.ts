@@ -49,26 +49,50 @@ function percentileSummary(c: Checker, x: unknown, path: string): PercentileSumm
   if (x === null || x === undefined) return null;
   const d = c.obj(x, path);
   const out: PercentileSummary = {};
-  for (const k of ["count", "mean", "p50", "p90", "p95", "p99"] as const) out[k] = c.num(d[k], `${path}.${k}`);
+  out.count = c.num(d.count, `${path}.count`, { min: 0, integer: true });
+  // latencies: never negative, and percentiles never fall as p rises
+  for (const k of ["mean", "p50", "p90", "p95", "p99"] as const) out[k] = c.num(d[k], `${path}.${k}`, { min: 0 });
+  if (!(out.p50! <= out.p90! && out.p90! <= out.p95! && out.p95! <= out.p99!)) c.fail(`${path}: its percentiles fall as p rises (p50 ${out.p50}, p90 ${out.p90}, p95 ${out.p95}, p99 ${out.p99})`);
   return out;
 }
 
+const PHASES = new Set(["warmup", "measured"]);
+
+/**
+ * A record as a request could have happened, or a one-line refusal naming the file and the record:
+ * every time finite, in order (t_sched ≤ t_send ≤ first byte ≤ token times ≤ t_end, times relative to
+ * the run's first send so never negative), every count a non-negative integer.
+ */
 function checkRecord(c: Checker, x: unknown, i: number): RawRecord {
   const p = `requests[${i}]`;
   const r = c.obj(x, p);
-  if (typeof r.phase !== "string") c.fail(`${p}.phase is ${JSON.stringify(r.phase) ?? "missing"}`);
-  c.num(r.tSend, `${p}.tSend`);
-  c.numOrNull(r.tEnd, `${p}.tEnd`);
-  c.numOrNull(r.tFirstByte, `${p}.tFirstByte`);
-  c.numbers(r.tokenTimes, `${p}.tokenTimes`);
+  if (typeof r.phase !== "string" || !PHASES.has(r.phase)) c.fail(`${p}.phase is ${JSON.stringify(r.phase) ?? "missing"}, expected "measured" or "warmup"`);
+  for (const k of ["seq", "promptId"]) if (r[k] !== undefined) c.num(r[k], `${p}.${k}`, { min: 0, integer: true });
+  const tSend = c.num(r.tSend, `${p}.tSend`, { min: 0 });
+  const tSched = r.tSched === undefined ? null : c.numOrNull(r.tSched, `${p}.tSched`);
+  const tFirstByte = c.numOrNull(r.tFirstByte, `${p}.tFirstByte`);
+  const tEnd = c.numOrNull(r.tEnd, `${p}.tEnd`);
+  const tokenTimes = c.numbers(r.tokenTimes, `${p}.tokenTimes`);
+  const impossible = (why: string): never => c.fail(`${p} is impossible: ${why}`);
+  if (tSched !== null && tSched > tSend) impossible(`tSend ${tSend} is before tSched ${tSched} (a request cannot leave before it is due)`);
+  if (tFirstByte !== null && tFirstByte < tSend) impossible(`tFirstByte ${tFirstByte} is before tSend ${tSend}`);
+  if (tokenTimes.length > 0 && tokenTimes[0] < (tFirstByte ?? tSend)) impossible(`its first token time ${tokenTimes[0]} is before ${tFirstByte !== null ? `tFirstByte ${tFirstByte}` : `tSend ${tSend}`}`);
+  for (let k = 1; k < tokenTimes.length; k++) if (tokenTimes[k] < tokenTimes[k - 1]) impossible(`tokenTimes[${k}] ${tokenTimes[k]} is before tokenTimes[${k - 1}] ${tokenTimes[k - 1]}`);
+  if (tEnd !== null) {
+    if (tEnd < tSend) impossible(`tEnd ${tEnd} is before tSend ${tSend}`);
+    const last = tokenTimes.length > 0 ? tokenTimes[tokenTimes.length - 1] : tFirstByte;
+    if (last !== null && tEnd < last) impossible(`tEnd ${tEnd} is before its last ${tokenTimes.length > 0 ? "token time" : "byte"} ${last}`);
+  }
   if (typeof r.streamed !== "boolean") c.fail(`${p}.streamed is not true or false`);
-  c.num(r.outputTokensCounted, `${p}.outputTokensCounted`, { min: 0 });
+  c.num(r.outputTokensCounted, `${p}.outputTokensCounted`, { min: 0, integer: true });
+  for (const k of ["reasoningTokensCounted", "promptTokensCounted"]) if (r[k] !== undefined) c.num(r[k], `${p}.${k}`, { min: 0, integer: true });
   if (r.usage !== null && r.usage !== undefined) {
     const u = c.obj(r.usage, `${p}.usage`);
-    if (u.completionTokens !== undefined) c.num(u.completionTokens, `${p}.usage.completionTokens`, { min: 0 });
+    for (const k of ["completionTokens", "promptTokens", "cachedTokens"]) if (u[k] !== undefined) c.num(u[k], `${p}.usage.${k}`, { min: 0, integer: true });
   }
+  if (r.cached !== undefined && r.cached !== null && typeof r.cached !== "boolean") c.fail(`${p}.cached is neither true, false nor null`);
   if (r.error !== null && !(isObj(r.error) && typeof r.error.class === "string")) c.fail(`${p}.error is neither null nor an error`);
-  return { ...(r as unknown as RawRecord), usage: (r.usage as RawRecord["usage"]) ?? null };
+  return { ...(r as unknown as RawRecord), tSched, usage: (r.usage as RawRecord["usage"]) ?? null };
 }
 
 /** Read a parsed llmbench result (any known schema version). */

@@ -36,7 +36,9 @@ const VLLM_NAMES: Record<Family, string> = { ttft: "ttft", tpot: "tpot", itl: "i
 /** backend → llmbench's API name, where they are the same API */
 const APIS: Record<string, string> = { openai: "openai-completions", vllm: "openai-completions", "openai-chat": "openai-chat" };
 
-function summaryOf(doc: Obj, name: string): PercentileSummary | null {
+function summaryOf(c: Checker, doc: Obj, name: string): PercentileSummary | null {
+  // a latency the file states is never negative
+  for (const [key, v] of Object.entries(doc)) if (key.endsWith(`_${name}_ms`) && isNum(v) && v < 0) c.fail(`${key} is ${v}, a negative latency`);
   const out: PercentileSummary = {};
   const mean = doc[`mean_${name}_ms`];
   const median = doc[`median_${name}_ms`];
@@ -53,8 +55,8 @@ export function fromVllm(doc: Obj, source: string): RunData {
   const c = new Checker(source, "vLLM bench serve result", HINT);
   const completed = c.num(doc.completed, "completed", { min: 0, integer: true });
   const errors = Array.isArray(doc.errors) ? doc.errors : null;
-  const failed = isNum(doc.failed)
-    ? doc.failed
+  const failed = doc.failed !== undefined
+    ? c.num(doc.failed, "failed", { min: 0, integer: true })
     : errors
       ? errors.filter((e) => typeof e === "string" && e !== "").length
       : isNum(doc.num_prompts)
@@ -64,13 +66,13 @@ export function fromVllm(doc: Obj, source: string): RunData {
 
   let samples: RunSamples | null = null;
   if (Array.isArray(doc.ttfts)) {
-    const ttfts = c.numbers(doc.ttfts, "ttfts");
+    const ttfts = c.numbers(doc.ttfts, "ttfts", { min: 0 });
     const n = ttfts.length;
     const itlsDoc: unknown = doc.itls;
     if (!Array.isArray(itlsDoc) || itlsDoc.length !== n) c.fail(`itls is not a list of ${n} lists (one per request, like ttfts)`);
-    const itls = (itlsDoc as unknown[]).map((x, i) => c.numbers(x, `itls[${i}]`));
-    const outputLens = doc.output_lens === undefined ? null : c.numbers(doc.output_lens, "output_lens");
-    const inputLens = doc.input_lens === undefined ? null : c.numbers(doc.input_lens, "input_lens");
+    const itls = (itlsDoc as unknown[]).map((x, i) => c.numbers(x, `itls[${i}]`, { min: 0 }));
+    const outputLens = doc.output_lens === undefined ? null : c.numbers(doc.output_lens, "output_lens", { min: 0 });
+    const inputLens = doc.input_lens === undefined ? null : c.numbers(doc.input_lens, "input_lens", { min: 0 });
     if (outputLens && outputLens.length !== n) c.fail(`output_lens has ${outputLens.length} entries, ttfts ${n}`);
     samples = { ttft: [], tpot: [], e2e: [], itl: [] };
     for (let i = 0; i < n; i++) {
@@ -109,7 +111,8 @@ export function fromVllm(doc: Obj, source: string): RunData {
     notes.push(`${source} is a vLLM bench serve result without per-request samples (run it with --save-detailed for a real test)`);
   }
 
-  const summary = Object.fromEntries(FAMILIES.map((f) => [f, summaryOf(doc, VLLM_NAMES[f])])) as Record<Family, PercentileSummary | null>;
+  for (const k of ["output_throughput", "request_throughput", "duration"]) if (isNum(doc[k]) && (doc[k] as number) < 0) c.fail(`${k} is ${doc[k]}, expected a number ≥ 0`);
+  const summary = Object.fromEntries(FAMILIES.map((f) => [f, summaryOf(c, doc, VLLM_NAMES[f])])) as Record<Family, PercentileSummary | null>;
   const config: Record<string, unknown> = { stream: true };
   const backend = typeof doc.backend === "string" ? doc.backend : typeof doc.endpoint_type === "string" ? doc.endpoint_type : undefined;
   if (backend !== undefined && APIS[backend]) config.api = APIS[backend];
