@@ -7,6 +7,8 @@
  * (approximate, and the notes say so). Pure.
  */
 import { UsageError } from "./errors.ts";
+import { Checker, isObj } from "./importers/check.ts";
+import { checkDigest } from "./importers/llmbench.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
 import type { ResultDocument, ResultRecord } from "./result.ts";
 import { parseSlo } from "./slo.ts";
@@ -23,6 +25,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
   if (shards.length < 2) throw new UsageError(`merge needs at least two result files, got ${shards.length}`, HINT);
   for (const s of shards) {
     if (s.doc.sweep) throw new UsageError(`${s.file} holds a sweep: merge takes single runs`, HINT);
+    checkShard(s);
   }
   const docs = shards.map((s) => s.doc);
   const first = docs[0];
@@ -36,7 +39,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
   let digests: Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
   let requests: ResultRecord[] | null = null;
   let t0: number | null = null;
-  const withRecords = docs.every((d) => d.requests !== null && typeof d.t0_unix_ms === "number");
+  const withRecords = docs.every((d) => Array.isArray(d.requests) && typeof d.t0_unix_ms === "number");
   if (withRecords) {
     t0 = Math.min(...docs.map((d) => d.t0_unix_ms!));
     const all: RawRecord[] = [];
@@ -84,6 +87,37 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
   };
 }
 
+/**
+ * What merging reads of a shard beyond what every reader checks (importRun: records, requests,
+ * distributions, throughput): the counts it adds up, the digests it merges, the wall-clock start.
+ */
+function checkShard({ file, doc }: Shard): void {
+  const c = new Checker(file, "llmbench result", HINT);
+  const d = doc as unknown as Record<string, unknown>;
+  if (d.t0_unix_ms !== undefined) c.numOrNull(d.t0_unix_ms, "t0_unix_ms");
+  if (!Array.isArray(d.notes) || !d.notes.every((n) => typeof n === "string")) c.fail("notes is not a list of texts");
+  for (const k of ["started_at", "finished_at"]) if (typeof d[k] !== "string") c.fail(`${k} is not a time`);
+  const s = c.obj(d.summary, "summary");
+  const errors = c.obj(s.errors, "summary.errors");
+  for (const [k, v] of Object.entries(errors)) c.num(v, `summary.errors.${k}`, { min: 0, integer: true });
+  c.num(c.obj(s.throughput, "summary.throughput").input_tokens_per_s, "summary.throughput.input_tokens_per_s", { min: 0 });
+  c.num(s.duration_s, "summary.duration_s", { min: 0 });
+  const tokens = c.obj(s.tokens, "summary.tokens");
+  for (const k of ["output", "input", "reasoning"]) c.num(tokens[k], `summary.tokens.${k}`, { min: 0 });
+  if (tokens.tokens_per_chunk !== null) c.num(tokens.tokens_per_chunk, "summary.tokens.tokens_per_chunk", { min: 0 });
+  const uvc = c.obj(tokens.usage_vs_client, "summary.tokens.usage_vs_client");
+  for (const k of ["compared", "disagreed"]) c.num(uvc[k], `summary.tokens.usage_vs_client.${k}`, { min: 0, integer: true });
+  c.numOrNull(uvc.mean_relative_difference, "summary.tokens.usage_vs_client.mean_relative_difference");
+  const cache = c.obj(s.cache, "summary.cache");
+  const [, sent, ok, hits] = ["hits", "repeats_sent", "repeats_succeeded", "repeat_hits"].map((k) => c.num(cache[k], `summary.cache.${k}`, { min: 0, integer: true }));
+  if (!(hits <= ok && ok <= sent)) c.fail(`summary.cache: ${hits} repeat hits, ${ok} repeats succeeded, ${sent} sent: more hits than successes or successes than sends`);
+  if (s.client !== undefined && !(isObj(s.client) && typeof s.client.distorted === "boolean")) c.fail("summary.client is not the client's self-check");
+  const digests = c.obj(d.digests, "digests");
+  for (const k of DIGEST_METRICS) checkDigest(c, digests[k], `digests.${k}`);
+  const slo = (d.config as Record<string, unknown>).slo;
+  if (slo !== undefined && slo !== null && !(Array.isArray(slo) && slo.every((t) => isObj(t) && typeof t.name === "string" && typeof t.bound_ms === "number"))) c.fail("config.slo is not a list of SLO terms");
+}
+
 function weightedMean(pairs: Array<[number | null, number]>): number | null {
   const known = pairs.filter((p): p is [number, number] => p[0] !== null && p[1] > 0);
   const w = known.reduce((a, [, n]) => a + n, 0);
@@ -115,7 +149,7 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
   const summary: RunSummary = {
     ...base,
     requests: { sent, succeeded, failed: sent - succeeded },
-    errors: Object.fromEntries(Object.keys(base.errors).map((k) => [k, sum((s) => s.errors[k as keyof typeof s.errors])])) as RunSummary["errors"],
+    errors: Object.fromEntries(Object.keys(base.errors).map((k) => [k, sum((s) => s.errors[k as keyof typeof s.errors] ?? 0)])) as RunSummary["errors"],
     error_rate: sent > 0 ? (sent - succeeded) / sent : 0,
     ttft_ms: merged.ttft_ms.summary(),
     tpot_ms: merged.tpot_ms.summary(),

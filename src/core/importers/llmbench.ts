@@ -10,6 +10,7 @@
 import { UsageError } from "../errors.ts";
 import { deriveRequest, type RawRecord } from "../metrics.ts";
 import { RESULT_SCHEMA } from "../result.ts";
+import { MetricDigest, type SerializedDigest } from "../stats/digest.ts";
 import { Checker, isNum, isObj, type Obj } from "./check.ts";
 import { FAMILIES, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
 
@@ -56,6 +57,16 @@ function percentileSummary(c: Checker, x: unknown, path: string): PercentileSumm
   return out;
 }
 
+/** A serialised t-digest as the digest module reads it, or a refusal naming the file and the field. */
+export function checkDigest(c: Checker, x: unknown, path: string): SerializedDigest {
+  try {
+    MetricDigest.fromJSON(x as SerializedDigest);
+  } catch (err) {
+    c.fail(`${path} is not a t-digest: ${(err as Error).message.replace(/^invalid serialised t-digest: /, "")}`);
+  }
+  return x as SerializedDigest;
+}
+
 const PHASES = new Set(["warmup", "measured"]);
 
 /**
@@ -67,7 +78,7 @@ function checkRecord(c: Checker, x: unknown, i: number): RawRecord {
   const p = `requests[${i}]`;
   const r = c.obj(x, p);
   if (typeof r.phase !== "string" || !PHASES.has(r.phase)) c.fail(`${p}.phase is ${JSON.stringify(r.phase) ?? "missing"}, expected "measured" or "warmup"`);
-  for (const k of ["seq", "promptId"]) if (r[k] !== undefined) c.num(r[k], `${p}.${k}`, { min: 0, integer: true });
+  for (const k of ["seq", "promptId"]) c.num(r[k], `${p}.${k}`, { min: 0, integer: true });
   const tSend = c.num(r.tSend, `${p}.tSend`, { min: 0 });
   const tSched = r.tSched === undefined ? null : c.numOrNull(r.tSched, `${p}.tSched`);
   const tFirstByte = c.numOrNull(r.tFirstByte, `${p}.tFirstByte`);
@@ -100,6 +111,7 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
   const { doc, from } = upgradeResult(raw, source);
   const c = new Checker(source, "llmbench result", HINT);
   const config = c.obj(doc.config, "config");
+  if (config.endpoint !== undefined && typeof config.endpoint !== "string") c.fail(`config.endpoint is ${JSON.stringify(config.endpoint)}, not a URL`);
   const summary = c.obj(doc.summary, "summary");
   const req = c.obj(summary.requests, "summary.requests");
   const requests = {
@@ -115,12 +127,13 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
   };
   const cacheDoc = c.obj(summary.cache, "summary.cache");
   const cache = { hits: c.num(cacheDoc.hits, "summary.cache.hits", { min: 0, integer: true }), of: requests.succeeded };
+  if (cache.hits > requests.succeeded) c.fail(`summary.cache.hits is ${cache.hits}, more than the ${requests.succeeded} requests that succeeded`);
   const dists = Object.fromEntries(FAMILIES.map((f) => [f, percentileSummary(c, summary[DIST_KEYS[f]], `summary.${DIST_KEYS[f]}`)])) as Record<
     Family,
     PercentileSummary | null
   >;
   const digestsDoc = doc.digests === undefined || doc.digests === null ? null : c.obj(doc.digests, "digests");
-  const digests = digestsDoc ? Object.fromEntries(FAMILIES.filter((f) => digestsDoc[DIST_KEYS[f]] !== undefined).map((f) => [f, digestsDoc[DIST_KEYS[f]]])) : null;
+  const digests = digestsDoc ? Object.fromEntries(FAMILIES.filter((f) => digestsDoc[DIST_KEYS[f]] !== undefined).map((f) => [f, checkDigest(c, digestsDoc[DIST_KEYS[f]], `digests.${DIST_KEYS[f]}`)])) : null;
 
   let samples: RunSamples | null = null;
   if (doc.requests !== null && doc.requests !== undefined) {
