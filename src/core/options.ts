@@ -190,17 +190,29 @@ export function parseDuration(name: string, value: string, allowZero: boolean): 
 }
 
 export function parseUrl(name: string, value: string): URL {
+  // what messages quote: never the credentials, even of a URL that does not parse
+  const shown = redactUrlText(value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--${name} is not a valid URL: '${value}'`, `write a full URL, e.g. --${name} http://localhost:8000/generate`);
+    throw new UsageError(`--${name} is not a valid URL: '${shown}'`, `write a full URL, e.g. --${name} http://localhost:8000/generate`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    const guess = value.includes("://") ? "http://localhost:8000/generate" : `http://${value}`;
-    throw new UsageError(`--${name} must be an http:// or https:// URL, got '${value}'`, `e.g. --${name} ${guess}`);
+    const guess = value.includes("://") ? "http://localhost:8000/generate" : `http://${shown}`;
+    throw new UsageError(`--${name} must be an http:// or https:// URL, got '${shown}'`, `e.g. --${name} ${guess}`);
   }
   return url;
+}
+
+/**
+ * `redactUrl` for text that may not parse as a URL (a bad port, a bad scheme): the user info before
+ * the authority's last "@" becomes `***`, and secret-looking query values `REDACTED`.
+ */
+export function redactUrlText(text: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.exec(text);
+  const out = m ? `${m[1] ?? ""}***@${text.slice(m[0].length)}` : text;
+  return out.replace(/([?&][^=&#]*(?:key|token|secret|password|auth)[^=&#]*=)[^&#]*/gi, "$1REDACTED");
 }
 
 export type LatencyFrom = "send" | "due";
