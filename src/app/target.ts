@@ -12,7 +12,7 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
-import { http, sendRequest, type Target } from "../io/http.ts";
+import { connectMessage, http, sendRequest, type Target } from "../io/http.ts";
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
@@ -87,22 +87,22 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
   models.pathname = `${models.pathname.replace(/\/(chat\/)?completions\/?$/, "")}/models`;
   // what messages show: never the credentials of the endpoint
   const url = redactUrl(models);
-  let body: unknown;
+  let res;
   try {
-    const res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
-    if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
-    body = res._data;
+    res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
   } catch (err) {
-    // ofetch's own message quotes the URL: take its cause's
-    const cause = (err as { cause?: { message?: string } }).cause;
-    const msg = cause?.message ?? (err as Error).message;
-    if (/ECONNREFUSED|Unable to connect/.test(msg)) {
-      throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
-    }
-    // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
-    if (/^HTTP 5\d\d$/.test(msg)) throw new EndpointError(`GET ${url} answered ${msg}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
-    throw new UsageError(`--model was not given and GET ${url} failed (${msg.split("\n")[0]})`, `pass --model NAME`);
+    // no HTTP answer at all (refused, a host that does not resolve, reset, no answer in time): the
+    // endpoint could not be used — exit 3, the same as when the run's own requests find it so
+    const why = connectMessage(err);
+    if (why === "connection refused") throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
+    if (why.startsWith("host not found")) throw new EndpointError(`cannot reach ${opts.endpoint}: ${why}`, `check the host name in --endpoint`);
+    const timedOut = (err as { cause?: { name?: string } }).cause?.name === "TimeoutError";
+    throw new EndpointError(`GET ${url} got no answer: ${timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : why}`, `check that the server is up at --endpoint, or pass --model NAME`);
   }
+  // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
+  if (res.status >= 500) throw new EndpointError(`GET ${url} answered HTTP ${res.status}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
+  if (res.status >= 400) throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, `pass --model NAME`);
+  const body: unknown = res._data;
   const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;
   if (typeof first !== "string") throw new UsageError(`--model was not given and GET ${url} listed no model`, `pass --model NAME`);
   info(`using model '${first}' (the first listed by GET ${url}; pass --model to choose)`);

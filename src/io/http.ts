@@ -128,7 +128,8 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   }
 }
 
-function connectMessage(err: unknown): string {
+/** Why a request got no HTTP answer, in words that never quote the URL (it may carry credentials). */
+export function connectMessage(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? "";
   if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(cause?.message ?? "")) return "connection refused";
