@@ -4,6 +4,7 @@ import { EXIT } from "../core/errors.ts";
 import { checkWritable, writeFileAtomic } from "../io/files.ts";
 import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
+import { formatDocument } from "../render/json.ts";
 
 /** Where requests go, how they are sent, which prompts: `run` and `warm` spread it; parseTargetOptions parses it. */
 export const targetArgs = {
@@ -88,10 +89,10 @@ export async function startCommand(o: { quiet: boolean; output: string | undefin
 
 /** The report (or the document with --json) on stdout first, then the file: an unwritable file loses nothing printed. */
 export async function emit(doc: unknown, o: { json: boolean; output: string | undefined }, report: string | null, info: (m: string) => void): Promise<void> {
-  if (o.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  if (o.json) process.stdout.write(formatDocument(doc));
   else if (report !== null) process.stdout.write(report);
   if (o.output) {
-    await writeFileAtomic(o.output, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(o.output, formatDocument(doc));
     info(`result written to ${o.output}`);
   }
 }
