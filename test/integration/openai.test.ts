@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { runBenchmark } from "../../src/app/run.ts";
 import { deriveRequest } from "../../src/core/metrics.ts";
+import { summarize } from "../../src/core/stats/percentiles.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { runOptions, scripted, sseStream } from "./helpers.ts";
 
@@ -31,20 +32,22 @@ describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path)
     // role-only first chunk is not a token: TTFT ≥ window + prefill + one step
     expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + promptTokens * cfg.prefillMsPerToken + cfg.decodeStepMs - 2);
     expect(s.itl_ms!.count).toBe(5 * 11);
-    expect(s.itl_ms!.p50).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
     // the server's own counters: 6 answers (1 warm-up) of 12 tokens, one token per decode step at concurrency 1
     expect(server.stats().tokens_generated - before.tokens_generated).toBe(6 * 12);
     expect(server.stats().decode_steps - before.decode_steps).toBe(6 * 12);
-    // a single TPOT may be shorter than a step (the server's steps catch up after a late timer, so a
-    // late first token leaves less time to the end); every request's TTFT + 11 × TPOT (= E2E) reaches
-    // the end of the server's schedule: window + prefill + 12 steps
+    // No single gap, TPOT or even their median is bounded below by a step: the server keeps an absolute
+    // schedule, so after a late timer (a busy machine) its steps catch up back to back. What holds for
+    // every request: its last token, and so TTFT + Σ ITL and TTFT + 11 × TPOT (= E2E), comes no earlier
+    // than the end of the server's schedule, window + prefill + 12 steps.
     const measured = out.records.filter((r) => r.phase === "measured");
     const reaches = measured.map((r) => {
       const m = deriveRequest(r);
-      return m.ttftMs! + 11 * m.tpotMs! >= cfg.batchWindowMs + r.usage!.promptTokens! * cfg.prefillMsPerToken + 12 * cfg.decodeStepMs - 1;
+      const end = cfg.batchWindowMs + r.usage!.promptTokens! * cfg.prefillMsPerToken + 12 * cfg.decodeStepMs - 1;
+      return [m.ttftMs! + m.itlMs.reduce((a, g) => a + g, 0) >= end, m.ttftMs! + 11 * m.tpotMs! >= end];
     });
-    expect(reaches).toEqual(Array(5).fill(true));
-    expect(s.tpot_ms!.p50).toBeLessThan(cfg.decodeStepMs * 3);
+    expect(reaches).toEqual(Array(5).fill([true, true]));
+    // and the summary's TPOT is that of the raw timestamps: (t_end − t_first) / (n − 1), per request
+    expect(s.tpot_ms!.p50).toBeCloseTo(summarize(measured.map((r) => (r.tEnd! - r.tokenTimes[0]) / 11))!.p50, 6);
   });
 });
 

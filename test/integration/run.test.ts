@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { allFailedError, runBenchmark } from "../../src/app/run.ts";
 import { deriveRequest } from "../../src/core/metrics.ts";
+import { summarize } from "../../src/core/stats/percentiles.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { runOptions, scripted, sseStream } from "./helpers.ts";
 
@@ -25,15 +26,19 @@ describe("timings agree with the server's configuration", () => {
     const prefill = 32 * cfg.prefillMsPerToken; // --input-tokens 32 (by default), counted in words as the server does
     // first token = batch window + prefill + one step; timers never fire early by more than ~1 ms
     expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + prefill + cfg.decodeStepMs - 2);
-    expect(s.ttft_ms!.p50).toBeLessThan(10 * (cfg.batchWindowMs + prefill + cfg.decodeStepMs));
-    // A single TPOT may be shorter than a step: the server keeps an absolute schedule, so steps after a
-    // late timer catch up, and a late first token leaves less time to the end. What holds for every
-    // request: TTFT + 19 × TPOT (= E2E) reaches the end of the schedule, window + prefill + 20 steps.
-    const measured = records.filter((r) => r.phase === "measured").map((r) => deriveRequest(r));
-    expect(measured.map((m) => m.ttftMs! + 19 * m.tpotMs! >= cfg.batchWindowMs + prefill + 20 * cfg.decodeStepMs - 1)).toEqual(Array(6).fill(true));
-    expect(s.tpot_ms!.p50).toBeLessThan(cfg.decodeStepMs * 3);
+    // No single gap, TPOT or even their median is bounded below by a step: the server keeps an absolute
+    // schedule, so after a late timer (a busy machine) its steps catch up back to back. What holds for
+    // every request: its last token, and so TTFT + Σ ITL and TTFT + 19 × TPOT (= E2E), comes no earlier
+    // than the end of the schedule, window + prefill + 20 steps.
+    const raw = records.filter((r) => r.phase === "measured");
+    const end = cfg.batchWindowMs + prefill + 20 * cfg.decodeStepMs - 1;
+    const reaches = raw.map((r) => deriveRequest(r)).map((m) => [m.ttftMs! + m.itlMs.reduce((a, g) => a + g, 0) >= end, m.ttftMs! + 19 * m.tpotMs! >= end]);
+    expect(reaches).toEqual(Array(6).fill([true, true]));
     expect(s.itl_ms!.count).toBe(6 * 19);
-    expect(s.itl_ms!.p50).toBeGreaterThanOrEqual(cfg.decodeStepMs * 0.9);
+    // the summary's numbers are those of the raw timestamps, per request
+    expect(s.ttft_ms!.p50).toBeCloseTo(summarize(raw.map((r) => r.tokenTimes[0] - r.tSend))!.p50, 6);
+    expect(s.tpot_ms!.p50).toBeCloseTo(summarize(raw.map((r) => (r.tEnd! - r.tokenTimes[0]) / 19))!.p50, 6);
+    expect(s.itl_ms!.p50).toBeCloseTo(summarize(raw.flatMap((r) => r.tokenTimes.slice(1).map((t, k) => t - r.tokenTimes[k])))!.p50, 6);
     expect(s.e2e_ms!.min).toBeGreaterThanOrEqual(20 * cfg.decodeStepMs * 0.95);
     expect(s.tokens.output).toBe(6 * 20);
     expect(s.tokens_source).toBe("whitespace");
