@@ -61,3 +61,18 @@ export function renderProgress(p: ProgressView): string {
   const width = String(p.total).length;
   return `[${String(p.done).padStart(width)}/${p.total}] ${num(p.requestsPerS, 2)} req/s  ${num(p.outputTokensPerS)} tok/s  TTFT p50 ${ms(p.ttftP50Ms)} ms${p.failed ? `  failed ${p.failed}` : ""}`;
 }
+
+export interface StatusView {
+  elapsedS: number;
+  inFlight: number;
+  /** while the warm-up lasts: its requests finished and planned; null once measuring */
+  warmup: { done: number; total: number } | null;
+  progress: ProgressView;
+}
+
+/** The one-line status printed every 10 s when stderr is not a terminal (a CI log), instead of the live line. */
+export function renderStatus(s: StatusView): string {
+  const head = `status at ${s.elapsedS.toFixed(0)} s:`;
+  const where = s.warmup ? `warm-up ${s.warmup.done}/${s.warmup.total} finished` : renderProgress(s.progress).replace(/\s+/g, " ");
+  return `${head} ${where}, ${s.inFlight} in flight`;
+}

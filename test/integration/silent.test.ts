@@ -1,0 +1,82 @@
+/** A server that accepts connections and never answers: give up after the first wave, say so, exit 3; a status line off a terminal. */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createServer, type Socket } from "node:net";
+import { judge, runBenchmark } from "../../src/app/run.ts";
+import { cli, runOptions } from "./helpers.ts";
+
+/** Accepts every connection, reads the request, never writes a byte. Counts the requests it received (their request lines). */
+async function silentServer() {
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", (chunk) => {
+      requests += String(chunk).match(/^POST \S+ HTTP\/1\.1\r$/gm)?.length ?? 0;
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    stop: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+// one server a test: an aborted request's bytes may reach the server after the client has moved on
+let silent: Awaited<ReturnType<typeof silentServer>>;
+beforeEach(async () => {
+  silent = await silentServer();
+});
+afterEach(() => silent.stop());
+
+describe("a server that accepts and never answers", () => {
+  test("the run gives up once the first wave (its concurrency) has timed out: exit 3, a clear message, the result kept", async () => {
+    const lines: string[] = [];
+    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "0", timeout: "0.3" }), {
+      onStatus: (l) => lines.push(l),
+      statusEveryMs: 50,
+    });
+    const seen = silent.requests();
+    expect(out.gaveUp).toEqual({ wave: 4, timeoutS: 0.3 });
+    expect(out.doc.complete).toBe(false);
+    expect(out.doc.summary.requests.succeeded).toBe(0);
+    expect(out.doc.summary.errors.timeout).toBe(4);
+    // the wave, plus at most one refill for each of its timeouts but the last (aborted at once)
+    expect(seen).toBeLessThanOrEqual(2 * 4 - 1);
+    expect(out.doc.summary.requests.sent).toBeGreaterThanOrEqual(seen); // every request the server saw is in the result
+    const verdict = judge(out);
+    expect(verdict.exitCode).toBe(3);
+    expect(verdict.error!.message).toContain("answered none of the first 4 requests within --timeout 0.3 s");
+    // off a terminal, a status line now and then shows the run is alive
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines[0]).toMatch(/^status at \d+ s: \[ ?0\/50\].*, 4 in flight$/);
+  });
+
+  test("with a warm-up, the warm-up's wave decides, and nothing measured is sent", async () => {
+    const lines: string[] = [];
+    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "2", timeout: "0.3" }), {
+      onStatus: (l) => lines.push(l),
+      statusEveryMs: 50,
+    });
+    expect(out.gaveUp).toEqual({ wave: 2, timeoutS: 0.3 });
+    expect(silent.requests()).toBeLessThanOrEqual(3);
+    expect(out.records.filter((r) => r.phase === "measured")).toEqual([]);
+    expect(lines[0]).toBe("status at 0 s: warm-up 0/2 finished, 2 in flight");
+  });
+
+  test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {
+    const r = await cli(["run", "--endpoint", `${silent.url}/generate`, "-n", "50", "-c", "3", "--warmup", "0", "--timeout", "0.5", "--json"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("answered none of the first 3 requests within --timeout 0.5 s");
+    expect(r.stderr).toContain("fix:");
+    const doc = JSON.parse(r.stdout);
+    expect(doc.complete).toBe(false);
+    expect(doc.summary.errors.timeout).toBe(3);
+  });
+});
