@@ -80,3 +80,33 @@ describe("a server that accepts and never answers", () => {
     expect(doc.summary.errors.timeout).toBe(3);
   });
 });
+
+describe("a server that fails every request", () => {
+  test("keeps the run's concurrency to the end and never repeats a failed prompt", async () => {
+    let inFlight = 0;
+    const arrivals: number[] = [];
+    const prompts: string[] = [];
+    const peer = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        prompts.push(((await req.json()) as { prompt: string }).prompt);
+        arrivals.push(++inFlight);
+        await Bun.sleep(30);
+        inFlight--;
+        return new Response("overloaded", { status: 503 });
+      },
+    });
+    try {
+      const out = await runBenchmark(runOptions(`http://127.0.0.1:${peer.port}/generate`, { requests: "40", concurrency: "4", warmup: "0", "repeat-ratio": "0.5" }));
+      expect(out.doc.summary.requests.failed).toBe(40);
+      expect(prompts.length).toBe(40);
+      expect(new Set(prompts).size).toBe(40); // no prompt sent twice: a failed prompt is never repeated
+      expect(out.doc.summary.cache.repeats_sent).toBe(0);
+      // the last ten requests (where the repeats were due) still found the others in flight
+      expect(Math.max(...arrivals.slice(-10))).toBe(4);
+    } finally {
+      peer.stop(true);
+    }
+  });
+});
