@@ -1,7 +1,7 @@
 /** Argument blocks several commands spread in. citty passes every value as a string; core/options.ts validates. */
 import type { ArgsDef } from "citty";
 import { SIGNAL_EXIT, STOP_SIGNALS, type StopSignal } from "../core/errors.ts";
-import { checkWritable, writeFileAtomic } from "../io/files.ts";
+import { checkWritable, writeOutput } from "../io/files.ts";
 import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
 
@@ -25,7 +25,7 @@ export const targetArgs = {
 } as const satisfies ArgsDef;
 
 export const outputArgs = {
-  output: { type: "string", alias: "o", description: "write the result JSON here (atomically)", valueHint: "file" },
+  output: { type: "string", alias: "o", description: "write the result JSON here (atomically; a symlink's target; a FIFO or device in place; - for stdout)", valueHint: "file" },
   json: { type: "boolean", description: "print the result document to stdout instead of the report" },
   quiet: { type: "boolean", alias: "q", description: "no progress line and no info messages on stderr" },
 } as const satisfies ArgsDef;
@@ -98,12 +98,17 @@ export async function startCommand(o: { quiet: boolean; output: string | undefin
   };
 }
 
-/** The report (or the document with --json) on stdout first, then the file: an unwritable file loses nothing printed. */
+/**
+ * The report (or the document with --json) on stdout first, then the file: an unwritable file loses
+ * nothing printed. `--output -` writes the document to stdout instead of the report (as --json does).
+ */
 export async function emit(doc: unknown, o: { json: boolean; output: string | undefined }, report: string | null, info: (m: string) => void): Promise<void> {
-  if (o.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  const toStdout = o.output === "-";
+  if (o.json || toStdout) process.stdout.write(text);
   else if (report !== null) process.stdout.write(report);
-  if (o.output) {
-    await writeFileAtomic(o.output, `${JSON.stringify(doc, null, 2)}\n`);
+  if (o.output && !toStdout) {
+    await writeOutput(o.output, text);
     info(`result written to ${o.output}`);
   }
 }
