@@ -404,9 +404,21 @@ export function judge(
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
   const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
-    const missed = doc.summary.slo!.terms.filter((t) => !t.passed).map((t) => t.name);
-    warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
-    return verdict(EXIT.threshold);
+    const terms = summaries.flatMap((s) => s.slo!.terms);
+    const missed = [...new Set(terms.filter((t) => t.status === "missed" || (!t.status && !t.passed)).map((t) => t.name))];
+    const unmeasured = [...new Set(terms.filter((t) => t.status === "not measured").map((t) => t.name))];
+    if (missed.length > 0) {
+      warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
+      return verdict(EXIT.threshold);
+    }
+    // nothing missed, but a term could not be checked: the server did not give what the metric needs (a stream)
+    return verdict(
+      EXIT.endpoint,
+      new EndpointError(
+        `--slo ${unmeasured.join(", ")} not measured: the server's answers had no ${unmeasured.map((n) => n.split("_")[0].toUpperCase()).join("/")} to measure (not streamed, or one token each); the SLO is neither met nor missed`,
+        `check that the server streams (${String(doc.config.api)} with stream: true) and generates more than one token, or drop ${unmeasured.join(", ")} from --slo`,
+      ),
+    );
   }
   return verdict(EXIT.ok);
 }

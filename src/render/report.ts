@@ -47,9 +47,13 @@ export function renderReport(doc: ResultDocument): string {
   if (s.client?.event_loop_lag_ms) lines.push(distRow("client loop lag", s.client.event_loop_lag_ms));
   if (s.slo) {
     lines.push("");
-    lines.push(`SLO           ${s.slo.passed ? "met" : "MISSED"}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
+    const status = (t: (typeof s.slo.terms)[number]) => t.status ?? (t.passed ? "met" : "missed"); // older files have no status
+    const verdict = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
+    lines.push(`SLO           ${verdict}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
     for (const t of s.slo.terms) {
-      lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${t.passed ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${t.passed ? "ok" : "MISSED"}`);
+      const st = status(t);
+      if (st === "not measured") lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${ms(t.bound_ms)} ms)`);
+      else lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${st === "met" ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${st === "met" ? "ok" : "MISSED"}`);
     }
   }
   if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
