@@ -158,6 +158,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
         deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
       }, deps.statusEveryMs ?? STATUS_EVERY_MS)
     : undefined;
+  statusTimer?.unref(); // never what keeps the process alive
 
   let inFlight = 0;
   const launch = (prepared: Prepared, tSched: number | null) => {
