@@ -48,6 +48,24 @@ describe("signals", () => {
     }
   });
 
+  // a real terminal that goes away: `script` runs the binary on a pseudo-terminal; killing `script` closes it, and the kernel hangs up
+  const hasScript = Bun.spawnSync(["sh", "-c", "command -v script"]).exitCode === 0;
+  test.skipIf(!hasScript)("run on a terminal that closes (a real SIGHUP from the kernel) still writes the partial result", async () => {
+    const peer = slowPeer();
+    const out = join(dir, "hangup.json");
+    try {
+      const term = Bun.spawn(["script", "-qfc", `${BIN} run --endpoint ${peer.url}/generate -n 1000 -c 2 --warmup 0 --output ${out}`, "/dev/null"], { stdout: "ignore", stderr: "ignore" });
+      await until(() => peer.answered() >= 4, "four answers");
+      term.kill("SIGKILL");
+      await until(() => existsSync(out), "the result file");
+      const doc = JSON.parse(readFileSync(out, "utf8"));
+      expect(doc.complete).toBe(false);
+      expect(doc.summary.requests.succeeded).toBeGreaterThan(0);
+    } finally {
+      peer.stop();
+    }
+  });
+
   test("a sweep stopped by SIGTERM keeps the level it was measuring and exits 143", async () => {
     const peer = slowPeer();
     const out = join(dir, "sweep.json");
