@@ -8,6 +8,7 @@
  * that was killed (kill -9) is removed by the next write to the same path.
  */
 import { access, constants, lstat, open, readdir, readFile, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, basename, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
@@ -60,18 +61,26 @@ export async function resolveOutput(path: string): Promise<OutputTarget> {
   throw refuse("its symlinks form a loop");
 }
 
-/** The temporary file of a write to `path` by process `pid`. */
-const tempName = (path: string, pid: number) => join(dirname(path), `.${basename(path)}.${pid}.${Date.now()}.tmp`);
+/** This machine's name as it appears in temporary file names (a folder may be shared by several machines or containers). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "_") || "host";
 
-/** Remove temporary files a killed write to `path` left behind (their process is gone); never another live process's. */
+/** The temporary file of a write to `path` by this process: `.NAME.HOST.PID.TIME.tmp`. */
+const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${HOST}.${process.pid}.${Date.now()}.tmp`);
+
+/**
+ * Remove temporary files a killed write to `path` left behind: those of this machine whose process
+ * is gone. Never another live process's, nor another machine's (its pids mean nothing here).
+ */
 export async function cleanStaleTemps(path: string): Promise<string[]> {
   const base = basename(path);
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(`.${base}.`) || !name.endsWith(".tmp")) continue;
-    const m = /^\.(\d+)\.(\d+)\.tmp$/.exec(name.slice(base.length + 1));
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const m = /^\.([A-Za-z0-9_-]+)\.(\d+)\.(\d+)\.tmp$/.exec(name.slice(base.length + 1));
+    if (!m || m[1] !== HOST) continue;
+    const pid = Number(m[2]);
+    if (pid === process.pid || alive(pid)) continue;
     const stale = join(dirname(path), name);
     if (await unlink(stale).then(() => true, () => false)) removed.push(stale);
   }
@@ -90,7 +99,7 @@ function alive(pid: number): boolean {
 /** Write to a temporary file beside the target, flush it, then rename: a reader never sees half a file. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   await cleanStaleTemps(path);
-  const tmp = tempName(path, process.pid);
+  const tmp = tempName(path);
   try {
     const fh = await open(tmp, "wx", 0o644);
     try {

@@ -1,7 +1,7 @@
 /** `--output PATH` with real files: a regular file is replaced atomically; a symlink's target is written; a FIFO or a character device in place; `-` is stdout. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, cli, scripted } from "./helpers.ts";
 
@@ -131,19 +131,21 @@ describe("--output", () => {
     expect(JSON.parse(readFileSync(target, "utf8")).shards.length).toBe(2);
   });
 
-  test("a temporary file left by a killed write is removed by the next write; a live writer's is kept", async () => {
+  test("a temporary file left by a killed write is removed by the next write; a live writer's (or another machine's) is kept", async () => {
     const d = folder();
     const out = join(d, "r.json");
     const gone = Bun.spawn(["true"]);
     await gone.exited;
-    const stale = join(d, `.r.json.${gone.pid}.1700000000000.tmp`);
-    const live = join(d, `.r.json.${process.pid}.1700000000000.tmp`);
-    writeFileSync(stale, "{ half a docu");
-    writeFileSync(live, "{ being written");
+    const host = hostname().replace(/[^A-Za-z0-9-]/g, "_");
+    const stale = join(d, `.r.json.${host}.${gone.pid}.1700000000000.tmp`);
+    const live = join(d, `.r.json.${host}.${process.pid}.1700000000000.tmp`);
+    const otherMachine = join(d, `.r.json.elsewhere.${gone.pid}.1700000000000.tmp`);
+    for (const f of [stale, live, otherMachine]) writeFileSync(f, "{ half a docu");
     const r = await cli([...runArgs(), "-o", out]);
     expect(r.code).toBe(0);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(live)).toBe(true);
+    expect(existsSync(otherMachine)).toBe(true); // its pids mean nothing here
   });
 
   test("a folder, a symlink loop: refused up front with exit 2", async () => {
