@@ -7,6 +7,7 @@ import { publicConfig, type RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { createRng, hashString } from "../core/rng.ts";
+import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { oneLine } from "../render/format.ts";
@@ -43,50 +44,6 @@ export interface RunOutcome {
 
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
-
-/** Why a run gave up on a server that accepts connections and never answers. */
-export interface GiveUp {
-  /** the first wave: requests sent before the first one finished */
-  wave: number;
-  timeoutS: number;
-}
-
-/**
- * The give-up rule for a server that accepts and never answers: the first wave is every request
- * sent before the first one finished (the warm-up's concurrency, or the run's); when the first
- * `wave` requests to finish all timed out and none succeeded, more of the same would only wait
- * out --timeout again and again. Pure; fed each finished request in completion order.
- */
-export class FirstWaveWatch {
-  private sent = 0;
-  private wave: number | undefined;
-  private finished = 0;
-  private timeouts = 0;
-  private decided = false;
-
-  onSend(): void {
-    this.sent++;
-  }
-
-  /** true when this finished request completes a first wave of timeouts: give up */
-  onFinish(errorClass: ErrorClass | null): boolean {
-    if (this.decided) return false;
-    this.wave ??= this.sent;
-    this.finished++;
-    if (errorClass !== "timeout") {
-      this.decided = true; // a success, or another kind of failure (other rules see to those)
-      return false;
-    }
-    this.timeouts++;
-    if (this.timeouts < this.wave) return false;
-    this.decided = true;
-    return true;
-  }
-
-  get waveSize(): number {
-    return this.wave ?? this.sent;
-  }
-}
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   const clock = deps.clock ?? realClock;
