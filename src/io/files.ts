@@ -150,6 +150,7 @@ export async function checkWritable(path: string): Promise<void> {
   const dir = dirname(target.path);
   try {
     await access(dir, constants.W_OK);
+    await cleanStaleTemps(target.path); // what a killed earlier write left, gone at the next start
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const shown = target.path === path ? path : `${path} (→ ${target.path})`;
