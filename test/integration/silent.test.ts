@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer, type Socket } from "node:net";
 import { judge, runBenchmark } from "../../src/app/run.ts";
+import { runSweep } from "../../src/app/sweep.ts";
 import { cli, runOptions } from "./helpers.ts";
 
 /** Accepts every connection, reads the request, never writes a byte. Counts the requests it received (their request lines). */
@@ -68,6 +69,22 @@ describe("a server that accepts and never answers", () => {
     expect(silent.requests()).toBeLessThanOrEqual(3);
     expect(out.records.filter((r) => r.phase === "measured")).toEqual([]);
     expect(lines[0]).toBe("status at 0 s: warm-up 0/2 finished, 2 in flight");
+  });
+
+  test("open loop: the wave is what left before the first timeout; a 60 s run gives up after about one --timeout", async () => {
+    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { rate: "20", duration: "60s", warmup: "0", timeout: "0.3" }));
+    expect(out.gaveUp).toBeDefined();
+    const firstEnd = Math.min(...out.records.map((r) => r.tEnd ?? Infinity));
+    expect(out.gaveUp!.wave).toBe(out.records.filter((r) => r.tSend < firstEnd).length);
+    expect(out.doc.summary.errors.timeout).toBe(out.gaveUp!.wave);
+    expect(judge(out).exitCode).toBe(3);
+  });
+
+  test("a sweep stops at the level that gave up", async () => {
+    const out = await runSweep(runOptions(`${silent.url}/generate`, { concurrency: "1,2,4", requests: "10", warmup: "0", timeout: "0.3" }));
+    expect(out.doc.sweep!.levels.length).toBe(1);
+    expect(out.doc.sweep!.stop_reason).toContain("answered none of the first 1 requests");
+    expect(judge(out).exitCode).toBe(3);
   });
 
   test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {
