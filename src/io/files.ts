@@ -5,7 +5,8 @@
  * is replaced atomically (a temporary file beside it, then rename); a symlink's final target is
  * written that way, in the target's own folder, and the link is left alone; a FIFO or a character
  * device (a pipe, a terminal) is written in place, never replaced. A temporary file left by a write
- * that was killed (kill -9) is removed by the next write to the same path.
+ * that was killed (kill -9) is removed by the next command given the same path (at its start, and
+ * again when it writes).
  */
 import { access, constants, lstat, open, readdir, readFile, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
