@@ -1,15 +1,17 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { EndpointError, EXIT, type ErrorClass } from "../core/errors.ts";
+import { EndpointError, EXIT, SIGNAL_EXIT, type ErrorClass, type StopSignal } from "../core/errors.ts";
 import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { createRng, hashString } from "../core/rng.ts";
+import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { oneLine } from "../render/format.ts";
+import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
@@ -23,6 +25,9 @@ export interface RunDeps {
   info?: (msg: string) => void;
   /** goes into every synthetic prompt's tag (sweep levels share lengths, never prompts) */
   promptSalt?: string;
+  /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
+  onStatus?: (line: string) => void;
+  statusEveryMs?: number;
 }
 
 export interface RunOutcome {
@@ -31,6 +36,8 @@ export interface RunOutcome {
   interrupted: boolean;
   /** the run stopped early: the endpoint could not be reached */
   unreachable: boolean;
+  /** the run gave up: every request of the first wave timed out and none succeeded */
+  gaveUp?: GiveUp;
   /** every record, warm-up included, in dispatch order */
   records: RawRecord[];
 }
@@ -64,6 +71,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     wakeAll();
   };
   const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop);
+  // giving up aborts what is in flight at once: it would only wait out --timeout too
+  const giveUpNow = new AbortController();
+  const requestSignal = AbortSignal.any([stopper.signal, giveUpNow.signal]);
+  const firstWave = new FirstWaveWatch();
+  let gaveUp: GiveUp | undefined;
 
   const progress = new ProgressTracker();
   let measuredStart: number | undefined;
@@ -77,21 +89,40 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       unreachable = true;
       stop();
     }
-    if (record.phase !== "measured" || !deps.onProgress || measuredStart === undefined) return;
+    if (firstWave.onFinish(record.error?.class ?? null) && !stopping) {
+      gaveUp = { wave: firstWave.waveSize, timeoutS: opts.timeoutMs / 1000 };
+      info(`gave up: the first ${gaveUp.wave} requests all timed out after ${gaveUp.timeoutS} s with no answer`);
+      stop();
+      giveUpNow.abort();
+    }
+    if (record.phase !== "measured" || measuredStart === undefined) return;
     const m = deriveRequest(record, opts.latencyFrom);
     const t = clock();
     progress.add(t, m.ok, m.outputTokens, m.ttftMs);
-    const view = progress.view(t, measuredStart, opts.requests ?? 0);
-    // a timed run's goal: what the pace so far would reach by the deadline
-    if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - measuredStart, 1)) * (opts.durationMs ?? 0)));
-    deps.onProgress(view);
+    deps.onProgress?.(progressView(t));
   };
+  const progressView = (t: number) => {
+    const view = progress.view(t, measuredStart ?? t, opts.requests ?? 0);
+    // a timed run's goal: what the pace so far would reach by the deadline
+    if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - (measuredStart ?? t), 1)) * (opts.durationMs ?? 0)));
+    return view;
+  };
+  let warmupFinished = 0;
+  const runStart = clock();
+  const statusTimer = deps.onStatus
+    ? setInterval(() => {
+        const t = clock();
+        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
+      }, deps.statusEveryMs ?? STATUS_EVERY_MS)
+    : undefined;
+  statusTimer?.unref(); // never what keeps the process alive
 
   let inFlight = 0;
   const launch = (prepared: Prepared, tSched: number | null) => {
     inFlight++;
+    firstWave.onSend();
     if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    session.sendPrepared(prepared, tSched, stopper.signal).then((record) => {
+    session.sendPrepared(prepared, tSched, requestSignal).then((record) => {
       inFlight--;
       plan.complete(record.seq, record.error === null);
       onRecord(record);
@@ -109,7 +140,16 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
-  await sendWarmup({ plan, send: session.send, concurrency: warmupConcurrency, signal: stopper.signal, stop: () => stopping, onRecord });
+  const sendCounted: typeof session.send = (req, tSched, signal) => {
+    inFlight++;
+    firstWave.onSend();
+    return session.send(req, tSched, signal).then((record) => {
+      inFlight--;
+      warmupFinished++;
+      return record;
+    });
+  };
+  await sendWarmup({ plan, send: sendCounted, concurrency: warmupConcurrency, signal: requestSignal, stop: () => stopping, onRecord });
 
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
   const lag = monitorEventLoop(clock);
@@ -159,6 +199,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     }
   }
   await drain();
+  clearInterval(statusTimer);
   const loopLagMs = lag.stop();
   stopper.dispose();
   const interrupted = stopper.interrupted;
@@ -170,7 +211,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const doc: ResultDocument = {
     schema: RESULT_SCHEMA,
     tool: { name: "llmbench", version: VERSION },
-    complete: !interrupted && !unreachable,
+    complete: !interrupted && !unreachable && !gaveUp,
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
@@ -181,8 +222,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     digests,
     requests: opts.records ? relativeRecords(records, first) : null,
   };
-  return { doc, interrupted, unreachable, records };
+  return { doc, interrupted, unreachable, gaveUp, records };
 }
+
+/** How often a run prints its status line when stderr is not a terminal. */
+export const STATUS_EVERY_MS = 10_000;
 
 /** How long before a due time the open loop stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
 const SPIN_MS = 2;
@@ -270,7 +314,10 @@ export interface Verdict {
 }
 
 /** What a finished run (or sweep) means for the user: warnings, and the exit code of SPEC §6. */
-export function judge(outcome: { doc: ResultDocument; interrupted: boolean; unreachable: boolean; records?: RawRecord[]; outcomes?: RunOutcome[] }): Verdict {
+export function judge(
+  outcome: { doc: ResultDocument; interrupted: boolean; unreachable: boolean; gaveUp?: GiveUp; records?: RawRecord[]; outcomes?: RunOutcome[] },
+  signal?: StopSignal,
+): Verdict {
   const { doc } = outcome;
   const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
   const records = outcome.records ?? outcome.outcomes?.flatMap((o) => o.records) ?? [];
@@ -288,8 +335,18 @@ export function judge(outcome: { doc: ResultDocument; interrupted: boolean; unre
 
   // an interruption is an interruption, whatever had finished by then
   if (outcome.interrupted) {
-    warnings.push("interrupted: the result covers what finished");
-    return verdict(EXIT.interrupted);
+    warnings.push(`interrupted${signal ? ` by ${signal}` : ""}: the result covers what finished (marked "complete": false)`);
+    return verdict(signal ? SIGNAL_EXIT[signal] : EXIT.interrupted);
+  }
+  const gaveUp = outcome.gaveUp ?? outcome.outcomes?.find((o) => o.gaveUp)?.gaveUp;
+  if (gaveUp) {
+    return verdict(
+      EXIT.endpoint,
+      new EndpointError(
+        `the server accepted connections but answered none of the first ${gaveUp.wave} requests within --timeout ${gaveUp.timeoutS} s; gave up instead of waiting out the rest (the result keeps what was sent, marked incomplete)`,
+        `check that the server is generating (its logs, its accelerator, a stuck queue); raise --timeout if a first answer really takes longer`,
+      ),
+    );
   }
   if (succeeded === 0) return verdict(EXIT.endpoint, allFailedError(doc, records));
   if (outcome.unreachable) {
@@ -305,9 +362,21 @@ export function judge(outcome: { doc: ResultDocument; interrupted: boolean; unre
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
   const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
-    const missed = doc.summary.slo!.terms.filter((t) => !t.passed).map((t) => t.name);
-    warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
-    return verdict(EXIT.threshold);
+    const terms = summaries.flatMap((s) => s.slo!.terms);
+    const missed = [...new Set(terms.filter((t) => t.status === "missed" || (!t.status && !t.passed)).map((t) => t.name))];
+    const unmeasured = [...new Set(terms.filter((t) => t.status === "not measured").map((t) => t.name))];
+    if (missed.length > 0) {
+      warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
+      return verdict(EXIT.threshold);
+    }
+    // nothing missed, but a term could not be checked: the server did not give what the metric needs (a stream)
+    return verdict(
+      EXIT.endpoint,
+      new EndpointError(
+        `--slo ${unmeasured.join(", ")} not measured: the server's answers had no ${unmeasured.map((n) => n.split("_")[0].toUpperCase()).join("/")} to measure (not streamed, or one token each); the SLO is neither met nor missed`,
+        `check that the server streams (${String(doc.config.api)} with stream: true) and generates more than one token, or drop ${unmeasured.join(", ")} from --slo`,
+      ),
+    );
   }
   return verdict(EXIT.ok);
 }

@@ -10,6 +10,8 @@ export interface SweepOutcome {
   interrupted: boolean;
   /** the endpoint stopped answering: the sweep ended there */
   unreachable: boolean;
+  /** a level gave up on a server that never answered */
+  gaveUp?: RunOutcome["gaveUp"];
   /** the records of every level, for error messages */
   outcomes: RunOutcome[];
 }
@@ -87,6 +89,10 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
       stopReason = "the endpoint could not be reached";
       break;
     }
+    if (out.gaveUp) {
+      stopReason = `the server answered none of the first ${out.gaveUp.wave} requests within --timeout`;
+      break;
+    }
     const why = saturation(sweep.stopOn, s, levels[i - 1]?.summary);
     if (why && i < sweep.levels.length - 1) {
       stopReason = `stopped after ${sweep.kind} ${x}: ${why}`;
@@ -127,5 +133,5 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     requests: null,
     sweep: result,
   };
-  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), outcomes };
+  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, outcomes };
 }

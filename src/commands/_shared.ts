@@ -1,7 +1,7 @@
 /** Argument blocks several commands spread in. citty passes every value as a string; core/options.ts validates. */
 import type { ArgsDef } from "citty";
-import { EXIT } from "../core/errors.ts";
-import { checkWritable, writeFileAtomic } from "../io/files.ts";
+import { SIGNAL_EXIT, STOP_SIGNALS, type StopSignal } from "../core/errors.ts";
+import { checkWritable, writeOutput } from "../io/files.ts";
 import { reexecForHttpCap } from "../io/http-cap.ts";
 import { logger } from "../io/logger.ts";
 import { formatDocument } from "../render/json.ts";
@@ -26,7 +26,7 @@ export const targetArgs = {
 } as const satisfies ArgsDef;
 
 export const outputArgs = {
-  output: { type: "string", alias: "o", description: "write the result JSON here (atomically)", valueHint: "file" },
+  output: { type: "string", alias: "o", description: "write the result JSON here (atomically; a symlink's target; a FIFO or device in place; - for stdout)", valueHint: "file" },
   json: { type: "boolean", description: "print the result document to stdout instead of the report" },
   quiet: { type: "boolean", alias: "q", description: "no progress line and no info messages on stderr" },
 } as const satisfies ArgsDef;
@@ -34,13 +34,19 @@ export const outputArgs = {
 /** What a command that sends requests needs around its work: messages, Ctrl-C, the live line. */
 export interface CommandContext {
   info: (msg: string) => void;
-  /** aborted at the first Ctrl-C */
+  /** aborted at the first Ctrl-C, SIGTERM or SIGHUP */
   interrupt: AbortSignal;
+  /** the signal that interrupted the command, once one has */
+  interruptedBy: () => StopSignal | undefined;
+  /** the exit code of an interruption: 130 SIGINT, 143 SIGTERM, 129 SIGHUP */
+  interruptCode: () => number;
   /** a live line on stderr: only on a terminal, and not with --quiet */
   live: boolean;
+  /** off a terminal (and not --quiet): print a status line now and then instead (a CI log shows progress) */
+  status?: (line: string) => void;
   /** draw the live line (throttled to 10 a second; `force` draws anyway) */
   draw: (line: string, force?: boolean) => void;
-  /** stop listening for Ctrl-C and clear the live line */
+  /** clear the live line (signals stay handled until the process ends: one that comes while the result is written waits for it) */
   close: () => void;
 }
 
@@ -60,20 +66,27 @@ export async function startCommand(o: { quiet: boolean; output: string | undefin
   }
   const interrupt = new AbortController();
   let firstPress = 0;
-  // after a re-exec the child sees a terminal's Ctrl-C twice (from the terminal and from its parent)
-  const onSigint = () => {
+  let by: StopSignal | undefined;
+  // SIGTERM (timeout, docker stop, CI limits, Kubernetes) and SIGHUP (a closed terminal) do what Ctrl-C does.
+  // After a re-exec the child sees a terminal's Ctrl-C twice (from the terminal and from its parent):
+  // a second signal counts only when it comes SECOND_PRESS_MS after the first, and then leaves at once.
+  const onSignal = (signal: StopSignal) => {
     if (!interrupt.signal.aborted) {
+      by = signal;
       firstPress = performance.now();
-      interrupt.abort();
-    } else if (performance.now() - firstPress >= SECOND_PRESS_MS) process.exit(EXIT.interrupted);
+      interrupt.abort(signal);
+    } else if (performance.now() - firstPress >= SECOND_PRESS_MS) process.exit(SIGNAL_EXIT[by ?? signal]);
   };
-  process.on("SIGINT", onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onSignal(signal));
   const live = !o.quiet && process.stderr.isTTY === true;
   let lastDraw = 0;
   return {
     info: o.quiet ? () => {} : (m) => logger.info(m),
     interrupt: interrupt.signal,
+    interruptedBy: () => by,
+    interruptCode: () => SIGNAL_EXIT[by ?? "SIGINT"],
     live,
+    status: !o.quiet && !live ? (line) => logger.info(line) : undefined,
     draw(line, force = false) {
       const t = performance.now();
       if (!live || (!force && t - lastDraw < 100)) return;
@@ -81,18 +94,22 @@ export async function startCommand(o: { quiet: boolean; output: string | undefin
       process.stderr.write(`\r\x1b[2K${line}`);
     },
     close() {
-      process.off("SIGINT", onSigint);
       if (live) process.stderr.write("\r\x1b[2K");
     },
   };
 }
 
-/** The report (or the document with --json) on stdout first, then the file: an unwritable file loses nothing printed. */
+/**
+ * The report (or the document with --json) on stdout first, then the file: an unwritable file loses
+ * nothing printed. `--output -` writes the document to stdout instead of the report (as --json does).
+ */
 export async function emit(doc: unknown, o: { json: boolean; output: string | undefined }, report: string | null, info: (m: string) => void): Promise<void> {
-  if (o.json) process.stdout.write(formatDocument(doc));
+  const text = formatDocument(doc);
+  const toStdout = o.output === "-";
+  if (o.json || toStdout) process.stdout.write(text);
   else if (report !== null) process.stdout.write(report);
-  if (o.output) {
-    await writeFileAtomic(o.output, formatDocument(doc));
+  if (o.output && !toStdout) {
+    await writeOutput(o.output, text);
     info(`result written to ${o.output}`);
   }
 }

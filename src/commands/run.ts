@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { judge, runBenchmark } from "../app/run.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
+import { EXIT, LlmbenchError } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
 import { logger } from "../io/logger.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
@@ -44,15 +45,23 @@ export const run = defineCommand({
       info: ctx.info,
       onProgress: ctx.live ? (p) => ctx.draw(renderProgress(p), p.done === p.total) : undefined,
       onLevel: ctx.live ? () => ctx.draw("", true) : undefined,
+      onStatus: ctx.status,
     };
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps)).finally(ctx.close);
+    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps))
+      .catch((err) => {
+        // a sweep interrupted before its first level: nothing to write, but the signal's own code
+        if (err instanceof LlmbenchError && err.exitCode === EXIT.interrupted) throw new LlmbenchError(err.message, ctx.interruptCode(), err.hint);
+        throw err;
+      })
+      .finally(ctx.close);
     const { doc } = outcome;
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
-    const verdict = judge(outcome);
+    const verdict = judge(outcome, ctx.interruptedBy());
     for (const w of verdict.warnings) logger.warn(w);
     // the report already warns of a client bottleneck; with --json, stderr is the only place a person sees it
     if (verdict.clientWarning && opts.json) logger.warn(verdict.clientWarning);
     if (verdict.error) throw verdict.error;
-    process.exitCode = verdict.exitCode;
+    // a signal that came once the run was over (while the result was written) still gives its code
+    process.exitCode = ctx.interruptedBy() ? ctx.interruptCode() : verdict.exitCode;
   },
 });

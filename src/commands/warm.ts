@@ -1,7 +1,6 @@
 /** `llmbench warm`: wait for a server to answer, then warm it until its latency is steady. */
 import { defineCommand } from "citty";
 import { warmServer } from "../app/warm.ts";
-import { EXIT } from "../core/errors.ts";
 import { checkFlags } from "../core/options.ts";
 import { parseWarmOptions, STEADY_DEFAULTS, WARM_DEFAULTS } from "../core/steady.ts";
 import { logger } from "../io/logger.ts";
@@ -37,8 +36,9 @@ export const warm = defineCommand({
     // not ready: the error on stderr says it all; stdout stays empty unless --json asked for the document
     await emit(doc, opts, doc.ready ? renderWarmReport(doc) : null, ctx.info);
     if (outcome.error) throw outcome.error;
-    if (outcome.interrupted) {
-      process.exitCode = EXIT.interrupted;
+    if (outcome.interrupted || ctx.interruptedBy()) {
+      if (outcome.interrupted) logger.warn(`interrupted by ${ctx.interruptedBy() ?? "SIGINT"}: the document covers what finished (marked "complete": false)`);
+      process.exitCode = ctx.interruptCode();
       return;
     }
     if (doc.requests.failed > 0) {

@@ -24,6 +24,13 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** The signals that stop a run the way Ctrl-C does (partial result written). */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** The shell's convention, 128 + the signal's number: 130 SIGINT, 143 SIGTERM, 129 SIGHUP. */
+export const SIGNAL_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
 /** An error the user can act on: one line of what went wrong, and what to do. */
 export class LlmbenchError extends Error {
   constructor(

@@ -4,7 +4,7 @@ import { API_KINDS, type ApiKind } from "./protocols/types.ts";
 import { detectApi } from "./protocols/index.ts";
 import { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
 import { repeatCount } from "./schedule.ts";
-import { parseSlo, parseTimeMs, type SloTerm } from "./slo.ts";
+import { parseSlo, parseTimeMs, STREAM_ONLY_METRICS, type SloTerm } from "./slo.ts";
 import { parseLength, type LengthSpec } from "./workload.ts";
 
 type RawValue = string | number | boolean | string[] | undefined;
@@ -427,6 +427,15 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     throw new UsageError(`a sweep varies one thing: --rate and --concurrency both list several levels`, `sweep one; give the other a single value`);
   }
   const slo = str(args, "slo") === undefined ? [] : parseSlo(str(args, "slo")!);
+  // TPOT and ITL need the tokens' arrival times: known before the run to be unmeasurable without a stream
+  const unmeasurable = target.stream ? undefined : slo.find((t) => STREAM_ONLY_METRICS.includes(t.metric));
+  if (unmeasurable) {
+    const why = args.stream === false ? "--no-stream" : `the ${target.api} API without --stream`;
+    throw new UsageError(
+      `--slo ${unmeasurable.name} cannot be checked: ${unmeasurable.metric.toUpperCase()} is not measured on unstreamed answers (${why})`,
+      `add --stream, or drop ${unmeasurable.name} from --slo`,
+    );
+  }
   const sweepKind = (rateLevels?.length ?? 0) > 1 ? "rate" : (concurrencyLevels?.length ?? 0) > 1 ? "concurrency" : undefined;
   if (sweepKind === undefined && (str(args, "stop-on") !== undefined || str(args, "cooldown") !== undefined)) {
     throw new UsageError(`--stop-on and --cooldown belong to sweeps`, `list several levels, e.g. --concurrency 1,2,4,8`);

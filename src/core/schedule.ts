@@ -8,7 +8,15 @@
  * `round(repeatRatio × m)` have been repeats — so exactly `round(r × requests)` in all, spread
  * evenly — and a repeat reuses a prompt (chosen with the seed) whose first request has already
  * completed successfully, so an ideal cache hits every repeat. When a repeat is due and no prompt
- * has completed yet, a fresh prompt goes first and the repeat follows as soon as one has. Pure.
+ * has completed yet, a fresh prompt goes first and the repeat follows as soon as one has.
+ *
+ * A failed prompt is never repeated, and repeats never hold the load back: when a repeat is due, no
+ * fresh prompt is left in the plan and no prompt has succeeded, the plan waits only while no measured
+ * first request has finished yet (the healthy tail of a short run: one will succeed in a moment).
+ * Once one has finished and failed, every repeat that cannot reuse a completed prompt is forgone and
+ * a fresh prompt goes in its place, so the run keeps its concurrency against a failing server and
+ * the count of measured requests stays exact (only the repeats fall short; `repeatsForgone` says
+ * by how many). Pure.
  */
 import { createRng, type Rng } from "./rng.ts";
 
@@ -44,8 +52,11 @@ export class RequestPlan {
   private warmupDone = 0;
   private measuredSent = 0;
   private repeatsSent = 0;
+  private forgone = 0;
+  /** measured first requests that have finished (succeeded or failed) */
+  private firstsFinished = 0;
+  private firstsSent = 0;
   private readonly completedPrompts: number[] = [];
-  private readonly sentFirsts: number[] = [];
   private readonly pending = new Map<number, PlannedRequest>();
 
   constructor(private readonly cfg: PlanConfig) {
@@ -55,6 +66,11 @@ export class RequestPlan {
   /** warm-up plus measured requests; Infinity for a timed run */
   get total(): number {
     return this.cfg.warmup + (this.cfg.requests ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** repeats replaced by a fresh prompt because no prompt had succeeded to reuse */
+  get repeatsForgone(): number {
+    return this.forgone;
   }
 
   get warmupFinished(): boolean {
@@ -73,8 +89,9 @@ export class RequestPlan {
     if (requests !== undefined && this.measuredSent >= requests) return "done";
 
     const m = this.measuredSent;
-    const repeatsDue = repeatCount(m + 1, repeatRatio) - this.repeatsSent;
-    const repeatsLeft = requests === undefined ? Number.POSITIVE_INFINITY : repeatCount(requests, repeatRatio) - this.repeatsSent;
+    const planned = this.repeatsSent + this.forgone;
+    const repeatsDue = repeatCount(m + 1, repeatRatio) - planned;
+    const repeatsLeft = requests === undefined ? Number.POSITIVE_INFINITY : repeatCount(requests, repeatRatio) - planned;
     const firstsLeft = requests === undefined ? Number.POSITIVE_INFINITY : requests - m - repeatsLeft;
     const pool = this.completedPrompts;
     let promptId: number;
@@ -84,15 +101,17 @@ export class RequestPlan {
       repeat = true;
     } else if (firstsLeft > 0) {
       promptId = this.nextPromptId++;
-    } else if (this.pending.size > 0) {
+    } else if (this.firstsFinished === 0 && this.firstsSent > 0) {
+      // only repeats are left and no first request has finished yet: one will succeed in a moment
       return "wait";
     } else {
-      // every first request failed: repeat one that was sent, so the count stays exact
-      promptId = this.sentFirsts[this.rng.int(this.sentFirsts.length)];
-      repeat = true;
+      // only repeats are left, and every first request that finished failed: never repeat a failed
+      // prompt, never hold the load back waiting for a success — a fresh prompt goes instead
+      this.forgone++;
+      promptId = this.nextPromptId++;
     }
     if (repeat) this.repeatsSent++;
-    else this.sentFirsts.push(promptId);
+    else this.firstsSent++;
     this.measuredSent++;
     return this.emit("measured", promptId, repeat);
   }
@@ -103,7 +122,10 @@ export class RequestPlan {
     if (!req) throw new Error(`request ${seq} is not in flight`);
     this.pending.delete(seq);
     if (req.phase === "warmup") this.warmupDone++;
-    else if (req.phase === "measured" && ok && !req.repeat) this.completedPrompts.push(req.promptId);
+    else if (req.phase === "measured" && !req.repeat) {
+      this.firstsFinished++;
+      if (ok) this.completedPrompts.push(req.promptId);
+    }
   }
 
   private emit(phase: Phase, promptId: number, repeat: boolean): PlannedRequest {

@@ -10,6 +10,8 @@ import type { Distribution } from "./stats/percentiles.ts";
 
 export const SLO_METRICS = ["ttft", "tpot", "itl", "e2e"] as const;
 export type SloMetric = (typeof SLO_METRICS)[number];
+/** metrics a run measures only on streamed answers (unstreamed, they are null, never invented) */
+export const STREAM_ONLY_METRICS: readonly SloMetric[] = ["tpot", "itl"];
 const PERCENTILES = ["p50", "p90", "p95", "p99"] as const;
 type Pct = (typeof PERCENTILES)[number];
 
@@ -65,8 +67,12 @@ export function meetsSlo(terms: readonly SloTerm[], r: RequestValues): boolean {
   return true;
 }
 
+/** met: within the bound; missed: beyond it; not measured: the run has no value for the metric (e.g. TPOT of unstreamed answers). */
+export type SloStatus = "met" | "missed" | "not measured";
+
 export interface SloResult {
-  terms: Array<{ name: string; bound_ms: number; value_ms: number | null; passed: boolean }>;
+  /** `passed` is status === "met": a term not measured is not shown to hold */
+  terms: Array<{ name: string; bound_ms: number; value_ms: number | null; passed: boolean; status: SloStatus }>;
   passed: boolean;
   good_requests: number;
   goodput_rps: number;
@@ -80,7 +86,8 @@ export function checkSlo(
 ): SloResult {
   const results = terms.map((t) => {
     const value = dists[`${t.metric}_ms`]?.[t.percentile] ?? null;
-    return { name: t.name, bound_ms: t.boundMs, value_ms: value, passed: value !== null && value <= t.boundMs };
+    const status: SloStatus = value === null ? "not measured" : value <= t.boundMs ? "met" : "missed";
+    return { name: t.name, bound_ms: t.boundMs, value_ms: value, passed: status === "met", status };
   });
   return {
     terms: results,

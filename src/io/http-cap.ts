@@ -9,6 +9,8 @@ const VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
 /** the largest value Bun takes */
 export const MAX_CAP = 65_535;
 
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 /** The command line that starts this same program again: the compiled binary, or bun + the script. */
 function selfCommand(): string[] {
   const compiled = process.argv[1]?.startsWith("/$bunfs/") || /^[A-Z]:\\~BUN\\/.test(process.argv[1] ?? "");
@@ -27,12 +29,11 @@ export async function reexecForHttpCap(needed: number): Promise<number | undefin
     env: { ...process.env, [VAR]: String(cap), LLMBENCH_REEXEC: "1" },
     stdio: ["inherit", "inherit", "inherit"],
   });
-  // Ctrl-C reaches the whole process group; a signal sent to this process alone is passed on
+  // Ctrl-C reaches the whole process group; a signal sent to this process alone (timeout, docker stop,
+  // a CI job limit) is passed on, and the child's code (130, 143, 129) becomes this process's
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
+  for (const signal of FORWARDED) process.on(signal, forward);
   const code = await child.exited;
-  process.off("SIGINT", forward);
-  process.off("SIGTERM", forward);
+  for (const signal of FORWARDED) process.off(signal, forward);
   return code;
 }

@@ -47,9 +47,13 @@ export function renderReport(doc: ResultDocument): string {
   if (s.client?.event_loop_lag_ms) lines.push(distRow("client loop lag", s.client.event_loop_lag_ms));
   if (s.slo) {
     lines.push("");
-    lines.push(`SLO           ${s.slo.passed ? "met" : "MISSED"}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
+    const status = (t: (typeof s.slo.terms)[number]) => t.status ?? (t.passed ? "met" : "missed"); // older files have no status
+    const verdict = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
+    lines.push(`SLO           ${verdict}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
     for (const t of s.slo.terms) {
-      lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${t.passed ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${t.passed ? "ok" : "MISSED"}`);
+      const st = status(t);
+      if (st === "not measured") lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${ms(t.bound_ms)} ms)`);
+      else lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${st === "met" ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${st === "met" ? "ok" : "MISSED"}`);
     }
   }
   if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
@@ -60,4 +64,19 @@ export function renderReport(doc: ResultDocument): string {
 export function renderProgress(p: ProgressView): string {
   const width = String(p.total).length;
   return `[${String(p.done).padStart(width)}/${p.total}] ${num(p.requestsPerS, 2)} req/s  ${num(p.outputTokensPerS)} tok/s  TTFT p50 ${ms(p.ttftP50Ms)} ms${p.failed ? `  failed ${p.failed}` : ""}`;
+}
+
+export interface StatusView {
+  elapsedS: number;
+  inFlight: number;
+  /** while the warm-up lasts: its requests finished and planned; null once measuring */
+  warmup: { done: number; total: number } | null;
+  progress: ProgressView;
+}
+
+/** The one-line status printed every 10 s when stderr is not a terminal (a CI log), instead of the live line. */
+export function renderStatus(s: StatusView): string {
+  const head = `status at ${s.elapsedS.toFixed(0)} s:`;
+  const where = s.warmup ? `warm-up ${s.warmup.done}/${s.warmup.total} finished` : renderProgress(s.progress).replace(/\s+/g, " ");
+  return `${head} ${where}, ${s.inFlight} in flight`;
 }

@@ -82,9 +82,70 @@ describe("RequestPlan", () => {
     expect(repeats.some((r) => failing.has(r.promptId) || r.promptId < 2)).toBe(false);
   });
 
-  test("when every first request fails, the repeat count still holds (reusing a sent prompt)", () => {
-    const sent = drive(new RequestPlan({ requests: 10, warmup: 0, repeatRatio: 0.5, seed: 3 }), 2, () => false, false);
-    expect(sent.filter((r) => r.repeat).length).toBe(5);
+  test("when every first request fails, no failed prompt is repeated and the load is never held back", () => {
+    const requests = 10;
+    const concurrency = 4;
+    const plan = new RequestPlan({ requests, warmup: 0, repeatRatio: 0.5, seed: 3 });
+    const sent: PlannedRequest[] = [];
+    const inFlight: PlannedRequest[] = [];
+    const heldBack: number[] = [];
+    for (;;) {
+      while (inFlight.length < concurrency) {
+        const step = plan.next();
+        if (step === "done") break;
+        if (step === "wait") {
+          heldBack.push(inFlight.length); // a free slot left idle
+          break;
+        }
+        sent.push(step);
+        inFlight.push(step);
+      }
+      const r = inFlight.shift();
+      if (!r) break;
+      plan.complete(r.seq, false);
+    }
+    expect(heldBack).toEqual([]);
+    expect(sent.length).toBe(requests);
+    expect(sent.filter((r) => r.repeat)).toEqual([]);
+    expect(new Set(sent.map((r) => r.promptId)).size).toBe(requests);
+    expect(plan.repeatsForgone).toBe(repeatCount(requests, 0.5));
+  });
+
+  test("a repeat with no completed prompt waits only while no first request has finished", () => {
+    const plan = new RequestPlan({ requests: 4, warmup: 0, repeatRatio: 0.5, seed: 1 });
+    const a = plan.next() as PlannedRequest;
+    const b = plan.next() as PlannedRequest;
+    expect([a.repeat, b.repeat]).toEqual([false, false]);
+    expect(plan.next()).toBe("wait"); // both firsts in flight: one will complete in a moment
+    plan.complete(a.seq, true);
+    const c = plan.next() as PlannedRequest;
+    expect([c.repeat, c.promptId]).toEqual([true, a.promptId]);
+    // the other first fails: the last repeat reuses the prompt that succeeded
+    plan.complete(b.seq, false);
+    const d = plan.next() as PlannedRequest;
+    expect([d.repeat, d.promptId]).toEqual([true, a.promptId]);
+    expect(plan.repeatsForgone).toBe(0);
+  });
+
+  test("once a first request has failed and none succeeded, a due repeat becomes a fresh prompt; a later success is reused", () => {
+    const plan = new RequestPlan({ requests: 4, warmup: 0, repeatRatio: 0.5, seed: 1 });
+    const a = plan.next() as PlannedRequest;
+    const b = plan.next() as PlannedRequest;
+    plan.complete(a.seq, false);
+    const c = plan.next() as PlannedRequest;
+    expect([c.repeat, c.promptId]).toEqual([false, 2]);
+    expect(plan.repeatsForgone).toBe(1);
+    plan.complete(b.seq, true);
+    const d = plan.next() as PlannedRequest;
+    expect([d.repeat, d.promptId]).toEqual([true, b.promptId]);
+    expect(plan.next()).toBe("done");
+  });
+
+  test("a plan of repeats only (ratio 1) sends a fresh prompt instead of waiting for nothing", () => {
+    const plan = new RequestPlan({ requests: 1, warmup: 0, repeatRatio: 1, seed: 1 });
+    const a = plan.next() as PlannedRequest;
+    expect([a.phase, a.repeat]).toEqual(["measured", false]);
+    expect(plan.repeatsForgone).toBe(1);
   });
 
   test("at concurrency 1, the first measured request is never a repeat, and repeats are spread evenly", () => {

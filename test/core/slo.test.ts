@@ -36,13 +36,23 @@ describe("SLOs", () => {
     const r = checkSlo(parseSlo("ttft_p95=100ms,tpot_p50=20ms"), { ttft_ms: d(50, 120), tpot_ms: d(15, 30), itl_ms: null, e2e_ms: null }, 6, 2);
     expect(r).toEqual({
       terms: [
-        { name: "ttft_p95", bound_ms: 100, value_ms: 120, passed: false },
-        { name: "tpot_p50", bound_ms: 20, value_ms: 15, passed: true },
+        { name: "ttft_p95", bound_ms: 100, value_ms: 120, passed: false, status: "missed" },
+        { name: "tpot_p50", bound_ms: 20, value_ms: 15, passed: true, status: "met" },
       ],
       passed: false,
       good_requests: 6,
       goodput_rps: 3,
     });
     expect(checkSlo(parseSlo("itl_p99=5ms"), { ttft_ms: null, tpot_ms: null, itl_ms: null, e2e_ms: null }, 0, 1).passed).toBe(false);
+  });
+
+  test("a metric the run did not measure is 'not measured', not missed, and not passed", () => {
+    const d = { count: 4, mean: 9, min: 5, max: 12, p50: 9, p90: 12, p95: 12, p99: 12 };
+    const r = checkSlo(parseSlo("e2e_p50=10ms,tpot_p50=30ms"), { ttft_ms: d, tpot_ms: null, itl_ms: null, e2e_ms: d }, 4, 1);
+    expect(r.terms.map((t) => [t.name, t.status, t.passed])).toEqual([
+      ["e2e_p50", "met", true],
+      ["tpot_p50", "not measured", false],
+    ]);
+    expect(r.passed).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import schema from "../../schema/result.schema.json" with { type: "json" };
-import { BIN, cli, scripted, serveBinary } from "./helpers.ts";
+import { BIN, cli, scripted, serveBinary, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-cli-"));
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
@@ -126,14 +126,16 @@ describe("the compiled binary", () => {
   });
 
   test("Ctrl-C writes the partial result marked incomplete and exits 130", async () => {
+    let answered = 0;
     const peer = scripted(async () => {
       await Bun.sleep(150);
+      answered++;
       return Response.json({ text: " a b c", cached: false });
     });
     const out = join(dir, "partial.json");
     try {
       const proc = Bun.spawn([BIN, "run", "--endpoint", `${peer.url}/generate`, "-n", "1000", "-c", "2", "--warmup", "0", "--output", out], { stdout: "pipe", stderr: "pipe" });
-      await Bun.sleep(1200);
+      await until(() => answered >= 4, "four answers from the server"); // an observed event, not a sleep
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(130);
       expect(existsSync(out)).toBe(true);

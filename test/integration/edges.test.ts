@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { judge, runBenchmark } from "../../src/app/run.ts";
 import { startServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted, sseStream, cli } from "./helpers.ts";
+import { BIN, runOptions, scripted, sseStream, cli, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-edges-"));
 
@@ -70,13 +70,15 @@ describe("what is kept", () => {
   });
 
   test("Ctrl-C during the warm-up is an interruption (130), not an unusable endpoint", async () => {
+    let received = 0;
+    const interrupt = new AbortController();
     const peer = scripted(async () => {
+      // both warm-up requests have reached the server: the run is in its warm-up
+      if (++received === 2) interrupt.abort();
       await Bun.sleep(2000);
       return Response.json({ text: " a", cached: false });
     });
-    const interrupt = new AbortController();
     try {
-      setTimeout(() => interrupt.abort(), 100);
       const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "5", warmup: "2" }), { interrupt: interrupt.signal, graceMs: 100 });
       expect(judge(out).exitCode).toBe(130);
     } finally {
@@ -88,10 +90,16 @@ describe("what is kept", () => {
     const server = await startServer({ decodeStepMs: 1 });
     const interrupt = new AbortController();
     try {
-      setTimeout(() => interrupt.abort(), 300);
-      const t0 = performance.now();
-      const out = await runBenchmark(runOptions(`${server.url}/generate`, { rate: "0.2", duration: "60s", warmup: "0" }), { interrupt: interrupt.signal });
-      expect(performance.now() - t0).toBeLessThan(3000); // the next arrival was ~5 s away on average
+      let abortedAt = 0;
+      // interrupt once the run is under way (its first status line), whenever that is
+      const onStatus = () => {
+        if (abortedAt) return;
+        abortedAt = performance.now();
+        interrupt.abort();
+      };
+      const out = await runBenchmark(runOptions(`${server.url}/generate`, { rate: "0.2", duration: "60s", warmup: "0" }), { interrupt: interrupt.signal, onStatus, statusEveryMs: 50 });
+      expect(abortedAt).toBeGreaterThan(0);
+      expect(performance.now() - abortedAt).toBeLessThan(3000); // the next arrival was ~5 s away on average
       expect(out.interrupted).toBe(true);
     } finally {
       await server.stop();
@@ -105,7 +113,7 @@ describe("what is kept", () => {
       // its own process group, as a shell gives a job: a signal to the group reaches parent and child
       const child = spawn(BIN, ["run", "--endpoint", `${server.url}/generate`, "-n", "5000", "-c", "300", "--warmup", "0", "--max-tokens", "20", "--output", out], { detached: true, stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      await Bun.sleep(2500);
+      await until(() => server.stats().max_in_flight >= 300, "300 requests in flight on the server");
       process.kill(-child.pid!, "SIGINT");
       expect(await exited).toBe(130);
       expect(existsSync(out)).toBe(true);

@@ -71,3 +71,12 @@ export function freePort(): number {
   s.stop(true);
   return port;
 }
+
+/** Poll `cond` until it holds (an observed event, not a fixed sleep); throws after `limitMs` so a test fails instead of hanging. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const t0 = performance.now();
+  while (!(await cond())) {
+    if (performance.now() - t0 > limitMs) throw new Error(`gave up waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
