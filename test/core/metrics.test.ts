@@ -98,7 +98,7 @@ describe("summarizeRun", () => {
 
   test("counts, error classes and rate", () => {
     expect(s.requests).toEqual({ sent: 6, succeeded: 4, failed: 2 });
-    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, protocol: 0, aborted: 0 });
+    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, redirect: 0, protocol: 0, client: 0, aborted: 0 });
     expect(s.error_rate).toBeCloseTo(2 / 6, 12);
   });
 
