@@ -89,7 +89,9 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
   const url = redactUrl(models);
   let body: unknown;
   try {
-    const res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
+    // never followed: a redirect would carry the key to wherever it points (README: Redirects)
+    const res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json", redirect: "manual" });
+    if (res.status >= 300 && res.status < 400) throw new Error(`HTTP ${res.status} (a redirect, not followed)`);
     if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
     body = res._data;
   } catch (err) {

@@ -124,6 +124,23 @@ describe("redirects are never followed", () => {
       }
     });
   }
+
+  test("GET /v1/models (asking for the model) is not followed either: the key stays home", async () => {
+    const seen: string[] = [];
+    const other = scripted((req) => {
+      seen.push(req.headers.get("authorization") ?? "");
+      return Response.json({ data: [{ id: "m" }] });
+    });
+    const first = scripted(() => new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${other.server.port}/v1/models` } }));
+    try {
+      const err = await runBenchmark(runOptions(`${first.url}/v1/chat/completions`, { requests: "1", "api-key": "sk-secret" })).catch((e: Error) => e);
+      expect(seen).toEqual([]);
+      expect((err as Error).message).toContain("HTTP 302 (a redirect, not followed)");
+    } finally {
+      first.stop();
+      other.stop();
+    }
+  });
 });
 
 describe("error classes say what happened", () => {
