@@ -166,6 +166,26 @@ describe("error classes say what happened", () => {
     }
   });
 
+  test("a client out of file descriptors counts `client` errors and says to raise ulimit -n, not to check the server", async () => {
+    const slow = scripted(async () => {
+      await Bun.sleep(500);
+      return Response.json({ text: "a b c", cached: false });
+    });
+    try {
+      // 60 descriptors: the runtime takes some, 100 concurrent connections cannot all open
+      const cmd = `ulimit -n 60 && exec "${process.execPath}" "${import.meta.dir}/../../src/cli.ts" run --endpoint ${slow.url}/generate -n 100 -c 100 --warmup 0 --json --no-records --seed 1`;
+      const proc = Bun.spawn(["sh", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const errors = JSON.parse(stdout).summary.errors;
+      expect(errors.client).toBeGreaterThan(0);
+      expect(errors.connect).toBe(0);
+      expect(stderr).toContain("ulimit -n");
+      expect(stderr).not.toContain("did the server crash");
+    } finally {
+      slow.stop();
+    }
+  });
+
   test("the client's own exhaustion is `client`, with advice about the client", () => {
     const bunError = (code: string, message: string) => Object.assign(new Error("[POST] \"http://h/\": <no response>"), { cause: Object.assign(new TypeError(message), { code }) });
     expect(classifyFetchError(bunError("EMFILE", "EMFILE: Was there a typo in the url or port?"))).toEqual({
