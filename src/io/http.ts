@@ -134,7 +134,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       const cls = abortClass();
       if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
       if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
-      return fail("protocol", `the response body broke off: ${(err as Error).message}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+      return fail("protocol", `the response body broke off: ${plainMessage(err)}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
     }
     return out;
   } catch (err) {
@@ -194,16 +194,26 @@ export function classifyFetchError(err: unknown): FetchFailure {
   const text = typeof cause?.message === "string" ? cause.message : "";
   const failure = (cls: ErrorClass, message: string, deadConnection = false): FetchFailure => ({ class: cls, message, deadConnection });
   if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused");
-  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${code || "getaddrinfo failed"}`);
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`);
   if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", true);
   if (code === "EMFILE" || code === "ENFILE") {
     return failure("client", `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`);
   }
   if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text)) return failure("client", `the client ran out of memory (${code || "out of memory"})`);
   if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`);
-  // never Bun's message as it is: it quotes the URL (which may carry credentials) and advice for fetch's own debugging
+  return failure("connect", plainMessage(err) || "the request failed before a response");
+}
+
+/**
+ * Bun's error, in words fit for a report: never its message as it is — it quotes the URL (which may
+ * carry credentials) and advice for debugging fetch itself ("pass `verbose: true`").
+ */
+export function plainMessage(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
+  const code = typeof cause?.code === "string" ? cause.code : "";
+  const text = typeof cause?.message === "string" ? cause.message : "";
   const plain = text.replace(/\.?\s*For more information, pass `verbose: true`.*$/s, "").replace(/\s*fetching "[^"]*"/g, "").replace(/https?:\/\/\S+/g, "the endpoint");
-  return failure("connect", code && !plain.startsWith(code) ? `${code}: ${plain || "the request failed before a response"}` : plain || "the request failed before a response");
+  return code && !plain.startsWith(code) ? (plain ? `${code}: ${plain}` : code) : plain;
 }
 
 /** Where a redirect points, for the error message: resolved against the endpoint, credentials removed. */

@@ -144,27 +144,33 @@ describe("redirects are never followed", () => {
 });
 
 describe("error classes say what happened", () => {
-  test("a garbage status line is `protocol`, and the message never quotes Bun's advice", async () => {
-    const garbage = createServer((sock) => {
-      sock.on("error", () => {});
-      sock.on("data", () => sock.end("GARBAGE NOT HTTP\r\n\r\nhello"));
-    });
-    await new Promise<void>((resolve) => garbage.listen(0, "127.0.0.1", resolve));
-    const url = `http://u:secretpw@127.0.0.1:${(garbage.address() as { port: number }).port}/generate`;
-    try {
-      const out = await runBenchmark(runOptions(url, { requests: "3", concurrency: "1", warmup: "0" }));
-      expect(out.doc.summary.errors.protocol).toBe(3);
-      expect(out.doc.summary.errors.connect).toBe(0);
-      for (const r of out.records) {
-        expect(r.error!.message).toBe("the response is not valid HTTP (Malformed_HTTP_Response)");
+  const malformed: Array<[string, string, string]> = [
+    ["a garbage status line", "GARBAGE NOT HTTP\r\n\r\nhello", "the response is not valid HTTP (Malformed_HTTP_Response)"],
+    ["a header line without a colon", "HTTP/1.1 200 OK\r\nnot a header\r\nContent-Length: 2\r\n\r\nhi", "the response is not valid HTTP (Malformed_HTTP_Response)"],
+    ["a Content-Length that is not a number", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhi", "the response is not valid HTTP (InvalidContentLength)"],
+    ["broken chunked framing", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nhi\r\n0\r\n\r\n", "the response body broke off: InvalidHTTPResponse"],
+  ];
+  for (const [name, payload, message] of malformed) {
+    test(`${name} is \`protocol\`, and the message quotes neither Bun's advice nor the URL`, async () => {
+      const bad = createServer((sock) => {
+        sock.on("error", () => {});
+        sock.on("data", () => sock.end(payload));
+      });
+      await new Promise<void>((resolve) => bad.listen(0, "127.0.0.1", resolve));
+      const url = `http://u:secretpw@127.0.0.1:${(bad.address() as { port: number }).port}/generate`;
+      try {
+        const out = await runBenchmark(runOptions(url, { requests: "3", concurrency: "1", warmup: "0" }));
+        expect(out.doc.summary.errors.protocol).toBe(3);
+        expect(out.doc.summary.errors.connect).toBe(0);
+        for (const r of out.records) expect(r.error!.message).toBe(message);
+        const verdict = judge(out);
+        expect(verdict.exitCode).toBe(3);
+        expect(`${verdict.error!.message} ${verdict.error!.hint}`).not.toMatch(/verbose|secretpw/);
+      } finally {
+        bad.close();
       }
-      const verdict = judge(out);
-      expect(verdict.exitCode).toBe(3);
-      expect(`${verdict.error!.message} ${verdict.error!.hint}`).not.toMatch(/verbose|secretpw/);
-    } finally {
-      garbage.close();
-    }
-  });
+    });
+  }
 
   test("a client out of file descriptors counts `client` errors and says to raise ulimit -n, not to check the server", async () => {
     const slow = scripted(async () => {
