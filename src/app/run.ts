@@ -349,6 +349,9 @@ export function allFailedError(doc: ResultDocument, records: readonly RawRecord[
     case "client":
       return new EndpointError(`no request could be sent: ${first?.message}`, clientHint());
     case "protocol":
+      if (first?.message.startsWith("the response is not valid HTTP")) {
+        return new EndpointError(`every answer from ${endpoint} was not HTTP: ${first.message}`, `check the host, port and scheme of --endpoint (http:// to a TLS port, or a service that does not speak HTTP)`);
+      }
       return new EndpointError(`every response was unreadable as the ${api} API: ${oneLine(first?.message ?? "")}; first response: ${oneLine(first?.body ?? "")}`, `check --api matches the server (${expectedSchema(api)})`);
     default:
       return new EndpointError(`no request completed`, `check the server`);

@@ -166,6 +166,7 @@ describe("error classes say what happened", () => {
         const verdict = judge(out);
         expect(verdict.exitCode).toBe(3);
         expect(`${verdict.error!.message} ${verdict.error!.hint}`).not.toMatch(/verbose|secretpw/);
+        if (message.startsWith("the response is not valid HTTP")) expect(verdict.error!.hint).toContain("scheme of --endpoint");
       } finally {
         bad.close();
       }
