@@ -49,6 +49,16 @@ describe("a server that closes the connection after every response, advertising 
     }
   }
 
+  test("open loop (--rate): no errors either", async () => {
+    server = await closingServer({ lingerMs: 100 });
+    const out = await runBenchmark(runOptions(`${server.url}/generate`, { rate: "100", duration: "1s", warmup: "4", "repeat-ratio": "0", stream: true }));
+    const s = out.doc.summary;
+    expect(s.requests.failed).toBe(0);
+    expect(s.requests.sent).toBeGreaterThan(0);
+    expect(server.resetReused).toBeGreaterThan(0);
+    expect(server.answered).toBe(out.records.length);
+  });
+
   test("the report shows the retries when there were some; the result with them meets the schema", async () => {
     server = await closingServer({ lingerMs: 100 });
     const out = await runBenchmark(runOptions(`${server.url}/generate`, { requests: "10", concurrency: "1", warmup: "1", "repeat-ratio": "0" }));
