@@ -359,6 +359,8 @@ export function judge(
     );
   }
   if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
+  const clientFailed = summaries.reduce((a, s) => a + (s.errors.client ?? 0), 0);
+  if (clientFailed > 0) warnings.push(`${clientFailed} requests failed on the client's own limits, not the server's: ${clientHint()}`);
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
   const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
@@ -411,11 +413,23 @@ export function allFailedError(doc: ResultDocument, records: readonly RawRecord[
               : `check --endpoint and --api (this run sent the ${api} API's request to ${new URL(endpoint).pathname})`;
       return new EndpointError(`every request failed: ${first?.message}; first response: ${oneLine(first?.body ?? "")}`, hint);
     }
+    case "redirect":
+      return new EndpointError(`every request was redirected: ${first?.message}`, `llmbench never follows redirects (it would send the request and its credentials elsewhere): pass the final URL as --endpoint`);
+    case "client":
+      return new EndpointError(`no request could be sent: ${first?.message}`, clientHint());
     case "protocol":
+      if (first?.message.startsWith("the response is not valid HTTP")) {
+        return new EndpointError(`every answer from ${endpoint} was not HTTP: ${first.message}`, `check the host, port and scheme of --endpoint (http:// to a TLS port, or a service that does not speak HTTP)`);
+      }
       return new EndpointError(`every response was unreadable as the ${api} API: ${oneLine(first?.message ?? "")}; first response: ${oneLine(first?.body ?? "")}`, `check --api matches the server (${expectedSchema(api)})`);
     default:
       return new EndpointError(`no request completed`, `check the server`);
   }
+}
+
+/** Advice for the client's own resource exhaustion (error class `client`): the machine running llmbench. */
+function clientHint(): string {
+  return `the machine running llmbench ran out of file descriptors or memory: raise the open-file limit (ulimit -n), or lower --rate / --concurrency`;
 }
 
 function expectedSchema(api: string): string {

@@ -12,7 +12,7 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
-import { connectMessage, http, sendRequest, type Target } from "../io/http.ts";
+import { classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
@@ -89,16 +89,18 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
   const url = redactUrl(models);
   let res;
   try {
-    res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json" });
+    res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json", redirect: "manual" });
   } catch (err) {
     // no HTTP answer at all (refused, a host that does not resolve, reset, no answer in time): the
     // endpoint could not be used — exit 3, the same as when the run's own requests find it so
-    const why = connectMessage(err);
+    const why = classifyFetchError(err).message;
     if (why === "connection refused") throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
     if (why.startsWith("host not found")) throw new EndpointError(`cannot reach ${opts.endpoint}: ${why}`, `check the host name in --endpoint`);
     const timedOut = (err as { cause?: { name?: string } }).cause?.name === "TimeoutError";
     throw new EndpointError(`GET ${url} got no answer: ${timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : why}`, `check that the server is up at --endpoint, or pass --model NAME`);
   }
+  // never followed: a redirect would carry the key to wherever it points (README: Redirects)
+  if (res.status >= 300 && res.status < 400) throw new UsageError(`--model was not given and GET ${url} answered HTTP ${res.status} (a redirect, not followed)`, `pass --model NAME, and the URL the redirect points to as --endpoint`);
   // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
   if (res.status >= 500) throw new EndpointError(`GET ${url} answered HTTP ${res.status}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
   if (res.status >= 400) throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, `pass --model NAME`);

@@ -1,6 +1,12 @@
 /** Error classes of failed requests (SPEC §4) and the exit-code table (SPEC §6). */
 
-export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "protocol", "aborted"] as const;
+/**
+ * connect: no response (refused, DNS, reset before a response); timeout: --timeout passed; http_4xx,
+ * http_5xx: the server's error status; redirect: a 3xx (never followed); protocol: a response that
+ * is not HTTP or not the API's format; client: the client's own limits (file descriptors, memory);
+ * aborted: stopped by the user.
+ */
+export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "redirect", "protocol", "client", "aborted"] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 /** A count per error class, every class present (0 when none). */

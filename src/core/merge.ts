@@ -6,7 +6,7 @@
  * Without records, counts and throughputs add up and percentiles come from the merged t-digests
  * (approximate, and the notes say so). Pure.
  */
-import { UsageError } from "./errors.ts";
+import { ERROR_CLASSES, UsageError } from "./errors.ts";
 import { Checker, isObj } from "./importers/check.ts";
 import { checkDigest } from "./importers/llmbench.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
@@ -149,7 +149,8 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
   const summary: RunSummary = {
     ...base,
     requests: { sent, succeeded, failed: sent - succeeded },
-    errors: Object.fromEntries(Object.keys(base.errors).map((k) => [k, sum((s) => s.errors[k as keyof typeof s.errors] ?? 0)])) as RunSummary["errors"],
+    // every class of this version, 0 where an older file has none
+    errors: Object.fromEntries(ERROR_CLASSES.map((k) => [k, sum((s) => s.errors[k] ?? 0)])) as RunSummary["errors"],
     error_rate: sent > 0 ? (sent - succeeded) / sent : 0,
     ttft_ms: merged.ttft_ms.summary(),
     tpot_ms: merged.tpot_ms.summary(),
@@ -181,6 +182,11 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
     tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
     slo: undefined,
     client: undefined,
+    connections: {
+      reconnects: sum((s) => s.connections?.reconnects ?? 0),
+      retried_requests: sum((s) => s.connections?.retried_requests ?? 0),
+      retries_failed: sum((s) => s.connections?.retries_failed ?? 0),
+    },
   };
   const digests = Object.fromEntries(DIGEST_METRICS.map((k) => [k, merged[k].toJSON()])) as Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
   return { summary, digests };

@@ -27,7 +27,13 @@ export interface RawRecord {
   repeat: boolean;
   /** when the request was due (open loop); null in closed loop */
   tSched: number | null;
+  /** handed to the HTTP client (the first attempt's send, when the request was sent twice) */
   tSend: number;
+  /**
+   * present only when a reused keep-alive connection died before any response byte and the request
+   * was sent once more on a fresh connection: when that second attempt was sent
+   */
+  tRetry?: number;
   /** first body byte read */
   tFirstByte: number | null;
   /** one timestamp per token-bearing chunk (event), in order */
@@ -131,6 +137,17 @@ export interface RunSummary {
   slo?: SloResult;
   /** the client's check of itself: was it fast enough not to distort what it measured? */
   client?: ClientCheck;
+  /** requests sent again on a fresh connection because the server had closed the reused one (absent in older files) */
+  connections?: ConnectionCounts;
+}
+
+export interface ConnectionCounts {
+  /** fresh connections opened to replace a reused one the server had closed or reset before any response byte */
+  reconnects: number;
+  /** measured requests sent a second time for that reason (never a third) */
+  retried_requests: number;
+  /** of those, how many failed on the fresh connection too (counted in `errors`) */
+  retries_failed: number;
 }
 
 export interface ClientCheck {
@@ -213,9 +230,15 @@ export function summarizeRun(
   let windowStart = Infinity;
   let windowEnd = -Infinity;
   let good = 0;
+  let retried = 0;
+  let retriesFailed = 0;
   const slo = options.slo ?? [];
   for (const r of measured) {
     const m = deriveRequest(r, options.latencyFrom);
+    if (r.tRetry !== undefined) {
+      retried++;
+      if (!m.ok) retriesFailed++;
+    }
     if (m.sendLagMs !== null) lag.push(m.sendLagMs);
     if (r.repeat) repeatsSent++;
     // the measured window spans every measured request, failed ones too (SPEC §4)
@@ -295,6 +318,8 @@ export function summarizeRun(
     },
     duration_s: windowS,
     tokens_source: succeeded > 0 && allUsage ? "usage" : tokenizer,
+    // one fresh connection per retried request: the rule retries once, never twice
+    connections: { reconnects: retried, retried_requests: retried, retries_failed: retriesFailed },
   };
   if (slo.length > 0) summary.slo = checkSlo(slo, summary, good, windowS);
   return { summary, digests };

@@ -61,6 +61,7 @@ export function relativeRecords(records: readonly RawRecord[], t0: number): Resu
     ...r,
     tSched: rel(r.tSched),
     tSend: rel(r.tSend)!,
+    ...(r.tRetry !== undefined ? { tRetry: rel(r.tRetry)! } : {}),
     tFirstByte: rel(r.tFirstByte),
     tEnd: rel(r.tEnd),
     tokenTimes: r.tokenTimes.map((t) => rel(t)!),

@@ -5,6 +5,7 @@
 import { ofetch } from "ofetch";
 import { ProtocolError, type ErrorClass } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
+import { redactUrl } from "../core/options.ts";
 import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
 import type { Clock } from "./clock.ts";
 
@@ -21,7 +22,7 @@ export interface Target {
 }
 
 /** What one request gave: the raw timings and counts of a record (RawRecord), and the text to count. */
-export type Outcome = Pick<RawRecord, "tSend" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
+export type Outcome = Pick<RawRecord, "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
   text: string;
   reasoning: string;
 };
@@ -58,18 +59,34 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   try {
     out.tSend = clock();
     let res;
-    try {
-      res = await http.raw(target.url, { method: "POST", body, headers: target.headers, responseType: "stream", signal });
-    } catch (err) {
-      const cls = abortClass();
-      if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped before the response arrived");
-      return fail("connect", connectMessage(err));
+    for (;;) {
+      try {
+        // redirects are never followed (README: Redirects); the retry goes on a fresh connection
+        res = await http.raw(target.url, { method: "POST", body, headers: target.headers, responseType: "stream", signal, redirect: "manual", keepalive: out.tRetry === undefined });
+        break;
+      } catch (err) {
+        const cls = abortClass();
+        if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped before the response arrived");
+        const failure = classifyFetchError(err);
+        // once, and only while finished responses have left connections in the pool that may have been reused
+        if (failure.deadConnection && out.tRetry === undefined && takeIdleConnection(target.url)) {
+          out.tRetry = clock();
+          continue;
+        }
+        return fail(failure.class, failure.message);
+      }
     }
     out.status = res.status;
     const stream = res._data as ReadableStream<Uint8Array> | undefined;
     reader = stream?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
     const utf8 = new TextDecoder();
     const contentType = res.headers.get("content-type") ?? "";
+
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get("location");
+      const to = location === null ? "no Location" : redirectTarget(location, target.url);
+      return fail("redirect", `HTTP ${res.status} redirect to ${to}: llmbench does not follow redirects`, { status: res.status });
+    }
 
     if (res.status >= 400) {
       let text = "";
@@ -110,12 +127,14 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       onEvents(decoder.end(), t);
       out.tEnd = t;
       out.streamed = decoder.streamed;
+      // the body was read to its end on a keep-alive connection: Bun puts the connection back in its pool
+      if (out.tRetry === undefined && !/close/i.test(res.headers.get("connection") ?? "")) releaseIdleConnection(target.url);
     } catch (err) {
       out.streamed = decoder.streamed;
       const cls = abortClass();
       if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
       if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
-      return fail("protocol", `the response body broke off: ${(err as Error).message}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+      return fail("protocol", `the response body broke off: ${plainMessage(err)}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
     }
     return out;
   } catch (err) {
@@ -128,13 +147,80 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   }
 }
 
-/** Why a request got no HTTP answer, in words that never quote the URL (it may carry credentials). */
-export function connectMessage(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? "";
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(cause?.message ?? "")) return "connection refused";
-  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(cause?.message ?? "")) return `host not found (DNS): ${cause?.message ?? code}`;
-  if (code === "ECONNRESET") return "connection reset before a response";
-  // never ofetch's own message: it quotes the URL, which may carry credentials
-  return cause?.message ?? "the request failed before a response";
+/**
+ * Bun's fetch pools keep-alive connections (at most 64 idle per process: `pool_size` in its HTTP
+ * client), does not say whether a request went on a reused one, and does not retry a POST whose
+ * reused connection died. So a request that died on a reset before any response byte is taken as
+ * one that went on a reused connection while this count allows: +1 for every response read to its
+ * end on a keep-alive connection (it went back to the pool), −1 for every retry, at most 64 — no
+ * more connections than that can be waiting in the pool, dead or alive. Bun puts a connection back
+ * as soon as its last byte arrives, a moment before this process has read it, so the count is not
+ * taken at send time (it would lag behind the pool). A server that resets every connection never
+ * finishes a response: its failures are never retried.
+ */
+const BUN_POOL_SIZE = 64;
+const idleConnections = new Map<string, number>();
+
+function takeIdleConnection(url: string): boolean {
+  const n = idleConnections.get(url) ?? 0;
+  if (n === 0) return false;
+  idleConnections.set(url, n - 1);
+  return true;
+}
+
+function releaseIdleConnection(url: string): void {
+  idleConnections.set(url, Math.min(BUN_POOL_SIZE, (idleConnections.get(url) ?? 0) + 1));
+}
+
+/** Forget what is known of the pool (tests start from a fresh state). */
+export function resetConnectionState(): void {
+  idleConnections.clear();
+}
+
+export interface FetchFailure {
+  class: ErrorClass;
+  message: string;
+  /** the connection was closed or reset before any response byte: worth one retry when it was a reused one */
+  deadConnection: boolean;
+}
+
+/** Bun's codes for a response that is not HTTP (garbage status line, bad headers, bad framing) */
+const MALFORMED = /^(Malformed_HTTP_Response|InvalidHTTPResponse|InvalidContentLength|InvalidChunk|InvalidTransferEncoding|ResponseHeadersTooLarge|HTTPHeadersTooLarge|UnexpectedEOF)/;
+
+/** What a fetch that failed before a response means, in words that never quote Bun's own advice or the URL. */
+export function classifyFetchError(err: unknown): FetchFailure {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
+  const code = typeof cause?.code === "string" ? cause.code : "";
+  const text = typeof cause?.message === "string" ? cause.message : "";
+  const failure = (cls: ErrorClass, message: string, deadConnection = false): FetchFailure => ({ class: cls, message, deadConnection });
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused");
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`);
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", true);
+  if (code === "EMFILE" || code === "ENFILE") {
+    return failure("client", `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`);
+  }
+  if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text)) return failure("client", `the client ran out of memory (${code || "out of memory"})`);
+  if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`);
+  return failure("connect", plainMessage(err) || "the request failed before a response");
+}
+
+/**
+ * Bun's error, in words fit for a report: never its message as it is — it quotes the URL (which may
+ * carry credentials) and advice for debugging fetch itself ("pass `verbose: true`").
+ */
+export function plainMessage(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
+  const code = typeof cause?.code === "string" ? cause.code : "";
+  const text = typeof cause?.message === "string" ? cause.message : "";
+  const plain = text.replace(/\.?\s*For more information, pass `verbose: true`.*$/s, "").replace(/\s*fetching "[^"]*"/g, "").replace(/https?:\/\/\S+/g, "the endpoint");
+  return code && !plain.startsWith(code) ? (plain ? `${code}: ${plain}` : code) : plain;
+}
+
+/** Where a redirect points, for the error message: resolved against the endpoint, credentials removed. */
+function redirectTarget(location: string, base: string): string {
+  try {
+    return redactUrl(new URL(location, base));
+  } catch {
+    return "an unreadable Location";
+  }
 }

@@ -26,6 +26,12 @@ export function renderReport(doc: ResultDocument): string {
   lines.push("");
   const errs = ERROR_CLASSES.filter((k) => s.errors[k] > 0).map((k) => `${k} ${s.errors[k]}`);
   lines.push(`Requests      sent ${s.requests.sent}, succeeded ${s.requests.succeeded}, failed ${s.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`);
+  const conn = s.connections;
+  if (conn && conn.retried_requests > 0) {
+    lines.push(
+      `Connections   ${conn.retried_requests} requests sent again on a fresh connection (the server had closed the reused one before answering)${conn.retries_failed > 0 ? `; ${conn.retries_failed} failed again` : ""}`,
+    );
+  }
   lines.push(`Duration      ${num(s.duration_s, 2)} s (first measured send → last measured end)`);
   lines.push(
     `Throughput    ${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`,

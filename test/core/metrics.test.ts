@@ -98,7 +98,7 @@ describe("summarizeRun", () => {
 
   test("counts, error classes and rate", () => {
     expect(s.requests).toEqual({ sent: 6, succeeded: 4, failed: 2 });
-    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, protocol: 0, aborted: 0 });
+    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, redirect: 0, protocol: 0, client: 0, aborted: 0 });
     expect(s.error_rate).toBeCloseTo(2 / 6, 12);
   });
 
@@ -180,5 +180,21 @@ describe("clientCheck", () => {
     const fast = summarizeRun([rec({ streamed: true, tSend: 0, tokenTimes: [2], tEnd: 3, outputTokensCounted: 1 })], "whitespace").summary;
     expect(clientCheck(lags(200, 1.9), fast).distorted).toBe(false);
     expect(clientCheck(lags(200, 2.5), fast).distorted).toBe(true);
+  });
+});
+
+describe("summary.connections", () => {
+  test("counts measured requests sent again on a fresh connection, and those that failed again; TTFT runs from the first send", () => {
+    const records = [
+      rec({ seq: 0, phase: "warmup", tRetry: 1001, tEnd: 1100 }),
+      rec({ seq: 1, tSend: 1000, tRetry: 1002, tFirstByte: 1030, tEnd: 1050, outputTokensCounted: 3 }),
+      rec({ seq: 2, tSend: 1000, tRetry: 1001, tEnd: 1003, error: { class: "connect", message: "connection reset before a response" } }),
+      rec({ seq: 3, tSend: 1000, tFirstByte: 1020, tEnd: 1040, outputTokensCounted: 3 }),
+    ];
+    const { summary } = summarizeRun(records, "whitespace");
+    expect(summary.connections).toEqual({ reconnects: 2, retried_requests: 2, retries_failed: 1 });
+    // the retried request's TTFT and E2E include the lost first attempt
+    expect(deriveRequest(records[1]).ttftMs).toBe(30);
+    expect(deriveRequest(records[1]).e2eMs).toBe(50);
   });
 });

@@ -61,6 +61,23 @@ describe("merge", () => {
     expect(doc.notes.join(" ")).toContain("merged t-digests");
   });
 
+  test("without records, a shard from before summary.connections and the redirect/client classes merges: absent counts are 0", async () => {
+    const parts = await shards(false);
+    const [current, older] = parts.map((p) => JSON.parse(JSON.stringify(p.out.doc)));
+    current.summary.connections = { reconnects: 2, retried_requests: 2, retries_failed: 1 };
+    delete older.summary.connections;
+    delete older.summary.errors.redirect;
+    delete older.summary.errors.client;
+    const files = [join(dir, "current.json"), join(dir, "older.json")];
+    writeFileSync(files[0], JSON.stringify(current));
+    writeFileSync(files[1], JSON.stringify(older));
+    const doc = await runMerge(files, false);
+    expect(doc.summary.connections).toEqual({ reconnects: 2, retried_requests: 2, retries_failed: 1 });
+    expect(doc.summary.errors.redirect).toBe(0);
+    expect(doc.summary.errors.client).toBe(0);
+    expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(true);
+  });
+
   test("the binary refuses shards of different benchmarks (exit 2) and a single file", async () => {
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");

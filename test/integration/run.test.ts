@@ -155,7 +155,7 @@ describe("every error class is counted and the run goes on", () => {
     try {
       const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "10", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
       const s = out.doc.summary;
-      expect(s.errors).toEqual({ connect: 0, timeout: 0, http_4xx: 2, http_5xx: 2, protocol: 4, aborted: 0 });
+      expect(s.errors).toEqual({ connect: 0, timeout: 0, http_4xx: 2, http_5xx: 2, redirect: 0, protocol: 4, client: 0, aborted: 0 });
       expect(s.requests).toEqual({ sent: 10, succeeded: 2, failed: 8 });
       expect(s.error_rate).toBe(0.8);
       const http5 = out.records.find((r) => r.error?.class === "http_5xx")!;
