@@ -42,7 +42,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
-  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs };
+  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes };
   const workload = await loadWorkload(opts, salt);
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;

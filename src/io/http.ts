@@ -5,6 +5,7 @@
 import { ofetch } from "ofetch";
 import { ProtocolError, type ErrorClass } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
+import { sizeLabel } from "../core/protocols/sse.ts";
 import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
 import type { Clock } from "./clock.ts";
 
@@ -18,6 +19,10 @@ export interface Target {
   protocol: Protocol;
   /** deadline over the whole request, body included */
   timeoutMs: number;
+  /** most decoded bytes of one response body (--max-body) */
+  maxBodyBytes: number;
+  /** most characters of one SSE line/event, NDJSON line or whole JSON body (--max-message) */
+  maxMessageBytes: number;
 }
 
 /** What one request gave: the raw timings and counts of a record (RawRecord), and the text to count. */
@@ -82,7 +87,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status, body: text.slice(0, ERROR_BODY_CHARS) });
     }
 
-    const decoder = target.protocol.createDecoder(contentType);
+    const decoder = target.protocol.createDecoder(contentType, { maxMessageChars: target.maxMessageBytes });
     const onEvents = (events: DecodeEvent[], t: number) => {
       for (const e of events) {
         if (e.type === "delta") {
@@ -95,12 +100,18 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       }
     };
     let raw = "";
+    /** decoded bytes (Bun's fetch inflates gzip/deflate/br as it streams): the cap holds against a compression bomb */
+    let bodyBytes = 0;
     try {
       while (reader) {
         const { done, value } = await reader.read();
         const t = clock();
         if (done) break;
         if (out.tFirstByte === null) out.tFirstByte = t;
+        bodyBytes += value.byteLength;
+        if (bodyBytes > target.maxBodyBytes) {
+          throw new ProtocolError(`the response body passed ${sizeLabel(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
+        }
         const piece = utf8.decode(value, { stream: true });
         if (raw.length < ERROR_BODY_CHARS) raw += piece;
         onEvents(decoder.push(piece), t);

@@ -8,7 +8,7 @@
  * continuous usage stats); the last one wins.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
 import { excerpt } from "./ndjson.ts";
 import type { ApiKind, DecodeEvent, Protocol, RequestSpec, ResponseDecoder, Usage } from "./types.ts";
 
@@ -92,7 +92,7 @@ function throwIfError(label: string, v: Record<string, unknown>): void {
   if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`);
 }
 
-function createOpenAiDecoder(api: OpenAiApi, contentType: string): ResponseDecoder {
+function createOpenAiDecoder(api: OpenAiApi, contentType: string, limits?: DecoderLimits): ResponseDecoder {
   let done = false;
   let finished = false;
 
@@ -145,7 +145,7 @@ function createOpenAiDecoder(api: OpenAiApi, contentType: string): ResponseDecod
       }
       throw new ProtocolError(`${api}: stream ended before [DONE] and without a finish_reason`);
     },
-  });
+  }, limits);
 }
 
 function maxTokensFields(api: OpenAiApi, maxTokens: number): Record<string, unknown> {
@@ -168,11 +168,11 @@ function buildOpenAiBody(api: OpenAiApi, spec: RequestSpec): Record<string, unkn
 export const openaiCompletionsProtocol: Protocol = {
   api: "openai-completions",
   buildBody: (spec) => buildOpenAiBody("openai-completions", spec),
-  createDecoder: (contentType) => createOpenAiDecoder("openai-completions", contentType),
+  createDecoder: (contentType, limits) => createOpenAiDecoder("openai-completions", contentType, limits),
 };
 
 export const openaiChatProtocol: Protocol = {
   api: "openai-chat",
   buildBody: (spec) => buildOpenAiBody("openai-chat", spec),
-  createDecoder: (contentType) => createOpenAiDecoder("openai-chat", contentType),
+  createDecoder: (contentType, limits) => createOpenAiDecoder("openai-chat", contentType, limits),
 };
