@@ -64,3 +64,41 @@ test("notes say whose number the output length is", async () => {
   expect(b.doc.summary.tokens_source).toBe("usage");
   expect(b.doc.notes.find((n) => n.includes("not --max-tokens 100"))).toContain("the server reported 7.0 output tokens per request on average (its usage)");
 });
+
+test("nonsense usage and wrong types are protocol errors; the written result is read back by compare's and merge's reader", async () => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { writeFileAtomic } = await import("../../src/io/files.ts");
+  const { readRun } = await import("../../src/app/compare.ts");
+  const { runMerge } = await import("../../src/app/merge.ts");
+  const chunk = (content: unknown) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const usage = (n: string) => `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":${n}}}\n\n`;
+  // request by request: a good answer, then each kind of nonsense, in turn
+  const answers = [
+    chunk("one") + chunk(" two") + usage("2"),
+    chunk("one") + usage("1e308"),
+    chunk("one") + usage("-5"),
+    chunk(42),
+    chunk("one") + `data: {"id":"x"}\n\n`,
+  ];
+  let n = 0;
+  const peer = scripted(() => new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }));
+  stops.push(peer.stop);
+  const dir = mkdtempSync(`${tmpdir()}/llmbench-caps-`);
+  try {
+    const { doc, records } = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "10", concurrency: "1", warmup: "0", "repeat-ratio": "0", "max-tokens": "2" }));
+    expect(doc.summary.requests.succeeded).toBe(2);
+    expect(doc.summary.errors.protocol).toBe(8);
+    expect(records.filter((r) => r.error).map((r) => r.error!.message)).toContain("openai-chat: usage.completion_tokens is 1e+308, not a count of tokens (a whole number ≥ 0)");
+    expect(Number.isFinite(doc.summary.throughput.output_tokens_per_s)).toBe(true);
+    expect(doc.summary.tokens.output).toBe(2 * 2);
+    const path = `${dir}/nonsense.json`;
+    await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+    const read = await readRun(path);
+    expect(read.run).toBeDefined();
+    const merged = await runMerge([path, path], false);
+    expect(merged.summary.requests.sent).toBe(20);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
