@@ -12,7 +12,7 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, countTokensPaced, loadTokenizer } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
-import { http, sendRequest, type Target } from "../io/http.ts";
+import { ACCEPT_ENCODING, http, sendRequest, type Target } from "../io/http.ts";
 
 /** A response that arrived in less still gets this long to be counted (a count of a few KB takes well under it). */
 const MIN_COUNT_MS = 20;
@@ -44,7 +44,7 @@ export interface Session {
 export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
   const protocol = getProtocol(opts.api);
   await loadTokenizer(opts.tokenizer);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", ...opts.headers };
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
   const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes };

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { runBenchmark } from "../../src/app/run.ts";
 import { runOptions, scripted } from "./helpers.ts";
 
@@ -117,6 +117,26 @@ test("a gzip bomb: the cap counts inflated bytes, not the bytes on the wire", as
   const { doc, records } = await runBenchmark(runOptions(`http://127.0.0.1:${port}/v1/completions`, { model: "m", stream: false, requests: "2", concurrency: "1", warmup: "0", "repeat-ratio": "0", "max-body": "4MiB", "max-message": "64MiB" }));
   expect(doc.summary.errors.protocol).toBe(2);
   expect(records[0].error!.message).toContain("passed 4 MiB (--max-body)");
+});
+
+test("compressed answers are inflated by the client (gzip, deflate, br); a coding not asked for is a protocol error", async () => {
+  const answer = JSON.stringify({ choices: [{ index: 0, text: "one two three", finish_reason: "stop" }], usage: { prompt_tokens: 2, completion_tokens: 3 } });
+  const codings: Record<string, (b: string) => Uint8Array> = { gzip: (b) => gzipSync(b), deflate: (b) => deflateSync(b), br: (b) => brotliCompressSync(b), compress: (b) => new TextEncoder().encode(b) };
+  const asked: string[] = [];
+  let n = 0;
+  const names = Object.keys(codings);
+  const peer = scripted((req) => {
+    asked.push(req.headers.get("accept-encoding") ?? "");
+    const coding = names[n++ % names.length];
+    return new Response(codings[coding](answer), { headers: { "content-type": "application/json", "content-encoding": coding } });
+  });
+  stops.push(peer.stop);
+  const { doc, records } = await runBenchmark(runOptions(`${peer.url}/v1/completions`, { model: "m", stream: false, requests: "4", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
+  expect(doc.summary.requests.succeeded).toBe(3);
+  expect(doc.summary.tokens.output).toBe(3 * 3);
+  expect(records[3].error!.class).toBe("protocol");
+  expect(records[3].error!.message).toContain("Content-Encoding: compress, which was not asked for");
+  expect(asked[0]).toBe("gzip, deflate, br, zstd");
 });
 
 test("answers within the caps are untouched", async () => {
