@@ -21,10 +21,24 @@ export const http = ofetch.create({ retry: 0, ignoreResponseError: true, decompr
 export const ACCEPT_ENCODING = "gzip, deflate, br, zstd";
 const INFLATERS: Record<string, string> = { gzip: "gzip", "x-gzip": "gzip", deflate: "deflate", br: "brotli", zstd: "zstd" };
 
+function slices(size: number): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream<Uint8Array, Uint8Array>(
+    {
+      transform(chunk, controller) {
+        for (let i = 0; i < chunk.length; i += size) controller.enqueue(chunk.subarray(i, i + size));
+      },
+    },
+    undefined,
+    { highWaterMark: 0 },
+  );
+}
+
 /** The body with its Content-Encoding undone (codings apply in the order listed), or why it cannot be. */
 function inflated(stream: ReadableStream<Uint8Array>, contentEncoding: string | null): ReadableStream<Uint8Array> | string {
   const codings = (contentEncoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
-  let out = stream;
+  // compressed input goes in small slices: 4 KiB inflates to at most ~4 MiB (deflate's limit is ~1032:1),
+  // where a 64 KiB network chunk of a bomb would inflate to 64 MiB at once
+  let out = codings.length === 0 ? stream : stream.pipeThrough(slices(4096));
   for (const coding of codings.reverse()) {
     const format = INFLATERS[coding];
     if (format === undefined) return `the body came with Content-Encoding: ${contentEncoding}, which was not asked for (Accept-Encoding: ${ACCEPT_ENCODING})`;
