@@ -9,6 +9,12 @@
  *   npx bun scripts/hostile.ts gzip-bomb busy-timeout                  # some cases
  *   npx bun scripts/hostile.ts --list
  *
+ * The verdict column: ok, or what missed — RSS (> 300 MB), time (> budget), unclassed (failed
+ * requests without a class), unreadable (compare/merge refuse the result), class (not the class the
+ * case must end with), leak (a credential reached another origin), GET (a POST became a GET),
+ * late (a timeout ended > 100 ms after --timeout), tmp (a temporary file left behind), half (a
+ * half-written result).
+ *
  * Peak RSS comes from `/usr/bin/time -f %M` when present (wait4's ru_maxrss: the largest of the
  * process and its waited-for children), else from polling VmHWM in /proc/<pid>/status.
  */
@@ -31,6 +37,8 @@ interface Served {
   stop(): void;
   /** what the server saw, for the detail column */
   detail?(): string;
+  /** what the server saw that breaks a rule (a credential sent to another origin, …) */
+  problems?(): string[];
 }
 
 interface Outcome {
@@ -55,9 +63,13 @@ interface Case {
   /** `ulimit -n` for the client */
   ulimit?: number;
   /** a case that runs the client itself (kill -9 during the write) */
-  custom?(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string }>;
+  custom?(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string; problems: string[] }>;
   /** extra detail from the run's outcome */
   inspect?(o: Outcome): string;
+  /** the error classes the case must end with, when it must: anything else is flagged "class" */
+  classes?: string;
+  /** rules the run's outcome breaks, e.g. timeouts that ended late */
+  problems?(o: Outcome): string[];
 }
 
 // ---------- servers ----------
@@ -173,6 +185,7 @@ function redirect(status: number): Served {
       other.stop();
     },
     detail: () => `other origin: ${seen.requests} requests, X-Api-Key on ${seen.apiKey}, Authorization on ${seen.auth}, methods ${[...seen.methods].join("/") || "-"}`,
+    problems: () => [...(seen.apiKey + seen.auth > 0 ? ["leak"] : []), ...(seen.methods.has("GET") ? ["GET"] : [])],
   };
 }
 
@@ -193,6 +206,7 @@ const CASES: Case[] = [
       return bunServer(() => new Response(bomb, { headers: { "content-type": "application/json", "content-encoding": "gzip" } }));
     },
     args: (url) => openaiNoStream(url),
+    classes: "protocol:10",
   },
   {
     name: "endless-line-c1",
@@ -200,6 +214,7 @@ const CASES: Case[] = [
     timeoutS: 60,
     serve: async () => flood("text/event-stream", "data: ", "a", 100 * MiB, "", true),
     args: (url) => chatStream(url, ["--concurrency", "1"]),
+    classes: "protocol:10",
   },
   {
     name: "endless-line-c5",
@@ -207,6 +222,7 @@ const CASES: Case[] = [
     timeoutS: 60,
     serve: async () => flood("text/event-stream", "data: ", "a", 100 * MiB, "", true),
     args: (url) => chatStream(url, ["--concurrency", "5"]),
+    classes: "protocol:10",
   },
   {
     name: "comment-50mb",
@@ -214,6 +230,7 @@ const CASES: Case[] = [
     timeoutS: 5,
     serve: async () => flood("text/event-stream", ": ", "x", 50 * MiB, `\n\n${chunk("hello")}data: [DONE]\n\n`),
     args: (url) => chatStream(url),
+    classes: "protocol:10",
   },
   {
     name: "nospace-128k",
@@ -238,6 +255,7 @@ const CASES: Case[] = [
     timeoutS: 60,
     serve: async () => flood("application/json", '{"choices":[{"index":0,"text":"', "a", 500 * MiB, '"}]}'),
     args: (url) => openaiNoStream(url),
+    classes: "protocol:10",
   },
   {
     name: "redirect-302",
@@ -259,6 +277,7 @@ const CASES: Case[] = [
     timeoutS: 5,
     serve: () => rawServer("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\n{}"),
     args: (url) => openaiNoStream(url),
+    classes: "protocol",
   },
   {
     name: "garbage",
@@ -266,6 +285,7 @@ const CASES: Case[] = [
     timeoutS: 5,
     serve: () => rawServer(new Uint8Array([0x53, 0x53, 0x48, 0x2d, 0x32, 0x2e, 0x30, 0x0d, 0x0a, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x0d, 0x0a])),
     args: (url) => openaiNoStream(url),
+    classes: "protocol",
   },
   {
     name: "fd-exhaustion",
@@ -279,6 +299,8 @@ const CASES: Case[] = [
         return new Response(completion("one two"), { headers: { "content-type": "application/json" } });
       }),
     args: (url) => [...openaiNoStream(url), "--rate", "5000", "--duration", "2s"],
+    // the client's own exhaustion is never blamed on the server
+    problems: (o) => (/connect:/.test(o.classes) ? ["class"] : []),
   },
   {
     name: "nonsense-usage",
@@ -291,6 +313,7 @@ const CASES: Case[] = [
       return bunServer(() => new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }));
     },
     args: (url) => chatStream(url, ["--concurrency", "1"]),
+    classes: "protocol:8",
     inspect: (o) => {
       const tp = o.doc?.summary?.throughput?.output_tokens_per_s;
       return `output tok/s ${tp === undefined ? "-" : String(tp)}`;
@@ -300,6 +323,7 @@ const CASES: Case[] = [
     name: "all-fail-c5",
     what: "every request fails (the server never answers), -n 10 -c 5",
     timeoutS: 5,
+    classes: "timeout:10",
     budgetS: 2 * 5 + 5,
     serve: async () => bunServer(never),
     args: (url) => openaiNoStream(url, ["--concurrency", "5"]),
@@ -319,6 +343,7 @@ const CASES: Case[] = [
       const over = recs.filter((r) => r.error?.class === "timeout" && r.tEnd !== null).map((r) => r.tEnd! - r.tSend - 3000);
       return over.length ? `${over.length} timeouts ended ${Math.min(...over).toFixed(0)}..${Math.max(...over).toFixed(0)} ms after --timeout` : "no timeouts";
     },
+    problems: (o) => (lateMs(o, 3000) > 100 ? ["late"] : []),
   },
   {
     name: "kill9-write",
@@ -331,6 +356,12 @@ const CASES: Case[] = [
 ];
 
 // ---------- running ----------
+
+/** How long after the deadline the latest timed-out request ended (from the records). */
+function lateMs(o: Outcome, timeoutMs: number): number {
+  const recs = (o.doc?.requests ?? []) as Array<{ tSend: number; tEnd: number | null; error: { class: string } | null }>;
+  return Math.max(0, ...recs.filter((r) => r.error?.class === "timeout" && r.tEnd !== null).map((r) => r.tEnd! - r.tSend - timeoutMs));
+}
 
 function classesOf(doc: Record<string, any> | null): string {
   const errors = doc?.summary?.errors as Record<string, number> | undefined;
@@ -380,7 +411,7 @@ async function runClient(args: string[], dir: string, ulimit?: number, onStart?:
   return { code, wallS, peakMb: hwmKb ? hwmKb / 1024 : null, classes: classesOf(doc), stderr: stderr.trim(), doc, readable };
 }
 
-async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string }> {
+async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string; problems: string[] }> {
   const tries = 8;
   let hit = 0;
   let leftovers = 0;
@@ -413,7 +444,11 @@ async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: 
       }
     }
   }
-  return { outcome: last!, detail: `killed during the write ${hit}/${tries}; .tmp files left behind: ${leftovers}; half-written results: ${halfWritten}` };
+  return {
+    outcome: last!,
+    detail: `killed during the write ${hit}/${tries}; .tmp files left behind: ${leftovers}; half-written results: ${halfWritten}`,
+    problems: [...(leftovers > 0 ? ["tmp"] : []), ...(halfWritten > 0 ? ["half"] : [])],
+  };
 }
 
 async function main() {
@@ -434,24 +469,29 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), "llmbench-hostile-"));
   console.log(`llmbench hostile matrix — ${BIN}; peak RSS via ${TIME ? "/usr/bin/time (ru_maxrss)" : "/proc VmHWM polling"}; goal: ≤ ${RSS_GOAL_MB} MB, ≤ budget, classed`);
-  console.log(`${"case".padEnd(20)} ${"exit".padStart(4)} ${"wall s".padStart(7)} ${"budget".padStart(6)} ${"peak MB".padStart(8)}  ${"error classes".padEnd(28)} ${"read".padEnd(4)} verdict  detail`);
+  console.log(`${"case".padEnd(20)} ${"exit".padStart(4)} ${"wall s".padStart(7)} ${"budget".padStart(6)} ${"peak MB".padStart(8)}  ${"error classes".padEnd(28)} ${"read".padEnd(4)} ${"verdict".padEnd(10)} detail`);
   let failures = 0;
   try {
     for (const c of chosen) {
       const served = await c.serve();
       let outcome: Outcome;
       let detail: string;
+      const problems: string[] = [];
       try {
-        if (c.custom) ({ outcome, detail } = await c.custom(served, dir));
-        else {
+        if (c.custom) {
+          const r = await c.custom(served, dir);
+          ({ outcome, detail } = r);
+          problems.push(...r.problems);
+        } else {
           outcome = await runClient(withDefaults(c, served.url), dir, c.ulimit);
           detail = [c.inspect?.(outcome), served.detail?.()].filter(Boolean).join("; ");
+          problems.push(...(served.problems?.() ?? []), ...(c.problems?.(outcome) ?? []));
+          if (c.classes !== undefined && !outcome.classes.split(" ").every((k) => c.classes!.split(" ").some((e) => e === k || (!e.includes(":") && k.startsWith(`${e}:`))))) problems.push("class");
         }
       } finally {
         served.stop();
       }
       const budget = c.budgetS ?? c.timeoutS + 5;
-      const problems: string[] = [];
       if (outcome.peakMb !== null && outcome.peakMb > RSS_GOAL_MB) problems.push("RSS");
       if (!c.custom && outcome.wallS > budget) problems.push("time");
       if (!c.custom && (outcome.classes === "-" || (outcome.code !== 0 && outcome.classes === "none"))) problems.push("unclassed");
@@ -459,7 +499,7 @@ async function main() {
       if (problems.length) failures++;
       const firstErr = outcome.stderr.split("\n").find((l) => /error|✖|ERROR/i.test(l)) ?? "";
       console.log(
-        `${c.name.padEnd(20)} ${String(outcome.code).padStart(4)} ${outcome.wallS.toFixed(1).padStart(7)} ${String(budget).padStart(6)} ${(outcome.peakMb?.toFixed(0) ?? "?").padStart(8)}  ${outcome.classes.padEnd(28)} ${(outcome.readable === "yes" ? "yes" : "NO").padEnd(4)} ${(problems.length ? problems.join(",") : "ok").padEnd(8)} ${detail}${outcome.readable !== "yes" && !c.custom ? ` | result ${outcome.readable}` : ""}${firstErr ? ` | ${firstErr.slice(0, 160)}` : ""}`,
+        `${c.name.padEnd(20)} ${String(outcome.code).padStart(4)} ${outcome.wallS.toFixed(1).padStart(7)} ${String(budget).padStart(6)} ${(outcome.peakMb?.toFixed(0) ?? "?").padStart(8)}  ${outcome.classes.padEnd(28)} ${(outcome.readable === "yes" ? "yes" : "NO").padEnd(4)} ${(problems.length ? problems.join(",") : "ok").padEnd(10)} ${detail}${outcome.readable !== "yes" && !c.custom ? ` | result ${outcome.readable}` : ""}${firstErr ? ` | ${firstErr.slice(0, 160)}` : ""}`,
       );
     }
   } finally {

@@ -51,8 +51,12 @@ const WS = /\s/;
  * Never between the two halves of a surrogate pair.
  */
 export function countingPieces(text: string, maxRun = MAX_RUN_CHARS, maxPiece = MAX_PIECE_CHARS): Array<[number, number]> {
+  return [...iterPieces(text, maxRun, maxPiece)];
+}
+
+/** The same pieces, found as they are taken: a paced count of a long text never scans it whole in one go. */
+function* iterPieces(text: string, maxRun = MAX_RUN_CHARS, maxPiece = MAX_PIECE_CHARS): Generator<[number, number]> {
   const n = text.length;
-  const pieces: Array<[number, number]> = [];
   let start = 0;
   let segStart = 0;
   let lastCut = 0;
@@ -62,21 +66,20 @@ export function countingPieces(text: string, maxRun = MAX_RUN_CHARS, maxPiece = 
       lastCut = segStart = i;
     } else if (i - segStart >= maxRun && !(c >= 0xdc00 && c <= 0xdfff)) {
       // a hard cut always ends the piece: inside one piece the tokenizer would see the run whole again
-      pieces.push([start, i]);
+      yield [start, i];
       start = lastCut = segStart = i;
       continue;
     }
     if (i - start >= maxPiece && lastCut > start) {
-      pieces.push([start, lastCut]);
+      yield [start, lastCut];
       start = lastCut;
     }
   }
-  if (n > 0) pieces.push([start, n]);
-  return pieces;
+  if (n > 0) yield [start, n];
 }
 
 /** `count` applied piece by piece; the whitespace rule joins a run of non-space that a hard cut split. */
-function countPieces(text: string, pieces: ReadonlyArray<[number, number]>, count: Count, joinRuns: boolean): number {
+function countPieces(text: string, pieces: Iterable<[number, number]>, count: Count, joinRuns: boolean): number {
   let total = 0;
   for (const [a, b] of pieces) {
     total += count(text.slice(a, b));
@@ -125,7 +128,7 @@ export function loadTokenizer(name: TokenizerName): Promise<Count> {
 export function countTokens(text: string, name: TokenizerName): number {
   const count = loadedCount(name);
   if (text.length <= MAX_RUN_CHARS) return count(text);
-  return countPieces(text, countingPieces(text), count, name === "whitespace");
+  return countPieces(text, iterPieces(text), count, name === "whitespace");
 }
 
 function loadedCount(name: TokenizerName): Count {
@@ -159,18 +162,17 @@ export interface Pacing {
 export async function countTokensPaced(text: string, name: TokenizerName, pacing: Pacing): Promise<PacedCount> {
   const count = loadedCount(name);
   if (text.length <= MAX_PIECE_CHARS) return { tokens: countTokens(text, name), estimated: false };
-  const pieces = countingPieces(text);
   let tokens = 0;
   let chars = 0;
-  for (let k = 0; k < pieces.length; k++) {
-    if (k > 0) {
+  for (const piece of iterPieces(text)) {
+    if (chars > 0) {
       await pacing.yieldNow();
       if (pacing.now() >= pacing.until) {
         return { tokens: Math.round((tokens * text.length) / chars), estimated: true };
       }
     }
-    tokens += countPieces(text, [pieces[k]], count, name === "whitespace");
-    chars = pieces[k][1];
+    tokens += countPieces(text, [piece], count, name === "whitespace");
+    chars = piece[1];
   }
   return { tokens, estimated: false };
 }
