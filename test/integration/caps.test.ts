@@ -139,6 +139,22 @@ test("compressed answers are inflated by the client (gzip, deflate, br); a codin
   expect(asked[0]).toBe("gzip, deflate, br, zstd");
 });
 
+test("a compressed body that stalls still ends at --timeout", async () => {
+  const packed = gzipSync(JSON.stringify({ choices: [{ index: 0, text: "word ".repeat(50_000) }] }));
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+    res.write(packed.subarray(0, packed.length >> 1)); // half, then nothing
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  stops.push(() => server.closeAllConnections());
+  stops.push(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const { records } = await runBenchmark(runOptions(`http://127.0.0.1:${port}/v1/completions`, { model: "m", stream: false, requests: "1", concurrency: "1", warmup: "0", "repeat-ratio": "0", timeout: "0.5" }));
+  expect(records[0].error!.class).toBe("timeout");
+  expect(records[0].tEnd! - records[0].tSend).toBeGreaterThanOrEqual(499);
+});
+
 test("answers within the caps are untouched", async () => {
   const text = "word ".repeat(2000);
   const peer = scripted(() => Response.json({ text, cached: false }));
