@@ -27,7 +27,8 @@ import { createGzip } from "node:zlib";
 import { importRun } from "../src/core/importers/index.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "dist/llmbench");
+/** LLMBENCH_BIN runs another build (e.g. an older one, for a before/after) */
+const BIN = process.env.LLMBENCH_BIN ?? join(ROOT, "dist/llmbench");
 const MiB = 1024 * 1024;
 const RSS_GOAL_MB = 300;
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
