@@ -141,7 +141,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       }
     };
     let raw = "";
-    /** decoded bytes (Bun's fetch inflates gzip/deflate/br as it streams): the cap holds against a compression bomb */
+    /** bytes after inflation (inflated() undoes any Content-Encoding): the cap holds against a compression bomb */
     let bodyBytes = 0;
     try {
       while (reader) {
