@@ -217,7 +217,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
     config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary),
+    notes: runNotes(opts, summary, records),
     summary,
     digests,
     requests: opts.records ? relativeRecords(records, first) : null,
@@ -227,6 +227,14 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
 /** How often a run prints its status line when stderr is not a terminal. */
 export const STATUS_EVERY_MS = 10_000;
+
+/** Whose number the mean output length is: the server's usage, the client's tokenizer, or both (README "Token counting"). */
+export function outputLengthSource(meanOut: number, fromUsage: number, succeeded: number, tokenizer: string): string {
+  const mean = `${meanOut.toFixed(1)} output tokens per request on average`;
+  if (fromUsage >= succeeded) return `the server reported ${mean} (its usage)`;
+  if (fromUsage === 0) return `the client's ${tokenizer} tokenizer counted ${mean} (the server reported no usage)`;
+  return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
+}
 
 /** How long before a due time the open loop stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
 const SPIN_MS = 2;
@@ -274,14 +282,20 @@ function monitorEventLoop(clock: Clock, periodMs = 10): { stop(): number[] } {
   };
 }
 
-function runNotes(opts: RunOptions, s: RunSummary): string[] {
+function runNotes(opts: RunOptions, s: RunSummary, records: readonly RawRecord[]): string[] {
   const notes: string[] = [];
   const meanOut = s.tokens.mean_output_per_request;
+  const fromUsage = s.tokens.usage_vs_client.compared;
   if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
   }
   if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
-    notes.push(`the server returned ${meanOut.toFixed(1)} output tokens per request on average, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
+    notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
+  }
+  // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
+  const estimated = records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
+  if (estimated > 0) {
+    notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
   }
   const perChunk = s.tokens.tokens_per_chunk;
   if (perChunk !== null && perChunk > 1.05) {

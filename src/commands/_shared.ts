@@ -14,6 +14,8 @@ export const targetArgs = {
   header: { type: "string", description: "extra request header 'Name: value' (repeatable, or comma-separated)" },
   "api-key": { type: "string", description: "API key sent as Authorization: Bearer (or set LLMBENCH_API_KEY / OPENAI_API_KEY); never saved or printed" },
   timeout: { type: "string", description: "deadline per request over the whole body, in seconds (default 60)", valueHint: "s" },
+  "max-body": { type: "string", description: "most bytes one response body may have once decoded, e.g. 64MiB (default); past it the request is a protocol error", valueHint: "size" },
+  "max-message": { type: "string", description: "most one SSE event, NDJSON line or non-streamed JSON body may hold, e.g. 4MiB (default)", valueHint: "size" },
   stream: { type: "boolean", description: "ask for a streamed response (default: on for OpenAI APIs, off for generate); --no-stream turns it off" },
   "max-tokens": { type: "string", description: "tokens to generate per request (default 100)" },
   "ignore-eos": { type: "boolean", description: "ask OpenAI-compatible servers (vLLM, SGLang) to generate all --max-tokens (ignore_eos)" },

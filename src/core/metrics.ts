@@ -49,6 +49,11 @@ export interface RawRecord {
   reasoningTokensCounted: number;
   /** prompt tokens counted on the client */
   promptTokensCounted: number;
+  /**
+   * true when the output was too long to count in the time the response took to arrive (or before
+   * the deadline): the counts are extrapolated from the part counted. Absent otherwise.
+   */
+  tokensEstimated?: true;
   usage: Usage | null;
   /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
   cached: boolean | null;

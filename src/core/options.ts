@@ -2,6 +2,7 @@
 import { UsageError } from "./errors.ts";
 import { API_KINDS, type ApiKind } from "./protocols/types.ts";
 import { detectApi } from "./protocols/index.ts";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from "./protocols/framing.ts";
 import { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer.ts";
 import { repeatCount } from "./schedule.ts";
 import { parseSlo, parseTimeMs, STREAM_ONLY_METRICS, type SloTerm } from "./slo.ts";
@@ -122,6 +123,20 @@ export function parseNumber(
     throw new UsageError(`--${name} must be ${range}, got ${value}`, `e.g. --${name} ${fallback}`);
   }
   return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size in bytes: a number with an optional binary unit (B, KiB, MiB, GiB; K/KB, M/MB, G/GB mean the same). */
+export function parseSize(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  const example = `e.g. --${name} ${fallback / 1024 ** 2}MiB`;
+  if (!m || unit === undefined) throw new UsageError(`--${name} must be a size such as 64MiB or 512KiB, got '${value}'`, example);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes < 1024) throw new UsageError(`--${name} must be at least 1KiB, got '${value}'`, example);
+  return bytes;
 }
 
 /** A URL without user:password, for reports and result files. */
@@ -263,6 +278,10 @@ export interface RunOptions {
   warmup: number;
   seed: number;
   timeoutMs: number;
+  /** most decoded bytes one response body may have (--max-body) */
+  maxBodyBytes: number;
+  /** most characters one message may buffer: an SSE line or event, an NDJSON line, a whole JSON body (--max-message) */
+  maxMessageBytes: number;
   inputTokens: LengthSpec;
   prefixTokens: number;
   /** path of a prompts file (JSONL or ShareGPT JSON) */
@@ -301,6 +320,8 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     warmup: o.warmup,
     seed: o.seed,
     timeout_s: o.timeoutMs / 1000,
+    max_body_bytes: o.maxBodyBytes,
+    max_message_bytes: o.maxMessageBytes,
     input_tokens: o.inputTokens,
     prefix_tokens: o.prefixTokens,
     prompts: o.prompts ?? "synthetic",
@@ -337,7 +358,7 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
 /** The options `run` and `warm` share: where requests go, how they are sent, and which prompts (the `targetArgs` block). */
 export type TargetOptions = Pick<
   RunOptions,
-  "url" | "endpoint" | "api" | "stream" | "model" | "headers" | "apiKey" | "extraBody" | "timeoutMs" | "tokenizer" | "maxTokens" | "ignoreEos" | "seed" | "inputTokens" | "prefixTokens" | "prompts"
+  "url" | "endpoint" | "api" | "stream" | "model" | "headers" | "apiKey" | "extraBody" | "timeoutMs" | "maxBodyBytes" | "maxMessageBytes" | "tokenizer" | "maxTokens" | "ignoreEos" | "seed" | "inputTokens" | "prefixTokens" | "prompts"
 >;
 
 /** The target and prompt options, parsed once for every command that sends requests (`run`, `warm`). */
@@ -390,6 +411,8 @@ export function parseTargetOptions(args: RawArgs, rawArgs: readonly string[], en
     maxTokens: parseNumber("max-tokens", str(args, "max-tokens"), 100, { min: 1, integer: true }),
     seed: seedArg === undefined ? randomSeed() : parseNumber("seed", seedArg, 42, { min: 0, max: 2 ** 32 - 1, integer: true }),
     timeoutMs: parseNumber("timeout", str(args, "timeout"), 60, { min: 0, exclusiveMin: true }) * 1000,
+    maxBodyBytes: parseSize("max-body", str(args, "max-body"), DEFAULT_MAX_BODY_BYTES),
+    maxMessageBytes: parseSize("max-message", str(args, "max-message"), DEFAULT_MAX_MESSAGE_BYTES),
     inputTokens,
     prefixTokens,
     prompts,

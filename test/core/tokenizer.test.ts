@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import {
+  countingPieces,
   countTokens,
+  countTokensPaced,
   countWhitespaceTokens,
   isTokenizerLoaded,
   isTokenizerName,
@@ -70,5 +72,96 @@ describe("tokenizer: BPE (o200k, cl100k)", () => {
     expect(count("hello world")).toBe(2);
     expect(await loadTokenizer("o200k")).toBe(count);
     expect(isTokenizerLoaded("o200k")).toBe(true);
+  });
+});
+
+describe("counting in pieces (linear time on runs without spaces)", () => {
+  beforeAll(async () => {
+    await loadTokenizer("o200k");
+    await loadTokenizer("cl100k");
+  });
+  const bpe = (name: "o200k" | "cl100k") => {
+    // the whole text handed to gpt-tokenizer at once: the reference for exactness
+    const whole = (t: string) => require(`gpt-tokenizer/encoding/${name}_base`).countTokens(t, { disallowedSpecial: new Set() }) as number;
+    return whole;
+  };
+  const prose = Array.from({ length: 3000 }, (_, i) => ["The", "quick", "brown", "fox,", "jumps", "über", "日本語の", "  two", "\n\nline", "x.y/z", "don't", "😀👍", "1234567", "\t"][i % 14] + (i % 5 === 0 ? "." : "")).join(" ");
+
+  test("pieces cover the text in order, at most maxPiece long", () => {
+    for (const text of [prose, "a".repeat(10_000), " ".repeat(5000), "ab ".repeat(4000)]) {
+      const pieces = countingPieces(text, 64, 1000);
+      expect(pieces[0][0]).toBe(0);
+      expect(pieces[pieces.length - 1][1]).toBe(text.length);
+      for (let k = 1; k < pieces.length; k++) expect(pieces[k][0]).toBe(pieces[k - 1][1]);
+      for (const [a, b] of pieces) expect(b - a).toBeLessThanOrEqual(1000);
+    }
+  });
+
+  test("a run without a space is cut every maxRun characters: no piece holds a longer run", () => {
+    for (const text of ["a".repeat(100_000), " ".repeat(20_000), "=".repeat(9_999), `${"x".repeat(300)} ${"y".repeat(700)}`]) {
+      for (const [a, b] of countingPieces(text, 256, 4096)) {
+        const longest = Math.max(...text.slice(a, b).split(" ").map((w) => w.length));
+        expect(longest).toBeLessThanOrEqual(256);
+      }
+    }
+  });
+
+  test("never between the halves of a surrogate pair", () => {
+    const text = "😀".repeat(5000); // 10,000 UTF-16 units, no space
+    for (const [a] of countingPieces(text, 7, 100)) {
+      const c = text.charCodeAt(a);
+      expect(c >= 0xdc00 && c <= 0xdfff).toBe(false);
+    }
+  });
+
+  test("exact on text whose words are shorter than the run limit, however small the pieces", () => {
+    for (const name of ["o200k", "cl100k"] as const) {
+      const whole = bpe(name)(prose);
+      expect(countTokens(prose, name)).toBe(whole);
+      // the same cuts, forced every ~50 characters
+      const count = (t: string) => bpe(name)(t);
+      const pieces = countingPieces(prose, 256, 50);
+      expect(pieces.length).toBeGreaterThan(100);
+      expect(pieces.reduce((n, [a, b]) => n + count(prose.slice(a, b)), 0)).toBe(whole);
+    }
+  });
+
+  test("whitespace counting joins a run that a hard cut split: exact", () => {
+    const text = `${"a".repeat(1000)} b ${"c".repeat(600)}`;
+    expect(countTokens(text, "whitespace")).toBe(3);
+  });
+
+  test("a run without a space: each hard cut moves the count by at most a token", () => {
+    // 16 KB of letters without a space: one pre-token, still countable whole for the reference
+    let x = 7;
+    const text = Array.from({ length: 16_384 }, () => String.fromCharCode(97 + ((x = (x * 48271) % 2147483647) % 26))).join("");
+    const whole = bpe("o200k")(text);
+    const cuts = countingPieces(text).length - 1;
+    expect(cuts).toBe(Math.ceil(16_384 / 256) - 1);
+    expect(Math.abs(countTokens(text, "o200k") - whole)).toBeLessThanOrEqual(cuts);
+  });
+});
+
+describe("paced counting", () => {
+  test("yields between pieces and gives the exact count when time allows", async () => {
+    let yields = 0;
+    const text = "word ".repeat(5000); // 25,000 chars: several pieces
+    const r = await countTokensPaced(text, "whitespace", { now: () => 0, yieldNow: async () => void yields++, until: 1 });
+    expect(r).toEqual({ tokens: 5000, estimated: false });
+    expect(yields).toBe(countingPieces(text).length - 1);
+  });
+
+  test("past `until`, the rest is extrapolated from the part counted, and marked estimated", async () => {
+    let t = 0;
+    const text = "word ".repeat(5000);
+    const r = await countTokensPaced(text, "whitespace", { now: () => t, yieldNow: async () => void (t += 10), until: 25 });
+    // two yields → three pieces counted, then extrapolated at the same tokens per character
+    expect(r.estimated).toBe(true);
+    expect(r.tokens).toBe(5000);
+  });
+
+  test("a short text is counted at once, whatever the time", async () => {
+    const r = await countTokensPaced("a b c", "whitespace", { now: () => 1e9, yieldNow: async () => {}, until: 0 });
+    expect(r).toEqual({ tokens: 3, estimated: false });
   });
 });

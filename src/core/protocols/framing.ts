@@ -5,10 +5,26 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { createNdjsonParser, excerpt } from "./ndjson.ts";
-import { createSseParser, type SseEvent } from "./sse.ts";
+import { createSseParser, sizeLabel, type SseEvent } from "./sse.ts";
 import type { DecodeEvent, ResponseDecoder } from "./types.ts";
 
 export type BodyFraming = "sse" | "ndjson" | "json";
+
+/**
+ * The response caps' defaults (README "Response caps"), chosen so that no real LLM answer comes
+ * near them: a 128K-token answer streamed as OpenAI chat chunks (~250 bytes a token) is ~32 MB of
+ * body; its text alone ~0.5 MB, ~3 MB as JSON with every character escaped.
+ * - body: decoded bytes of one response, whatever its framing;
+ * - message: characters one message may buffer: an SSE line or event, an NDJSON line, or a whole
+ *   non-streamed JSON body (the one framing that must be held whole before it can be parsed).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface DecoderLimits {
+  /** most characters of one SSE line/event, NDJSON line or whole JSON body (default DEFAULT_MAX_MESSAGE_BYTES) */
+  maxMessageChars?: number;
+}
 
 const NDJSON_TYPES = new Set([
   "application/x-ndjson",
@@ -60,7 +76,8 @@ function sniffSse(buffered: string): boolean | undefined {
   return false;
 }
 
-export function createFramedDecoder(contentType: string, h: MessageHandlers): ResponseDecoder {
+export function createFramedDecoder(contentType: string, h: MessageHandlers, limits: DecoderLimits = {}): ResponseDecoder {
+  const maxChars = limits.maxMessageChars ?? DEFAULT_MAX_MESSAGE_BYTES;
   let framing = framingOf(contentType);
   /** a JSON body: everything so far; also the first characters while sniffing */
   let body = "";
@@ -90,8 +107,8 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
     h.message(parseJson(data, "stream event"), data, out);
   };
 
-  const sse = createSseParser({ onEvent: onSseEvent });
-  const ndjson = createNdjsonParser({ onValue: (v, line) => h.message(v, line, out) });
+  const sse = createSseParser({ onEvent: onSseEvent }, { maxMessageChars: maxChars });
+  const ndjson = createNdjsonParser({ onValue: (v, line) => h.message(v, line, out) }, maxChars);
 
   const withLabel = (f: () => void, prefix = ""): void => {
     try {
@@ -122,10 +139,13 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
   }
 
   function feed(text: string): void {
-    if (framing === "sse") sse.feed(text);
+    if (framing === "sse") withLabel(() => sse.feed(text));
     else if (framing === "ndjson") withLabel(() => ndjson.feed(text));
     else {
       body += text;
+      if (body.length > maxChars) {
+        throw new ProtocolError(`${h.label}: the JSON body passed ${sizeLabel(maxChars)} (--max-message) before it ended: no real answer is this long`);
+      }
       if (!sniffed) {
         const isSse = sniffSse(body);
         if (isSse !== undefined) {
@@ -134,7 +154,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers): Re
             framing = "sse";
             const buffered = body;
             body = "";
-            sse.feed(buffered);
+            withLabel(() => sse.feed(buffered));
           }
         }
       }

@@ -5,7 +5,7 @@
  * The server reports no usage: tokens are counted on the client.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
 import { excerpt } from "./ndjson.ts";
 import type { DecodeEvent, Protocol, RequestSpec, ResponseDecoder } from "./types.ts";
 
@@ -20,7 +20,7 @@ function cachedOf(v: Record<string, unknown>, raw: string, expected: string): bo
   throw new ProtocolError(`${LABEL}: "cached" is not a boolean; expected ${expected}; got: ${excerpt(raw)}`);
 }
 
-function createGenerateDecoder(contentType: string): ResponseDecoder {
+function createGenerateDecoder(contentType: string, limits?: DecoderLimits): ResponseDecoder {
   let done = false;
 
   const finish = (out: DecodeEvent[]): void => {
@@ -74,7 +74,7 @@ function createGenerateDecoder(contentType: string): ResponseDecoder {
     endedWithoutMarker() {
       throw new ProtocolError(`${LABEL}: stream ended before its done marker (data: {"done": true, ...} or data: [DONE])`);
     },
-  });
+  }, limits);
 }
 
 export const generateProtocol: Protocol = {

@@ -4,6 +4,7 @@
  * without a line ending parsed at `flush()`.
  */
 import { ProtocolError } from "../errors.ts";
+import { sizeLabel } from "./sse.ts";
 
 export interface NdjsonCallbacks {
   /** one parsed line; `line` is its text (without the line ending) for error messages */
@@ -25,8 +26,12 @@ export function excerpt(text: string, n = 200): string {
   return text.length <= n ? text : `${text.slice(0, n)}…`;
 }
 
-export function createNdjsonParser(callbacks: NdjsonCallbacks): NdjsonParser {
+/** `maxLineChars`: most characters one line may hold; past it `feed` throws ProtocolError at once. */
+export function createNdjsonParser(callbacks: NdjsonCallbacks, maxLineChars = Number.POSITIVE_INFINITY): NdjsonParser {
   let partial = "";
+  const tooLong = (): never => {
+    throw new ProtocolError(`an NDJSON line passed ${sizeLabel(maxLineChars)} (--max-message): no real answer sends one this long`);
+  };
 
   function processLine(raw: string): void {
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
@@ -50,10 +55,14 @@ export function createNdjsonParser(callbacks: NdjsonCallbacks): NdjsonParser {
         partial = "";
       }
       start = nl + 1;
+      if (line.length > maxLineChars) tooLong();
       processLine(line);
       nl = chunk.indexOf("\n", start);
     }
-    if (start < chunk.length) partial += chunk.slice(start);
+    if (start < chunk.length) {
+      partial += chunk.slice(start);
+      if (partial.length > maxLineChars) tooLong();
+    }
   }
 
   function flush(): void {

@@ -20,12 +20,22 @@ export interface SseEvent {
   id: string | undefined;
 }
 
+import { ProtocolError } from "../errors.ts";
+
 export interface SseCallbacks {
   onEvent(event: SseEvent): void;
   /** text after the ":" of a comment line, one leading space removed (`: ping` → "ping") */
   onComment?(text: string): void;
   /** a valid `retry:` field (ASCII digits only), in ms */
   onRetry?(ms: number): void;
+}
+
+export interface SseLimits {
+  /**
+   * Most characters one line (a comment line included) or one event's data may hold; past it
+   * `feed` throws ProtocolError at once, without waiting for the line's end. Default: no limit.
+   */
+  maxMessageChars?: number;
 }
 
 export interface SseParser {
@@ -49,8 +59,12 @@ const LF = 10;
 const CR = 13;
 const BOM = "\uFEFF";
 
-export function createSseParser(callbacks: SseCallbacks): SseParser {
+export function createSseParser(callbacks: SseCallbacks, limits: SseLimits = {}): SseParser {
   const { onEvent, onComment, onRetry } = callbacks;
+  const max = limits.maxMessageChars ?? Number.POSITIVE_INFINITY;
+  const tooLong = (what: string): never => {
+    throw new ProtocolError(`${what} passed ${sizeLabel(max)} (--max-message): no real answer sends one this long`);
+  };
 
   /** unterminated tail of the text fed so far */
   let partial = "";
@@ -103,6 +117,7 @@ export function createSseParser(callbacks: SseCallbacks): SseParser {
         break;
       case "data":
         data += value + "\n";
+        if (data.length > max) tooLong("an SSE event's data");
         building = true;
         break;
       case "id":
@@ -142,6 +157,7 @@ export function createSseParser(callbacks: SseCallbacks): SseParser {
         line = partial + line;
         partial = "";
       }
+      if (line.length > max) tooLong("an SSE line");
       i++;
       if (c === CR) {
         if (i === n) skipLf = true;
@@ -150,7 +166,10 @@ export function createSseParser(callbacks: SseCallbacks): SseParser {
       lineStart = i;
       processLine(line);
     }
-    if (lineStart < n) partial += text.slice(lineStart);
+    if (lineStart < n) {
+      partial += text.slice(lineStart);
+      if (partial.length > max) tooLong("an SSE line without a line ending");
+    }
   }
 
   function pending(): boolean {
@@ -174,4 +193,11 @@ export function createSseParser(callbacks: SseCallbacks): SseParser {
   }
 
   return { feed, flush, pending, reset };
+}
+
+/** "4 MiB", "512 KiB", "1500 B": a size for messages. */
+export function sizeLabel(chars: number): string {
+  if (chars >= 1024 ** 2 && chars % 1024 ** 2 === 0) return `${chars / 1024 ** 2} MiB`;
+  if (chars >= 1024 && chars % 1024 === 0) return `${chars / 1024} KiB`;
+  return `${chars} B`;
 }

@@ -53,6 +53,6 @@ export interface ResponseDecoder {
 export interface Protocol {
   readonly api: ApiKind;
   buildBody(spec: RequestSpec): Record<string, unknown>;
-  /** chooses SSE / NDJSON / plain JSON decoding from the response's content-type */
-  createDecoder(contentType: string): ResponseDecoder;
+  /** chooses SSE / NDJSON / plain JSON decoding from the response's content-type; `limits` caps what one message may buffer */
+  createDecoder(contentType: string, limits?: { maxMessageChars?: number }): ResponseDecoder;
 }

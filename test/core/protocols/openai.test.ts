@@ -401,3 +401,45 @@ describe("openai: NDJSON (Ollama)", () => {
     ]);
   });
 });
+
+describe("openai: nonsense numbers and wrong types are protocol errors", () => {
+  const usageChunk = (completion: unknown) => `{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":${completion}}}`;
+
+  test.each([
+    ["-5", "usage.completion_tokens is -5, not a count of tokens"],
+    ["1e308", "usage.completion_tokens is 1e+308, not a count of tokens"],
+    ["1e999", "usage.completion_tokens is Infinity, not a count of tokens"],
+    ["12.5", "usage.completion_tokens is 12.5, not a count of tokens"],
+    ['"12"', 'usage.completion_tokens is "12", not a count of tokens'],
+    ["200000000", "usage.completion_tokens is 200000000, more tokens than any model's context holds"],
+  ])("streamed usage.completion_tokens %s", (value, message) => {
+    const body = sseOf(chatChunk({ content: "hi" }), usageChunk(value), "[DONE]");
+    expect(() => decode(openaiChatProtocol, SSE, body)).toThrow(message);
+  });
+
+  test("whole bodies, cached_tokens and Ollama's counts are checked the same way", () => {
+    expect(() => decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"text":"a"}],"usage":{"completion_tokens":-1}}`)).toThrow("usage.completion_tokens is -1");
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":[],"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":-3}}}`, "[DONE]"))).toThrow("cached_tokens is -3");
+    expect(() => decode(openaiChatProtocol, NDJSON, `{"message":{"content":"a"},"done":true,"eval_count":-7}\n`)).toThrow("eval_count is -7");
+  });
+
+  test("usage: null and counts of 0 are fine", () => {
+    const events = decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "hi" }, null, { usage: null }), `{"choices":[],"usage":{"prompt_tokens":0,"completion_tokens":0}}`, "[DONE]"));
+    expect(events).toContainEqual({ type: "usage", usage: { promptTokens: 0, completionTokens: 0 } });
+  });
+
+  test("text that is not a string", () => {
+    expect(() => decode(openaiCompletionsProtocol, SSE, sseOf(`{"choices":[{"index":0,"text":42}]}`, "[DONE]"))).toThrow("choices[0].text is 42, not a string");
+    expect(() => decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"index":0,"text":42}]}`)).toThrow("choices[0].text is 42, not a string");
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: { a: 1 } }), "[DONE]"))).toThrow('choices[0].delta.content is {"a":1}, not a string');
+    expect(() => decode(openaiChatProtocol, JSON_CT, `{"choices":[{"message":{"content":["x"]}}]}`)).toThrow('choices[0].message.content is ["x"], not a string');
+    // null content (the last chunk of OpenAI's own streams) is no text, not an error
+    expect(decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "a" }), chatChunk({ content: null }, "stop"), "[DONE]")).filter((e: DecodeEvent) => e.type === "delta") as DecodeEvent[]).toEqual([delta("a")] as DecodeEvent[]);
+  });
+
+  test("a chunk without choices (nor usage, nor an Ollama shape)", () => {
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "a" }), `{"id":"x","object":"chat.completion.chunk"}`, "[DONE]"))).toThrow('stream chunk has no "choices"');
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":{"0":{"delta":{"content":"a"}}}}`, "[DONE]"))).toThrow('"choices" is not a list of objects');
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":["a"]}`, "[DONE]"))).toThrow('"choices" is not a list of objects');
+  });
+});

@@ -179,3 +179,43 @@ describe("SSE parser: recorded streams split at random boundaries", () => {
     }
   });
 });
+
+describe("maxMessageChars", () => {
+  const capped = (max: number) => {
+    const events: SseEvent[] = [];
+    return { events, p: createSseParser({ onEvent: (e) => events.push(e) }, { maxMessageChars: max }) };
+  };
+
+  test("a line may be exactly the cap long; one more character throws, before the line ends", () => {
+    const { p, events } = capped(10);
+    p.feed("data: 1234"); // 10 characters
+    p.feed("\n\n");
+    expect(events).toEqual([ev("1234")]);
+    p.feed("data: 1234"); // 10, no line ending yet
+    expect(() => p.feed("5")).toThrow("an SSE line without a line ending passed 10 B (--max-message)");
+  });
+
+  test("a long line arriving piece by piece throws as soon as it passes the cap", () => {
+    const { p } = capped(1024);
+    let fed = 0;
+    expect(() => {
+      for (;;) {
+        p.feed(": ".padEnd(100, "x"));
+        fed += 100;
+      }
+    }).toThrow("SSE line");
+    expect(fed).toBe(1000); // the 11th piece made it 1100 > 1024
+  });
+
+  test("an event of many short data lines is capped by its data", () => {
+    const { p } = capped(20);
+    p.feed("data: aaaa\ndata: bbbb\ndata: cccc\n"); // data "aaaa\nbbbb\ncccc\n": 15
+    p.feed("data: dddd\n"); // 20: at the cap
+    expect(() => p.feed("data: e\n")).toThrow("an SSE event's data passed 20 B");
+  });
+
+  test("a complete line in one chunk past the cap throws too", () => {
+    const { p } = capped(8);
+    expect(() => p.feed("data: 123456789\n\n")).toThrow("an SSE line passed 8 B");
+  });
+});
