@@ -23,7 +23,7 @@ export interface CompareRequest {
 export interface CompareOutcome {
   comparison: Comparison;
   output: string;
-  /** EXIT.threshold when a gated metric regressed, else EXIT.ok */
+  /** EXIT.threshold when the gate failed (a gated regression, or a side that measured nothing), EXIT.usage when it cannot decide, else EXIT.ok */
   exitCode: number;
 }
 
@@ -75,8 +75,8 @@ async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: Co
   const unmatched = [...b.levels, ...c.levels].filter((l) => !pairs.some((p) => p.label === l.label)).map((l) => l.label);
   const outcomes = [];
   for (const p of pairs) outcomes.push({ label: p.label, ...(await compareSides([p.base], [p.cand], req)) });
-  const exitCode = outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.threshold : EXIT.ok;
-  const regressed = outcomes.filter((o) => o.exitCode !== EXIT.ok).map((o) => o.label);
+  const exitCode = outcomes.some((o) => o.exitCode === EXIT.threshold) ? EXIT.threshold : outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.usage : EXIT.ok;
+  const regressed = outcomes.filter((o) => o.exitCode === EXIT.threshold).map((o) => o.label);
   const note = `${unmatched.length > 0 ? `levels on one side only (not compared): ${[...new Set(unmatched)].join(", ")}\n` : ""}`;
   let output: string;
   if (req.format === "json") {
@@ -89,6 +89,13 @@ async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: Co
   return { comparison: outcomes[0].comparison, exitCode, output };
 }
 
+/** failed or regressed → 1; undecided (a gated metric with a bare ratio only) → 2; otherwise 0. */
+export function gateExitCode(c: Comparison): number {
+  if (c.verdict === "failed" || c.verdict === "regressed") return EXIT.threshold;
+  if (c.verdict === "undecided") return EXIT.usage;
+  return EXIT.ok;
+}
+
 async function compareSides(base: RunData[], cand: RunData[], req: CompareRequest): Promise<CompareOutcome> {
   const refusals = checkComparable(base, cand).filter((d) => d.severity === "refuse");
   if (refusals.length > 0 && !req.allowMismatch) {
@@ -98,6 +105,6 @@ async function compareSides(base: RunData[], cand: RunData[], req: CompareReques
     );
   }
   const comparison = compareRuns(base, cand, req.settings);
-  const exitCode = comparison.gatedRegressions.length > 0 ? EXIT.threshold : EXIT.ok;
+  const exitCode = gateExitCode(comparison);
   return { comparison, exitCode, output: renderComparison(comparison, req.format, exitCode, { hideUnchanged: req.hideUnchanged }) };
 }

@@ -12,8 +12,7 @@ const settings = (over: Partial<CompareSettings> = {}): CompareSettings => ({
   thresholds: parseThresholds([]),
   gate: parseGate(undefined),
   alpha: 0.05,
-  resamples: 500,
-  seed: 1,
+  gateOnRatios: false,
   ...over,
 });
 
@@ -136,7 +135,8 @@ describe("compareRuns", () => {
 
   test("only gated metrics decide: a regressed p99 outside the gate leaves the verdict alone", () => {
     const tail = (k: number) => (k % 20 === 0 ? 40 : 10 + ((k * 37) % 23) / 10);
-    const c = compareRuns([syntheticRun("a.json")], [syntheticRun("b.json", { ttft: tail })], settings({ gate: ["ttft_p50"] }));
+    // p99 needs 368 requests per side for a 95% interval
+    const c = compareRuns([syntheticRun("a.json", { n: 400 })], [syntheticRun("b.json", { n: 400, ttft: tail })], settings({ gate: ["ttft_p50"] }));
     expect(c.metrics.find((m) => m.name === "ttft_p99")!.verdict).toBe("regressed");
     expect(c.verdict).toBe("unchanged");
   });
@@ -157,9 +157,14 @@ describe("compareRuns", () => {
     const t1 = one.metrics.find((m) => m.name === "output_throughput")!;
     expect(t1.change).toBeCloseTo(-0.25, 12);
     expect(t1.interval).toBeNull();
-    expect(t1.verdict).toBe("regressed");
+    expect(t1.verdict).toBe("unjudged"); // a bare ratio is not judged...
+    expect(t1.reason).toBe("ratio only: one run per side");
     expect(t1.gated).toBe(false);
-    expect(one.notes.join(" ")).toContain("one run on a side");
+    expect(one.notes.join(" ")).toContain("one run on the baseline and the candidate: run-to-run noise is not covered by the intervals");
+    expect(one.notes.join(" ")).toContain("llmbench run --runs 3");
+    // ...unless asked for
+    const asked = compareRuns([syntheticRun("a.json", { throughput: 400 })], [syntheticRun("b.json", { throughput: 300 })], settings({ gateOnRatios: true }));
+    expect(asked.metrics.find((m) => m.name === "output_throughput")!.verdict).toBe("regressed");
     const several = compareRuns(
       [400, 410, 395].map((t, i) => syntheticRun(`a${i}.json`, { throughput: t })),
       [300, 310, 305].map((t, i) => syntheticRun(`b${i}.json`, { throughput: t })),
@@ -180,9 +185,16 @@ describe("compareRuns", () => {
     expect(tpot.interval).toBeNull();
     expect(tpot.pValue).toBeNull();
     expect(tpot.change).toBeCloseTo(24.05 / 12.05 - 1, 10); // E2E ends 0.05 ms after the last token
-    expect(tpot.verdict).toBe("regressed");
+    expect(tpot.verdict).toBe("unjudged"); // no samples, no verdict
     expect(tpot.reason).toBe("ratio only: no samples");
+    expect(c.verdict).toBe("undecided"); // gated metrics with a bare ratio: the gate cannot decide
+    expect(c.undecided).toEqual(["ttft_p50", "ttft_p95", "tpot_p50", "tpot_p95", "e2e_p50", "e2e_p95"]);
     expect(c.tests).toEqual([]);
+    const asked = compareRuns([a], [b], settings({ gateOnRatios: true }));
+    expect(asked.metrics.find((m) => m.name === "tpot_p50")!.verdict).toBe("regressed");
+    expect(asked.verdict).toBe("regressed");
+    // gated on what has a test (error rate: counts), the gate decides
+    expect(compareRuns([a], [b], settings({ gate: ["error_rate"] })).verdict).toBe("unchanged");
     expect(c.notes.join(" ")).toContain("no per-request samples in a.json, b.json");
     const pooled = compareRuns([a, a], [b, b], settings());
     expect(pooled.metrics.find((m) => m.name === "tpot_p50")!.change).toBeCloseTo(24.05 / 12.05 - 1, 10);
