@@ -20,7 +20,7 @@ import { checkComparable, type ConfigDifference } from "./config.ts";
 import { mannWhitney, type MannWhitneyMethod } from "./mannwhitney.ts";
 import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
 import { fisherExact, newcombeDifference } from "./proportions.ts";
-import { quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
+import { MIN_REQUESTS_GROUPED, quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
 import { compareScalars } from "./scalars.ts";
 import type { Thresholds } from "./thresholds.ts";
 
@@ -233,7 +233,9 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
         const short = b.lo === null ? b : c;
         const reason =
           b.lo === null || c.lo === null
-            ? samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
+            ? family === "itl"
+              ? `${samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)}, from at least ${Math.min(short.needed, MIN_REQUESTS_GROUPED)} requests (has ${Math.min(sb.clusters?.sizes.length ?? 0, sc.clusters?.sizes.length ?? 0)})`
+              : samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
             : `the interval of a side reaches 0 ms: no ratio interval`;
         return { base: b.est, cand: c.est, change: c.est / b.est - 1, interval: null, pValue: null, method, reason, samples, flags, unjudged: true };
       }

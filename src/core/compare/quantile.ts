@@ -138,6 +138,9 @@ export function designEffect(side: QuantileSide, est: number): number {
   return Math.max(1, varCluster / varIid);
 }
 
+/** Grouped values (ITL): the fewest requests a design effect is estimated from (or fewer, when the percentile needs fewer). */
+export const MIN_REQUESTS_GROUPED = 20;
+
 export interface SideQuantile {
   q: number;
   /** the side's percentile (type 7 over every value of the side) */
@@ -177,9 +180,9 @@ export function sideQuantile(side: QuantileSide, q: number, alpha: number): Side
   const deff = designEffect(side, est);
   const nEff = n / deff;
   const needed = samplesNeeded(q, alpha);
-  // grouped values: as many requests as independent values are needed, too (the design effect is estimated over requests)
+  // grouped values: the design effect is estimated over requests, so there must be enough of them too
   const requests = side.clusters ? side.clusters.sizes.length : n;
-  const ranks = requests >= needed ? orderStatisticRanks(nEff, q, alpha) : null;
+  const ranks = requests >= Math.min(needed, MIN_REQUESTS_GROUPED) ? orderStatisticRanks(nEff, q, alpha) : null;
   if (!ranks) return { q, est, lo: null, hi: null, nEff, needed, runSpread: false, gap: null };
   let lo: number;
   let hi: number;
