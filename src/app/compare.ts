@@ -55,7 +55,7 @@ export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {
   const candRead = await read(candFiles);
   const sweeps = [...baseRead, ...candRead].filter((f) => f.sweep !== null).length;
   if (sweeps > 0) return compareSweeps(baseRead, candRead, req);
-  return compareSides(baseRead.map((f) => f.run), candRead.map((f) => f.run), req);
+  return compareSides(baseRead.flatMap((f) => f.runs), candRead.flatMap((f) => f.runs), req);
 }
 
 /** Two sweeps, level by level: levels with the same concurrency (or rate) are compared as runs. */

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { judge, runBenchmark } from "../app/run.ts";
+import { runRepeated } from "../app/runs.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
 import { logger } from "../io/logger.ts";
@@ -21,6 +22,7 @@ const args = {
   "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
+  runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   ...outputArgs,
 } as const;
@@ -37,7 +39,7 @@ export const run = defineCommand({
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
-    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}, seed ${opts.seed}`);
+    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}, seed ${opts.seed}`);
 
     const deps: SweepDeps = {
       interrupt: ctx.interrupt,
@@ -45,7 +47,7 @@ export const run = defineCommand({
       onProgress: ctx.live ? (p) => ctx.draw(renderProgress(p), p.done === p.total) : undefined,
       onLevel: ctx.live ? () => ctx.draw("", true) : undefined,
     };
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps)).finally(ctx.close);
+    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : runBenchmark(opts, deps)).finally(ctx.close);
     const { doc } = outcome;
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
     const verdict = judge(outcome);

@@ -101,7 +101,9 @@ const confidence = (c: Comparison) => `${Number(((1 - c.settings.alpha) * 100).t
 
 function sideLine(s: Comparison["base"]): string {
   const runs = s.files.length === 1 ? "1 run" : `${s.files.length} runs`;
-  return `${s.files.join(" ")} (${runs}, ${s.requests.sent} requests; ${s.tools.join(", ")})`;
+  // the runs of one `run --runs N` file are named once
+  const names = [...new Set(s.files.map((f) => f.replace(/ \[run \d+\/\d+\]$/, "")))];
+  return `${names.join(" ")} (${runs}, ${s.requests.sent} requests; ${s.tools.join(", ")})`;
 }
 
 function countsLine(c: Comparison, sep: string): string {

@@ -30,6 +30,8 @@ export interface SweepLevelRun {
 
 export interface ImportedFile {
   run: RunData;
+  /** the runs the file holds: its run, or each run of `run --runs N` */
+  runs: RunData[];
   /** the sweep's kind and levels, when the file holds a sweep */
   sweep: { kind: string; levels: SweepLevelRun[] } | null;
 }
@@ -38,8 +40,15 @@ export interface ImportedFile {
 export function importFile(text: string, source: string): ImportedFile {
   const run = importRun(text, source);
   const doc = JSON.parse(text) as Record<string, unknown>;
+  // `run --runs N`: each run read as a run of its own, with the file's config
+  const repeated = Array.isArray(doc.runs) && doc.runs.length > 0 && run.format.startsWith(LLMBENCH_SCHEMA_PREFIX) ? (doc.runs as Array<Record<string, unknown>>) : null;
+  const runs = repeated
+    ? repeated.map((r, i) =>
+        fromLlmbench({ ...doc, runs: undefined, summary: r.summary, digests: r.digests, requests: r.requests ?? null, complete: r.complete !== false }, `${source} [run ${i + 1}/${repeated.length}]`),
+      )
+    : [run];
   const sweep = doc.sweep as { kind?: string; levels?: Array<Record<string, unknown>> } | undefined;
-  if (!isObj(sweep) || !Array.isArray(sweep.levels) || typeof sweep.kind !== "string") return { run, sweep: null };
+  if (!isObj(sweep) || !Array.isArray(sweep.levels) || typeof sweep.kind !== "string") return { run, runs, sweep: null };
   const kind = sweep.kind;
   const levels = sweep.levels.map((level, i) => {
     const value = Number(kind === "rate" ? level.rate : level.concurrency);
@@ -47,7 +56,7 @@ export function importFile(text: string, source: string): ImportedFile {
     const levelDoc = { ...doc, sweep: undefined, summary: level.summary, digests: level.digests, requests: level.requests ?? null, complete: level.complete !== false, config: { ...(doc.config as object), [kind]: value, sweep: null } };
     return { label: `${kind} ${value}`, value, run: fromLlmbench(levelDoc, `${source} [level ${i + 1}: ${kind} ${value}]`) };
   });
-  return { run, sweep: { kind, levels } };
+  return { run, runs, sweep: { kind, levels } };
 }
 
 export function importRun(text: string, source: string): RunData {
