@@ -40,7 +40,10 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
 }
 
 export async function readRun(path: string): Promise<ImportedFile> {
-  return importFile(await readText(path, HINT), path);
+  const file = importFile(await readText(path, HINT), path);
+  // a large file's text and parse garbage would otherwise still be alive while the next file is parsed (measured: 609 → 385 MB peak for two 100,000-request files)
+  Bun.gc(true);
+  return file;
 }
 
 export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {

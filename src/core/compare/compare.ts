@@ -260,7 +260,7 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       change: c / b - 1,
       interval: null,
       pValue: null,
-      method: "ratio of the files' percentiles (no per-request samples)",
+      method: `ratio of the files' percentiles (no per-request samples${base.length > 1 || cand.length > 1 ? "; several files pooled through their t-digests, approximate" : ""})`,
       reason: s.gateOnRatios ? "ratio only: no samples; judged on the bare ratio (--gate-on-ratios)" : "ratio only: no samples",
       unjudged: !s.gateOnRatios,
       ratioOnly: true,
