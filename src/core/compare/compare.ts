@@ -20,7 +20,7 @@ import { checkComparable, type ConfigDifference } from "./config.ts";
 import { mannWhitney, type MannWhitneyMethod } from "./mannwhitney.ts";
 import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
 import { fisherExact, newcombeDifference } from "./proportions.ts";
-import { MIN_REQUESTS_GROUPED, quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
+import { quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
 import { compareScalars } from "./scalars.ts";
 import type { Thresholds } from "./thresholds.ts";
 
@@ -234,7 +234,7 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
         const reason =
           b.lo === null || c.lo === null
             ? family === "itl"
-              ? `${samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)}, from at least ${Math.min(short.needed, MIN_REQUESTS_GROUPED)} requests (has ${Math.min(sb.clusters?.sizes.length ?? 0, sc.clusters?.sizes.length ?? 0)})`
+              ? `${samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)}, from at least ${short.needed} requests (has ${Math.min(sb.clusters?.sizes.length ?? 0, sc.clusters?.sizes.length ?? 0)})`
               : samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
             : `the interval of a side reaches 0 ms: no ratio interval`;
         return { base: b.est, cand: c.est, change: c.est / b.est - 1, interval: null, pValue: null, method, reason, samples, flags, unjudged: true };
@@ -362,7 +362,7 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   if (cache.pValue !== null && cache.pValue < settings.alpha && cache.base !== null && cache.cand !== null) {
     latencyFlags.push(`cache hits ${pct(cache.base)} vs ${pct(cache.cand)}`);
     notes.add(
-      `the sides' cache-hit shares differ (${pct(cache.base)} vs ${pct(cache.cand)}, p = ${cache.pValue < 0.001 ? "<0.001" : cache.pValue.toFixed(3)}): latencies mix fast hits and slow misses in different proportions, so their percentiles move for that reason alone; measure latency with --repeat-ratio 0`,
+      `the sides' cache-hit shares differ (${pct(cache.base)} vs ${pct(cache.cand)}, ${cache.pValue < 0.001 ? "p < 0.001" : `p = ${cache.pValue.toFixed(3)}`}): latencies mix fast hits and slow misses in different proportions, so their percentiles move for that reason alone; measure latency with --repeat-ratio 0`,
     );
   }
   const distorted = [...base, ...cand].filter((r) => r.distorted !== null);
