@@ -396,9 +396,12 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
     };
   });
   const gated = metrics.filter((m) => m.gated);
+  const measuredNothing = (runs: readonly RunData[]) => runs.every((r) => r.requests.succeeded === 0);
   for (const m of gated) {
     const row = rows.get(m.name)!;
-    if (row.missingOn === "base" || row.missingOn === "cand") failures.push(`${m.name} (gated) ${m.reason}`);
+    // a side that measured nothing is one failure, not one per metric
+    const side = row.missingOn === "base" ? base : row.missingOn === "cand" ? cand : null;
+    if (side && !measuredNothing(side)) failures.push(`${m.name} (gated) ${m.reason}`);
   }
   if (gated.length === 0) failures.length = 0; // --gate none: nothing can fail
   const undecided = gated.filter((m) => m.verdict === "unjudged" && rows.get(m.name)!.ratioOnly).map((m) => m.name);

@@ -200,6 +200,57 @@ describe("compareRuns", () => {
     expect(pooled.metrics.find((m) => m.name === "tpot_p50")!.change).toBeCloseTo(24.05 / 12.05 - 1, 10);
   });
 
+  test("never pass what was not measured: a side without a successful request, an incomplete run, a gated metric one side lacks", () => {
+    const dead = { ...syntheticRun("dead.json", { n: 0, failed: 20 }), complete: false };
+    const c = compareRuns([syntheticRun("a.json")], [dead], settings());
+    expect(c.verdict).toBe("failed");
+    expect(c.failures).toContain("dead.json has no successful measured request (20 sent, 20 failed): nothing was measured to compare");
+    expect(c.failures.join(" ")).toContain("dead.json is incomplete");
+    expect(c.failures).toHaveLength(2); // one line per reason, not one per metric
+    expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("unavailable");
+
+    const noTpot = { ...syntheticRun("b.json"), samples: { ...syntheticRun("b.json").samples!, tpot: [], itl: [] } };
+    const one = compareRuns([syntheticRun("a.json")], [noTpot], settings());
+    expect(one.verdict).toBe("failed");
+    expect(one.failures).toEqual(["tpot_p50 (gated) not measured in b.json (responses not streamed, or one token each)", "tpot_p95 (gated) not measured in b.json (responses not streamed, or one token each)"]);
+    // measured by neither side (both not streamed): nothing to compare, not a failure
+    const neither = compareRuns([noTpot], [{ ...noTpot, source: "c.json" }], settings());
+    expect(neither.verdict).toBe("unchanged");
+    expect(neither.metrics.find((m) => m.name === "tpot_p50")!.reason).toContain("not measured in either side");
+    // --gate none: nothing fails
+    expect(compareRuns([syntheticRun("a.json")], [dead], settings({ gate: [] })).verdict).toBe("unchanged");
+  });
+
+  test("too few samples: a percentile is not judged, and the row says how many it needs", () => {
+    const c = compareRuns([syntheticRun("a.json", { n: 50 })], [syntheticRun("b.json", { n: 50, ttft: (k) => 30 + (k % 7) })], settings());
+    const p95 = c.metrics.find((m) => m.name === "ttft_p95")!;
+    expect(p95.verdict).toBe("unjudged");
+    expect(p95.interval).toBeNull();
+    expect(p95.reason).toBe("too few samples: p95 needs 72 requests per side for a 95% interval (has 50)");
+    expect(c.unjudged).toEqual(["ttft_p95", "tpot_p95", "e2e_p95"]);
+    expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("regressed"); // 30+ ms against 10–12 ms
+    expect(c.verdict).toBe("regressed");
+  });
+
+  test("bimodal honesty: a percentile in a gap and different cache-hit shares are flagged on the rows", () => {
+    // half the requests ~2 ms (cache hits), half ~130 ms: the median falls between the modes
+    const bimodal = (k: number) => (k % 2 === 0 ? 2 + (k % 5) / 10 : 130 + (k % 7));
+    const c = compareRuns([syntheticRun("a.json", { ttft: bimodal, hits: 100 })], [syntheticRun("b.json", { ttft: bimodal, hits: 40 })], settings());
+    const p50 = c.metrics.find((m) => m.name === "ttft_p50")!;
+    expect(p50.flags!.some((f) => f.startsWith("in a gap of the baseline: no sample between 2.40 and 130 ms"))).toBe(true);
+    expect(p50.flags).toContain("cache hits 50% vs 20%");
+    expect(p50.verdict).toBe("inconclusive");
+    expect(c.notes.join(" ")).toContain("measure latency with --repeat-ratio 0");
+    expect(c.metrics.find((m) => m.name === "error_rate")!.flags).toBeUndefined();
+  });
+
+  test("a distorted run is named in a warning and flags every latency row", () => {
+    const d = { ...syntheticRun("b.json"), distorted: "event-loop lag p99 9 ms exceeds 2 ms" };
+    const c = compareRuns([syntheticRun("a.json")], [d], settings());
+    expect(c.notes).toContain("WARNING: the client distorted what it measured in b.json (event-loop lag p99 9 ms exceeds 2 ms): latency verdicts include the client's own delays");
+    expect(c.metrics.filter((m) => m.kind === "distribution").every((m) => m.flags?.includes("distorted run"))).toBe(true);
+  });
+
   test("a metric not measured on one side is n/a with the reason", () => {
     const a = syntheticRun("a.json");
     const b = { ...syntheticRun("b.json"), samples: { ...syntheticRun("b.json").samples!, tpot: [], itl: [] } };
