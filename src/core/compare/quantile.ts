@@ -14,7 +14,8 @@
  * so the sample counts as n_eff = N / deff requests' worth of independent values, deff the design
  * effect of the indicator 1{x ≤ Q̂} (cluster-robust variance of its mean over the iid variance,
  * at least 1), and there must be as many requests as the percentile needs samples. The ranks come from Binomial(n_eff, q) and are read off the pooled values at the
- * levels l/(n_eff + 1) and u/(n_eff + 1) (Woodruff's interval).
+ * levels (l − 1)/(m − 1) and (u − 1)/(m − 1), m = ⌊n_eff⌋ (Woodruff's interval; with deff = 1 these
+ * are the order statistics themselves).
  *
  * Several runs on a side: each run's own percentile Q_j; on the log scale their spread s over K
  * runs gives a half-width t(K − 1, α)·s/√K, and the side's interval is the wider of this and the
@@ -170,37 +171,42 @@ function widestGap(sorted: Float64Array, i: number, j: number): [number, number]
   return best;
 }
 
+/** The interval's ranks, values and indices into `sorted` for a given design effect; null when too few samples. */
+function bounds(sorted: Float64Array, q: number, alpha: number, deff: number) {
+  const n = sorted.length;
+  const ranks = orderStatisticRanks(n / deff, q, alpha);
+  if (!ranks) return null;
+  if (deff === 1) return { lo: sorted[ranks.l - 1], hi: sorted[ranks.u - 1], iLo: ranks.l - 1, iHi: ranks.u - 1 };
+  // the levels of X(l) and X(u) among m values (type 7), so that deff = 1 gives back the order statistics themselves
+  const m = Math.floor(n / deff);
+  const pl = (ranks.l - 1) / (m - 1);
+  const pu = (ranks.u - 1) / (m - 1);
+  return { lo: quantileSorted(sorted, pl), hi: quantileSorted(sorted, pu), iLo: Math.floor(pl * (n - 1)), iHi: Math.ceil(pu * (n - 1)) };
+}
+
 export function sideQuantile(side: QuantileSide, q: number, alpha: number): SideQuantile {
   const { sorted } = side;
   const n = sorted.length;
   const est = quantileSorted(sorted, q);
-  const deff = designEffect(side, est);
-  const nEff = n / deff;
   const needed = samplesNeeded(q, alpha);
   // grouped values: as many requests as independent values are needed too. A tail percentile of the gaps is
   // decided by which requests had slow gaps, and a design effect estimated from fewer requests is too
   // unstable there (measured: ITL p99 of 20 requests per side covered 86%)
   const requests = side.clusters ? side.clusters.sizes.length : n;
-  const ranks = requests >= needed ? orderStatisticRanks(nEff, q, alpha) : null;
-  if (!ranks) return { q, est, lo: null, hi: null, nEff, needed, runSpread: false, gap: null };
-  let lo: number;
-  let hi: number;
-  let iLo: number;
-  let iHi: number;
-  if (deff === 1) {
-    iLo = ranks.l - 1;
-    iHi = ranks.u - 1;
-    lo = sorted[iLo];
-    hi = sorted[iHi];
-  } else {
-    const m = Math.floor(nEff);
-    const pl = ranks.l / (m + 1);
-    const pu = ranks.u / (m + 1);
-    lo = quantileSorted(sorted, pl);
-    hi = quantileSorted(sorted, pu);
-    iLo = Math.floor(pl * (n - 1));
-    iHi = Math.ceil(pu * (n - 1));
+  let deff = designEffect(side, est);
+  let b = requests >= needed ? bounds(sorted, q, alpha, deff) : null;
+  if (b && deff > 1) {
+    // the design effect where the interval ends, too: the largest of the three sets the interval
+    const wider = Math.max(deff, designEffect(side, b.lo), designEffect(side, b.hi));
+    if (wider > deff) {
+      deff = wider;
+      b = bounds(sorted, q, alpha, deff);
+    }
   }
+  const nEff = n / deff;
+  if (!b) return { q, est, lo: null, hi: null, nEff, needed, runSpread: false, gap: null };
+  let { lo, hi } = b;
+  const { iLo, iHi } = b;
   const gap = widestGap(sorted, iLo, iHi);
   let runSpread = false;
   const k = side.runs.length;
