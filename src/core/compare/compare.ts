@@ -233,8 +233,8 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
         const short = b.lo === null ? b : c;
         const reason =
           b.lo === null || c.lo === null
-            ? family === "itl"
-              ? `${samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)}, from at least ${short.needed} requests (has ${Math.min(sb.clusters?.sizes.length ?? 0, sc.clusters?.sizes.length ?? 0)})`
+            ? family === "itl" && Math.min(b.nEff, c.nEff) >= short.needed
+              ? `too few samples: ${p} of the gaps needs gaps from at least ${short.needed} requests per side (has ${Math.min(sb.clusters?.sizes.length ?? sb.sorted.length, sc.clusters?.sizes.length ?? sc.sorted.length)})`
               : samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
             : `the interval of a side reaches 0 ms: no ratio interval`;
         return { base: b.est, cand: c.est, change: c.est / b.est - 1, interval: null, pValue: null, method, reason, samples, flags, unjudged: true };
