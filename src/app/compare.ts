@@ -86,7 +86,7 @@ async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: Co
     output = `${JSON.stringify({ schema: "llmbench.compare-sweep/v1", kind: b.kind, exit_code: exitCode, unmatched_levels: [...new Set(unmatched)], levels: outcomes.map((o) => ({ level: o.label, exit_code: o.exitCode, comparison: JSON.parse(o.output) })) }, null, 2)}\n`;
   } else {
     const h = req.format === "markdown" ? "## " : "=== ";
-    const head = `${h}Sweep of ${b.kind}: ${pairs.length} levels compared; ${regressed.length > 0 ? `gated regression at ${regressed.join(", ")}` : "no gated regression"}\n${note}`;
+    const head = `${h}Sweep of ${b.kind}: ${pairs.length} levels compared; ${regressed.length > 0 ? `gate failed at ${regressed.join(", ")}` : "no gated regression"}\n${note}`;
     output = `${head}\n${outcomes.map((o) => `${h}${o.label}\n\n${o.output}`).join("\n")}`;
   }
   return { comparison: outcomes[0].comparison, exitCode, output };

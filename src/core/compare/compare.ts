@@ -1,16 +1,19 @@
 /**
- * Baseline runs vs candidate runs → one verdict per metric, and an overall verdict. Pure.
+ * Baseline runs vs candidate runs → one verdict per metric, and the gate's outcome. Pure.
  *
  * The rule (the same for every metric): the change has an interval at confidence 1 − α; with
  * "worse" meaning higher latency or error rate, lower throughput or hit rate,
  *  - regressed: the whole interval is worse than the threshold,
  *  - improved: the whole interval is better than the threshold,
  *  - unchanged (~): the whole interval lies within ± the threshold,
- *  - inconclusive ("too few samples to tell"): the interval reaches both inside and beyond the threshold.
- * Where there is no interval (a ratio of two numbers: one run per side, or percentiles of files
- * without samples) the point stands for the interval, and the report says so.
+ *  - inconclusive: the interval reaches both inside and beyond the threshold,
+ *  - unjudged: no interval — too few samples for the percentile (quantile.ts says how many it
+ *    needs), or a bare ratio (files without samples, one run per side), judged on the point only
+ *    with `gateOnRatios`.
  *
- * Only gated metrics decide the outcome; every metric is reported.
+ * The gate never passes what was not measured: a side without a successful request, an incomplete
+ * run, or a gated metric measured on one side only fails it; a gated bare ratio leaves it
+ * undecided. Only gated metrics decide; every metric is reported.
  */
 import { UsageError } from "../errors.ts";
 import type { Family, RunData } from "../importers/types.ts";
