@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
+import { runRepeated } from "../../src/app/runs.ts";
 import { splitFiles } from "../../src/commands/compare.ts";
 import { createRng } from "../../src/core/rng.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -217,6 +218,41 @@ describe("against the built-in server", () => {
     expect(Math.abs(m("ttft_p50").cand - sameDoc.summary.ttft_ms.p50)).toBeLessThan(0.002);
     expect(m("cache_hit_rate").verdict).toBe("unavailable");
     expect(doc.differences.find((d: any) => d.key === "tool").cand).toBe("vllm bench serve");
+  });
+});
+
+describe("run --runs N", () => {
+  test("N runs, each with its own warm-up and fresh prompts, in one file that compare reads as N runs", async () => {
+    const server = await startServer({ decodeStepMs: 1 });
+    try {
+      const out = await runRepeated(runOptions(`${server.url}/generate`, { ...RUN, seed: "5", requests: "10", warmup: "2", runs: "3" }));
+      // the server's own counters: 3 × (2 warm-up + 10 measured) requests, none answered from its cache
+      expect(server.stats().requests).toBe(36);
+      expect(server.stats().cache_hits).toBe(0);
+      const doc = out.doc as any;
+      expect(doc.runs).toHaveLength(3);
+      expect(doc.requests).toBeNull();
+      expect(doc.summary.requests.sent).toBe(30);
+      expect(doc.runs.map((r: any) => r.summary.requests.sent)).toEqual([10, 10, 10]);
+      expect(doc.config.runs).toBe(3);
+      writeFileSync(file("runs3.json"), JSON.stringify(doc));
+      const r = await compareCli(["runs3.json", "runs3.json", "--format", "json"]);
+      expect(r.code).toBe(0);
+      const c = JSON.parse(r.stdout);
+      expect(c.base.files).toEqual(["runs3.json [run 1/3]", "runs3.json [run 2/3]", "runs3.json [run 3/3]"]);
+      expect(c.notes.join(" ")).not.toContain("run-to-run noise is not covered");
+      expect(c.metrics.find((m: any) => m.name === "output_throughput").method).toContain("Welch");
+      const text = await compareCli(["runs3.json", "runs3.json"]);
+      expect(text.stdout).toContain("baseline   runs3.json (3 runs, 30 requests;");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("--runs with a sweep is refused", async () => {
+    const r = await cli(["run", "--runs", "2", "--concurrency", "1,2", "--endpoint", "http://127.0.0.1:9/generate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--runs repeats one measurement; a sweep measures several levels");
   });
 });
 
