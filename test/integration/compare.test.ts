@@ -147,7 +147,7 @@ describe("against the built-in server", () => {
   test("an incomplete run fails the gate, naming the file", async () => {
     const r = await compareCli(["base.json", "incomplete.json"]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("incomplete.json is incomplete (the run was interrupted)");
+    expect(r.stdout).toContain("incomplete.json is incomplete (the run was interrupted or stopped early)");
   });
 
   test("a run the client distorted: named in a warning, its latency rows say so", async () => {

@@ -317,9 +317,10 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const failures: string[] = [];
   for (const r of [...base, ...cand]) {
     for (const n of r.notes) notes.add(n);
-    if (!r.complete) failures.push(`${r.source} is incomplete (the run was interrupted): it covers only the requests that finished; rerun it to the end`);
+    if (!r.complete) failures.push(`${r.source} is incomplete (the run was interrupted or stopped early): it covers only the requests that finished; rerun it to the end`);
     if (r.requests.succeeded === 0) {
-      failures.push(`${r.source} has no successful measured request (${r.requests.sent} sent, ${r.requests.failed} failed): nothing was measured to compare`);
+      const what = r.requests.sent === 0 ? "no measured request was sent (the run stopped before measuring)" : `all ${r.requests.sent} measured requests failed`;
+      failures.push(`${r.source} has no successful measured request (${what}): nothing was measured to compare`);
     }
   }
   const rows = new Map<string, Row>();

@@ -204,7 +204,7 @@ describe("compareRuns", () => {
     const dead = { ...syntheticRun("dead.json", { n: 0, failed: 20 }), complete: false };
     const c = compareRuns([syntheticRun("a.json")], [dead], settings());
     expect(c.verdict).toBe("failed");
-    expect(c.failures).toContain("dead.json has no successful measured request (20 sent, 20 failed): nothing was measured to compare");
+    expect(c.failures).toContain("dead.json has no successful measured request (all 20 measured requests failed): nothing was measured to compare");
     expect(c.failures.join(" ")).toContain("dead.json is incomplete");
     expect(c.failures).toHaveLength(2); // one line per reason, not one per metric
     expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("unavailable");
