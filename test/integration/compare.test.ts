@@ -7,6 +7,7 @@
  * timed runs are only compared where the change is 3× (a slower decode step), far beyond noise.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Ajv2020 from "ajv/dist/2020.js";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,10 @@ import { splitFiles } from "../../src/commands/compare.ts";
 import { createRng } from "../../src/core/rng.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { resultDoc, streamed } from "../core/compare/helpers.ts";
+import schema from "../../schema/result.schema.json" with { type: "json" };
 import { BIN, freePort, runOptions, cli } from "./helpers.ts";
+
+const validate = new Ajv2020({ strict: false }).compile(schema);
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-compare-"));
 const file = (name: string) => join(dir, name);
@@ -235,6 +239,7 @@ describe("run --runs N", () => {
       expect(doc.summary.requests.sent).toBe(30);
       expect(doc.runs.map((r: any) => r.summary.requests.sent)).toEqual([10, 10, 10]);
       expect(doc.config.runs).toBe(3);
+      expect(validate(doc)).toBe(true); // the committed schema holds runs[]
       writeFileSync(file("runs3.json"), JSON.stringify(doc));
       const r = await compareCli(["runs3.json", "runs3.json", "--format", "json"]);
       expect(r.code).toBe(0);
