@@ -125,7 +125,7 @@ function headline(c: Comparison): string {
 function gateLines(c: Comparison): string[] {
   const out = c.verdict === "failed" && c.failures.length > 1 ? c.failures.map((f) => `gate failed: ${f}`) : [];
   if (c.unjudged.length > 0) {
-    out.push(`not judged (too few samples for an interval): ${c.unjudged.join(", ")}; see each row for how many samples it needs`);
+    out.push(`not judged (no interval: too few samples, or a side's interval reaches 0): ${c.unjudged.join(", ")}; each row says why, and how many samples it needs`);
   }
   return out;
 }

@@ -113,7 +113,7 @@ export interface Comparison {
   failures: string[];
   /** gated metrics with a bare ratio and no interval (no samples, one run per side): the gate cannot decide on them */
   undecided: string[];
-  /** gated metrics with too few samples for an interval: not judged */
+  /** gated metrics without an interval that is not a bare ratio (too few samples, or an interval reaching 0): not judged */
   unjudged: string[];
   /**
    * failed: see `failures`; regressed: a gated metric regressed; undecided: a gated metric has only a
