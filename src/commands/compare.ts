@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { runCompare } from "../app/compare.ts";
 import { parseAlpha, parseGate, parseThresholds } from "../core/compare/thresholds.ts";
 import { UsageError } from "../core/errors.ts";
-import { checkFlags, parseNumber, repeatedFlag } from "../core/options.ts";
+import { checkFlags, repeatedFlag } from "../core/options.ts";
 import { COMPARE_FORMATS, type CompareFormat } from "../render/compare.ts";
 
 const args = {
@@ -15,12 +15,11 @@ const args = {
   format: { type: "string", alias: "f", description: "text (default) | markdown | json" },
   "hide-unchanged": { type: "boolean", description: "leave out rows that did not change (and n/a rows)" },
   "allow-mismatch": { type: "boolean", description: "compare runs whose configurations differ (every difference is still listed)" },
-  resamples: { type: "string", description: "bootstrap resamples (default 2000)" },
-  seed: { type: "string", description: "seed of the bootstrap (default 1: the same files give the same numbers)" },
+  "gate-on-ratios": { type: "boolean", description: "judge rows that have only a bare ratio (files without records, one run per side) on that ratio" },
 } as const;
 
 /** Flags that take a value (their value is not a file). */
-const VALUE_FLAGS = new Set(["threshold", "gate", "alpha", "format", "f", "resamples", "seed"]);
+const VALUE_FLAGS = new Set(["threshold", "gate", "alpha", "format", "f"]);
 
 /** Baseline and candidate files: `A B`, or `A… -- B…`. */
 export function splitFiles(rawArgs: readonly string[]): { base: string[]; cand: string[] } {
@@ -55,7 +54,7 @@ function parseFormat(value: string | undefined): CompareFormat {
 }
 
 export const compare = defineCommand({
-  meta: { name: "compare", description: "Compare a baseline and a candidate result: deltas, intervals, p-values, verdicts; exit 1 on a gated regression" },
+  meta: { name: "compare", description: "Compare a baseline and a candidate result: deltas, intervals, p-values, verdicts; exit 1 on a gated regression or a side that measured nothing, 2 when the gate cannot decide" },
   args,
   async run({ args: parsed, rawArgs }) {
     // any number of files may precede '--': allow as many positionals as there are arguments
@@ -70,8 +69,7 @@ export const compare = defineCommand({
         thresholds: parseThresholds(repeatedFlag(rawArgs, "threshold")),
         gate: parseGate(str(parsed.gate)),
         alpha: parseAlpha(str(parsed.alpha)),
-        resamples: parseNumber("resamples", str(parsed.resamples), 2000, { min: 100, max: 1_000_000, integer: true }),
-        seed: parseNumber("seed", str(parsed.seed), 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
+        gateOnRatios: parsed["gate-on-ratios"] === true,
       },
       allowMismatch: parsed["allow-mismatch"] === true,
       format: parseFormat(str(parsed.format)),

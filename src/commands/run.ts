@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { judge, runBenchmark } from "../app/run.ts";
+import { runRepeated } from "../app/runs.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
 import { EXIT, LlmbenchError } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
@@ -22,6 +23,7 @@ const args = {
   "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
+  runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   ...outputArgs,
 } as const;
@@ -38,7 +40,7 @@ export const run = defineCommand({
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
-    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}, seed ${opts.seed}`);
+    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}, seed ${opts.seed}`);
 
     const deps: SweepDeps = {
       interrupt: ctx.interrupt,
@@ -47,7 +49,7 @@ export const run = defineCommand({
       onLevel: ctx.live ? () => ctx.draw("", true) : undefined,
       onStatus: ctx.status,
     };
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : runBenchmark(opts, deps))
+    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : runBenchmark(opts, deps))
       .catch((err) => {
         // a sweep interrupted before its first level: nothing to write, but the signal's own code
         if (err instanceof LlmbenchError && err.exitCode === EXIT.interrupted) throw new LlmbenchError(err.message, ctx.interruptCode(), err.hint);

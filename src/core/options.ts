@@ -289,6 +289,8 @@ export interface RunOptions {
   slo: SloTerm[];
   /** several levels of concurrency or rate, run in turn; undefined for a single run */
   sweep: SweepSpec | undefined;
+  /** the whole measurement repeated this many times (each with its own warm-up and prompts), for run-to-run noise */
+  runs: number;
   tokenizer: TokenizerName;
   output: string | undefined;
   json: boolean;
@@ -326,6 +328,7 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     prefix_tokens: o.prefixTokens,
     prompts: o.prompts ?? "synthetic",
     slo: o.slo.map((t) => ({ name: t.name, bound_ms: t.boundMs })),
+    runs: o.runs,
     sweep: o.sweep
       ? { kind: o.sweep.kind, levels: o.sweep.levels, cooldown_s: o.sweep.cooldownMs / 1000, stop_on: { error_rate: o.sweep.stopOn.errorRate ?? null, slo: o.sweep.stopOn.slo, plateau: o.sweep.stopOn.plateau ?? null } }
       : null,
@@ -472,6 +475,8 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
           cooldownMs: str(args, "cooldown") === undefined ? 0 : parseDuration("cooldown", str(args, "cooldown")!, true),
           stopOn: parseStopOn(str(args, "stop-on"), slo.length > 0),
         };
+  const runs = parseNumber("runs", str(args, "runs"), 1, { min: 1, max: 100, integer: true });
+  if (runs > 1 && sweep) throw new UsageError(`--runs repeats one measurement; a sweep measures several levels`, `drop --runs, or give --${sweep.kind} a single value`);
   const burstinessArg = str(args, "burstiness");
   if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
   const latencyFrom = str(args, "latency-from") ?? "send";
@@ -493,6 +498,7 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     warmup: parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true }),
     slo,
     sweep,
+    runs,
     output: str(args, "output"),
     json: args.json === true,
     quiet: args.quiet === true,

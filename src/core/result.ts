@@ -26,6 +26,19 @@ export interface ResultDocument {
   shards?: Array<{ file: string; started_at: string; requests: RunSummary["requests"] }>;
   /** a sweep: every level measured; `summary`, `digests` and `requests` above are the knee's (or the last level's) */
   sweep?: SweepResult;
+  /** `run --runs N`: every run of the same measurement; `summary` and `digests` above pool them, `requests` is null */
+  runs?: RepeatedRun[];
+}
+
+/** One of the runs of `run --runs N`: its own warm-up, prompts, summary and records. */
+export interface RepeatedRun {
+  complete: boolean;
+  started_at: string;
+  finished_at: string;
+  notes: string[];
+  summary: RunSummary;
+  digests: Record<DigestMetric, SerializedDigest>;
+  requests: ResultRecord[] | null;
 }
 
 export interface SweepLevel {

@@ -60,7 +60,8 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   regressed: "regressed",
   improved: "improved",
   unchanged: "~",
-  inconclusive: "too few samples to tell",
+  inconclusive: "inconclusive",
+  unjudged: "not judged",
   unavailable: "n/a",
 };
 
@@ -68,9 +69,16 @@ const VERDICT_MD: Record<Verdict, string> = {
   regressed: "❌ regressed",
   improved: "✅ improved",
   unchanged: "~",
-  inconclusive: "❔ too few samples to tell",
+  inconclusive: "❔ inconclusive",
+  unjudged: "not judged",
   unavailable: "n/a",
 };
+
+/** The verdict cell: the verdict, why (for n/a and unjudged rows, or what qualifies it), and the row's flags. */
+function verdictCell(m: MetricResult, words: Record<Verdict, string>): string {
+  const base = m.verdict === "unavailable" && m.reason ? `${words.unavailable}: ${m.reason}` : m.reason ? `${words[m.verdict]} (${m.reason})` : words[m.verdict];
+  return m.flags?.length ? `${base} [${m.flags.join("; ")}]` : base;
+}
 
 function threshold(m: Pick<MetricResult, "threshold" | "changeUnit">): string {
   const v = Number((m.threshold * 100).toFixed(4));
@@ -87,24 +95,39 @@ function thresholdSummary(c: Comparison): string {
   return `${threshold({ threshold: common, changeUnit: "relative" })}${exceptions.length ? ` (${exceptions.join(", ")})` : ""}`;
 }
 
-const P_LEGEND = "p: Mann-Whitney U on the whole distribution (latencies), Fisher's exact test (rates), Welch's t across runs (throughput)";
+const P_LEGEND = "p: of the row's own change: from its interval (latency percentiles), Fisher's exact test (rates), Welch's t across runs (throughput)";
 
 const confidence = (c: Comparison) => `${Number(((1 - c.settings.alpha) * 100).toFixed(2))}%`;
 
 function sideLine(s: Comparison["base"]): string {
   const runs = s.files.length === 1 ? "1 run" : `${s.files.length} runs`;
-  return `${s.files.join(" ")} (${runs}, ${s.requests.sent} requests; ${s.tools.join(", ")})`;
+  // the runs of one `run --runs N` file are named once
+  const names = [...new Set(s.files.map((f) => f.replace(/ \[run \d+\/\d+\]$/, "")))];
+  return `${names.join(" ")} (${runs}, ${s.requests.sent} requests; ${s.tools.join(", ")})`;
 }
 
 function countsLine(c: Comparison, sep: string): string {
   const k = c.counts;
-  return [`${k.regressed} regressed`, `${k.improved} improved`, `${k.unchanged} unchanged`, `${k.inconclusive} too few samples to tell`, `${k.unavailable} n/a`].join(sep);
+  return [`${k.regressed} regressed`, `${k.improved} improved`, `${k.unchanged} unchanged`, `${k.inconclusive} inconclusive`, `${k.unjudged} not judged`, `${k.unavailable} n/a`].join(sep);
 }
 
 function headline(c: Comparison): string {
+  if (c.verdict === "failed") return `failed: ${c.failures.length === 1 ? c.failures[0] : `${c.failures.length} reasons below`}`;
+  if (c.verdict === "undecided") {
+    return `undecided: ${c.undecided.join(", ")} ${c.undecided.length === 1 ? "has" : "have"} only a bare ratio (no interval), and the gate does not decide on one; keep the records (the default) or measure several runs per side, or pass --gate-on-ratios`;
+  }
   if (c.verdict === "regressed") return `regressed: ${c.gatedRegressions.join(", ")} ${c.gatedRegressions.length === 1 ? "is" : "are"} worse beyond the threshold`;
   if (c.verdict === "improved") return `improved: ${c.gatedImprovements.join(", ")} ${c.gatedImprovements.length === 1 ? "is" : "are"} better beyond the threshold, and no gated metric regressed`;
   return "unchanged: no gated metric regressed or improved beyond its threshold";
+}
+
+/** Lines under the headline: every reason the gate failed, and the gated metrics with too few samples to judge. */
+function gateLines(c: Comparison): string[] {
+  const out = c.verdict === "failed" && c.failures.length > 1 ? c.failures.map((f) => `gate failed: ${f}`) : [];
+  if (c.unjudged.length > 0) {
+    out.push(`not judged (no interval: too few samples, or a side's interval reaches 0): ${c.unjudged.join(", ")}; each row says why, and how many samples it needs`);
+  }
+  return out;
 }
 
 function testLines(c: Comparison): string[] {
@@ -130,7 +153,7 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
   lines.push(`  baseline   ${sideLine(c.base)}`);
   lines.push(`  candidate  ${sideLine(c.cand)}`);
   lines.push(
-    `  threshold ${thresholdSummary(c)}; ${confidence(c)} intervals (alpha ${c.settings.alpha}); ${c.settings.resamples} bootstrap resamples, seed ${c.settings.seed}`,
+    `  threshold ${thresholdSummary(c)}; ${confidence(c)} intervals (alpha ${c.settings.alpha}): order statistics for percentiles, no resampling`,
   );
   lines.push(`  gated (*): ${c.settings.gate.length ? c.settings.gate.join(", ") : "none"}`);
   lines.push(`  ${P_LEGEND}`);
@@ -143,7 +166,7 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
     formatChange(m),
     formatInterval(m),
     formatP(m.pValue),
-    m.verdict === "unavailable" && m.reason ? `n/a: ${m.reason}` : m.reason && m.verdict !== "unavailable" ? `${VERDICT_TEXT[m.verdict]} (${m.reason})` : VERDICT_TEXT[m.verdict],
+    verdictCell(m, VERDICT_TEXT),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const align = (cells: string[]) =>
@@ -156,11 +179,12 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
   if (o.hideUnchanged && rows.length < c.metrics.length) lines.push(`  (${c.metrics.length - rows.length} unchanged or n/a rows hidden)`);
   lines.push("");
   lines.push(`Result: ${headline(c).toUpperCase().slice(0, c.verdict.length)}${headline(c).slice(c.verdict.length)}`);
+  for (const g of gateLines(c)) lines.push(`  ${g}`);
   lines.push(`  ${countsLine(c, ", ")}`);
   const tests = testLines(c);
   if (tests.length) {
     lines.push("");
-    lines.push("Mann-Whitney U, candidate vs baseline, on the whole distribution:");
+    lines.push("Mann-Whitney U, candidate vs baseline, on the whole distribution (a test of its own: no row's p):");
     for (const t of tests) lines.push(`  ${t}`);
   }
   const { differences, notes } = footnotes(c);
@@ -180,11 +204,12 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
 const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
 
 export function renderCompareMarkdown(c: Comparison, o: RenderOptions = {}): string {
-  const icon = c.verdict === "regressed" ? "❌" : c.verdict === "improved" ? "✅" : "✅";
+  const icon = c.verdict === "regressed" || c.verdict === "failed" ? "❌" : c.verdict === "undecided" ? "❔" : "✅";
   const lines: string[] = [];
   lines.push(`### llmbench compare: ${icon} ${c.verdict}`);
   lines.push("");
   lines.push(`${headline(c).replace(/^[a-z]+: /, (w) => `**${w.slice(0, -2)}**: `)}.`);
+  for (const g of gateLines(c)) lines.push(`${g}.`);
   lines.push(`${countsLine(c, " · ")}.`);
   lines.push("");
   lines.push(
@@ -196,7 +221,7 @@ export function renderCompareMarkdown(c: Comparison, o: RenderOptions = {}): str
   lines.push("|:--|--:|--:|--:|:--|--:|:--|");
   for (const m of visible(c, o)) {
     const name = `${m.gated ? `**${m.label}**` : m.label}${m.unit === "ms" ? " (ms)" : ""}`;
-    const verdict = m.verdict === "unavailable" ? `n/a${m.reason ? `: ${m.reason}` : ""}` : `${VERDICT_MD[m.verdict]}${m.reason ? ` (${m.reason})` : ""}`;
+    const verdict = verdictCell(m, VERDICT_MD);
     lines.push(`| ${[name, formatValue(m, m.base), formatValue(m, m.cand), formatChange(m), formatInterval(m, " … ").replace(/^\[|\]$/g, ""), formatP(m.pValue), verdict].map(mdEscape).join(" | ")} |`);
   }
   if (o.hideUnchanged) {
@@ -204,7 +229,7 @@ export function renderCompareMarkdown(c: Comparison, o: RenderOptions = {}): str
     if (hidden > 0) lines.push(`\n_${hidden} unchanged or n/a rows hidden._`);
   }
   const { differences, notes } = footnotes(c);
-  const details = [...testLines(c).map((t) => `Mann-Whitney U ${t}`), ...differences.map((d) => `Configuration: ${d}`), ...notes];
+  const details = [...testLines(c).map((t) => `Mann-Whitney U on the whole distribution (no row's p), ${t}`), ...differences.map((d) => `Configuration: ${d}`), ...notes];
   if (details.length) {
     lines.push("");
     lines.push("<details><summary>Tests, configuration and notes</summary>");

@@ -62,6 +62,16 @@ export function renderReport(doc: ResultDocument): string {
       else lines.push(`  ${t.name.padEnd(10)} ${ms(t.value_ms).padStart(9)} ms  ${st === "met" ? "≤" : ">"} ${ms(t.bound_ms)} ms  ${st === "met" ? "ok" : "MISSED"}`);
     }
   }
+  if (doc.runs && doc.runs.length > 1) {
+    lines.push("");
+    lines.push(`Runs          ${doc.runs.length} runs of the same measurement (the table above pools them); run to run:`);
+    lines.push(`  ${"run".padEnd(6)}${["TTFT p50", "TPOT p50", "E2E p50", "E2E p95", "out tok/s"].map((h) => h.padStart(10)).join("")}`);
+    doc.runs.forEach((r, i) => {
+      const x = r.summary;
+      const cells = [ms(x.ttft_ms?.p50), ms(x.tpot_ms?.p50), ms(x.e2e_ms?.p50), ms(x.e2e_ms?.p95), num(x.throughput.output_tokens_per_s)];
+      lines.push(`  ${`${i + 1}${r.complete ? "" : "*"}`.padEnd(6)}${cells.map((c) => c.padStart(10)).join("")}${x.client?.distorted ? "  (client distorted)" : ""}`);
+    });
+  }
   if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
   for (const note of doc.notes) lines.push(`\nNote: ${note}`);
   return `${lines.join("\n")}\n`;

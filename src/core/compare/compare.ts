@@ -1,27 +1,29 @@
 /**
- * Baseline runs vs candidate runs → one verdict per metric, and an overall verdict. Pure.
+ * Baseline runs vs candidate runs → one verdict per metric, and the gate's outcome. Pure.
  *
  * The rule (the same for every metric): the change has an interval at confidence 1 − α; with
  * "worse" meaning higher latency or error rate, lower throughput or hit rate,
  *  - regressed: the whole interval is worse than the threshold,
  *  - improved: the whole interval is better than the threshold,
  *  - unchanged (~): the whole interval lies within ± the threshold,
- *  - inconclusive ("too few samples to tell"): the interval reaches both inside and beyond the threshold.
- * Where there is no interval (a ratio of two numbers: one run per side, or percentiles of files
- * without samples) the point stands for the interval, and the report says so.
+ *  - inconclusive: the interval reaches both inside and beyond the threshold,
+ *  - unjudged: no interval — too few samples for the percentile (quantile.ts says how many it
+ *    needs), or a bare ratio (files without samples, one run per side), judged on the point only
+ *    with `gateOnRatios`.
  *
- * Only gated metrics decide the outcome; every metric is reported.
+ * The gate never passes what was not measured: a side without a successful request, an incomplete
+ * run, or a gated metric measured on one side only fails it; a gated bare ratio leaves it
+ * undecided. Only gated metrics decide; every metric is reported.
  */
 import { UsageError } from "../errors.ts";
 import type { Family, RunData } from "../importers/types.ts";
-import { createRng, hashString } from "../rng.ts";
 import { MetricDigest } from "../stats/digest.ts";
 import { quantileSorted } from "../stats/percentiles.ts";
-import { bootstrapPercentileRatios, groupedRuns } from "./bootstrap.ts";
 import { checkComparable, type ConfigDifference } from "./config.ts";
 import { mannWhitney, type MannWhitneyMethod } from "./mannwhitney.ts";
 import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
 import { fisherExact, newcombeDifference } from "./proportions.ts";
+import { quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
 import { compareScalars } from "./scalars.ts";
 import type { Thresholds } from "./thresholds.ts";
 
@@ -32,11 +34,15 @@ export interface CompareSettings {
   gate: readonly string[];
   /** intervals are at confidence 1 − α */
   alpha: number;
-  resamples: number;
-  seed: number;
+  /** judge rows that have no interval (files without samples, one run per side) on their bare ratio */
+  gateOnRatios: boolean;
 }
 
-export type Verdict = "improved" | "regressed" | "unchanged" | "inconclusive" | "unavailable";
+/**
+ * unchanged/improved/regressed/inconclusive: judged from the interval; unjudged: no interval
+ * (too few samples, or a bare ratio) and so no verdict; unavailable: no number at all.
+ */
+export type Verdict = "improved" | "regressed" | "unchanged" | "inconclusive" | "unjudged" | "unavailable";
 
 export interface MetricResult {
   name: string;
@@ -58,8 +64,12 @@ export interface MetricResult {
   /** how the numbers were obtained */
   method: string;
   verdict: Verdict;
-  /** why the metric is unavailable, or what qualifies it */
+  /** why the metric is unavailable or unjudged, or what qualifies it */
   reason?: string;
+  /** independent samples per side behind the interval (requests; for ITL, gaps over the design effect) */
+  samples?: { base: number; cand: number };
+  /** what the reader must know about this row: a percentile in a gap, different cache-hit shares, a distorted run */
+  flags?: string[];
 }
 
 export interface DistributionTest {
@@ -99,8 +109,17 @@ export interface Comparison {
   counts: Record<Verdict, number>;
   gatedRegressions: string[];
   gatedImprovements: string[];
-  /** regressed: a gated metric regressed; improved: none did and one improved; unchanged otherwise */
-  verdict: "regressed" | "improved" | "unchanged";
+  /** why the gate fails whatever the metrics say: a side that measured nothing, an incomplete run, a gated metric one side did not measure */
+  failures: string[];
+  /** gated metrics with a bare ratio and no interval (no samples, one run per side): the gate cannot decide on them */
+  undecided: string[];
+  /** gated metrics without an interval that is not a bare ratio (too few samples, or an interval reaching 0): not judged */
+  unjudged: string[];
+  /**
+   * failed: see `failures`; regressed: a gated metric regressed; undecided: a gated metric has only a
+   * bare ratio; improved: none of these, and a gated metric improved; unchanged otherwise
+   */
+  verdict: "failed" | "regressed" | "undecided" | "improved" | "unchanged";
 }
 
 /** The verdict of a change with its interval (or the point alone) against a threshold. */
@@ -115,7 +134,14 @@ export function judge(change: number, interval: [number, number] | null, thresho
   return "inconclusive";
 }
 
-type Row = Omit<MetricResult, "name" | "label" | "unit" | "kind" | "direction" | "gated" | "threshold" | "changeUnit" | "verdict">;
+type Row = Omit<MetricResult, "name" | "label" | "unit" | "kind" | "direction" | "gated" | "threshold" | "changeUnit" | "verdict"> & {
+  /** no interval: the verdict is "unjudged" */
+  unjudged?: boolean;
+  /** a bare ratio (no samples, one run per side) */
+  ratioOnly?: boolean;
+  /** which side did not measure the metric */
+  missingOn?: "base" | "cand" | "both";
+};
 
 const unavailable = (reason: string): Row => ({ base: null, cand: null, change: null, interval: null, pValue: null, method: "none", reason });
 
@@ -154,8 +180,10 @@ function percentileWithoutSamples(runs: readonly RunData[], family: Family, p: "
   return d.count > 0 ? (d.percentile(q) ?? null) : null;
 }
 
+const samplesReason = (p: string, needed: number, has: number, unit: string, alpha: number) =>
+  `too few samples: ${p} needs ${needed} ${unit} per side for a ${Number(((1 - alpha) * 100).toFixed(2))}% interval (has ${Math.floor(has)})`;
+
 function distributionRows(family: Family, base: readonly RunData[], cand: readonly RunData[], s: CompareSettings, notes: Set<string>): { rows: Row[]; test: DistributionTest | null } {
-  const quantiles = QUANTILES.map(([, q]) => q);
   const kinds = new Set([...base, ...cand].map((r) => r.ttftKind).filter((k) => k !== null));
   if (family === "ttft" && kinds.size > 1) notes.add("TTFT is the time to the first byte in some files and to the first token in others: TTFT rows compare different things");
 
@@ -165,17 +193,16 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
     const perRun = (runs: readonly RunData[]) => runs.map((r) => (family === "itl" ? r.samples!.itl : r.samples![family].map((x) => [x])));
     const rb = perRun(base);
     const rc = perRun(cand);
-    const gb = rb.flat();
-    const gc = rc.flat();
+    const gb = rb.flat().filter((g) => g.length > 0);
+    const gc = rc.flat().filter((g) => g.length > 0);
     if (gb.length === 0 || gc.length === 0) {
-      const side = gb.length === 0 ? base : cand;
       const why = family === "tpot" || family === "itl" ? " (responses not streamed, or one token each)" : "";
-      return { rows: quantiles.map(() => unavailable(`not measured in ${side.map((r) => r.source).join(", ")}${why}`)), test: null };
+      const which = gb.length === 0 && gc.length === 0 ? "either side" : (gb.length === 0 ? base : cand).map((r) => r.source).join(", ");
+      const row = unavailable(`not measured in ${which}${why}`);
+      return { rows: QUANTILES.map(() => ({ ...row, missingOn: gb.length === 0 && gc.length === 0 ? "both" : gb.length === 0 ? "base" : "cand" })), test: null };
     }
-    const sb = groupedRuns(rb);
-    const sc = groupedRuns(rc);
-    const rng = createRng(hashString(`${s.seed}:${family}`));
-    const ratios = bootstrapPercentileRatios(sb, sc, quantiles, { resamples: s.resamples, alpha: s.alpha, rng });
+    const sb = quantileSide(rb);
+    const sc = quantileSide(rc);
     // ITL: one value per request (its median gap), since gaps of one request are not independent
     const testValues = (g: number[][]) => (family === "itl" ? g.map((gaps) => quantileSorted(Float64Array.from(gaps).sort(), 0.5)) : g.map((x) => x[0]));
     const mw = mannWhitney(testValues(gb), testValues(gc));
@@ -191,22 +218,37 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       z: mw.z,
       pValue: mw.pValue,
     };
-    if (family === "itl") notes.add("ITL gaps of one request are not independent: ITL percentiles are resampled by request, and ITL's U test compares each request's median gap");
-    const rows = ratios.map((r): Row => {
-      if (!(r.base > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} is ${r.base}: no ratio`), base: r.base, cand: r.cand };
-      return {
-        base: r.base,
-        cand: r.cand,
-        change: r.ratio - 1,
-        interval: [r.lo - 1, r.hi - 1],
-        pValue: mw.pValue,
-        method: `bootstrap of the percentile ratio (${s.resamples} resamples, by ${base.length > 1 || cand.length > 1 ? "run and " : ""}request); Mann-Whitney U (${mw.method})`,
-      };
+    if (family === "itl") notes.add("ITL gaps of one request are not independent: an ITL percentile's interval counts the gaps as N/deff independent values (deff, the design effect over requests)");
+    const unit = family === "itl" ? "independent gaps" : "requests";
+    const several = base.length > 1 || cand.length > 1;
+    const rows = QUANTILES.map(([p, q]): Row => {
+      const b = sideQuantile(sb, q, s.alpha);
+      const c = sideQuantile(sc, q, s.alpha);
+      const samples = { base: b.nEff, cand: c.nEff };
+      const flags: string[] = [];
+      for (const [side, x] of [["baseline", b], ["candidate", c]] as const) {
+        if (x.gap) flags.push(`in a gap of the ${side}: no sample between ${fmtMs(x.gap[0])} and ${fmtMs(x.gap[1])} ms`);
+      }
+      if (!(b.est > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b.est}: no ratio`), base: b.est, cand: c.est, samples };
+      const ratio = quantileRatio(b, c, s.alpha);
+      const method = `order-statistic intervals of each side's ${p}${family === "itl" ? " (gaps weighted by the design effect)" : ""}${several ? ", widened to the run-to-run spread" : ""}, combined on the log scale (MOVER); p from the same interval`;
+      if (!ratio) {
+        const short = b.lo === null ? b : c;
+        const reason =
+          b.lo === null || c.lo === null
+            ? family === "itl" && Math.min(b.nEff, c.nEff) >= short.needed
+              ? `too few samples: ${p} of the gaps needs gaps from at least ${short.needed} requests per side (has ${Math.min(sb.clusters?.sizes.length ?? sb.sorted.length, sc.clusters?.sizes.length ?? sc.sorted.length)})`
+              : samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
+            : `the interval of a side reaches 0 ms: no ratio interval`;
+        return { base: b.est, cand: c.est, change: c.est / b.est - 1, interval: null, pValue: null, method, reason, samples, flags, unjudged: true };
+      }
+      if (b.runSpread || c.runSpread) flags.push("widened by the run-to-run spread");
+      return { base: b.est, cand: c.est, change: ratio.ratio - 1, interval: [ratio.lo - 1, ratio.hi - 1], pValue: ratio.pValue, method, samples, flags };
     });
     return { rows, test };
   }
 
-  // Fallback: no samples on a side
+  // Fallback: no samples on a side: the ratio is shown, judged only with --gate-on-ratios
   const rows = QUANTILES.map(([p, q]): Row => {
     const b = percentileWithoutSamples(base, family, p, q);
     const c = percentileWithoutSamples(cand, family, p, q);
@@ -215,10 +257,22 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       return unavailable(`${p} not available from ${missing.map((r) => r.source).join(", ")}${missing.length > 1 ? " (several files without samples or digests cannot be pooled)" : ""}`);
     }
     if (!(b > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b}: no ratio`), base: b, cand: c };
-    return { base: b, cand: c, change: c / b - 1, interval: null, pValue: null, method: "ratio of the files' percentiles (no per-request samples)", reason: "ratio only: no samples" };
+    return {
+      base: b,
+      cand: c,
+      change: c / b - 1,
+      interval: null,
+      pValue: null,
+      method: `ratio of the files' percentiles (no per-request samples${base.length > 1 || cand.length > 1 ? "; several files pooled through their t-digests, approximate" : ""})`,
+      reason: s.gateOnRatios ? "ratio only: no samples; judged on the bare ratio (--gate-on-ratios)" : "ratio only: no samples",
+      unjudged: !s.gateOnRatios,
+      ratioOnly: true,
+    };
   });
   return { rows, test: null };
 }
+
+const fmtMs = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 function proportionRow(kb: number, nb: number, kc: number, nc: number, alpha: number): Row {
   const d = newcombeDifference(kb, nb, kc, nc, alpha);
@@ -232,13 +286,13 @@ function proportionRow(kb: number, nb: number, kc: number, nc: number, alpha: nu
   };
 }
 
-function scalarRow(name: string, base: readonly RunData[], cand: readonly RunData[], pick: (r: RunData) => number | null, alpha: number, what: string): Row {
+function scalarRow(name: string, base: readonly RunData[], cand: readonly RunData[], pick: (r: RunData) => number | null, s: CompareSettings, what: string): Row {
   const vb = base.map(pick);
   const vc = cand.map(pick);
   const missing = [...base.filter((_, i) => vb[i] === null), ...cand.filter((_, i) => vc[i] === null)];
   if (missing.length > 0) return unavailable(`${what} not available from ${missing.map((r) => r.source).join(", ")}`);
   if (![...vb, ...vc].every((v) => v! > 0)) return unavailable(`${what} is 0 in some run: no ratio`);
-  const r = compareScalars(vb as number[], vc as number[], alpha);
+  const r = compareScalars(vb as number[], vc as number[], s.alpha);
   const tested = r.lo !== null && r.hi !== null;
   return {
     base: r.base,
@@ -249,16 +303,25 @@ function scalarRow(name: string, base: readonly RunData[], cand: readonly RunDat
     method: tested
       ? `Welch's t-test on log ${name} across runs (${r.runs.base} vs ${r.runs.cand}); geometric means`
       : `ratio of ${r.runs.base === 1 && r.runs.cand === 1 ? "one run per side" : `${r.runs.base} vs ${r.runs.cand} runs`}: no interval or p-value`,
-    reason: tested ? undefined : "ratio only: one run per side",
+    reason: tested ? undefined : `ratio only: ${r.runs.base === 1 && r.runs.cand === 1 ? "one run per side" : "one run on a side"}${s.gateOnRatios ? "; judged on the bare ratio (--gate-on-ratios)" : ""}`,
+    unjudged: !tested && !s.gateOnRatios,
+    ratioOnly: !tested,
   };
 }
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 export function compareRuns(base: readonly RunData[], cand: readonly RunData[], settings: CompareSettings): Comparison {
   if (base.length === 0 || cand.length === 0) throw new RangeError("compareRuns needs at least one run per side");
   const notes = new Set<string>();
+  const failures: string[] = [];
   for (const r of [...base, ...cand]) {
     for (const n of r.notes) notes.add(n);
-    if (!r.complete) notes.add(`${r.source} is incomplete (the run was interrupted): it covers only the requests that finished`);
+    if (!r.complete) failures.push(`${r.source} is incomplete (the run was interrupted or stopped early): it covers only the requests that finished; rerun it to the end`);
+    if (r.requests.succeeded === 0) {
+      const what = r.requests.sent === 0 ? "no measured request was sent (the run stopped before measuring)" : `all ${r.requests.sent} measured requests failed`;
+      failures.push(`${r.source} has no successful measured request (${what}): nothing was measured to compare`);
+    }
   }
   const rows = new Map<string, Row>();
   const tests: DistributionTest[] = [];
@@ -270,7 +333,7 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const noSamples = [...base, ...cand].filter((r) => r.samples === null).map((r) => r.source);
   if (noSamples.length > 0) {
     notes.add(
-      `no per-request samples in ${noSamples.join(", ")}: TTFT, TPOT, ITL and E2E compare the files' percentiles as plain ratios, without interval or p-value (run with records, the default, for a real test)`,
+      `no per-request samples in ${noSamples.join(", ")}: TTFT, TPOT, ITL and E2E show the files' percentiles as bare ratios, without interval or p-value, ${settings.gateOnRatios ? "judged on the ratio alone (--gate-on-ratios)" : "and are not judged (run with records, the default, for a real test; --gate-on-ratios judges the bare ratio)"}`,
     );
   }
 
@@ -291,19 +354,37 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
       ofB > 0 && ofC > 0 ? proportionRow(sum(base, (r) => r.cache!.hits), ofB, sum(cand, (r) => r.cache!.hits), ofC, settings.alpha) : unavailable("no request succeeded"),
     );
   }
-  rows.set("output_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.outputTokensPerS ?? null, settings.alpha, "output throughput"));
-  rows.set("request_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings.alpha, "request throughput"));
+  rows.set("output_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.outputTokensPerS ?? null, settings, "output throughput"));
+  rows.set("request_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings, "request throughput"));
   const slos = new Set([...base, ...cand].map((r) => r.goodput?.slo ?? null));
-  if (slos.size === 1 && !slos.has(null)) rows.set("goodput", scalarRow("goodput", base, cand, (r) => r.goodput?.rps ?? null, settings.alpha, "goodput"));
+  if (slos.size === 1 && !slos.has(null)) rows.set("goodput", scalarRow("goodput", base, cand, (r) => r.goodput?.rps ?? null, settings, "goodput"));
   else rows.set("goodput", unavailable(slos.size > 1 ? "the runs have different or missing SLOs (--slo)" : "the runs have no SLOs (--slo)"));
+
+  // what qualifies every latency row: cache-hit shares that differ, runs the client distorted
+  const cache = rows.get("cache_hit_rate")!;
+  const latencyFlags: string[] = [];
+  if (cache.pValue !== null && cache.pValue < settings.alpha && cache.base !== null && cache.cand !== null) {
+    latencyFlags.push(`cache hits ${pct(cache.base)} vs ${pct(cache.cand)}`);
+    notes.add(
+      `the sides' cache-hit shares differ (${pct(cache.base)} vs ${pct(cache.cand)}, ${cache.pValue < 0.001 ? "p < 0.001" : `p = ${cache.pValue.toFixed(3)}`}): latencies mix fast hits and slow misses in different proportions, so their percentiles move for that reason alone; measure latency with --repeat-ratio 0`,
+    );
+  }
+  const distorted = [...base, ...cand].filter((r) => r.distorted !== null);
+  if (distorted.length > 0) {
+    latencyFlags.push("distorted run");
+    notes.add(`WARNING: the client distorted what it measured in ${distorted.map((r) => `${r.source} (${r.distorted})`).join("; ")}: latency verdicts include the client's own delays`);
+  }
   if (base.length === 1 || cand.length === 1) {
-    notes.add("one run on a side: throughput is a ratio of two numbers, with no interval or p-value; pass several files per side (b1.json b2.json -- c1.json c2.json) for a test across runs");
+    notes.add(
+      `one run on the ${base.length === 1 && cand.length === 1 ? "baseline and the candidate" : base.length === 1 ? "baseline" : "candidate"}: run-to-run noise is not covered by the intervals; cover it with several runs per side (llmbench run --runs 3, or b1.json b2.json b3.json -- c1.json c2.json c3.json)`,
+    );
   }
 
   const metrics = METRICS.map((def): MetricResult => {
-    const row = rows.get(def.name)!;
+    const { unjudged, ratioOnly: _r, missingOn: _m, ...row } = rows.get(def.name)!;
     const threshold = settings.thresholds[def.name];
-    const verdict = row.change === null ? "unavailable" : judge(row.change, row.interval, threshold, def.direction);
+    const verdict: Verdict = row.change === null ? "unavailable" : unjudged ? "unjudged" : judge(row.change, row.interval, threshold, def.direction);
+    const flags = [...(row.flags ?? []), ...(def.kind === "distribution" && row.change !== null ? latencyFlags : [])];
     return {
       name: def.name,
       label: def.label,
@@ -314,13 +395,27 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
       threshold,
       changeUnit: def.kind === "proportion" ? "pp" : "relative",
       ...row,
+      ...(flags.length > 0 ? { flags } : { flags: undefined }),
       verdict,
     };
   });
-  const counts: Record<Verdict, number> = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, unavailable: 0 };
+  const gated = metrics.filter((m) => m.gated);
+  const measuredNothing = (runs: readonly RunData[]) => runs.every((r) => r.requests.succeeded === 0);
+  for (const m of gated) {
+    const row = rows.get(m.name)!;
+    // a side that measured nothing is one failure, not one per metric
+    const side = row.missingOn === "base" ? base : row.missingOn === "cand" ? cand : null;
+    if (side && !measuredNothing(side)) failures.push(`${m.name} (gated) ${m.reason}`);
+  }
+  if (gated.length === 0) failures.length = 0; // --gate none: nothing can fail
+  const undecided = gated.filter((m) => m.verdict === "unjudged" && rows.get(m.name)!.ratioOnly).map((m) => m.name);
+  const unjudgedNames = gated.filter((m) => m.verdict === "unjudged" && !rows.get(m.name)!.ratioOnly).map((m) => m.name);
+  const counts: Record<Verdict, number> = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, unjudged: 0, unavailable: 0 };
   for (const m of metrics) counts[m.verdict]++;
-  const gatedRegressions = metrics.filter((m) => m.gated && m.verdict === "regressed").map((m) => m.name);
-  const gatedImprovements = metrics.filter((m) => m.gated && m.verdict === "improved").map((m) => m.name);
+  const gatedRegressions = gated.filter((m) => m.verdict === "regressed").map((m) => m.name);
+  const gatedImprovements = gated.filter((m) => m.verdict === "improved").map((m) => m.name);
+  const verdict: Comparison["verdict"] =
+    failures.length > 0 ? "failed" : gatedRegressions.length > 0 ? "regressed" : undecided.length > 0 ? "undecided" : gatedImprovements.length > 0 ? "improved" : "unchanged";
   return {
     schema: COMPARE_SCHEMA,
     base: sideSummary(base),
@@ -333,6 +428,9 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
     counts,
     gatedRegressions,
     gatedImprovements,
-    verdict: gatedRegressions.length > 0 ? "regressed" : gatedImprovements.length > 0 ? "improved" : "unchanged",
+    failures,
+    undecided,
+    unjudged: unjudgedNames,
+    verdict,
   };
 }

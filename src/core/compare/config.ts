@@ -22,6 +22,7 @@ export const NOTE_KEYS: Readonly<Record<string, string>> = {
   requests: "sample size changes precision, not what is measured",
   duration_s: "sample size changes precision, not what is measured",
   warmup: "warm-up requests are not measured",
+  runs: "how many runs a file holds changes precision, not what is measured",
   slo: "only goodput depends on the SLOs; it is compared only under the same SLOs",
 };
 

@@ -1,7 +1,7 @@
 /** The metrics `compare` reports: names, labels, which way is better, and how each is tested. */
 import type { Family } from "../importers/types.ts";
 
-/** distribution: per-request samples (bootstrap + Mann–Whitney); proportion: k of n; scalar: one number per run */
+/** distribution: per-request samples (order-statistic intervals + Mann–Whitney); proportion: k of n; scalar: one number per run */
 export type MetricKind = "distribution" | "proportion" | "scalar";
 export type Direction = "lower" | "higher";
 
@@ -48,9 +48,9 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
 };
 
 /**
- * Gated by default: the central and tail latencies a user feels, and errors. p99 of a few hundred
- * requests rests on a handful of them, so it is reported, not gated; throughput of one run per
- * side has no interval, so it is reported too (gate it with several runs per side).
+ * Gated by default: the central and tail latencies a user feels, and errors. p99 needs 368 requests
+ * per side for an interval, so it is reported, not gated; throughput of one run per side has no
+ * interval, so it is reported too (gate it with several runs per side).
  */
 export const DEFAULT_GATE: readonly string[] = ["ttft_p50", "ttft_p95", "tpot_p50", "tpot_p95", "e2e_p50", "e2e_p95", "error_rate"];
 

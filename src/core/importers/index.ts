@@ -30,6 +30,8 @@ export interface SweepLevelRun {
 
 export interface ImportedFile {
   run: RunData;
+  /** the runs the file holds: its run, or each run of `run --runs N` */
+  runs: RunData[];
   /** the sweep's kind and levels, when the file holds a sweep */
   sweep: { kind: string; levels: SweepLevelRun[] } | null;
 }
@@ -38,21 +40,31 @@ export interface ImportedFile {
 export function importFile(text: string, source: string): ImportedFile {
   const doc = parseDocument(text, source);
   const run = readDocument(doc, source);
-  if (!isObj(doc) || !run.format.startsWith(LLMBENCH_SCHEMA_PREFIX) || doc.sweep === undefined || doc.sweep === null) return { run, sweep: null };
+  if (!isObj(doc) || !run.format.startsWith(LLMBENCH_SCHEMA_PREFIX)) return { run, runs: [run], sweep: null };
+  const c = new Checker(source, "llmbench result", HINT);
+  // `run --runs N`: each run read as a run of its own, with the file's config
+  const repeated = Array.isArray(doc.runs) && doc.runs.length > 0 ? (doc.runs as unknown[]) : null;
+  const runs = repeated
+    ? repeated.map((x, i) => {
+        const r = c.obj(x, `runs[${i}]`);
+        return fromLlmbench({ ...doc, runs: undefined, summary: r.summary, digests: r.digests, requests: r.requests ?? null, complete: r.complete !== false }, `${source} [run ${i + 1}/${repeated.length}]`);
+      })
+    : [run];
+  if (doc.sweep === undefined || doc.sweep === null) return { run, runs, sweep: null };
   // a sweep is read level by level: every level is checked before any is used
-  const c = new Checker(source, "llmbench sweep result", HINT);
-  const sweep = c.obj(doc.sweep, "sweep");
-  if (sweep.kind !== "concurrency" && sweep.kind !== "rate") c.fail(`sweep.kind is ${JSON.stringify(sweep.kind) ?? "missing"}, expected "concurrency" or "rate"`);
-  if (!Array.isArray(sweep.levels) || sweep.levels.length === 0) c.fail("sweep.levels is not a list of levels");
+  const sc = new Checker(source, "llmbench sweep result", HINT);
+  const sweep = sc.obj(doc.sweep, "sweep");
+  if (sweep.kind !== "concurrency" && sweep.kind !== "rate") sc.fail(`sweep.kind is ${JSON.stringify(sweep.kind) ?? "missing"}, expected "concurrency" or "rate"`);
+  if (!Array.isArray(sweep.levels) || sweep.levels.length === 0) sc.fail("sweep.levels is not a list of levels");
   const kind = sweep.kind as string;
   const levels = (sweep.levels as unknown[]).map((x, i) => {
-    const level = c.obj(x, `sweep.levels[${i}]`);
-    const value = c.num(level[kind], `sweep.levels[${i}].${kind}`, { min: 0 });
+    const level = sc.obj(x, `sweep.levels[${i}]`);
+    const value = sc.num(level[kind], `sweep.levels[${i}].${kind}`, { min: 0 });
     // a level read as a run of its own: its summary, digests and records; the sweep's config at that level
     const levelDoc = { ...doc, sweep: undefined, summary: level.summary, digests: level.digests, requests: level.requests ?? null, complete: level.complete !== false, config: { ...(doc.config as object), [kind]: value, sweep: null } };
     return { label: `${kind} ${value}`, value, run: fromLlmbench(levelDoc, `${source} [level ${i + 1}: ${kind} ${value}]`) };
   });
-  return { run, sweep: { kind, levels } };
+  return { run, runs, sweep: { kind, levels } };
 }
 
 export function importRun(text: string, source: string): RunData {

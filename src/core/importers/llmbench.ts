@@ -162,6 +162,8 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
   const notes: string[] = [];
   if (from !== RESULT_SCHEMA) notes.push(`${source} was written as ${from} and read as ${RESULT_SCHEMA}`);
   const ttftKind = summary.ttft_kind === "token" || summary.ttft_kind === "first-byte" ? summary.ttft_kind : null;
+  const client = isObj(summary.client) ? summary.client : null;
+  const distorted = client && client.distorted === true ? (typeof client.reason === "string" ? client.reason : "the client's self-check flagged it") : null;
   return {
     source,
     format: from,
@@ -176,6 +178,7 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
     cache,
     throughput,
     goodput,
+    distorted,
     notes,
   };
 }

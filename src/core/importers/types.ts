@@ -49,6 +49,8 @@ export interface RunData {
   throughput: { outputTokensPerS: number; requestsPerS: number } | null;
   /** requests per second that met every per-request SLO of the run's `--slo` (the run's own count); null without SLOs */
   goodput: { rps: number; slo: string } | null;
+  /** the run's own self-check found the client distorted what it measured: why (null when it did not, or the file does not say) */
+  distorted: string | null;
   /** what the reader had to assume or leave out, for the report */
   notes: string[];
 }

@@ -137,6 +137,7 @@ export function fromVllm(doc: Obj, source: string): RunData {
     cache: null,
     throughput: isNum(doc.output_throughput) && isNum(doc.request_throughput) ? { outputTokensPerS: doc.output_throughput, requestsPerS: doc.request_throughput } : null,
     goodput: null,
+    distorted: null,
     notes,
   };
 }

@@ -12,8 +12,7 @@ const settings = (over: Partial<CompareSettings> = {}): CompareSettings => ({
   thresholds: parseThresholds([]),
   gate: parseGate(undefined),
   alpha: 0.05,
-  resamples: 500,
-  seed: 1,
+  gateOnRatios: false,
   ...over,
 });
 
@@ -136,7 +135,8 @@ describe("compareRuns", () => {
 
   test("only gated metrics decide: a regressed p99 outside the gate leaves the verdict alone", () => {
     const tail = (k: number) => (k % 20 === 0 ? 40 : 10 + ((k * 37) % 23) / 10);
-    const c = compareRuns([syntheticRun("a.json")], [syntheticRun("b.json", { ttft: tail })], settings({ gate: ["ttft_p50"] }));
+    // p99 needs 368 requests per side for a 95% interval
+    const c = compareRuns([syntheticRun("a.json", { n: 400 })], [syntheticRun("b.json", { n: 400, ttft: tail })], settings({ gate: ["ttft_p50"] }));
     expect(c.metrics.find((m) => m.name === "ttft_p99")!.verdict).toBe("regressed");
     expect(c.verdict).toBe("unchanged");
   });
@@ -157,9 +157,14 @@ describe("compareRuns", () => {
     const t1 = one.metrics.find((m) => m.name === "output_throughput")!;
     expect(t1.change).toBeCloseTo(-0.25, 12);
     expect(t1.interval).toBeNull();
-    expect(t1.verdict).toBe("regressed");
+    expect(t1.verdict).toBe("unjudged"); // a bare ratio is not judged...
+    expect(t1.reason).toBe("ratio only: one run per side");
     expect(t1.gated).toBe(false);
-    expect(one.notes.join(" ")).toContain("one run on a side");
+    expect(one.notes.join(" ")).toContain("one run on the baseline and the candidate: run-to-run noise is not covered by the intervals");
+    expect(one.notes.join(" ")).toContain("llmbench run --runs 3");
+    // ...unless asked for
+    const asked = compareRuns([syntheticRun("a.json", { throughput: 400 })], [syntheticRun("b.json", { throughput: 300 })], settings({ gateOnRatios: true }));
+    expect(asked.metrics.find((m) => m.name === "output_throughput")!.verdict).toBe("regressed");
     const several = compareRuns(
       [400, 410, 395].map((t, i) => syntheticRun(`a${i}.json`, { throughput: t })),
       [300, 310, 305].map((t, i) => syntheticRun(`b${i}.json`, { throughput: t })),
@@ -180,12 +185,70 @@ describe("compareRuns", () => {
     expect(tpot.interval).toBeNull();
     expect(tpot.pValue).toBeNull();
     expect(tpot.change).toBeCloseTo(24.05 / 12.05 - 1, 10); // E2E ends 0.05 ms after the last token
-    expect(tpot.verdict).toBe("regressed");
+    expect(tpot.verdict).toBe("unjudged"); // no samples, no verdict
     expect(tpot.reason).toBe("ratio only: no samples");
+    expect(c.verdict).toBe("undecided"); // gated metrics with a bare ratio: the gate cannot decide
+    expect(c.undecided).toEqual(["ttft_p50", "ttft_p95", "tpot_p50", "tpot_p95", "e2e_p50", "e2e_p95"]);
     expect(c.tests).toEqual([]);
+    const asked = compareRuns([a], [b], settings({ gateOnRatios: true }));
+    expect(asked.metrics.find((m) => m.name === "tpot_p50")!.verdict).toBe("regressed");
+    expect(asked.verdict).toBe("regressed");
+    // gated on what has a test (error rate: counts), the gate decides
+    expect(compareRuns([a], [b], settings({ gate: ["error_rate"] })).verdict).toBe("unchanged");
     expect(c.notes.join(" ")).toContain("no per-request samples in a.json, b.json");
     const pooled = compareRuns([a, a], [b, b], settings());
     expect(pooled.metrics.find((m) => m.name === "tpot_p50")!.change).toBeCloseTo(24.05 / 12.05 - 1, 10);
+  });
+
+  test("never pass what was not measured: a side without a successful request, an incomplete run, a gated metric one side lacks", () => {
+    const dead = { ...syntheticRun("dead.json", { n: 0, failed: 20 }), complete: false };
+    const c = compareRuns([syntheticRun("a.json")], [dead], settings());
+    expect(c.verdict).toBe("failed");
+    expect(c.failures).toContain("dead.json has no successful measured request (all 20 measured requests failed): nothing was measured to compare");
+    expect(c.failures.join(" ")).toContain("dead.json is incomplete");
+    expect(c.failures).toHaveLength(2); // one line per reason, not one per metric
+    expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("unavailable");
+
+    const noTpot = { ...syntheticRun("b.json"), samples: { ...syntheticRun("b.json").samples!, tpot: [], itl: [] } };
+    const one = compareRuns([syntheticRun("a.json")], [noTpot], settings());
+    expect(one.verdict).toBe("failed");
+    expect(one.failures).toEqual(["tpot_p50 (gated) not measured in b.json (responses not streamed, or one token each)", "tpot_p95 (gated) not measured in b.json (responses not streamed, or one token each)"]);
+    // measured by neither side (both not streamed): nothing to compare, not a failure
+    const neither = compareRuns([noTpot], [{ ...noTpot, source: "c.json" }], settings());
+    expect(neither.verdict).toBe("unchanged");
+    expect(neither.metrics.find((m) => m.name === "tpot_p50")!.reason).toContain("not measured in either side");
+    // --gate none: nothing fails
+    expect(compareRuns([syntheticRun("a.json")], [dead], settings({ gate: [] })).verdict).toBe("unchanged");
+  });
+
+  test("too few samples: a percentile is not judged, and the row says how many it needs", () => {
+    const c = compareRuns([syntheticRun("a.json", { n: 50 })], [syntheticRun("b.json", { n: 50, ttft: (k) => 30 + (k % 7) })], settings());
+    const p95 = c.metrics.find((m) => m.name === "ttft_p95")!;
+    expect(p95.verdict).toBe("unjudged");
+    expect(p95.interval).toBeNull();
+    expect(p95.reason).toBe("too few samples: p95 needs 72 requests per side for a 95% interval (has 50)");
+    expect(c.unjudged).toEqual(["ttft_p95", "tpot_p95", "e2e_p95"]);
+    expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("regressed"); // 30+ ms against 10–12 ms
+    expect(c.verdict).toBe("regressed");
+  });
+
+  test("bimodal honesty: a percentile in a gap and different cache-hit shares are flagged on the rows", () => {
+    // half the requests ~2 ms (cache hits), half ~130 ms: the median falls between the modes
+    const bimodal = (k: number) => (k % 2 === 0 ? 2 + (k % 5) / 10 : 130 + (k % 7));
+    const c = compareRuns([syntheticRun("a.json", { ttft: bimodal, hits: 100 })], [syntheticRun("b.json", { ttft: bimodal, hits: 40 })], settings());
+    const p50 = c.metrics.find((m) => m.name === "ttft_p50")!;
+    expect(p50.flags!.some((f) => f.startsWith("in a gap of the baseline: no sample between 2.40 and 130 ms"))).toBe(true);
+    expect(p50.flags).toContain("cache hits 50% vs 20%");
+    expect(p50.verdict).toBe("inconclusive");
+    expect(c.notes.join(" ")).toContain("measure latency with --repeat-ratio 0");
+    expect(c.metrics.find((m) => m.name === "error_rate")!.flags).toBeUndefined();
+  });
+
+  test("a distorted run is named in a warning and flags every latency row", () => {
+    const d = { ...syntheticRun("b.json"), distorted: "event-loop lag p99 9 ms exceeds 2 ms" };
+    const c = compareRuns([syntheticRun("a.json")], [d], settings());
+    expect(c.notes).toContain("WARNING: the client distorted what it measured in b.json (event-loop lag p99 9 ms exceeds 2 ms): latency verdicts include the client's own delays");
+    expect(c.metrics.filter((m) => m.kind === "distribution").every((m) => m.flags?.includes("distorted run"))).toBe(true);
   });
 
   test("a metric not measured on one side is n/a with the reason", () => {

@@ -87,6 +87,7 @@ export function syntheticRun(source: string, opts: { n?: number; ttft?: (i: numb
     cache: { hits: opts.hits ?? 0, of: n },
     throughput: { outputTokensPerS: opts.throughput ?? 400, requestsPerS: (opts.throughput ?? 400) / 4 },
     goodput: null,
+    distorted: null,
     notes: [],
   };
 }

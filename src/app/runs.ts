@@ -1,0 +1,81 @@
+/**
+ * `run --runs N`: the same measurement N times in one invocation, one after another, each with its
+ * own warm-up and its own prompts (a salt per run, as sweep levels have), stored in one result.
+ * `compare` reads such a file as N runs on its side, so its intervals include run-to-run noise.
+ */
+import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { summarizeRun } from "../core/metrics.ts";
+import type { RepeatedRun, ResultDocument } from "../core/result.ts";
+import type { RunOptions } from "../core/options.ts";
+import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
+
+export interface RepeatedOutcome {
+  doc: ResultDocument;
+  interrupted: boolean;
+  unreachable: boolean;
+  /** every record of every run, for error messages */
+  records: RunOutcome["records"];
+}
+
+export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RepeatedOutcome> {
+  const info = deps.info ?? (() => {});
+  const outcomes: RunOutcome[] = [];
+  let model = opts.model;
+  for (let i = 0; i < opts.runs; i++) {
+    if (deps.interrupt?.aborted) break;
+    info(`run ${i + 1}/${opts.runs}`);
+    // the first run is the single run's twin; later runs get prompts of their own (the server's cache has seen the first run's)
+    const out = await runBenchmark({ ...opts, model }, { ...deps, promptSalt: i === 0 ? deps.promptSalt : `${deps.promptSalt ?? ""}r${i}` });
+    outcomes.push(out);
+    model ??= (out.doc.config.model as string | null) ?? undefined;
+    if (out.unreachable || out.interrupted) break;
+  }
+  if (outcomes.length === 0) throw new LlmbenchError("interrupted before the first run", EXIT.interrupted);
+  const docs = outcomes.map((o) => o.doc);
+  const runs: RepeatedRun[] = docs.map((d) => ({
+    complete: d.complete,
+    started_at: d.started_at,
+    finished_at: d.finished_at,
+    notes: d.notes,
+    summary: d.summary,
+    digests: d.digests,
+    requests: d.requests,
+  }));
+  // the pooled summary: latencies over every run's requests; throughput over the runs' measured windows laid end to end
+  const records = outcomes.flatMap((o) => o.records);
+  const { summary, digests } = summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
+  const window = docs.reduce((s, d) => s + d.summary.duration_s, 0);
+  const total = (pick: (d: ResultDocument) => number) => docs.reduce((s, d) => s + pick(d) * d.summary.duration_s, 0);
+  if (window > 0) {
+    summary.duration_s = window;
+    summary.throughput = {
+      ...summary.throughput,
+      output_tokens_per_s: total((d) => d.summary.throughput.output_tokens_per_s) / window,
+      input_tokens_per_s: total((d) => d.summary.throughput.input_tokens_per_s) / window,
+      requests_per_s: total((d) => d.summary.throughput.requests_per_s) / window,
+    };
+  }
+  const distorted = docs.map((d, i) => ({ c: d.summary.client, i })).filter(({ c }) => c?.distorted);
+  summary.client = {
+    event_loop_lag_ms: null,
+    distorted: distorted.length > 0,
+    reason: distorted.length > 0 ? `in run ${distorted.map(({ i }) => i + 1).join(", ")} of ${docs.length}: ${distorted[0].c!.reason}` : null,
+  };
+  const first = docs[0];
+  const last = docs[docs.length - 1];
+  const complete = outcomes.length === opts.runs && docs.every((d) => d.complete);
+  const notes = [...new Set(docs.flatMap((d) => d.notes))];
+  notes.push(`${docs.length} runs of the same measurement${complete ? "" : ` (of ${opts.runs} asked)`}: the summary pools their requests; each run's own numbers are under "runs"`);
+  const doc: ResultDocument = {
+    ...last,
+    complete,
+    started_at: first.started_at,
+    t0_unix_ms: first.t0_unix_ms,
+    notes,
+    summary,
+    digests,
+    requests: null,
+    runs,
+  };
+  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), records };
+}
