@@ -12,7 +12,7 @@
  * The verdict column: ok, or what missed — RSS (> 300 MB), time (> budget), unclassed (failed
  * requests without a class), unreadable (compare/merge refuse the result), class (not the class the
  * case must end with), leak (a credential reached another origin), GET (a POST became a GET),
- * late (a timeout ended > 100 ms after --timeout), tmp (a temporary file left behind), half (a
+ * late (a timeout ended > 100 ms after --timeout), tmp (a temporary file left behind once the next run to the same path has started), half (a
  * half-written result).
  *
  * Peak RSS comes from `/usr/bin/time -f %M` when present (wait4's ru_maxrss: the largest of the
@@ -324,7 +324,8 @@ const CASES: Case[] = [
     name: "all-fail-c5",
     what: "every request fails (the server never answers), -n 10 -c 5",
     timeoutS: 5,
-    classes: "timeout:10",
+    // the give-up rule: the first wave (5) times out, the run stops and aborts what it sent since
+    classes: "timeout:5 aborted",
     budgetS: 2 * 5 + 5,
     serve: async () => bunServer(never),
     args: (url) => openaiNoStream(url, ["--concurrency", "5"]),
@@ -415,6 +416,7 @@ async function runClient(args: string[], dir: string, ulimit?: number, onStart?:
 async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string; problems: string[] }> {
   const tries = 8;
   let hit = 0;
+  let afterKill = 0;
   let leftovers = 0;
   let halfWritten = 0;
   let last: Outcome | undefined;
@@ -436,7 +438,7 @@ async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: 
     clearInterval(watcher);
     if (killed) hit++;
     const files = readdirSync(sub).filter((f) => f !== "time.txt");
-    leftovers += files.filter((f) => f.endsWith(".tmp")).length;
+    afterKill += files.filter((f) => f.endsWith(".tmp")).length;
     if (files.includes("result.json")) {
       try {
         JSON.parse(readFileSync(join(sub, "result.json"), "utf8"));
@@ -444,10 +446,13 @@ async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: 
         halfWritten++;
       }
     }
+    // the rule (README "Output paths"): the next command given the same path removes what a killed write left
+    await runClient([...openaiNoStream(served.url), "--requests", "5", "--warmup", "0"], sub);
+    leftovers += readdirSync(sub).filter((f) => f.endsWith(".tmp")).length;
   }
   return {
     outcome: last!,
-    detail: `killed during the write ${hit}/${tries}; .tmp files left behind: ${leftovers}; half-written results: ${halfWritten}`,
+    detail: `killed during the write ${hit}/${tries}; .tmp files left by the kill: ${afterKill}, after the next run to the same path: ${leftovers}; half-written results: ${halfWritten}`,
     problems: [...(leftovers > 0 ? ["tmp"] : []), ...(halfWritten > 0 ? ["half"] : [])],
   };
 }
