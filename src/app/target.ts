@@ -3,7 +3,7 @@
  * (asked of GET /v1/models when not given), the tokenizer, the prompts — and the one function that
  * sends a planned request and returns its raw record.
  */
-import { readText } from "../io/files.ts";
+import { readInputFile } from "../io/files.ts";
 import { EndpointError, UsageError } from "../core/errors.ts";
 import type { RawRecord } from "../core/metrics.ts";
 import { redactUrl, type TargetOptions } from "../core/options.ts";
@@ -88,7 +88,7 @@ async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workloa
   if (opts.prompts === undefined) {
     return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer), salt });
   }
-  const text = await readText(opts.prompts, `--prompts takes a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
+  const text = await readInputFile(opts.prompts, `--prompts takes a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
   return fileWorkload(parsePromptsFile(text, opts.prompts), opts.prompts, opts.seed);
 }
 

@@ -9,7 +9,7 @@
  * again when it writes).
  */
 import { constants as fsConstants, type Stats } from "node:fs";
-import { access, constants, lstat, open, readdir, readFile, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
+import { access, constants, lstat, open, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, basename, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
@@ -157,17 +157,6 @@ export async function checkWritable(path: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     const shown = target.path === path ? path : `${path} (→ ${target.path})`;
     throw new UsageError(`cannot write ${shown}: ${code === "ENOENT" ? `the folder ${dir} does not exist` : `the folder ${dir} is not writable`}`, `create the folder first, or choose another --output`);
-  }
-}
-
-/** A text file's contents, or a one-line UsageError naming the file and `hint`. */
-export async function readText(path: string, hint: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message);
-    throw new UsageError(`cannot read ${path}: ${why}`, hint);
   }
 }
 

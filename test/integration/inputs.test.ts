@@ -93,6 +93,16 @@ describe("files that are not regular files, or too large", () => {
     }
   });
 
+  test("run and warm --prompts refuse a device and a FIFO the same way (they once read /dev/zero into 16 GB, or blocked forever)", async () => {
+    symlinkSync("/dev/zero", file("zero.jsonl"));
+    execFileSync("mkfifo", [file("fifo.jsonl")]);
+    for (const cmd of ["run", "warm"]) {
+      for (const [name, says] of [["zero.jsonl", "a character device, not a regular file"], ["fifo.jsonl", "a FIFO (named pipe), not a regular file"]]) {
+        expectRefused(await bin([cmd, "--endpoint", `${server.url}/generate`, "--prompts", name, "-n", "2", "--quiet"]), name, says);
+      }
+    }
+  });
+
   test("the cap counts bytes read, not only the size stat gives: a file at the cap is read, one byte more is refused", async () => {
     writeFileSync(file("cap.json"), "x".repeat(100));
     expect(await readInputFile(file("cap.json"), "hint", 100)).toBe("x".repeat(100));
