@@ -341,6 +341,14 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
   };
 }
 
+/** The key sent as `Authorization: Bearer KEY`: refused up front (never echoed) when no header could carry it. */
+function apiKey(key: string | undefined): string | undefined {
+  if (key !== undefined && (!isHeaderValue(key.trim()) || /\s/.test(key.trim()))) {
+    throw new UsageError(`the API key (--api-key, LLMBENCH_API_KEY or OPENAI_API_KEY) has a space or a control character in it: no Authorization header may carry it`, `check the key (pasted with its line ending?)`);
+  }
+  return key?.trim();
+}
+
 export function parseHeaders(values: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const value of values) {
@@ -352,10 +360,18 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
         // never echo the value: it may be a credential
         throw new UsageError(`--header must look like 'Name: value' (a header without a name or colon was given)`, `e.g. --header 'X-Request-Source: llmbench'`);
       }
-      headers[name] = part.slice(i + 1).trim();
+      const v = part.slice(i + 1).trim();
+      // never echo the value: it may be a credential
+      if (!isHeaderValue(v)) throw new UsageError(`--header ${name} has a control character (a newline, a tab, …) in its value: no HTTP header may`, `check the value (a secret pasted with its line ending?)`);
+      headers[name] = v;
     }
   }
   return headers;
+}
+
+/** What an HTTP header value may hold (RFC 9110 field-value): visible characters, spaces and tabs inside, no other control character. */
+export function isHeaderValue(v: string): boolean {
+  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(v);
 }
 
 /** The options `run` and `warm` share: where requests go, how they are sent, and which prompts (the `targetArgs` block). */
@@ -421,7 +437,7 @@ export function parseTargetOptions(args: RawArgs, rawArgs: readonly string[], en
     prompts,
     tokenizer: (tokenizerArg as TokenizerName | undefined) ?? (api === "generate" ? "whitespace" : "o200k"),
     headers: parseHeaders(repeatedFlag(rawArgs, "header")),
-    apiKey: str(args, "api-key") ?? env.LLMBENCH_API_KEY ?? env.OPENAI_API_KEY,
+    apiKey: apiKey(str(args, "api-key") ?? env.LLMBENCH_API_KEY ?? env.OPENAI_API_KEY),
     extraBody,
   };
 }

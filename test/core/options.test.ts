@@ -75,6 +75,21 @@ describe("parseRunOptions", () => {
     expect(parseHeaders(["Accept: a, b"])).toEqual({ Accept: "a, b" }); // a comma inside a value stays
     expect(usageError(() => parseHeaders(["nocolon"])).message).toContain("'Name: value'");
   });
+
+  test("a header value or API key no HTTP header may carry is a usage error up front, never echoed", () => {
+    for (const bad of ["Bearer top\nsecret", "Bearer top\x01secret", "a\rb"]) {
+      const e = usageError(() => parseHeaders([`Authorization: ${bad}`]));
+      expect(e.message).toContain("--header Authorization has a control character");
+      expect(e.message).not.toContain("secret");
+    }
+    expect(parseHeaders(["X-A: tab\tinside"])).toEqual({ "X-A": "tab\tinside" }); // a tab is allowed inside a value
+    for (const key of ["top\nsecret", "top secret", "top\x00secret"]) {
+      const e = usageError(() => parse({ "api-key": key }));
+      expect(e.message).toContain("the API key");
+      expect(e.message).not.toContain("secret");
+    }
+    expect(parse({ "api-key": "sk-abc\n" }).apiKey).toBe("sk-abc"); // a trailing newline (a file's) is dropped
+  });
 });
 
 describe("checkFlags", () => {
