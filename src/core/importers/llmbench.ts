@@ -142,14 +142,22 @@ export function fromLlmbench(raw: Obj, source: string): RunData {
     const records = (list as unknown[]).map((r, i) => checkRecord(c, r, i));
     samples = { ttft: [], tpot: [], e2e: [], itl: [] };
     const latencyFrom = config.latency_from === "due" ? "due" : "send";
+    let measured = 0;
+    let succeeded = 0;
     for (const r of records) {
       if (r.phase !== "measured") continue;
+      measured++;
       const m = deriveRequest(r, latencyFrom);
       if (!m.ok) continue;
+      succeeded++;
       if (m.ttftMs !== null) samples.ttft.push(m.ttftMs);
       if (m.tpotMs !== null) samples.tpot.push(m.tpotMs);
       if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
+    }
+    // the records are what every interval is computed from: they must be the requests the summary counts (no copies, none missing)
+    if (measured !== requests.sent || succeeded !== requests.succeeded) {
+      c.fail(`its records hold ${measured} measured requests (${succeeded} succeeded) but its summary counts ${requests.sent} (${requests.succeeded} succeeded)`);
     }
   }
   // goodput as the run computed it (with --slo): requests meeting every per-request bound, per second

@@ -31,7 +31,17 @@ describe("impossible records", () => {
     // open loop: sent when due or later
     expect(readError(withRecord((r) => (r.tSched = r.tSend - 0.5)))).toBe("read");
     // a request that failed before any byte: no first byte, no tokens, an end
-    expect(readError(withRecord((r) => Object.assign(r, { tFirstByte: null, tokenTimes: [], error: { class: "connect", message: "refused" } })))).toBe("read");
+    const failed = records();
+    Object.assign(failed[1], { tFirstByte: null, tokenTimes: [], error: { class: "connect", message: "refused" } });
+    expect(readError(resultDoc(failed))).toBe("read");
+  });
+
+  test("records that are not the requests the summary counts (copies, or some missing) are refused", () => {
+    const doc = resultDoc(records());
+    const twice = { ...doc, requests: [...(doc.requests as RawRecord[]), ...(doc.requests as RawRecord[])] };
+    expect(readError(twice)).toBe("cand.json is a damaged llmbench result: its records hold 6 measured requests (6 succeeded) but its summary counts 3 (3 succeeded)");
+    const failedOne = withRecord((r) => Object.assign(r, { tFirstByte: null, tokenTimes: [], error: { class: "connect", message: "refused" } }));
+    expect(readError(failedOne)).toContain("its records hold 3 measured requests (2 succeeded) but its summary counts 3 (3 succeeded)");
   });
 
   const cases: Array<[string, (r: RawRecord) => void, string]> = [
