@@ -13,6 +13,8 @@ export interface RepeatedOutcome {
   doc: ResultDocument;
   interrupted: boolean;
   unreachable: boolean;
+  /** a run gave up on a server that never answered: the runs ended there */
+  gaveUp?: RunOutcome["gaveUp"];
   /** every record of every run, for error messages */
   records: RunOutcome["records"];
 }
@@ -28,7 +30,7 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     const out = await runBenchmark({ ...opts, model }, { ...deps, promptSalt: i === 0 ? deps.promptSalt : `${deps.promptSalt ?? ""}r${i}` });
     outcomes.push(out);
     model ??= (out.doc.config.model as string | null) ?? undefined;
-    if (out.unreachable || out.interrupted) break;
+    if (out.unreachable || out.interrupted || out.gaveUp) break;
   }
   if (outcomes.length === 0) throw new LlmbenchError("interrupted before the first run", EXIT.interrupted);
   const docs = outcomes.map((o) => o.doc);
@@ -77,5 +79,5 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     requests: null,
     runs,
   };
-  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), records };
+  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, records };
 }

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer, type Socket } from "node:net";
 import { judge, runBenchmark } from "../../src/app/run.ts";
+import { runRepeated } from "../../src/app/runs.ts";
 import { runSweep } from "../../src/app/sweep.ts";
 import { cli, runOptions } from "./helpers.ts";
 
@@ -85,6 +86,18 @@ describe("a server that accepts and never answers", () => {
     expect(out.doc.sweep!.levels.length).toBe(1);
     expect(out.doc.sweep!.stop_reason).toContain("answered none of the first 1 requests");
     expect(judge(out).exitCode).toBe(3);
+  });
+
+  test("run --runs N stops at the run that gave up and says so (exit 3)", async () => {
+    const out = await runRepeated(runOptions(`${silent.url}/generate`, { runs: "3", requests: "10", concurrency: "2", warmup: "0", timeout: "0.3" }));
+    expect(out.gaveUp).toEqual({ wave: 2, timeoutS: 0.3 });
+    expect(out.doc.runs).toHaveLength(1);
+    expect(out.doc.complete).toBe(false);
+    // the first run's wave and at most one refill for its first timeout: no second run was sent
+    expect(silent.requests()).toBeLessThanOrEqual(3);
+    const verdict = judge(out);
+    expect(verdict.exitCode).toBe(3);
+    expect(verdict.error!.message).toContain("answered none of the first 2 requests within --timeout 0.3 s");
   });
 
   test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {
