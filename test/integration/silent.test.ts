@@ -69,7 +69,13 @@ describe("a server that accepts and never answers", () => {
     expect(out.gaveUp).toEqual({ wave: 2, timeoutS: 0.3 });
     expect(silent.requests()).toBeLessThanOrEqual(3);
     expect(out.records.filter((r) => r.phase === "measured")).toEqual([]);
-    expect(lines[0]).toBe("status at 0 s: warm-up 0/2 finished, 2 in flight");
+    // off a terminal, status lines show the warm-up (the only phase this run reached), never more of it than was sent
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const m = /^status at \d+ s: warm-up (\d)\/2 finished, (\d) in flight$/.exec(line);
+      expect(m).not.toBeNull();
+      expect(Number(m![1]) + Number(m![2])).toBeLessThanOrEqual(2);
+    }
   });
 
   test("open loop: the wave is what left before the first timeout; a 60 s run gives up after about one --timeout", async () => {
