@@ -11,6 +11,10 @@
  * by summarizeRun, as `run` does), read by the llmbench importer and compared by compareRuns with
  * the default gate, thresholds and α: the real compare code, start to end.
  *
+ * The file is read as compare reads it (importFile: any schema version, damaged files refused). A
+ * file of `run --runs N` is studied over the records of every run, the runs laid end to end on one
+ * timeline (each run's times are relative to its own first send).
+ *
  * Usage: bun scripts/compare-study.ts RESULT.json [--splits 200] [--sizes 5,10,20,50,200,1000] [--stretch 1.1] [--seed 1]
  * Prints a markdown table; a size is skipped when the file has fewer than 2n measured records.
  */
@@ -18,9 +22,12 @@ import { gateExitCode } from "../src/app/compare.ts";
 import { compareRuns, type CompareSettings, type Comparison } from "../src/core/compare/compare.ts";
 import { METRICS } from "../src/core/compare/metrics.ts";
 import { parseGate, parseThresholds } from "../src/core/compare/thresholds.ts";
+import { LlmbenchError } from "../src/core/errors.ts";
+import { importFile, type ImportedFile } from "../src/core/importers/index.ts";
 import { fromLlmbench } from "../src/core/importers/llmbench.ts";
 import { summarizeRun, type RawRecord } from "../src/core/metrics.ts";
 import { createRng } from "../src/core/rng.ts";
+import { readInputFile } from "../src/io/files.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -37,12 +44,40 @@ const sizes = arg("sizes", "5,10,20,50,200,1000").split(",").map(Number);
 const stretch = Number(arg("stretch", "1.1"));
 const seed = Number(arg("seed", "1"));
 
-const doc = JSON.parse(await Bun.file(file).text());
-if (!Array.isArray(doc.requests)) {
-  console.error(`${file} has no per-request records: the study needs them (run without --no-records)`);
+const refuse = (message: string, hint: string): never => {
+  console.error(`compare-study: error: ${message}\n  fix: ${hint}`);
   process.exit(2);
+};
+const FILE_HINT = "pass a result written by 'llmbench run --output FILE' (with its records: no --no-records)";
+let text = "";
+let imported: ImportedFile | undefined;
+try {
+  text = await readInputFile(file, FILE_HINT);
+  imported = importFile(text, file); // every check compare makes, every run of the file's included
+} catch (err) {
+  if (err instanceof LlmbenchError) refuse(err.message, err.hint ?? FILE_HINT);
+  throw err;
 }
-const measured: RawRecord[] = doc.requests.filter((r: RawRecord) => r.phase === "measured");
+if (!imported!.run.format.startsWith("llmbench")) refuse(`${file} is a ${imported!.run.format} result: the study needs llmbench's raw per-request records`, FILE_HINT);
+if (imported!.sweep) refuse(`${file} holds a sweep: its levels ran at different loads, so no two halves of it are the same run`, "study a single run, or a file of 'llmbench run --runs N'");
+const noRecords = imported!.runs.filter((r) => r.samples === null);
+if (noRecords.length > 0) refuse(`${noRecords[0].source} has no per-request records: the study needs them`, FILE_HINT);
+const doc = JSON.parse(text);
+// the records of every run (one, or each of `run --runs N`), laid end to end: each run's times start at its own first send
+const runRecords: RawRecord[][] = Array.isArray(doc.runs) && doc.runs.length > 0 ? doc.runs.map((r: { requests: RawRecord[] }) => r.requests) : [doc.requests];
+const measured: RawRecord[] = [];
+let offset = 0;
+for (const records of runRecords) {
+  const shift = (t: number | null) => (t === null ? null : t + offset);
+  let end = offset;
+  for (const r of records) {
+    if (r.phase !== "measured") continue;
+    const moved = { ...r, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) };
+    measured.push(moved);
+    end = Math.max(end, moved.tEnd ?? moved.tSend);
+  }
+  offset = end;
+}
 const tokenizer: string = doc.summary?.tokens_source ?? "whitespace";
 const settings: CompareSettings = { thresholds: parseThresholds([]), gate: parseGate(undefined), alpha: 0.05, gateOnRatios: false };
 
@@ -53,7 +88,7 @@ const stretched = (r: RawRecord, k: number): RawRecord => {
 
 function asRun(records: RawRecord[], name: string) {
   const { summary, digests } = summarizeRun(records, tokenizer, { latencyFrom: doc.config?.latency_from === "due" ? "due" : "send" });
-  return fromLlmbench({ ...doc, summary, digests, requests: records, complete: true, sweep: undefined }, name);
+  return fromLlmbench({ ...doc, summary, digests, requests: records, complete: true, sweep: undefined, runs: undefined }, name);
 }
 
 interface Tally {
@@ -136,7 +171,7 @@ row(`power: p50 interval holds the truth ×${stretch} (worst family)`, (n) => {
   return cov.length ? `${(100 * Math.min(...cov)).toFixed(1)}%` : "not judged";
 });
 
-console.log(`compare study of ${file}: ${measured.length} measured records; ${splits} splits per size, seed ${seed}; default gate (${gated.join(", ")}), thresholds, α ${settings.alpha}`);
+console.log(`compare study of ${file}: ${measured.length} measured records${runRecords.length > 1 ? ` from its ${runRecords.length} runs` : ""}; ${splits} splits per size, seed ${seed}; default gate (${gated.join(", ")}), thresholds, α ${settings.alpha}`);
 console.log(`metrics: ${METRICS.length}; ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 console.log(lines.join("\n"));
 if (argv.includes("--detail")) {

@@ -23,7 +23,7 @@ export interface CompareRequest {
 export interface CompareOutcome {
   comparison: Comparison;
   output: string;
-  /** EXIT.threshold when the gate failed (a gated regression, or a side that measured nothing), EXIT.usage when it cannot decide, else EXIT.ok */
+  /** EXIT.threshold when the gate failed (a gated regression, or a side that measured nothing), EXIT.undecided when it cannot decide, else EXIT.ok */
   exitCode: number;
 }
 
@@ -78,7 +78,7 @@ async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: Co
   const unmatched = [...b.levels, ...c.levels].filter((l) => !pairs.some((p) => p.label === l.label)).map((l) => l.label);
   const outcomes = [];
   for (const p of pairs) outcomes.push({ label: p.label, ...(await compareSides([p.base], [p.cand], req)) });
-  const exitCode = outcomes.some((o) => o.exitCode === EXIT.threshold) ? EXIT.threshold : outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.usage : EXIT.ok;
+  const exitCode = outcomes.some((o) => o.exitCode === EXIT.threshold) ? EXIT.threshold : outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.undecided : EXIT.ok;
   const regressed = outcomes.filter((o) => o.exitCode === EXIT.threshold).map((o) => o.label);
   const note = `${unmatched.length > 0 ? `levels on one side only (not compared): ${[...new Set(unmatched)].join(", ")}\n` : ""}`;
   let output: string;
@@ -95,7 +95,7 @@ async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: Co
 /** failed or regressed → 1; undecided (a gated metric with a bare ratio only) → 2; otherwise 0. */
 export function gateExitCode(c: Comparison): number {
   if (c.verdict === "failed" || c.verdict === "regressed") return EXIT.threshold;
-  if (c.verdict === "undecided") return EXIT.usage;
+  if (c.verdict === "undecided") return EXIT.undecided;
   return EXIT.ok;
 }
 

@@ -13,6 +13,7 @@ import { now as realClock, type Clock } from "../io/clock.ts";
 import { oneLine } from "../render/format.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
+import { classAdvice } from "./advice.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
@@ -374,7 +375,7 @@ export function judge(
   }
   if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
   const clientFailed = summaries.reduce((a, s) => a + (s.errors.client ?? 0), 0);
-  if (clientFailed > 0) warnings.push(`${clientFailed} requests failed on the client's own limits, not the server's: ${clientHint()}`);
+  if (clientFailed > 0) warnings.push(`${clientFailed} requests failed on the client's own limits, not the server's: ${classAdvice("client")}`);
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
   const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
@@ -428,9 +429,9 @@ export function allFailedError(doc: ResultDocument, records: readonly RawRecord[
       return new EndpointError(`every request failed: ${first?.message}; first response: ${oneLine(first?.body ?? "")}`, hint);
     }
     case "redirect":
-      return new EndpointError(`every request was redirected: ${first?.message}`, `llmbench never follows redirects (it would send the request and its credentials elsewhere): pass the final URL as --endpoint`);
+      return new EndpointError(`every request was redirected: ${first?.message}`, classAdvice("redirect"));
     case "client":
-      return new EndpointError(`no request could be sent: ${first?.message}`, clientHint());
+      return new EndpointError(`no request could be sent: ${first?.message}`, classAdvice("client"));
     case "protocol":
       if (first?.message.startsWith("the response is not valid HTTP")) {
         return new EndpointError(`every answer from ${endpoint} was not HTTP: ${first.message}`, `check the host, port and scheme of --endpoint (http:// to a TLS port, or a service that does not speak HTTP)`);
@@ -439,11 +440,6 @@ export function allFailedError(doc: ResultDocument, records: readonly RawRecord[
     default:
       return new EndpointError(`no request completed`, `check the server`);
   }
-}
-
-/** Advice for the client's own resource exhaustion (error class `client`): the machine running llmbench. */
-function clientHint(): string {
-  return `the machine running llmbench ran out of file descriptors or memory: raise the open-file limit (ulimit -n), or lower --rate / --concurrency`;
 }
 
 function expectedSchema(api: string): string {

@@ -4,7 +4,7 @@
  * `compare` reads such a file as N runs on its side, so its intervals include run-to-run noise.
  */
 import { EXIT, LlmbenchError } from "../core/errors.ts";
-import { summarizeRun } from "../core/metrics.ts";
+import { poolRuns } from "../core/metrics.ts";
 import type { RepeatedRun, ResultDocument } from "../core/result.ts";
 import type { RunOptions } from "../core/options.ts";
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
@@ -13,6 +13,8 @@ export interface RepeatedOutcome {
   doc: ResultDocument;
   interrupted: boolean;
   unreachable: boolean;
+  /** a run gave up on a server that never answered: the runs ended there */
+  gaveUp?: RunOutcome["gaveUp"];
   /** every record of every run, for error messages */
   records: RunOutcome["records"];
 }
@@ -28,7 +30,7 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     const out = await runBenchmark({ ...opts, model }, { ...deps, promptSalt: i === 0 ? deps.promptSalt : `${deps.promptSalt ?? ""}r${i}` });
     outcomes.push(out);
     model ??= (out.doc.config.model as string | null) ?? undefined;
-    if (out.unreachable || out.interrupted) break;
+    if (out.unreachable || out.interrupted || out.gaveUp) break;
   }
   if (outcomes.length === 0) throw new LlmbenchError("interrupted before the first run", EXIT.interrupted);
   const docs = outcomes.map((o) => o.doc);
@@ -41,26 +43,13 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     digests: d.digests,
     requests: d.requests,
   }));
-  // the pooled summary: latencies over every run's requests; throughput over the runs' measured windows laid end to end
+  // the pooled summary: latencies over every run's requests; every rate over the runs' measured windows laid end to end
   const records = outcomes.flatMap((o) => o.records);
-  const { summary, digests } = summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
-  const window = docs.reduce((s, d) => s + d.summary.duration_s, 0);
-  const total = (pick: (d: ResultDocument) => number) => docs.reduce((s, d) => s + pick(d) * d.summary.duration_s, 0);
-  if (window > 0) {
-    summary.duration_s = window;
-    summary.throughput = {
-      ...summary.throughput,
-      output_tokens_per_s: total((d) => d.summary.throughput.output_tokens_per_s) / window,
-      input_tokens_per_s: total((d) => d.summary.throughput.input_tokens_per_s) / window,
-      requests_per_s: total((d) => d.summary.throughput.requests_per_s) / window,
-    };
-  }
-  const distorted = docs.map((d, i) => ({ c: d.summary.client, i })).filter(({ c }) => c?.distorted);
-  summary.client = {
-    event_loop_lag_ms: null,
-    distorted: distorted.length > 0,
-    reason: distorted.length > 0 ? `in run ${distorted.map(({ i }) => i + 1).join(", ")} of ${docs.length}: ${distorted[0].c!.reason}` : null,
-  };
+  const { summary, digests } = poolRuns(
+    outcomes.map((o) => ({ records: o.records, client: o.doc.summary.client })),
+    opts.tokenizer,
+    { latencyFrom: opts.latencyFrom, slo: opts.slo },
+  );
   const first = docs[0];
   const last = docs[docs.length - 1];
   const complete = outcomes.length === opts.runs && docs.every((d) => d.complete);
@@ -77,5 +66,5 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     requests: null,
     runs,
   };
-  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), records };
+  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, records };
 }

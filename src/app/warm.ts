@@ -19,6 +19,7 @@ import {
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";
+import { classAdvice } from "./advice.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
@@ -235,10 +236,12 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done);
   });
 
-/** The one-line error for an answer that waiting cannot change. */
-function refusedError(opts: WarmOptions, r: RawRecord): LlmbenchError {
+/** The one-line error for an answer (or a failure to send) that waiting cannot change. */
+export function refusedError(opts: Pick<WarmOptions, "endpoint" | "api" | "url">, r: RawRecord): LlmbenchError {
   const e = r.error!;
   const body = e.body ? `; the response: ${oneLine(e.body)}` : "";
+  if (e.class === "redirect") return new EndpointError(`${opts.endpoint} redirected the request: ${e.message}`, classAdvice("redirect", "warm"));
+  if (e.class === "client") return new EndpointError(`warm could not send a request to ${opts.endpoint}: ${e.message}`, classAdvice("client", "warm"));
   if (e.class === "protocol") {
     return new EndpointError(`${opts.endpoint} answered, but not in the ${opts.api} API's format: ${oneLine(e.message)}${body}`, `check --api and --endpoint (warm sent the ${opts.api} API's request)`);
   }

@@ -22,6 +22,8 @@ export const EXIT = {
   threshold: 1,
   /** bad usage or input */
   usage: 2,
+  /** `compare`: the gate cannot decide (a gated metric has only a bare ratio) — the same code as bad input: fix the input or the gate */
+  undecided: 2,
   /** the endpoint could not be used: unreachable, or every request failed */
   endpoint: 3,
   /** an internal error (a bug in llmbench), never a verdict: sysexits.h's EX_SOFTWARE */

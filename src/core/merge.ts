@@ -25,6 +25,10 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
   if (shards.length < 2) throw new UsageError(`merge needs at least two result files, got ${shards.length}`, HINT);
   for (const s of shards) {
     if (s.doc.sweep) throw new UsageError(`${s.file} holds a sweep: merge takes single runs`, HINT);
+    // the pooled summary of N runs one after another is no shard, and compare reads a file's runs, not its summary
+    if (Array.isArray(s.doc.runs) && s.doc.runs.length > 0) {
+      throw new UsageError(`${s.file} holds ${s.doc.runs.length} runs (run --runs ${s.doc.runs.length}): merge takes single runs`, "run each shard without --runs, then merge; to compare repeated runs, pass their files to compare directly");
+    }
     checkShard(s);
   }
   const docs = shards.map((s) => s.doc);

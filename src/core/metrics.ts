@@ -209,6 +209,55 @@ export function summarizeRun(
   tokenizer: string,
   options: SummaryOptions = {},
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
+  return summarizeOver(records, tokenizer, options, measuredWindowS(records));
+}
+
+/** One of the runs `poolRuns` pools: its records (warm-up included) and the client's check of itself. */
+export interface PooledRun {
+  records: readonly RawRecord[];
+  client?: ClientCheck;
+}
+
+/**
+ * The summary of `run --runs N`: latencies, counts and cache over every run's measured requests;
+ * every windowed rate (throughputs, goodput) over the runs' measured windows laid end to end (the
+ * gaps between runs — warm-ups, start-up — are no part of any window); the client distorted when
+ * it was in any run.
+ */
+export function poolRuns(
+  runs: readonly PooledRun[],
+  tokenizer: string,
+  options: SummaryOptions = {},
+): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
+  const windowS = runs.reduce((s, r) => s + measuredWindowS(r.records), 0);
+  const pooled = summarizeOver(runs.flatMap((r) => r.records), tokenizer, options, windowS);
+  const distorted = runs.map((r, i) => ({ c: r.client, i })).filter(({ c }) => c?.distorted);
+  pooled.summary.client = {
+    event_loop_lag_ms: null,
+    distorted: distorted.length > 0,
+    reason: distorted.length > 0 ? `in run ${distorted.map(({ i }) => i + 1).join(", ")} of ${runs.length}: ${distorted[0].c!.reason}` : null,
+  };
+  return pooled;
+}
+
+/** The measured window in seconds: the first measured send → the last measured end, failed requests included (SPEC §4). */
+function measuredWindowS(records: readonly RawRecord[]): number {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const r of records) {
+    if (r.phase !== "measured") continue;
+    start = Math.min(start, r.tSend);
+    if (r.tEnd !== null) end = Math.max(end, r.tEnd);
+  }
+  return end > start ? (end - start) / 1000 : 0;
+}
+
+function summarizeOver(
+  records: readonly RawRecord[],
+  tokenizer: string,
+  options: SummaryOptions,
+  windowS: number,
+): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const measured = records.filter((r) => r.phase === "measured");
   const errors = countErrors();
   const ttft: number[] = [];
@@ -232,8 +281,6 @@ export function summarizeRun(
   let repeatHits = 0;
   let anyFirstByte = false;
   let allUsage = true;
-  let windowStart = Infinity;
-  let windowEnd = -Infinity;
   let good = 0;
   let retried = 0;
   let retriesFailed = 0;
@@ -246,9 +293,6 @@ export function summarizeRun(
     }
     if (m.sendLagMs !== null) lag.push(m.sendLagMs);
     if (r.repeat) repeatsSent++;
-    // the measured window spans every measured request, failed ones too (SPEC §4)
-    windowStart = Math.min(windowStart, r.tSend);
-    if (r.tEnd !== null) windowEnd = Math.max(windowEnd, r.tEnd);
     if (!m.ok) {
       errors[r.error?.class ?? "protocol"]++;
       continue;
@@ -280,7 +324,6 @@ export function summarizeRun(
       if (r.repeat) repeatHits++;
     }
   }
-  const windowS = windowEnd > windowStart ? (windowEnd - windowStart) / 1000 : 0;
   const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
   const failed = measured.length - succeeded;
   const digest = (xs: number[]) => {

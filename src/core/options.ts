@@ -1,5 +1,6 @@
 /** Strings from the command line → typed, validated options. Every failure is a UsageError naming the fix. */
 import { UsageError } from "./errors.ts";
+import { parseSize } from "./size.ts";
 import { API_KINDS, type ApiKind } from "./protocols/types.ts";
 import { detectApi } from "./protocols/index.ts";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from "./protocols/framing.ts";
@@ -125,19 +126,8 @@ export function parseNumber(
   return n;
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** A size in bytes: a number with an optional binary unit (B, KiB, MiB, GiB; K/KB, M/MB, G/GB mean the same). */
-export function parseSize(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
-  const example = `e.g. --${name} ${fallback / 1024 ** 2}MiB`;
-  if (!m || unit === undefined) throw new UsageError(`--${name} must be a size such as 64MiB or 512KiB, got '${value}'`, example);
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (bytes < 1024) throw new UsageError(`--${name} must be at least 1KiB, got '${value}'`, example);
-  return bytes;
-}
+/** Query parameters whose values are secrets: redacted wherever a URL is shown or saved. */
+const SECRET_PARAM = /key|token|secret|password|auth/i;
 
 /** A URL without user:password, for reports and result files. */
 export function redactUrl(url: URL): string {
@@ -145,7 +135,7 @@ export function redactUrl(url: URL): string {
   u.username = "";
   u.password = "";
   for (const key of [...u.searchParams.keys()]) {
-    if (/key|token|secret|password|auth/i.test(key)) u.searchParams.set(key, "REDACTED");
+    if (SECRET_PARAM.test(key)) u.searchParams.set(key, "REDACTED");
   }
   return u.href;
 }
@@ -221,13 +211,17 @@ export function parseUrl(name: string, value: string): URL {
 }
 
 /**
- * `redactUrl` for text that may not parse as a URL (a bad port, a bad scheme): the user info before
- * the authority's last "@" becomes `***`, and secret-looking query values `REDACTED`.
+ * `redactUrl` for text that may not parse as a URL (a bad port, no scheme): a URL with a host goes
+ * through `redactUrl`; other text has the user info before the authority's last "@" shown as `***`,
+ * and secret-looking query values `REDACTED`. (`user:pw@host` parses, as scheme `user:` with no
+ * host: the text rule sees to it.)
  */
 export function redactUrlText(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (url !== null && url.host !== "") return redactUrl(url);
   const m = /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.exec(text);
   const out = m ? `${m[1] ?? ""}***@${text.slice(m[0].length)}` : text;
-  return out.replace(/([?&][^=&#]*(?:key|token|secret|password|auth)[^=&#]*=)[^&#]*/gi, "$1REDACTED");
+  return out.replace(new RegExp(`([?&][^=&#]*(?:${SECRET_PARAM.source})[^=&#]*=)[^&#]*`, "gi"), "$1REDACTED");
 }
 
 export type LatencyFrom = "send" | "due";

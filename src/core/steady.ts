@@ -22,8 +22,9 @@ const NOT_YET_4XX = new Set([408, 425, 429]);
 /**
  * What one readiness attempt says. Not yet: nothing listens (or the connection broke), no answer in
  * time, 5xx (503 while loading; 502/504 from a proxy whose upstream is not up), 408/425/429.
- * Fatal — waiting cannot help: any other 4xx (401, 403, 404, 400 for a body it will never accept)
- * and a 200 whose body is not the API's format (`protocol`). `aborted` is the caller's own stop.
+ * Fatal — waiting cannot help: any other 4xx (401, 403, 404, 400 for a body it will never accept),
+ * a 200 whose body is not the API's format (`protocol`), a redirect (never followed) and the
+ * client's own limits (`client`: out of file descriptors or memory). `aborted` is the caller's own stop.
  */
 export function probeVerdict(error: RequestError | null): ProbeVerdict {
   if (error === null) return "ok";
@@ -36,8 +37,16 @@ export function probeVerdict(error: RequestError | null): ProbeVerdict {
       return error.status !== undefined && NOT_YET_4XX.has(error.status) ? "not-yet" : "fatal";
     case "aborted":
       return "not-yet";
-    default:
+    case "protocol":
+    // a redirect answers every time the same way (llmbench never follows it); the client's own limits are not the server's to lift
+    case "redirect":
+    case "client":
       return "fatal";
+    default: {
+      // every class is decided above: a new one must be decided here too
+      const unknown: never = error.class;
+      return unknown;
+    }
   }
 }
 

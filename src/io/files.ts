@@ -13,6 +13,7 @@ import { access, constants, lstat, open, readdir, readlink, realpath, rename, st
 import { hostname } from "node:os";
 import { dirname, basename, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
+import { formatSize } from "../core/size.ts";
 
 /** Where a write to `--output` goes: stdout, an atomic replace of a regular (or new) file, or in place. */
 export type OutputTarget = { kind: "stdout" } | { kind: "stderr" } | { kind: "replace"; path: string } | { kind: "in-place"; path: string };
@@ -177,8 +178,6 @@ function kindOf(s: Stats): string {
   return "not a regular file";
 }
 
-const size = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} bytes`);
-
 /**
  * An input file's text (compare, merge), refused with a one-line UsageError naming the file when it
  * is not a regular file once symlinks are followed (a FIFO would block forever, /dev/zero never ends)
@@ -200,7 +199,7 @@ export async function readInputFile(path: string, hint: string, maxBytes: number
       const stream = st.isFIFO() || st.isCharacterDevice() || st.isSocket();
       throw new UsageError(`cannot read ${path}: it is ${kindOf(st)}, not a regular file`, stream ? `${hint}; save what a pipe or device gives to a file first` : hint);
     }
-    const tooBig = (n: number) => new UsageError(`cannot read ${path}: ${size(n)}, more than the ${size(maxBytes)} an input file may have`, hint);
+    const tooBig = (n: number) => new UsageError(`cannot read ${path}: ${formatSize(n)}, more than the ${formatSize(maxBytes)} an input file may have`, hint);
     if (st.size > maxBytes) throw tooBig(st.size);
     const chunks: Buffer[] = [];
     let total = 0;

@@ -4,12 +4,12 @@
  * silently inside Bun and the wait lands in TTFT. So a run that needs more re-executes itself once
  * with the variable set, and passes on the child's exit code.
  */
+import { STOP_SIGNALS } from "../core/errors.ts";
+
 const BUN_DEFAULT_CAP = 256;
 const VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
 /** the largest value Bun takes */
 export const MAX_CAP = 65_535;
-
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** The command line that starts this same program again: the compiled binary, or bun + the script. */
 function selfCommand(): string[] {
@@ -32,8 +32,8 @@ export async function reexecForHttpCap(needed: number): Promise<number | undefin
   // Ctrl-C reaches the whole process group; a signal sent to this process alone (timeout, docker stop,
   // a CI job limit) is passed on, and the child's code (130, 143, 129) becomes this process's
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  for (const signal of FORWARDED) process.on(signal, forward);
+  for (const signal of STOP_SIGNALS) process.on(signal, forward);
   const code = await child.exited;
-  for (const signal of FORWARDED) process.off(signal, forward);
+  for (const signal of STOP_SIGNALS) process.off(signal, forward);
   return code;
 }

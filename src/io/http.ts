@@ -6,7 +6,7 @@ import { ofetch } from "ofetch";
 import { ProtocolError, type ErrorClass } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
 import { redactUrl } from "../core/options.ts";
-import { sizeLabel } from "../core/protocols/sse.ts";
+import { formatSize } from "../core/size.ts";
 import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
 import type { Clock } from "./clock.ts";
 
@@ -175,7 +175,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (out.tFirstByte === null) out.tFirstByte = t;
         bodyBytes += value.byteLength;
         if (bodyBytes > target.maxBodyBytes) {
-          throw new ProtocolError(`the response body passed ${sizeLabel(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
+          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
         }
         const piece = utf8.decode(value, { stream: true });
         if (raw.length < ERROR_BODY_CHARS) raw += piece;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { clientCheck, deriveRequest, summarizeRun, type RawRecord } from "../../src/core/metrics.ts";
+import { clientCheck, deriveRequest, poolRuns, summarizeRun, type ClientCheck, type RawRecord } from "../../src/core/metrics.ts";
+import { parseSlo } from "../../src/core/slo.ts";
 
 function rec(over: Partial<RawRecord>): RawRecord {
   return {
@@ -148,6 +149,56 @@ describe("summarizeRun", () => {
   test("any non-streamed response marks TTFT as first-byte", () => {
     const mixed = [...records, rec({ seq: 9, tSend: 1000, tFirstByte: 1100, tEnd: 1101, outputTokensCounted: 3 })];
     expect(summarizeRun(mixed, "whitespace").summary.ttft_kind).toBe("first-byte");
+  });
+});
+
+describe("poolRuns", () => {
+  const stream = (seq: number, tSend: number, gaps: number[], extra: Partial<RawRecord> = {}) => {
+    const times: number[] = [];
+    let t = tSend;
+    for (const g of gaps) times.push((t += g));
+    return rec({ seq, tSend, streamed: true, tFirstByte: times[0], tokenTimes: times, tEnd: t, outputTokensCounted: gaps.length, ...extra });
+  };
+  // run 1 measures 1000 → 1200 (0.2 s); run 2, after a gap and its own warm-up, 5000 → 5500 (0.5 s)
+  const run1 = [
+    stream(0, 0, [250, 250], { phase: "warmup" }),
+    stream(1, 1000, [50, 50]), // e2e 100
+    stream(2, 1050, [100, 50]), // e2e 150
+    rec({ seq: 3, tSend: 1100, tEnd: 1150, error: { class: "timeout", message: "late" } }),
+  ];
+  const run2 = [
+    stream(10, 4000, [250, 250], { phase: "warmup" }),
+    stream(11, 5000, [100, 100, 100]), // e2e 300
+    stream(12, 5100, [300, 100]), // e2e 400
+  ];
+  const lag = (distorted: boolean): ClientCheck => ({ event_loop_lag_ms: null, distorted, reason: distorted ? "event-loop lag p99 9.00 ms exceeds 2.00 ms" : null });
+  const { summary: s, digests } = poolRuns([{ records: run1, client: lag(false) }, { records: run2, client: lag(true) }], "whitespace", { slo: parseSlo("e2e_p50=250ms") });
+
+  test("every windowed rate, goodput included, over the summed measured windows (0.2 s + 0.5 s), not the wall span with the gap", () => {
+    expect(s.duration_s).toBeCloseTo(0.7, 12);
+    expect(s.throughput.requests_per_s).toBeCloseTo(4 / 0.7, 9);
+    expect(s.throughput.output_tokens_per_s).toBeCloseTo(9 / 0.7, 9); // 2 + 2 + 3 + 2 tokens
+    expect(s.throughput.input_tokens_per_s).toBeCloseTo(40 / 0.7, 9);
+    // e2e 100 and 150 meet 250 ms; 300 and 400 do not
+    expect(s.slo!.good_requests).toBe(2);
+    expect(s.slo!.goodput_rps).toBeCloseTo(2 / 0.7, 9);
+  });
+
+  test("counts and latencies over every run's measured requests", () => {
+    expect(s.requests).toEqual({ sent: 5, succeeded: 4, failed: 1 });
+    expect(s.e2e_ms).toMatchObject({ count: 4, min: 100, max: 400, p50: 225 });
+    expect(digests.e2e_ms.count).toBe(4);
+  });
+
+  test("the client distorted in any run is named", () => {
+    expect(s.client).toEqual({ event_loop_lag_ms: null, distorted: true, reason: "in run 2 of 2: event-loop lag p99 9.00 ms exceeds 2.00 ms" });
+  });
+
+  test("one run pools to its own summary", () => {
+    const one = poolRuns([{ records: run1 }], "whitespace").summary;
+    const own = summarizeRun(run1, "whitespace").summary;
+    expect(one.duration_s).toBe(own.duration_s);
+    expect(one.throughput).toEqual(own.throughput);
   });
 });
 

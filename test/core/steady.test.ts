@@ -102,6 +102,8 @@ describe("readiness", () => {
     [err("http_4xx", 404), "fatal"],
     [err("http_4xx", 422), "fatal"],
     [err("protocol", 200), "fatal"],
+    [err("redirect", 302), "fatal"],
+    [err("client"), "fatal"],
   ] as const)("%j → %s", (e, verdict) => {
     expect(probeVerdict(e)).toBe(verdict);
   });

@@ -240,6 +240,9 @@ describe("run --runs N", () => {
       expect(doc.runs.map((r: any) => r.summary.requests.sent)).toEqual([10, 10, 10]);
       expect(doc.config.runs).toBe(3);
       expect(validate(doc)).toBe(true); // the committed schema holds runs[]
+      // every config key a run writes is declared, runs included (a nonsense value is refused)
+      expect(Object.keys(doc.config).filter((k) => !(k in schema.properties.config.properties))).toEqual([]);
+      expect(validate({ ...doc, config: { ...doc.config, runs: 0 } })).toBe(false);
       writeFileSync(file("runs3.json"), JSON.stringify(doc));
       const r = await compareCli(["runs3.json", "runs3.json", "--format", "json"]);
       expect(r.code).toBe(0);

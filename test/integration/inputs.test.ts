@@ -89,7 +89,7 @@ describe("files that are not regular files, or too large", () => {
       expectRefused(await bin([cmd, "run.json", "zero.json"]), "zero.json", "a character device, not a regular file");
       expectRefused(await bin([cmd, "run.json", "fifo.json"]), "fifo.json", "a FIFO (named pipe), not a regular file");
       expectRefused(await bin([cmd, "run.json", "."]), "cannot read .", "a directory");
-      expectRefused(await bin([cmd, "run.json", "huge.json"]), "huge.json", "3.0 GiB, more than the 2.0 GiB an input file may have");
+      expectRefused(await bin([cmd, "run.json", "huge.json"]), "huge.json", "3 GiB, more than the 2 GiB an input file may have");
     }
   });
 
@@ -108,7 +108,7 @@ describe("files that are not regular files, or too large", () => {
     expect(await readInputFile(file("cap.json"), "hint", 100)).toBe("x".repeat(100));
     const refused = await readInputFile(file("cap.json"), "hint", 99).catch((e) => e);
     expect(refused).toBeInstanceOf(LlmbenchError);
-    expect(refused.message).toContain("more than the 99 bytes an input file may have");
+    expect(refused.message).toContain("more than the 99 B an input file may have");
     // the default cap holds the longest string the engine can build (a larger file could never be parsed)
     expect(MAX_INPUT_BYTES).toBe(2 ** 31 - 1);
   });

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import schema from "../../schema/result.schema.json" with { type: "json" };
 import { runMerge } from "../../src/app/merge.ts";
 import { runBenchmark } from "../../src/app/run.ts";
+import { runRepeated } from "../../src/app/runs.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { summarize } from "../../src/core/stats/percentiles.ts";
 import { deriveRequest } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -76,6 +78,20 @@ describe("merge", () => {
     expect(doc.summary.errors.redirect).toBe(0);
     expect(doc.summary.errors.client).toBe(0);
     expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(true);
+  });
+
+  test("a file of run --runs N is refused (exit 2): its pooled summary is no shard, and compare would read only the first file's runs", async () => {
+    const args = { stream: true, requests: "4", concurrency: "2", "max-tokens": "4", warmup: "0", runs: "2" };
+    const outs = await Promise.all([runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "41" })), runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "42" }))]);
+    const files = outs.map((o, i) => {
+      const file = join(dir, `runs${i}.json`);
+      writeFileSync(file, JSON.stringify(o.doc));
+      return file;
+    });
+    const err = await runMerge(files, false).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain("runs0.json holds 2 runs (run --runs 2): merge takes single runs");
   });
 
   test("the binary refuses shards of different benchmarks (exit 2) and a single file", async () => {

@@ -32,11 +32,9 @@ describe("a concurrency sweep 1..16", () => {
       const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "32" }), { onLevel: batches.onLevel });
       const sw = doc.sweep!;
       expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 4, 8, 16]);
-      // the gain is each level's output throughput over the level at concurrency 1 (two timed runs:
-      // their ratio moves with the machine's load, so it is checked against its definition, not a bound)
-      const single = sw.levels[0].summary.throughput.output_tokens_per_s;
-      expect(sw.single_request_tokens_per_s).toBe(single);
-      expect(sw.levels.map((l) => l.batching_gain)).toEqual(sw.levels.map((l) => l.summary.throughput.output_tokens_per_s / single));
+      // the single-request baseline is the level at concurrency 1 (the gain over it is a ratio of two
+      // timed runs, which moves with the machine's load: the server's batch counters below are the check)
+      expect(sw.single_request_tokens_per_s).toBe(sw.levels[0].summary.throughput.output_tokens_per_s);
       // the server's own counters: every level's tokens, and the batch it decoded them in, on average —
       // one at a time at concurrency 1, never more than the concurrency, and growing with it
       expect(batches.tokens).toEqual(sw.levels.map(() => (32 + 2) * 16));

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
-import { warmServer } from "../../src/app/warm.ts";
+import { refusedError, warmServer } from "../../src/app/warm.ts";
 import { sendWarmup } from "../../src/app/warmup.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
@@ -167,6 +167,34 @@ describe("warmServer against scripted peers", () => {
     } finally {
       peer.stop();
     }
+  });
+
+  test("a redirect stops at once (never followed), advising the final URL, not blaming the server", async () => {
+    let n = 0;
+    const peer = scripted(() => {
+      n++;
+      return new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9/v2/generate" } });
+    });
+    try {
+      const { doc, error } = await warmServer(warmOptions(`${peer.url}/generate`, { wait: "30s" }));
+      expect(n).toBe(1);
+      expect(error!.exitCode).toBe(3);
+      expect(error!.message).toContain("redirected the request: HTTP 307 redirect to http://127.0.0.1:9/v2/generate");
+      expect(error!.hint).toContain("pass the final URL as --endpoint");
+      expect(doc).toMatchObject({ ready: false, attempts: 1 });
+    } finally {
+      peer.stop();
+    }
+  });
+
+  test("the client's own limits (class client) are fatal, with advice about this machine, not the server", () => {
+    const opts = warmOptions("http://127.0.0.1:9/generate");
+    const record = { error: { class: "client", message: "the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked" } } as RawRecord;
+    const error = refusedError(opts, record);
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe("warm could not send a request to http://127.0.0.1:9/generate: the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked");
+    expect(error.hint).toContain("ulimit -n");
+    expect(error.hint).not.toContain("--rate"); // warm has no --rate
   });
 
   test("a body in another format stops at once, naming the API", async () => {

@@ -5,7 +5,8 @@
  */
 import { ProtocolError } from "../errors.ts";
 import { createNdjsonParser, excerpt } from "./ndjson.ts";
-import { createSseParser, sizeLabel, type SseEvent } from "./sse.ts";
+import { formatSize } from "../size.ts";
+import { createSseParser, type SseEvent } from "./sse.ts";
 import type { DecodeEvent, ResponseDecoder } from "./types.ts";
 
 export type BodyFraming = "sse" | "ndjson" | "json";
@@ -144,7 +145,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
     else {
       body += text;
       if (body.length > maxChars) {
-        throw new ProtocolError(`${h.label}: the JSON body passed ${sizeLabel(maxChars)} (--max-message) before it ended: no real answer is this long`);
+        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`);
       }
       if (!sniffed) {
         const isSse = sniffSse(body);

@@ -4,7 +4,7 @@
  * without a line ending parsed at `flush()`.
  */
 import { ProtocolError } from "../errors.ts";
-import { sizeLabel } from "./sse.ts";
+import { formatSize } from "../size.ts";
 
 export interface NdjsonCallbacks {
   /** one parsed line; `line` is its text (without the line ending) for error messages */
@@ -30,7 +30,7 @@ export function excerpt(text: string, n = 200): string {
 export function createNdjsonParser(callbacks: NdjsonCallbacks, maxLineChars = Number.POSITIVE_INFINITY): NdjsonParser {
   let partial = "";
   const tooLong = (): never => {
-    throw new ProtocolError(`an NDJSON line passed ${sizeLabel(maxLineChars)} (--max-message): no real answer sends one this long`);
+    throw new ProtocolError(`an NDJSON line passed ${formatSize(maxLineChars)} (--max-message): no real answer sends one this long`);
   };
 
   function processLine(raw: string): void {

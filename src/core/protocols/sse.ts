@@ -21,6 +21,7 @@ export interface SseEvent {
 }
 
 import { ProtocolError } from "../errors.ts";
+import { formatSize } from "../size.ts";
 
 export interface SseCallbacks {
   onEvent(event: SseEvent): void;
@@ -63,7 +64,7 @@ export function createSseParser(callbacks: SseCallbacks, limits: SseLimits = {})
   const { onEvent, onComment, onRetry } = callbacks;
   const max = limits.maxMessageChars ?? Number.POSITIVE_INFINITY;
   const tooLong = (what: string): never => {
-    throw new ProtocolError(`${what} passed ${sizeLabel(max)} (--max-message): no real answer sends one this long`);
+    throw new ProtocolError(`${what} passed ${formatSize(max)} (--max-message): no real answer sends one this long`);
   };
 
   /** unterminated tail of the text fed so far */
@@ -193,11 +194,4 @@ export function createSseParser(callbacks: SseCallbacks, limits: SseLimits = {})
   }
 
   return { feed, flush, pending, reset };
-}
-
-/** "4 MiB", "512 KiB", "1500 B": a size for messages. */
-export function sizeLabel(chars: number): string {
-  if (chars >= 1024 ** 2 && chars % 1024 ** 2 === 0) return `${chars / 1024 ** 2} MiB`;
-  if (chars >= 1024 && chars % 1024 === 0) return `${chars / 1024} KiB`;
-  return `${chars} B`;
 }
