@@ -219,7 +219,8 @@ export function parseUrl(name: string, value: string): URL {
 export function redactUrlText(text: string): string {
   const url = URL.canParse(text) ? new URL(text) : null;
   if (url !== null && url.host !== "") return redactUrl(url);
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.exec(text);
+  // everything up to the last @ may be user info: a leading space, a single slash, a / inside the password
+  const m = /^(\s*[a-z][a-z0-9+.-]*:\/+)?.*@/i.exec(text);
   const out = m ? `${m[1] ?? ""}***@${text.slice(m[0].length)}` : text;
   return out.replace(new RegExp(`([?&][^=&#]*(?:${SECRET_PARAM.source})[^=&#]*=)[^&#]*`, "gi"), "$1REDACTED");
 }

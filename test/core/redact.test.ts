@@ -20,6 +20,9 @@ describe("credentials in a refused --endpoint", () => {
     ["a host that is not one", "http://bob:hunter2@local host/generate"],
     ["an @ inside the password", "http://bob:hun@ter2@localhost:99999/generate"],
     ["a secret in the query", "http://localhost:99999/generate?api_key=hunter2&x=1"],
+    ["a leading space", " http://bob:hunter2@localhost:99999/generate"],
+    ["a / inside the password", "http://bob:hun/ter2@localhost:99999/generate"],
+    ["a single slash after the scheme", "http:/bob:hunter2@localhost:99999/generate"],
   ];
   for (const [what, url] of cases) {
     test(`${what}: refused, the password not shown`, () => {
