@@ -8,7 +8,7 @@
  * that was killed (kill -9) is removed by the next command given the same path (at its start, and
  * again when it writes).
  */
-import { constants as fsConstants, type Stats } from "node:fs";
+import { constants as fsConstants, rmSync, type Stats } from "node:fs";
 import { access, constants, lstat, open, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, basename, join, resolve } from "node:path";
@@ -99,12 +99,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Temporary files opened before a run for its result (checkWritable): a run that exhausts the
+ * process's file descriptors (the `client` error class) ends with every descriptor held by
+ * connections Bun keeps open, and the result must not be lost for want of one. Removed at exit if
+ * never written.
+ */
+const reservations = new Map<string, { tmp: string; fh: Awaited<ReturnType<typeof open>> }>();
+process.on("exit", () => {
+  for (const { tmp } of reservations.values()) rmSync(tmp, { force: true });
+});
+
 /** Write to a temporary file beside the target, flush it, then rename: a reader never sees half a file. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const reserved = reservations.get(path);
+  reservations.delete(path);
   await cleanStaleTemps(path);
-  const tmp = tempName(path);
+  const tmp = reserved?.tmp ?? tempName(path);
   try {
-    const fh = await open(tmp, "wx", 0o644);
+    const fh = reserved?.fh ?? (await open(tmp, "wx", 0o644));
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -154,6 +167,10 @@ export async function checkWritable(path: string): Promise<void> {
   try {
     await access(dir, constants.W_OK);
     await cleanStaleTemps(target.path); // what a killed earlier write left, gone at the next start
+    if (!reservations.has(target.path)) {
+      const tmp = tempName(target.path);
+      reservations.set(target.path, { tmp, fh: await open(tmp, "wx", 0o644) });
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const shown = target.path === path ? path : `${path} (→ ${target.path})`;

@@ -7,6 +7,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import schema from "../../schema/result.schema.json" with { type: "json" };
 import { createServer } from "node:net";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { judge, runBenchmark } from "../../src/app/run.ts";
 import { classifyFetchError, resetConnectionState } from "../../src/io/http.ts";
 import { closingServer, type ClosingServer } from "./closing-server.ts";
@@ -190,10 +193,14 @@ describe("error classes say what happened", () => {
     });
     try {
       // 60 descriptors: the runtime takes some, 100 concurrent connections cannot all open
-      const cmd = `ulimit -n 60 && exec "${process.execPath}" "${import.meta.dir}/../../src/cli.ts" run --endpoint ${slow.url}/generate -n 100 -c 100 --warmup 0 --json --no-records --seed 1`;
+      // and the result is still written: its file was opened before the run, when descriptors were free
+      const out = join(mkdtempSync(join(tmpdir(), "llmbench-fd-")), "r.json");
+      const cmd = `ulimit -n 60 && exec "${process.execPath}" "${import.meta.dir}/../../src/cli.ts" run --endpoint ${slow.url}/generate -n 100 -c 100 --warmup 0 --json --no-records --seed 1 -o ${out}`;
       const proc = Bun.spawn(["sh", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       const errors = JSON.parse(stdout).summary.errors;
+      expect(JSON.parse(readFileSync(out, "utf8")).summary.errors).toEqual(errors);
+      expect(readdirSync(dirname(out))).toEqual(["r.json"]); // no temporary file left
       expect(errors.client).toBeGreaterThan(0);
       expect(errors.connect).toBe(0);
       expect(stderr).toContain("ulimit -n");
