@@ -127,6 +127,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       plan.complete(record.seq, record.error === null);
       onRecord(record);
       wakeAll();
+      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
+      if (ahead > 0) session.prepareAhead(ahead);
     });
   };
   /** resolves at the next completion (or interrupt) */
@@ -151,6 +153,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
   await sendWarmup({ plan, send: sendCounted, concurrency: warmupConcurrency, signal: requestSignal, stop: () => stopping, onRecord });
 
+  // the bodies of the first wave (closed loop) are built before the clock starts: none waits for another's
+  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) ? Math.min(opts.concurrency, opts.requests ?? opts.concurrency) : 0;
+  session.prepareAhead(ahead);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
   const lag = monitorEventLoop(clock);
   const t0 = clock();

@@ -34,6 +34,11 @@ export interface Session {
   model: string | undefined;
   workload: Workload;
   prepare(req: PlannedRequest): Prepared;
+  /**
+   * Build the bodies of the next `n` fresh prompts (ids past the highest prepared so far) now, so that
+   * `prepare` finds them ready: before the clock starts, and one at a time as requests complete.
+   */
+  prepareAhead(n: number): void;
   /** send a prepared request; never throws (failures are classified in the record) */
   sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** prepare and send */
@@ -54,10 +59,26 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const count = (text: string) => countTokens(text, opts.tokenizer);
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
-  const prepare = (req: PlannedRequest): Prepared => {
-    const item = workload.prompt(req.promptId);
+  const build = (promptId: number) => {
+    const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    return { req, body, promptTokens: count(item.text) };
+    return { body, promptTokens: count(item.text) };
+  };
+  /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
+  const ready = new Map<number, { body: string; promptTokens: number }>();
+  /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
+  let builtUpTo = 0;
+  const prepare = (req: PlannedRequest): Prepared => {
+    const built = ready.get(req.promptId);
+    if (built !== undefined) ready.delete(req.promptId);
+    builtUpTo = Math.max(builtUpTo, req.promptId + 1);
+    return { req, ...(built ?? build(req.promptId)) };
+  };
+  const prepareAhead = (n: number) => {
+    while (ready.size < n) {
+      ready.set(builtUpTo, build(builtUpTo));
+      builtUpTo++;
+    }
   };
   const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { text, reasoning, ...timing } = await sendRequest(target, body, stop, clock);
@@ -81,7 +102,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     };
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
-  return { target, model, workload, prepare, sendPrepared, send };
+  return { target, model, workload, prepare, prepareAhead, sendPrepared, send };
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {

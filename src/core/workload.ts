@@ -56,9 +56,10 @@ function fill(seed: number, target: number, count: Count, head: string): string 
   const pool = words(seed, target * 2 + 8);
   let n = Math.min(target, pool.length);
   const text = (k: number) => [head, ...pool.slice(0, k)].filter((s) => s !== "").join(" ");
-  // a vocabulary word is about one token in every tokenizer: a few steps at most
+  // a vocabulary word is about one token in every tokenizer: a few steps at most (the head is counted once)
+  const headTokens = count(head);
   for (let step = 0; step < 64; step++) {
-    const have = count(text(n)) - count(head);
+    const have = count(text(n)) - headTokens;
     if (have === target || n <= 0 || n >= pool.length) break;
     n += have < target ? Math.max(1, Math.floor((target - have) / 2)) : -Math.max(1, Math.floor((have - target) / 2));
   }
