@@ -12,8 +12,8 @@
  * 2. Requests/s against a static server (node:http, a fixed generate-API answer at once), 64 in
  *    flight for --seconds: the plain loop, one llmbench process, and `wrk` when it is installed.
  *
- * Usage: bun scripts/bench-overhead.ts [--rounds 3] [--levels 256,512] [--seconds 5] [--bin dist/llmbench]
- *   (without --bin llmbench runs from source: bun src/cli.ts)
+ * Usage: bun scripts/bench-overhead.ts [--rounds 3] [--levels 256,512] [--seconds 5] [--bin dist/llmbench | --src DIR]
+ *   (without --bin llmbench runs from source: bun DIR/src/cli.ts, DIR this checkout unless --src names another)
  */
 import { spawnSync } from "node:child_process";
 
@@ -26,7 +26,8 @@ const rounds = Number(arg("rounds", "3"));
 const levels = arg("levels", "256,512").split(",").map(Number);
 const seconds = Number(arg("seconds", "5"));
 const bin = arg("bin", "");
-const llmbench = bin ? [bin] : [process.execPath, `${import.meta.dir}/../src/cli.ts`];
+const src = arg("src", `${import.meta.dir}/..`);
+const llmbench = bin ? [bin] : [process.execPath, `${src}/src/cli.ts`];
 /** the same cap for both clients: Bun's default (256) would queue requests silently past it */
 const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.max(1024, ...levels) * 2) };
 

@@ -39,6 +39,8 @@ export interface Session {
    * `prepare` finds them ready: before the clock starts, and one at a time as requests complete.
    */
   prepareAhead(n: number): void;
+  /** how many bodies have been built so far (each prompt is filled, serialized and counted once per build) */
+  readonly built: number;
   /** send a prepared request; never throws (failures are classified in the record) */
   sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** prepare and send */
@@ -59,7 +61,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const count = (text: string) => countTokens(text, opts.tokenizer);
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
+  let built = 0;
   const build = (promptId: number) => {
+    built++;
     const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
     return { body, promptTokens: count(item.text) };
@@ -102,7 +106,18 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     };
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
-  return { target, model, workload, prepare, prepareAhead, sendPrepared, send };
+  return {
+    target,
+    model,
+    workload,
+    prepare,
+    prepareAhead,
+    get built() {
+      return built;
+    },
+    sendPrepared,
+    send,
+  };
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {
