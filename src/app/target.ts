@@ -66,7 +66,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     built++;
     const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    return { body, promptTokens: count(item.text) };
+    return { body, promptTokens: item.tokens ?? count(item.text) };
   };
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
   const ready = new Map<number, { body: string; promptTokens: number }>();
