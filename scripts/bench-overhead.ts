@@ -9,6 +9,8 @@
  *    time per request (arrival → first write); added TTFT pX = client TTFT pX − server pX.
  *    3 × concurrency requests per client and round, after one unmeasured wave of warm-up.
  *    llmbench's own event-loop lag p99 (summary.client) is shown beside it.
+ *    CPU time per request (user + system of each client process, llmbench's start-up taken off) is
+ *    the cost a loaded machine does not distort.
  * 2. Requests/s against a static server (node:http, a fixed generate-API answer at once), 64 in
  *    flight for --seconds: the plain loop, one llmbench process, and `wrk` when it is installed.
  *
@@ -100,10 +102,14 @@ async function startServer(mode: "stream" | "static"): Promise<{ url: string; ki
   return { url: `http://127.0.0.1:${head.trim()}`, kill: () => p.kill("SIGTERM") };
 }
 
+/** CPU time (user + system, ms) of the last process spawnJson ran: a cost the machine's load does not inflate */
+let lastCpuMs = 0;
 async function spawnJson(cmd: string[]): Promise<any> {
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")} … exited ${code}: ${err.slice(-2000)}`);
+  const usage = p.resourceUsage();
+  lastCpuMs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : NaN;
   return JSON.parse(out);
 }
 
@@ -120,8 +126,20 @@ console.log(`llmbench overhead — ${new Date().toISOString()}, ${navigator.hard
 
 // 1. added TTFT
 const stream = await startServer("stream");
+const llmbenchArgs = (c: number, requests: number, warmup: number) => [
+  ...llmbench, "run", "--endpoint", `${stream.url}/v1/chat/completions`, "--api", "openai-chat", "--model", "m", "--stream",
+  "--concurrency", String(c), "--requests", String(requests), "--warmup", String(warmup), "--max-tokens", String(TOKENS),
+  "--input-tokens", "64", "--json", "--quiet", "--no-records", "--repeat-ratio", "0",
+];
+// what llmbench costs before its first request (loading the o200k tokenizer, building prompts): taken off its CPU per request
+const startupCpu: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  await spawnJson(llmbenchArgs(1, 1, 0));
+  startupCpu.push(lastCpuMs);
+}
+const startupCpuMs = median(startupCpu);
 const serverStats = async () => (await (await fetch(`${stream.url}/stats`)).json()) as number[];
-type Row = { p50: number; p99: number; lag99?: number };
+type Row = { p50: number; p99: number; lag99?: number; cpu: number };
 const rows = new Map<string, Row[]>();
 const add = (key: string, row: Row) => rows.set(key, [...(rows.get(key) ?? []), row]);
 for (let r = 0; r < rounds; r++) {
@@ -134,32 +152,30 @@ for (let r = 0; r < rounds; r++) {
         const { ttft } = await spawnJson([process.execPath, "-e", plainCode, `${stream.url}/v1/chat/completions`, "stream", String(c), String(3 * c), "0"]);
         client = { p50: quantile(ttft, 0.5), p99: quantile(ttft, 0.99) };
       } else {
-        const doc = await spawnJson([
-          ...llmbench, "run", "--endpoint", `${stream.url}/v1/chat/completions`, "--api", "openai-chat", "--model", "m", "--stream",
-          "--concurrency", String(c), "--requests", String(3 * c), "--warmup", String(c), "--max-tokens", String(TOKENS),
-          "--input-tokens", "64", "--json", "--quiet", "--no-records", "--repeat-ratio", "0",
-        ]);
+        const doc = await spawnJson(llmbenchArgs(c, 3 * c, c));
         const s = doc.summary;
         client = { p50: s.ttft_ms.p50, p99: s.ttft_ms.p99, lag99: s.client?.event_loop_lag_ms?.p99 };
       }
+      // both send c warm-up requests and 3c measured ones
+      const cpuPerRequest = (lastCpuMs - (who === "plain" ? 0 : startupCpuMs)) / (4 * c);
       // the warm-up's first tokens are in the server's list too: only the last 3c are the measured ones
       const server = (await serverStats()).slice(-3 * c);
-      const row = { p50: client.p50 - quantile(server, 0.5), p99: client.p99 - quantile(server, 0.99), lag99: client.lag99 };
+      const row = { p50: client.p50 - quantile(server, 0.5), p99: client.p99 - quantile(server, 0.99), lag99: client.lag99, cpu: cpuPerRequest };
       add(`${who}:${c}`, row);
-      console.error(`  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms)`);
+      console.error(`  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms), CPU ${f(cpuPerRequest, 3)} ms a request`);
     }
   }
 }
 stream.kill();
 
 console.log(`\n1. Added TTFT (client TTFT − the server's own first-token time), ms; ${TOKENS} tokens, first at 40 ms then 25 ms apart; 3 × concurrency requests; median of ${rounds} interleaved rounds`);
-console.log("| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 |");
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 | CPU ms a request: plain | llmbench |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const c of levels) {
   const plain = rows.get(`plain:${c}`)!;
   const ours = rows.get(`llmbench:${c}`)!;
   const [pp50, pp99, lp50, lp99] = [median(plain.map((x) => x.p50)), median(plain.map((x) => x.p99)), median(ours.map((x) => x.p50)), median(ours.map((x) => x.p99))];
-  console.log(`| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} |`);
+  console.log(`| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} | ${f(median(plain.map((x) => x.cpu)), 3)} | ${f(median(ours.map((x) => x.cpu)), 3)} |`);
 }
 
 // 2. requests/s against a static server

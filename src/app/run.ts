@@ -78,6 +78,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let gaveUp: GiveUp | undefined;
 
   const progress = new ProgressTracker();
+  const watched = deps.onProgress !== undefined || deps.onStatus !== undefined;
   let measuredStart: number | undefined;
   let connectStreak = 0;
   /** every finished request, once the plan has been told of it */
@@ -95,7 +96,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       stop();
       giveUpNow.abort();
     }
-    if (record.phase !== "measured" || measuredStart === undefined) return;
+    // live progress (digests, derivation) only for someone watching: --quiet/--json runs skip it per request
+    if (record.phase !== "measured" || measuredStart === undefined || !watched) return;
     const m = deriveRequest(record, opts.latencyFrom);
     const t = clock();
     progress.add(t, m.ok, m.outputTokens, m.ttftMs);
