@@ -96,6 +96,7 @@ console.log(JSON.stringify(mode === "static" ? { requestsPerS: done / seconds } 
 
 async function startServer(mode: "stream" | "static"): Promise<{ url: string; kill(): void }> {
   const p = Bun.spawn(["node", "-e", serverCode, mode], { stdout: "pipe", stderr: "inherit" });
+  process.on("exit", () => p.kill("SIGTERM")); // never left behind, whatever ends this script
   const reader = p.stdout.getReader();
   let head = "";
   while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
