@@ -37,8 +37,9 @@ export interface Session {
   /**
    * Build the bodies of the next `n` fresh prompts (ids past the highest prepared so far) now, so that
    * `prepare` finds them ready: before the clock starts, and one at a time as requests complete.
+   * Never past prompt id `untilId` (exclusive), nor past `maxBytes` of bodies held ready.
    */
-  prepareAhead(n: number): void;
+  prepareAhead(n: number, limits?: { untilId?: number; maxBytes?: number }): void;
   /** how many bodies have been built so far (each prompt is filled, serialized and counted once per build) */
   readonly built: number;
   /** send a prepared request; never throws (failures are classified in the record) */
@@ -74,13 +75,21 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   let builtUpTo = 0;
   const prepare = (req: PlannedRequest): Prepared => {
     const built = ready.get(req.promptId);
-    if (built !== undefined) ready.delete(req.promptId);
+    if (built !== undefined) {
+      ready.delete(req.promptId);
+      readyBytes -= built.body.length;
+    }
     builtUpTo = Math.max(builtUpTo, req.promptId + 1);
     return { req, ...(built ?? build(req.promptId)) };
   };
-  const prepareAhead = (n: number) => {
-    while (ready.size < n) {
-      ready.set(builtUpTo, build(builtUpTo));
+  let readyBytes = 0;
+  const prepareAhead = (n: number, limits: { untilId?: number; maxBytes?: number } = {}) => {
+    const untilId = limits.untilId ?? Number.POSITIVE_INFINITY;
+    const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    while (ready.size < n && builtUpTo < untilId && readyBytes < maxBytes) {
+      const b = build(builtUpTo);
+      ready.set(builtUpTo, b);
+      readyBytes += b.body.length;
       builtUpTo++;
     }
   };

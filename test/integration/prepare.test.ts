@@ -31,6 +31,21 @@ test("prepareAhead builds the next fresh prompts once; prepare takes them as the
   expect(session.built).toBe(12);
 });
 
+test("prepareAhead stops at the run's last prompt id and at its byte budget", async () => {
+  const opts = runOptions("http://127.0.0.1:9/generate", { "input-tokens": "64" });
+  const session = await openSession(opts, () => 0, () => {});
+  session.prepareAhead(100, { untilId: 5 });
+  expect(session.built).toBe(5);
+  session.prepareAhead(100, { untilId: 5 });
+  expect(session.built).toBe(5);
+  const one = session.prepare(plan(0)).body.length;
+  // bodies are built until the bytes held ready reach the budget: two more fit under 2.5 bodies' worth
+  const before = session.built;
+  session.prepareAhead(100, { maxBytes: Math.floor(one * 6.5) });
+  expect(session.built - before).toBeGreaterThanOrEqual(2);
+  expect(session.built - before).toBeLessThanOrEqual(3);
+});
+
 test("a closed-loop run sends every measured body as built ahead: the server sees each prompt exactly once", async () => {
   const prompts: string[] = [];
   const server = scripted(async (req) => {
