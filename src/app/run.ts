@@ -79,6 +79,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let gaveUp: GiveUp | undefined;
 
   const progress = new ProgressTracker();
+  const watched = deps.onProgress !== undefined || deps.onStatus !== undefined;
   let measuredStart: number | undefined;
   let connectStreak = 0;
   /** every finished request, once the plan has been told of it */
@@ -96,7 +97,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       stop();
       giveUpNow.abort();
     }
-    if (record.phase !== "measured" || measuredStart === undefined) return;
+    // live progress (digests, derivation) only for someone watching: --quiet/--json runs skip it per request
+    if (record.phase !== "measured" || measuredStart === undefined || !watched) return;
     const m = deriveRequest(record, opts.latencyFrom);
     const t = clock();
     progress.add(t, m.ok, m.outputTokens, m.ttftMs);
@@ -128,6 +130,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       plan.complete(record.seq, record.error === null);
       onRecord(record);
       wakeAll();
+      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
+      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
     });
   };
   /** resolves at the next completion (or interrupt) */
@@ -152,6 +156,12 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
   await sendWarmup({ plan, send: sendCounted, concurrency: warmupConcurrency, signal: requestSignal, stop: () => stopping, onRecord });
 
+  // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
+  // longer run: as many as fit, the first wave at least, then one as each request completes)
+  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
+  const aheadLimits = { untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests, maxBytes: AHEAD_BYTES };
+  session.prepareAhead(Math.min(ahead, opts.concurrency));
+  session.prepareAhead(ahead, aheadLimits);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
   const lag = monitorEventLoop(clock);
   const t0 = clock();
@@ -225,6 +235,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
   return { doc, interrupted, unreachable, gaveUp, records };
 }
+
+/** Most bytes of request bodies a closed loop builds before its clock starts (then one a completion). */
+const AHEAD_BYTES = 32 * 1024 * 1024;
 
 /** How often a run prints its status line when stderr is not a terminal. */
 export const STATUS_EVERY_MS = 10_000;

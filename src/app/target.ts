@@ -34,6 +34,14 @@ export interface Session {
   model: string | undefined;
   workload: Workload;
   prepare(req: PlannedRequest): Prepared;
+  /**
+   * Build the bodies of the next `n` fresh prompts (ids past the highest prepared so far) now, so that
+   * `prepare` finds them ready: before the clock starts, and one at a time as requests complete.
+   * Never past prompt id `untilId` (exclusive), nor past `maxBytes` of bodies held ready.
+   */
+  prepareAhead(n: number, limits?: { untilId?: number; maxBytes?: number }): void;
+  /** how many bodies have been built so far (each prompt is filled, serialized and counted once per build) */
+  readonly built: number;
   /** send a prepared request; never throws (failures are classified in the record) */
   sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** prepare and send */
@@ -54,10 +62,36 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const count = (text: string) => countTokens(text, opts.tokenizer);
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
-  const prepare = (req: PlannedRequest): Prepared => {
-    const item = workload.prompt(req.promptId);
+  let built = 0;
+  const build = (promptId: number) => {
+    built++;
+    const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    return { req, body, promptTokens: count(item.text) };
+    return { body, promptTokens: item.tokens ?? count(item.text) };
+  };
+  /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
+  const ready = new Map<number, { body: string; promptTokens: number }>();
+  /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
+  let builtUpTo = 0;
+  const prepare = (req: PlannedRequest): Prepared => {
+    const built = ready.get(req.promptId);
+    if (built !== undefined) {
+      ready.delete(req.promptId);
+      readyBytes -= built.body.length;
+    }
+    builtUpTo = Math.max(builtUpTo, req.promptId + 1);
+    return { req, ...(built ?? build(req.promptId)) };
+  };
+  let readyBytes = 0;
+  const prepareAhead = (n: number, limits: { untilId?: number; maxBytes?: number } = {}) => {
+    const untilId = limits.untilId ?? Number.POSITIVE_INFINITY;
+    const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    while (ready.size < n && builtUpTo < untilId && readyBytes < maxBytes) {
+      const b = build(builtUpTo);
+      ready.set(builtUpTo, b);
+      readyBytes += b.body.length;
+      builtUpTo++;
+    }
   };
   const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { text, reasoning, ...timing } = await sendRequest(target, body, stop, clock);
@@ -81,7 +115,18 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     };
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
-  return { target, model, workload, prepare, sendPrepared, send };
+  return {
+    target,
+    model,
+    workload,
+    prepare,
+    prepareAhead,
+    get built() {
+      return built;
+    },
+    sendPrepared,
+    send,
+  };
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {

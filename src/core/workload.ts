@@ -18,6 +18,8 @@ const WORDS = (
 export interface PromptItem {
   text: string;
   messages?: ChatMessage[];
+  /** `text`'s token count by the workload's own counter, when it counted it (synthetic prompts): not counted again */
+  tokens?: number;
 }
 
 export interface Workload {
@@ -50,19 +52,24 @@ function words(seed: number, n: number): string[] {
   return Array.from({ length: n }, () => WORDS[rng.int(WORDS.length)]);
 }
 
-/** `target` tokens of filler (by `count`), grown or trimmed a word at a time from a first guess. */
-function fill(seed: number, target: number, count: Count, head: string): string {
-  if (target <= 0) return head;
+/** `target` tokens of filler (by `count`), grown or trimmed a word at a time from a first guess; with the whole text's count. */
+function fill(seed: number, target: number, count: Count, head: string): { text: string; tokens: number } {
+  if (target <= 0) return { text: head, tokens: count(head) };
   const pool = words(seed, target * 2 + 8);
   let n = Math.min(target, pool.length);
   const text = (k: number) => [head, ...pool.slice(0, k)].filter((s) => s !== "").join(" ");
-  // a vocabulary word is about one token in every tokenizer: a few steps at most
+  // a vocabulary word is about one token in every tokenizer: a few steps at most (the head is counted once)
+  const headTokens = count(head);
+  let counted = { n: -1, tokens: 0 };
   for (let step = 0; step < 64; step++) {
-    const have = count(text(n)) - count(head);
+    counted = { n, tokens: count(text(n)) };
+    const have = counted.tokens - headTokens;
     if (have === target || n <= 0 || n >= pool.length) break;
     n += have < target ? Math.max(1, Math.floor((target - have) / 2)) : -Math.max(1, Math.floor((have - target) / 2));
   }
-  return text(Math.max(0, n));
+  const final = Math.max(0, n);
+  const full = text(final);
+  return { text: full, tokens: counted.n === final ? counted.tokens : count(full) };
 }
 
 export interface SyntheticConfig {
@@ -81,7 +88,7 @@ export interface SyntheticConfig {
  * run is never served from an earlier run's cache by accident.
  */
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
-  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, cfg.count, "") : "";
+  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, cfg.count, "").text : "";
   const lengths = createRng(hashString(`lengths:${cfg.seed}`));
   const lengthOf = new Map<number, number>();
   let drawn = 0;
@@ -98,7 +105,7 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
     size: Number.POSITIVE_INFINITY,
     prompt(id) {
       const head = [prefix, `[llmbench ${cfg.seed}${cfg.salt ?? ""}-${id}]`].filter((s) => s !== "").join(" ");
-      return { text: fill(hashString(`${cfg.seed}:${id}`), length(id) - cfg.count(head), cfg.count, head) };
+      return fill(hashString(`${cfg.seed}:${id}`), length(id) - cfg.count(head), cfg.count, head);
     },
   };
 }

@@ -103,7 +103,9 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     for (;;) {
       try {
         // redirects are never followed (README: Redirects); the retry goes on a fresh connection
-        res = await http.raw(target.url, { method: "POST", body, headers: target.headers, responseType: "stream", signal, redirect: "manual", keepalive: out.tRetry === undefined });
+        // Bun's fetch itself, not ofetch: its option merging, response-type sniffing and error wrapping
+        // cost ~10% of the client's CPU per request in a profile at 256 streams, and this path uses none of them
+        res = await fetch(target.url, { method: "POST", body, headers: target.headers, signal, redirect: "manual", keepalive: out.tRetry === undefined, decompress: false } as RequestInit);
         break;
       } catch (err) {
         const cls = abortClass();
@@ -118,7 +120,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       }
     }
     out.status = res.status;
-    const wire = res._data as ReadableStream<Uint8Array> | undefined;
+    const wire = res.body ?? undefined;
     const stream = wire && inflated(wire, res.headers.get("content-encoding"));
     if (typeof stream === "string") {
       wire?.cancel().catch(() => {});

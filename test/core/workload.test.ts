@@ -22,6 +22,20 @@ describe("synthetic prompts", () => {
     }
   });
 
+  test("a synthetic prompt carries its own count (not counted again when it is sent): exactly the tokenizer's", () => {
+    let calls = 0;
+    const counting = (t: string) => (calls++, bpe(t));
+    const w = syntheticWorkload({ seed: 5, inputTokens: { mean: 300, stdev: 120 }, prefixTokens: 40, count: counting });
+    for (let id = 0; id < 40; id++) {
+      const item = w.prompt(id);
+      expect(item.tokens).toBe(bpe(item.text));
+    }
+    // the head is counted once per prompt, not once per step of the fill (64 at most)
+    const before = calls;
+    w.prompt(40);
+    expect(calls - before).toBeLessThanOrEqual(8);
+  });
+
   test("the same seed gives the same prompts; another seed, others; ids are distinct", () => {
     const make = (seed: number) => syntheticWorkload({ seed, inputTokens: { mean: 40, stdev: 0 }, prefixTokens: 0, count: ws });
     expect(make(1).prompt(5)).toEqual(make(1).prompt(5));
