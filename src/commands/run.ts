@@ -23,6 +23,7 @@ const args = {
   "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
+  shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
   runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   ...outputArgs,
@@ -40,7 +41,7 @@ export const run = defineCommand({
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
-    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}, seed ${opts.seed}`);
+    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
 
     const deps: SweepDeps = {
       interrupt: ctx.interrupt,
