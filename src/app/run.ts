@@ -29,6 +29,8 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
+  /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
+  startAt?: () => Promise<number>;
 }
 
 export interface RunOutcome {
@@ -155,7 +157,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
   const lag = monitorEventLoop(clock);
-  const t0 = clock();
+  // workers of one run start measuring together: one timeline, one arrival sequence (app/workers.ts)
+  const startAt = deps.startAt && !stopping ? await deps.startAt() : undefined;
+  if (startAt !== undefined) await sleepUntil(startAt, clock, stopped);
+  const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
   if (opts.rate === undefined) {

@@ -1,4 +1,5 @@
 /** Strings from the command line → typed, validated options. Every failure is a UsageError naming the fix. */
+import { parseWorkers, type WorkersSpec } from "./workers.ts";
 import { parseShard, shardLoad, type ShardLoad, type ShardTotals } from "./shard.ts";
 import { UsageError } from "./errors.ts";
 import { API_KINDS, type ApiKind } from "./protocols/types.ts";
@@ -301,6 +302,8 @@ export interface RunOptions {
   headers: Record<string, string>;
   apiKey: string | undefined;
   extraBody: Record<string, unknown> | undefined;
+  /** --workers N|auto: the load in N processes of this program (app/workers.ts); 1 = this process */
+  workers: WorkersSpec;
   /** --shard i/N: this process's part of the workload (requests, warmup and concurrency above are its share) */
   shard?: ShardRun;
 }
@@ -494,6 +497,12 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
   if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
   const concurrency = rate !== undefined && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg, 5, { min: 1, integer: true });
   const warmup = parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true });
+  const workers = parseWorkers(str(args, "workers"));
+  if (workers !== 1) {
+    if (sweep) throw new UsageError(`--workers splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value, or drop --workers`);
+    if (runs > 1) throw new UsageError(`--workers splits one measurement; --runs repeats it`, `drop --runs or --workers`);
+    if (str(args, "shard") !== undefined) throw new UsageError(`--workers and --shard both split the workload`, `on several machines use --shard i/N alone, with N = every process on every machine`);
+  }
   const shard = parseShardOption(str(args, "shard"), str(args, "seed"), { requests, warmup, repeatRatio, concurrency }, sweep !== undefined, runs);
   return {
     ...target,
@@ -513,6 +522,7 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     json: args.json === true,
     quiet: args.quiet === true,
     records: args.records !== false,
+    workers,
     ...(shard ? { shard: shard.run } : {}),
   };
 }
