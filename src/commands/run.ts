@@ -28,7 +28,7 @@ const args = {
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
   shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
-  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (one per 256 streams or 1,000 req/s, at most one per core)" },
+  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)" },
   runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   ...outputArgs,

@@ -10,8 +10,6 @@ import type { ProgressView } from "./progress.ts";
 
 /** In-flight requests one process holds without its own work showing in TTFT (Bun's default fetch cap). */
 export const STREAMS_PER_WORKER = 256;
-/** Open-loop requests per second one worker sends on time (send lag p99 under 1 ms; README "Several processes"). */
-export const RATE_PER_WORKER = 1000;
 
 export type WorkersSpec = number | "auto";
 
@@ -24,15 +22,15 @@ export function parseWorkers(value: string | undefined): WorkersSpec {
 }
 
 /**
- * `auto`: as many processes as the load needs — one per 256 requests in flight (closed loop, or an
- * open loop's cap) and one per 1,000 requests/s of arrivals — and no more than the cores, the
- * concurrency, or the first-time prompts (each worker needs one of each).
+ * `auto`: closed loop, one process per 256 requests in flight (the most one process holds without
+ * its own queue showing in TTFT); open loop (`--rate`), one per core, since how many requests will
+ * be in flight is not known before the run and sending on time is what a busy thread spoils. Never
+ * more than the cores, the concurrency, or the first-time prompts (each worker needs one of each).
  */
 export function autoWorkers(load: { cores: number; concurrency: number; rate: number | undefined; firsts: number | undefined }): number {
-  const byStreams = Number.isFinite(load.concurrency) ? Math.ceil(load.concurrency / STREAMS_PER_WORKER) : 1;
-  const byRate = load.rate === undefined ? 1 : Math.ceil(load.rate / RATE_PER_WORKER);
+  const wanted = load.rate === undefined ? Math.ceil(load.concurrency / STREAMS_PER_WORKER) : load.cores;
   const cap = Math.min(load.cores, Number.isFinite(load.concurrency) ? load.concurrency : Infinity, load.firsts ?? Infinity);
-  return Math.max(1, Math.min(Math.max(byStreams, byRate), cap));
+  return Math.max(1, Math.min(wanted, cap));
 }
 
 /** The live line of N workers: counts and rates add up; TTFT p50 is the workers' p50s weighted by their successes (an estimate, for the line only). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { workerArgs } from "../../src/app/workers.ts";
 import { UsageError } from "../../src/core/errors.ts";
-import { autoWorkers, combineProgress, parseWorkers, RATE_PER_WORKER, STREAMS_PER_WORKER } from "../../src/core/workers.ts";
+import { autoWorkers, combineProgress, parseWorkers, STREAMS_PER_WORKER } from "../../src/core/workers.ts";
 
 describe("--workers", () => {
   test("a count or auto; anything else is refused with the form to write", () => {
@@ -11,13 +11,14 @@ describe("--workers", () => {
     for (const bad of ["0", "-1", "1.5", "two", "2000"]) expect(() => parseWorkers(bad)).toThrow(UsageError);
   });
 
-  test("auto: one per 256 streams or per 1,000 req/s of arrivals, at most the cores, the concurrency, the first-time prompts", () => {
+  test("auto: closed loop one per 256 streams, open loop one per core; at most the cores, the concurrency, the first-time prompts", () => {
     expect(autoWorkers({ cores: 8, concurrency: 5, rate: undefined, firsts: 35 })).toBe(1);
     expect(autoWorkers({ cores: 8, concurrency: STREAMS_PER_WORKER + 1, rate: undefined, firsts: 1000 })).toBe(2);
     expect(autoWorkers({ cores: 8, concurrency: 1024, rate: undefined, firsts: 1000 })).toBe(4);
     expect(autoWorkers({ cores: 2, concurrency: 1024, rate: undefined, firsts: 1000 })).toBe(2);
-    expect(autoWorkers({ cores: 16, concurrency: Infinity, rate: 3 * RATE_PER_WORKER, firsts: undefined })).toBe(3);
-    expect(autoWorkers({ cores: 16, concurrency: 2, rate: 10 * RATE_PER_WORKER, firsts: undefined })).toBe(2);
+    expect(autoWorkers({ cores: 4, concurrency: Infinity, rate: 10, firsts: undefined })).toBe(4);
+    expect(autoWorkers({ cores: 16, concurrency: 2, rate: 3000, firsts: undefined })).toBe(2);
+    expect(autoWorkers({ cores: 16, concurrency: Infinity, rate: 3000, firsts: 5 })).toBe(5);
     expect(autoWorkers({ cores: 16, concurrency: 4096, rate: undefined, firsts: 3 })).toBe(3);
   });
 
