@@ -7,7 +7,7 @@
  * `config.workers`.
  */
 import { EXIT, LlmbenchError, SIGNAL_EXIT } from "../core/errors.ts";
-import type { RawRecord } from "../core/metrics.ts";
+import type { ClientCheck, RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
 import type { ProgressView } from "../core/progress.ts";
 import type { ResultDocument } from "../core/result.ts";
@@ -52,6 +52,7 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
   const share = Number.isFinite(opts.concurrency) ? Math.ceil(opts.concurrency / n) : MAX_CAP;
   const env = { LLMBENCH_WORKER: "1", LLMBENCH_REEXEC: "1", BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.min(MAX_CAP, Math.max(256, share))) };
   const views: ProgressView[] = [];
+  const clients: Array<ClientCheck | undefined> = [];
   let ready = 0;
   const workers: WorkerProcess[] = [];
   const go = () => {
@@ -67,7 +68,7 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
         else if (msg.type === "progress") {
           views[i] = msg.view;
           deps.onProgress?.(combineProgress(views.filter(Boolean)));
-        }
+        } else if (msg.type === "client") clients[i] = msg.client;
       }),
     );
   }
@@ -97,7 +98,7 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
       files.push(dir.file(i));
     }
     const merged = await runMerge(files, false);
-    const doc = asOneRun(merged, opts, n);
+    const doc = asOneRun(merged, opts, n, clients);
     const interrupted = deps.interrupt?.aborted === true || results.some((r) => Object.values(SIGNAL_EXIT).includes(r.code as 130));
     return { doc, interrupted, unreachable: !doc.complete && !interrupted, records: (merged.requests ?? []) as unknown as RawRecord[] };
   } finally {
@@ -107,13 +108,16 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
 }
 
 /** The merged shards as the result of one run: its config (with `workers`), its options, one note on how it ran. */
-function asOneRun(merged: ResultDocument, opts: RunOptions, n: number): ResultDocument {
+function asOneRun(merged: ResultDocument, opts: RunOptions, n: number, clients: ReadonlyArray<ClientCheck | undefined>): ResultDocument {
   const { shards: _s, ...config } = merged.config;
   const { shards: _f, ...doc } = merged;
+  // the client's self-check of the busiest worker: a bottleneck in one process is one of the run (the report warns of it)
+  const client = clients.filter((c) => c !== undefined).sort((a, b) => (b.event_loop_lag_ms?.p99 ?? 0) - (a.event_loop_lag_ms?.p99 ?? 0))[0];
   return {
     ...doc,
     config: { ...config, output: opts.output ?? null, records: opts.records, workers: n },
-    notes: [`run in ${n} worker processes (--workers), each with its share of the requests and concurrency (and every ${n}-th arrival with --rate), started together; their records merged onto one timeline`, ...merged.notes.slice(1)],
+    summary: { ...merged.summary, client },
+    notes: [`run in ${n} worker processes (--workers), each with its share of the requests and concurrency (and every ${n}-th arrival with --rate), started together; their records merged onto one timeline`, ...merged.notes.slice(1).filter((x) => !(client && / shards: /.test(x) && x.includes(client.reason ?? "\u0000")))],
     requests: opts.records ? merged.requests : null,
   };
 }
@@ -122,7 +126,7 @@ function asOneRun(merged: ResultDocument, opts: RunOptions, n: number): ResultDo
  * The worker's side: tell the parent when warmed up, start at its instant, send progress.
  * Undefined when this process is not a worker.
  */
-export function workerSide(interrupt: AbortSignal | undefined): { deps: Pick<RunDeps, "startAt" | "onProgress">; close(): void } | undefined {
+export function workerSide(interrupt: AbortSignal | undefined): { deps: Pick<RunDeps, "startAt" | "onProgress">; finished(doc: ResultDocument): void; closeUnlessFinished(): void } | undefined {
   const channel = parentChannel();
   if (!channel) return undefined;
   let last = 0;
@@ -133,6 +137,14 @@ export function workerSide(interrupt: AbortSignal | undefined): { deps: Pick<Run
     if (pending) channel.send({ type: "progress", view: pending });
     pending = undefined;
     last = performance.now();
+  };
+  let closed = false;
+  let disconnected = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
+    if (pending) channel.send({ type: "progress", view: pending });
   };
   return {
     deps: {
@@ -152,10 +164,21 @@ export function workerSide(interrupt: AbortSignal | undefined): { deps: Pick<Run
         else timer ??= setTimeout(flush, Math.max(0, wait));
       },
     },
-    close() {
-      clearTimeout(timer);
-      if (pending) channel.send({ type: "progress", view: pending });
+    finished(doc) {
+      close();
+      if (disconnected) return;
+      channel.send({ type: "client", client: doc.summary.client });
+      disconnected = true;
       channel.close();
+    },
+    closeUnlessFinished() {
+      // the run settled: the last progress goes now; finished() follows within the same turn unless the run failed
+      close();
+      setTimeout(() => {
+        if (disconnected) return;
+        disconnected = true;
+        channel.close();
+      }, 0);
     },
   };
 }

@@ -68,9 +68,11 @@ export const run = defineCommand({
       })
       .finally(() => {
         ctx.close();
-        worker?.close();
+        // a worker that failed says nothing more to its parent; one that finished sends its self-check first
+        worker?.closeUnlessFinished();
       });
     const { doc } = outcome;
+    worker?.finished(doc);
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
     const verdict = judge(outcome, ctx.interruptedBy());
     for (const w of verdict.warnings) logger.warn(w);

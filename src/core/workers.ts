@@ -6,6 +6,7 @@
  * records onto one timeline. Pure.
  */
 import { UsageError } from "./errors.ts";
+import type { ClientCheck } from "./metrics.ts";
 import type { ProgressView } from "./progress.ts";
 
 /** In-flight requests one process holds without its own work showing in TTFT (Bun's default fetch cap). */
@@ -52,5 +53,7 @@ export function combineProgress(views: readonly ProgressView[]): ProgressView {
 export type WorkerMessage =
   | { type: "ready" }
   | { type: "progress"; view: ProgressView }
+  /** worker → parent at the end: its self-check (event-loop lag), which the merged records cannot give */
+  | { type: "client"; client: ClientCheck | undefined }
   /** parent → worker: start measuring at this wall-clock time (ms since the epoch) */
   | { type: "go"; atUnixMs: number };
