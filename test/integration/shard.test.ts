@@ -79,6 +79,7 @@ describe("--shard i/N and merge", () => {
     expect(parts.map((d) => d.config.requests)).toEqual([8, 8, 7]);
     expect(parts.map((d) => d.config.concurrency)).toEqual([2, 2, 2]);
     expect(parts.map((d) => (d.config.shard as { index: number }).index)).toEqual([0, 1, 2]);
+    for (const d of parts) expect(validate(d)).toBe(true);
 
     const merged = await runMerge(files, false);
     expect(validate(JSON.parse(JSON.stringify(merged)))).toBe(true);
