@@ -47,6 +47,7 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
   // a split that leaves a worker nothing to do is refused here, before any process starts
   shardLoad({ index: 0, count: n }, { requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, concurrency: opts.concurrency });
   const dir = workerDir();
+  let keep = false;
   const base = workerArgs(rawArgs);
   // each worker holds its share of the streams: raise Bun's per-process cap where that share passes it
   const share = Number.isFinite(opts.concurrency) ? Math.ceil(opts.concurrency / n) : MAX_CAP;
@@ -73,9 +74,11 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     );
   }
   // a worker that ends before it is ready (it could not start, or stopped) must not hold the others back
-  const ends = workers.map((w) =>
+  // one that ends with no result (killed, crashed) stops the others: the run cannot be whole, and their partial results are kept
+  const ends = workers.map((w, i) =>
     w.exited.then((r) => {
       if (ready < n) go();
+      if (!dir.has(i)) for (const other of workers) if (other !== w) other.kill("SIGTERM");
       return r;
     }),
   );
@@ -91,9 +94,17 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     // a worker that wrote no result stopped before measuring (an error at start, a bug): its own words and code
     const files: string[] = [];
     for (const [i, r] of results.entries()) {
-      if (!(await Bun.file(dir.file(i)).exists())) {
-        const why = r.stderr.split("\n")[0]?.replace(/^llmbench: (error: )?/, "") || "no message";
-        throw new LlmbenchError(`worker ${i} of ${n} stopped with exit code ${r.code} and no result: ${why}`, r.code === 0 ? EXIT.internal : r.code, "run without --workers to see the whole message");
+      if (!dir.has(i)) {
+        const killed = r.code > 128 && !r.stderr;
+        const why = r.stderr.split("\n")[0]?.replace(/^llmbench: (error: )?/, "") || (killed ? `killed by signal ${r.code - 128}, with no message` : "no message");
+        // what the other workers measured is kept, never lost with the run
+        const kept = results.some((_, k) => k !== i && dir.has(k));
+        if (kept) keep = true;
+        throw new LlmbenchError(
+          `worker ${i} of ${n} stopped with exit code ${r.code} and no result: ${why}`,
+          r.code === 0 ? EXIT.internal : r.code,
+          `${killed ? "something outside llmbench killed it (the out-of-memory killer? see dmesg)" : "run without --workers to see the whole message"}${kept ? `; the other workers' results are in ${dir.path}` : ""}`,
+        );
       }
       files.push(dir.file(i));
     }
@@ -103,7 +114,7 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     return { doc, interrupted, unreachable: !doc.complete && !interrupted, records: (merged.requests ?? []) as unknown as RawRecord[] };
   } finally {
     deps.interrupt?.removeEventListener("abort", forward);
-    dir.remove();
+    if (!keep) dir.remove();
   }
 }
 

@@ -3,7 +3,7 @@
  * bun + the script) with a message channel (Bun's IPC), a temporary directory for their result
  * files, and the worker's side of the channel.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WorkerMessage } from "../core/workers.ts";
@@ -41,9 +41,10 @@ export function startWorker(args: string[], env: Record<string, string>, onMessa
 }
 
 /** A directory for the workers' result files, and how to remove it. */
-export function workerDir(): { path: string; file(i: number): string; remove(): void } {
+export function workerDir(): { path: string; file(i: number): string; has(i: number): boolean; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), "llmbench-workers-"));
-  return { path, file: (i) => join(path, `worker-${i}.json`), remove: () => rmSync(path, { recursive: true, force: true }) };
+  const file = (i: number) => join(path, `worker-${i}.json`);
+  return { path, file, has: (i) => existsSync(file(i)), remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /** This process is a worker of `run --workers`: the channel to its parent, or undefined. */

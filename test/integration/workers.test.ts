@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020.js";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import schema from "../../schema/result.schema.json" with { type: "json" };
@@ -107,5 +107,31 @@ describe("run --workers", () => {
     expect(doc.complete).toBe(false);
     expect(doc.config.workers).toBe(2);
     expect(doc.summary.requests.succeeded).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("run --workers, a worker lost", () => {
+  test("a worker killed mid-run stops the others; the run fails naming it, and keeps what the others measured", async () => {
+    const s = await startServer({ decodeStepMs: 2 });
+    try {
+      const p = Bun.spawn([process.execPath, CLI, "run", "--endpoint", `${s.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet"], { stdout: "pipe", stderr: "pipe" });
+      while (s.stats().requests < 20) await Bun.sleep(50);
+      const children = Bun.spawnSync(["pgrep", "-P", String(p.pid)]).stdout.toString().trim().split("\n").map(Number);
+      expect(children.length).toBe(2);
+      process.kill(children[1], "SIGKILL");
+      const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+      expect(code).not.toBe(0);
+      expect(stderr).toContain("stopped with exit code");
+      expect(stderr).toContain("and no result: killed by signal 9");
+      const kept = /the other workers' results are in (\S+)/.exec(stderr)?.[1];
+      expect(kept).toBeDefined();
+      const files = readdirSync(kept!);
+      expect(files.length).toBe(1);
+      const other = read(join(kept!, files[0]));
+      expect(other.complete).toBe(false);
+      expect(other.summary.requests.succeeded).toBeGreaterThan(0);
+    } finally {
+      s.stop();
+    }
   }, 60_000);
 });
