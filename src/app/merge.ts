@@ -2,7 +2,7 @@
 import { checkComparable, summarizeDifferences } from "../core/compare/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { importFile, type RunData } from "../core/importers/index.ts";
-import { mergeResults, type Shard } from "../core/merge.ts";
+import { mergeResults, shardOf, type Shard } from "../core/merge.ts";
 import { parseResult, type ResultDocument } from "../core/result.ts";
 import { readInputFile } from "../io/files.ts";
 import { expandPattern } from "./compare.ts";
@@ -13,8 +13,9 @@ export async function runMerge(patterns: readonly string[], allowMismatch: boole
   const runs: RunData[] = [];
   for (const file of files) {
     const text = await readInputFile(file, "pass result files written by 'llmbench run --output FILE'");
-    runs.push(importFile(text, file).run); // the same checks as compare (a sweep's levels too): foreign, damaged, crafted, truncated files are refused here
-    shards.push({ file, doc: parseResult(text, file) });
+    const doc = parseResult(text, file);
+    runs.push(wholeWorkload(importFile(text, file).run, doc)); // the same checks as compare (a sweep's levels too): foreign, damaged, crafted, truncated files are refused here
+    shards.push({ file, doc });
   }
   const refusals = runs.slice(1).flatMap((r) => checkComparable([runs[0]], [r]).filter((d) => d.severity === "refuse"));
   if (refusals.length > 0 && !allowMismatch) {
@@ -24,4 +25,12 @@ export async function runMerge(patterns: readonly string[], allowMismatch: boole
     );
   }
   return mergeResults(shards);
+}
+
+/** A --shard file compares by the whole workload's totals: its own share of them differs by one from its neighbours'. */
+function wholeWorkload(run: RunData, doc: ResultDocument): RunData {
+  const s = shardOf(doc);
+  if (!s) return run;
+  const { shard: _, ...config } = run.config;
+  return { ...run, config: { ...config, requests: s.requests, warmup: s.warmup, concurrency: s.concurrency } };
 }

@@ -9,6 +9,7 @@ import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/res
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { RequestPlan } from "../core/schedule.ts";
+import { shardArrivals, shardPromptIds } from "../core/shard.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { oneLine } from "../render/format.ts";
 import { renderStatus } from "../render/report.ts";
@@ -29,6 +30,8 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
+  /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
+  startAt?: () => Promise<number>;
 }
 
 export interface RunOutcome {
@@ -53,7 +56,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
     info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
   }
-  const plan = new RequestPlan({ requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, seed: opts.seed });
+  // a shard (--shard i/N) plans its own part of the whole workload: its repeats, the global prompt ids
+  const plan = new RequestPlan({ requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, seed: opts.seed, ...(opts.shard ? { repeats: opts.shard.repeats, promptIds: shardPromptIds(opts.shard, opts.shard.warmup) } : {}) });
 
   const startedAt = new Date();
   const records: RawRecord[] = [];
@@ -164,7 +168,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   session.prepareAhead(ahead, aheadLimits);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
   const lag = monitorEventLoop(clock);
-  const t0 = clock();
+  // workers of one run start measuring together: one timeline, one arrival sequence (app/workers.ts)
+  const startAt = deps.startAt && !stopping ? await deps.startAt() : undefined;
+  if (startAt !== undefined) await sleepUntil(startAt, clock, stopped);
+  const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
   if (opts.rate === undefined) {
@@ -190,7 +197,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     clearTimeout(alarm);
   } else {
     // open loop: requests leave when due, whatever is in flight (up to the cap); lateness is recorded as send lag
-    const arrivals = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+    const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+    // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
+    const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
     for (const at of arrivals) {
       const due = t0 + at;
       if (stopping || due >= deadline) break;

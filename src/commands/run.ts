@@ -1,6 +1,10 @@
 import { defineCommand } from "citty";
 import { judge, runBenchmark } from "../app/run.ts";
 import { runRepeated } from "../app/runs.ts";
+import { runInWorkers, workerSide } from "../app/workers.ts";
+import { autoWorkers } from "../core/workers.ts";
+import { availableParallelism } from "node:os";
+import type { RunOptions } from "../core/options.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
 import { EXIT, LlmbenchError } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
@@ -23,6 +27,8 @@ const args = {
   "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
   "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
   warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
+  shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
+  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)" },
   runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   ...outputArgs,
@@ -36,11 +42,13 @@ export const run = defineCommand({
     const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
-    const ctx = await startCommand(opts, inFlight);
+    const workers = resolveWorkers(opts);
+    // with workers, the requests are in flight in them (each raises its own HTTP cap), not here
+    const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
     const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
-    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}, seed ${opts.seed}`);
+    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
 
     const deps: SweepDeps = {
       interrupt: ctx.interrupt,
@@ -49,14 +57,22 @@ export const run = defineCommand({
       onLevel: ctx.live ? () => ctx.draw("", true) : undefined,
       onStatus: ctx.status,
     };
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : runBenchmark(opts, deps))
+    // a worker of another run's --workers: its start and progress go to the parent
+    const worker = workerSide(ctx.interrupt);
+    if (worker) Object.assign(deps, worker.deps);
+    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps))
       .catch((err) => {
         // a sweep interrupted before its first level: nothing to write, but the signal's own code
         if (err instanceof LlmbenchError && err.exitCode === EXIT.interrupted) throw new LlmbenchError(err.message, ctx.interruptCode(), err.hint);
         throw err;
       })
-      .finally(ctx.close);
+      .finally(() => {
+        ctx.close();
+        // a worker that failed says nothing more to its parent; one that finished sends its self-check first
+        worker?.closeUnlessFinished();
+      });
     const { doc } = outcome;
+    worker?.finished(doc);
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
     const verdict = judge(outcome, ctx.interruptedBy());
     for (const w of verdict.warnings) logger.warn(w);
@@ -67,3 +83,10 @@ export const run = defineCommand({
     process.exitCode = ctx.interruptedBy() ? ctx.interruptCode() : verdict.exitCode;
   },
 });
+
+/** --workers: the count, or auto's choice for this machine and load (core/workers.ts). */
+function resolveWorkers(opts: RunOptions): number {
+  if (opts.workers !== "auto") return opts.workers;
+  const firsts = opts.requests === undefined ? undefined : opts.requests - Math.round(opts.repeatRatio * opts.requests);
+  return autoWorkers({ cores: availableParallelism(), concurrency: opts.concurrency, rate: opts.rate, firsts });
+}

@@ -11,6 +11,7 @@ import { Checker, isObj } from "./importers/check.ts";
 import { checkDigest } from "./importers/llmbench.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
 import type { ResultDocument, ResultRecord } from "./result.ts";
+import type { ShardTotals } from "./shard.ts";
 import { parseSlo } from "./slo.ts";
 import { MetricDigest } from "./stats/digest.ts";
 
@@ -31,6 +32,8 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     }
     checkShard(s);
   }
+  // --shard i/N files are the parts of one workload: prompt ids are already global, one seed
+  const split = checkShardSet(shards);
   const docs = shards.map((s) => s.doc);
   const first = docs[0];
   const tokenizer = String(first.config.tokenizer ?? "whitespace");
@@ -54,7 +57,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
       for (const r of d.requests!) {
         maxSeq = Math.max(maxSeq, r.seq);
         // prompt ids are per shard: keep them apart so repeats still point at their own shard's prompts
-        all.push({ ...r, seq: seqBase + r.seq, promptId: i * 1e9 + r.promptId, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
+        all.push({ ...r, seq: seqBase + r.seq, promptId: split ? r.promptId : i * 1e9 + r.promptId, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
       }
       seqBase += maxSeq + 1;
     });
@@ -80,7 +83,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
       requests: sumOrNull(docs.map((d) => d.config.requests)),
       concurrency: sumOrNull(docs.map((d) => d.config.concurrency)),
       warmup: sumOrNull(docs.map((d) => d.config.warmup)),
-      seeds: docs.map((d) => d.config.seed),
+      ...(split ? { shard: undefined } : { seeds: docs.map((d) => d.config.seed) }),
       shards: shards.length,
     },
     notes: [...notes, ...new Set(docs.flatMap((d) => d.notes))],
@@ -89,6 +92,48 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     requests,
     shards: shards.map((s) => ({ file: s.file, started_at: s.doc.started_at, requests: s.doc.summary.requests })),
   };
+}
+
+const SHARD_HINT = "merge the files of one sharded run: the same --seed and options, --shard 0/N … --shard N-1/N, every one of them once";
+
+/** The shard of one workload a file says it is (config.shard, written by run --shard), or null. */
+export function shardOf(doc: ResultDocument): ShardTotals | null {
+  const s = doc.config.shard;
+  if (!isObj(s)) return null;
+  const ok = [s.index, s.count].every((x) => Number.isInteger(x)) && (s.index as number) >= 0 && (s.index as number) < (s.count as number);
+  return ok ? (s as unknown as ShardTotals) : null;
+}
+
+/**
+ * Files written with --shard must be every shard of one workload, each once: the same count N,
+ * indices 0…N−1, one seed, the same totals. Returns whether they are such a set (false: none is a
+ * shard — independent runs at the same time, merged as before). Throws (exit 2) otherwise.
+ */
+export function checkShardSet(shards: readonly Shard[]): boolean {
+  const specs = shards.map((s) => ({ file: s.file, spec: shardOf(s.doc), seed: s.doc.config.seed }));
+  const marked = specs.filter((s) => s.spec !== null);
+  if (marked.length === 0) return false;
+  const unmarked = specs.find((s) => s.spec === null);
+  if (unmarked) throw new UsageError(`${marked[0].file} is shard ${marked[0].spec!.index}/${marked[0].spec!.count} of a sharded run, ${unmarked.file} is not a shard`, SHARD_HINT);
+  const first = marked[0];
+  const n = first.spec!.count;
+  const other = marked.find((s) => s.spec!.count !== n);
+  if (other) throw new UsageError(`the shards split the workload differently: ${first.file} is shard ${first.spec!.index}/${n}, ${other.file} is ${other.spec!.index}/${other.spec!.count}`, SHARD_HINT);
+  const seed = marked.find((s) => s.seed !== first.seed);
+  if (seed) throw new UsageError(`the shards are not of one workload: seed ${String(first.seed)} in ${first.file}, ${String(seed.seed)} in ${seed.file}`, SHARD_HINT);
+  for (const k of ["requests", "warmup", "concurrency"] as const) {
+    const d = marked.find((s) => s.spec![k] !== first.spec![k]);
+    if (d) throw new UsageError(`the shards are not of one workload: ${k} ${String(first.spec![k])} in all in ${first.file}, ${String(d.spec![k])} in ${d.file}`, SHARD_HINT);
+  }
+  const byIndex = new Map<number, string>();
+  for (const s of marked) {
+    const twice = byIndex.get(s.spec!.index);
+    if (twice) throw new UsageError(`shard ${s.spec!.index}/${n} is given twice: ${twice} and ${s.file}`, SHARD_HINT);
+    byIndex.set(s.spec!.index, s.file);
+  }
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) throw new UsageError(`${missing.length} of ${n} shards missing: ${missing.map((i) => `${i}/${n}`).join(", ")} (a merge of part of the workload is not the benchmark)`, SHARD_HINT);
+  return true;
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Strings from the command line → typed, validated options. Every failure is a UsageError naming the fix. */
+import { parseWorkers, type WorkersSpec } from "./workers.ts";
+import { parseShard, shardLoad, type ShardLoad, type ShardTotals } from "./shard.ts";
 import { UsageError } from "./errors.ts";
 import { parseSize } from "./size.ts";
 import { API_KINDS, type ApiKind } from "./protocols/types.ts";
@@ -295,6 +297,16 @@ export interface RunOptions {
   headers: Record<string, string>;
   apiKey: string | undefined;
   extraBody: Record<string, unknown> | undefined;
+  /** --workers N|auto: the load in N processes of this program (app/workers.ts); 1 = this process */
+  workers: WorkersSpec;
+  /** --shard i/N: this process's part of the workload (requests, warmup and concurrency above are its share) */
+  shard?: ShardRun;
+}
+
+/** A shard's place and the whole workload's totals (core/shard.ts says how it is split). */
+export interface ShardRun extends ShardTotals {
+  /** this shard's measured repeats */
+  repeats: number | undefined;
 }
 
 /** The options as saved in the result file: no secrets, no header values. */
@@ -333,6 +345,7 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     header_names: Object.keys(o.headers),
     api_key_set: o.apiKey !== undefined,
     extra_body: o.extraBody ?? null,
+    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
   };
 }
 
@@ -493,20 +506,26 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
   const latencyFrom = str(args, "latency-from") ?? "send";
   if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
   if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
+  const concurrency = rate !== undefined && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg, 5, { min: 1, integer: true });
+  const warmup = parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true });
+  const workers = parseWorkers(str(args, "workers"));
+  if (workers !== 1) {
+    if (sweep) throw new UsageError(`--workers splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value, or drop --workers`);
+    if (runs > 1) throw new UsageError(`--workers splits one measurement; --runs repeats it`, `drop --runs or --workers`);
+    if (str(args, "shard") !== undefined) throw new UsageError(`--workers and --shard both split the workload`, `on several machines use --shard i/N alone, with N = every process on every machine`);
+  }
+  const shard = parseShardOption(str(args, "shard"), str(args, "seed"), { requests, warmup, repeatRatio, concurrency }, sweep !== undefined, runs);
   return {
     ...target,
-    requests,
+    requests: shard ? shard.load.requests : requests,
     durationMs,
-    concurrency:
-      rate !== undefined && concurrencyArg === undefined
-        ? Number.POSITIVE_INFINITY
-        : parseNumber("concurrency", concurrencyArg, 5, { min: 1, integer: true }),
+    concurrency: shard ? shard.load.concurrency : concurrency,
     rate,
     burstiness: parseNumber("burstiness", burstinessArg, 1, { min: 0, exclusiveMin: true }),
     rampUpMs: str(args, "ramp-up") === undefined ? 0 : parseDuration("ramp-up", str(args, "ramp-up")!, true),
     latencyFrom,
     repeatRatio,
-    warmup: parseNumber("warmup", str(args, "warmup"), 5, { min: 0, integer: true }),
+    warmup: shard ? shard.load.warmup : warmup,
     slo,
     sweep,
     runs,
@@ -514,5 +533,25 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     json: args.json === true,
     quiet: args.quiet === true,
     records: args.records !== false,
+    workers,
+    ...(shard ? { shard: shard.run } : {}),
   };
+}
+
+/** `--shard i/N`: a seed every shard shares, one measurement; the totals split by core/shard.ts. */
+function parseShardOption(
+  value: string | undefined,
+  seed: string | undefined,
+  whole: { requests: number | undefined; warmup: number; repeatRatio: number; concurrency: number },
+  sweep: boolean,
+  runs: number,
+): { load: ShardLoad; run: ShardRun } | undefined {
+  if (value === undefined) return undefined;
+  const spec = parseShard(value);
+  if (seed === undefined) throw new UsageError(`--shard ${value} needs the --seed every shard shares: a random seed would give each shard other prompts`, `pass the same --seed to every shard, e.g. --seed 42 --shard ${value}`);
+  if (sweep) throw new UsageError(`--shard splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value`);
+  if (runs > 1) throw new UsageError(`--shard splits one measurement; --runs repeats it`, `drop --runs`);
+  const load = shardLoad(spec, whole);
+  const run: ShardRun = { ...spec, requests: whole.requests ?? null, warmup: whole.warmup, concurrency: Number.isFinite(whole.concurrency) ? whole.concurrency : null, repeats: load.repeats };
+  return { load, run };
 }

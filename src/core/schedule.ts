@@ -36,6 +36,10 @@ export interface PlanConfig {
   warmup: number;
   repeatRatio: number;
   seed: number;
+  /** measured repeats in all, spread evenly (a shard's share); default round(repeatRatio × requests) */
+  repeats?: number;
+  /** prompt ids of the k-th warm-up and f-th fresh prompt (a shard's global ids); default one counter: 0, 1, 2, … */
+  promptIds?: { warmup(k: number): number; fresh(f: number): number };
 }
 
 export type PlanStep = PlannedRequest | "wait" | "done";
@@ -48,6 +52,7 @@ export class RequestPlan {
   private readonly rng: Rng;
   private seq = 0;
   private nextPromptId = 0;
+  private freshCount = 0;
   private warmupSent = 0;
   private warmupDone = 0;
   private measuredSent = 0;
@@ -80,18 +85,19 @@ export class RequestPlan {
   /** The next request, "wait" until something completes, or "done". `ramping`: the engine is in a ramp. */
   next(ramping = false): PlanStep {
     if (this.warmupSent < this.cfg.warmup) {
-      this.warmupSent++;
-      return this.emit("warmup", this.nextPromptId++, false);
+      const k = this.warmupSent++;
+      return this.emit("warmup", this.cfg.promptIds ? this.cfg.promptIds.warmup(k) : this.nextPromptId++, false);
     }
     if (this.warmupDone < this.cfg.warmup) return "wait";
-    if (ramping) return this.emit("rampup", this.nextPromptId++, false);
+    if (ramping) return this.emit("rampup", this.freshId(), false);
     const { requests, repeatRatio } = this.cfg;
     if (requests !== undefined && this.measuredSent >= requests) return "done";
 
     const m = this.measuredSent;
     const planned = this.repeatsSent + this.forgone;
-    const repeatsDue = repeatCount(m + 1, repeatRatio) - planned;
-    const repeatsLeft = requests === undefined ? Number.POSITIVE_INFINITY : repeatCount(requests, repeatRatio) - planned;
+    const repeatsBy = (k: number) => (this.cfg.repeats !== undefined && requests !== undefined ? Math.round((this.cfg.repeats * k) / requests) : repeatCount(k, repeatRatio));
+    const repeatsDue = repeatsBy(m + 1) - planned;
+    const repeatsLeft = requests === undefined ? Number.POSITIVE_INFINITY : repeatsBy(requests) - planned;
     const firstsLeft = requests === undefined ? Number.POSITIVE_INFINITY : requests - m - repeatsLeft;
     const pool = this.completedPrompts;
     let promptId: number;
@@ -100,7 +106,7 @@ export class RequestPlan {
       promptId = pool[this.rng.int(pool.length)];
       repeat = true;
     } else if (firstsLeft > 0) {
-      promptId = this.nextPromptId++;
+      promptId = this.freshId();
     } else if (this.firstsFinished === 0 && this.firstsSent > 0) {
       // only repeats are left and no first request has finished yet: one will succeed in a moment
       return "wait";
@@ -108,7 +114,7 @@ export class RequestPlan {
       // only repeats are left, and every first request that finished failed: never repeat a failed
       // prompt, never hold the load back waiting for a success — a fresh prompt goes instead
       this.forgone++;
-      promptId = this.nextPromptId++;
+      promptId = this.freshId();
     }
     if (repeat) this.repeatsSent++;
     else this.firstsSent++;
@@ -126,6 +132,11 @@ export class RequestPlan {
       this.firstsFinished++;
       if (ok) this.completedPrompts.push(req.promptId);
     }
+  }
+
+  private freshId(): number {
+    const f = this.freshCount++;
+    return this.cfg.promptIds ? this.cfg.promptIds.fresh(f) : this.nextPromptId++;
   }
 
   private emit(phase: Phase, promptId: number, repeat: boolean): PlannedRequest {

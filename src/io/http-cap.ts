@@ -11,10 +11,15 @@ const VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
 /** the largest value Bun takes */
 export const MAX_CAP = 65_535;
 
-/** The command line that starts this same program again: the compiled binary, or bun + the script. */
-function selfCommand(): string[] {
+/** This same program: the compiled binary, or bun + the script. */
+export function selfProgram(): string[] {
   const compiled = process.argv[1]?.startsWith("/$bunfs/") || /^[A-Z]:\\~BUN\\/.test(process.argv[1] ?? "");
-  return compiled ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, process.argv[1], ...process.argv.slice(2)];
+  return compiled ? [process.execPath] : [process.execPath, process.argv[1]];
+}
+
+/** The command line that starts this same program again. */
+function selfCommand(): string[] {
+  return [...selfProgram(), ...process.argv.slice(2)];
 }
 
 /**
