@@ -244,7 +244,7 @@ describe("fuzz: mutated real result files", () => {
       // without records there are no samples to judge: the gate cannot decide (exit 2), it does not crash
       expect((await runCompare({ base: [good], cand: [good], settings, allowMismatch: false, format: "json", hideUnchanged: false })).exitCode).toBe(name === "norecords" ? EXIT.usage : EXIT.ok);
     }
-    for (let i = 0, n = Number(process.env.LLMBENCH_FUZZ_RUNS ?? 1200); i < n; i++) {
+    for (let i = 0, n = Number(process.env.LLMBENCH_FUZZ_RUNS ?? 600); i < n; i++) {
       const name = (["run", "norecords", "sweep", "vllm"] as const)[i % 4];
       const { text, what } = mutate(docs[name], rng);
       const mutated = file(`fuzz-${i}.json`);
