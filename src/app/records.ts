@@ -1,0 +1,31 @@
+/**
+ * Exact percentiles of a run whose records left memory (`--records-file`): passes over the file,
+ * each keeping only the values near the wanted order statistics (core/stats/select.ts). Usually one
+ * pass; a bracket the digest placed badly costs one more.
+ */
+import { deriveRequest, metricValues, SUMMARY_METRICS, type ExactPercentiles, type SummaryAccumulator, type SummaryMetric } from "../core/metrics.ts";
+import { ExactSelector } from "../core/stats/select.ts";
+import { readRecords } from "../io/records-sink.ts";
+
+export async function exactFromRecords(path: string, acc: SummaryAccumulator, latencyFrom: "send" | "due"): Promise<{ exact: Partial<Record<SummaryMetric, ExactPercentiles>>; passes: number }> {
+  const selectors = new Map<SummaryMetric, ExactSelector>();
+  for (const k of SUMMARY_METRICS) {
+    const d = acc.digests[k];
+    if (d.count > 0) selectors.set(k, new ExactSelector(d.count, (q) => d.percentile(q)!));
+  }
+  const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  let passes = 0;
+  while ([...selectors.values()].some((s) => !s.done)) {
+    passes++;
+    const open = [...selectors.entries()].filter(([, s]) => !s.done);
+    await readRecords(path, (r) => {
+      if (r.phase !== "measured") return;
+      metricValues(deriveRequest(r, latencyFrom), values);
+      for (const [k, s] of open) for (const x of values[k]) s.push(x);
+    });
+    for (const [, s] of open) s.end();
+  }
+  const exact: Partial<Record<SummaryMetric, ExactPercentiles>> = {};
+  for (const [k, s] of selectors) exact[k] = s.result();
+  return { exact, passes };
+}
