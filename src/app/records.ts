@@ -7,6 +7,9 @@ import { deriveRequest, metricValues, SUMMARY_METRICS, type ExactPercentiles, ty
 import { ExactSelector } from "../core/stats/select.ts";
 import { readRecords } from "../io/records-sink.ts";
 
+/** Records read between two collections during a pass. */
+const GC_EVERY = 20_000;
+
 export async function exactFromRecords(path: string, acc: SummaryAccumulator, latencyFrom: "send" | "due"): Promise<{ exact: Partial<Record<SummaryMetric, ExactPercentiles>>; passes: number }> {
   const selectors = new Map<SummaryMetric, ExactSelector>();
   for (const k of SUMMARY_METRICS) {
@@ -18,7 +21,11 @@ export async function exactFromRecords(path: string, acc: SummaryAccumulator, la
   while ([...selectors.values()].some((s) => !s.done)) {
     passes++;
     const open = [...selectors.entries()].filter(([, s]) => !s.done);
+    let read = 0;
     await readRecords(path, (r) => {
+      // a pass makes garbage at the rate it reads; collected only when the heap has grown a lot
+      // otherwise (measured: RSS 97 → 187 MB over a pass of 40k records without this, see README)
+      if (++read % GC_EVERY === 0) Bun.gc(false);
       if (r.phase !== "measured") return;
       metricValues(deriveRequest(r, latencyFrom), values);
       for (const [k, s] of open) for (const x of values[k]) s.push(x);
