@@ -1,7 +1,7 @@
 /**
- * Exact percentiles of a run whose records left memory (`--records-file`): passes over the file,
- * each keeping only the values near the wanted order statistics (core/stats/select.ts). Usually one
- * pass; a bracket the digest placed badly costs one more.
+ * Exact percentiles of a run whose records left memory (`--records-file`): two passes over the
+ * file, one counting values in buckets, one keeping only the values of the buckets that hold the
+ * wanted order statistics (core/stats/select.ts).
  */
 import { deriveRequest, metricValues, SUMMARY_METRICS, type ExactPercentiles, type SummaryAccumulator, type SummaryMetric } from "../core/metrics.ts";
 import { ExactSelector } from "../core/stats/select.ts";
@@ -14,7 +14,7 @@ export async function exactFromRecords(path: string, acc: SummaryAccumulator, la
   const selectors = new Map<SummaryMetric, ExactSelector>();
   for (const k of SUMMARY_METRICS) {
     const d = acc.digests[k];
-    if (d.count > 0) selectors.set(k, new ExactSelector(d.count, (q) => d.percentile(q)!));
+    if (d.count > 0) selectors.set(k, new ExactSelector(d.count));
   }
   const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
   let passes = 0;
