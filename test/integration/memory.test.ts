@@ -4,6 +4,8 @@
  * takes the digests and says so; compare and merge read such results.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Ajv2020 from "ajv/dist/2020.js";
+import schema from "../../schema/result.schema.json" with { type: "json" };
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +18,8 @@ import type { ResultRecord } from "../../src/core/result.ts";
 import { readRecords, RECORDS_SCHEMA } from "../../src/io/records-sink.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { runOptions } from "./helpers.ts";
+
+const validate = new Ajv2020({ strict: false }).compile(schema);
 
 const DISTRIBUTIONS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "latency_per_token_ms"] as const;
 
@@ -41,6 +45,7 @@ describe("--records-file and --bounded", () => {
     expect(doc.requests).toBeNull();
     expect(doc.records_file).toBe(file);
     expect(doc.summary.percentiles).toBe("exact");
+    expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(true);
     // nothing failed, so the run held no record at the end
     expect(records).toEqual([]);
 
@@ -71,6 +76,7 @@ describe("--records-file and --bounded", () => {
     expect(doc.requests).toBeNull();
     expect(doc.records_file).toBeUndefined();
     expect(doc.summary.percentiles).toBe("digest");
+    expect(validate(JSON.parse(JSON.stringify(doc)))).toBe(true);
     expect(doc.notes.some((n) => n.startsWith("--bounded: percentiles are t-digest estimates"))).toBe(true);
     expect(records).toEqual([]);
     expect(doc.summary.requests).toEqual({ sent: 400, succeeded: 400, failed: 0 });
