@@ -62,11 +62,20 @@ export class RecordsSink {
     if (this.pendingChars >= WRITE_CHARS) this.flush();
   }
 
+  /** encoded into one reused buffer: a string handed to writeSync becomes a fresh native copy each time */
+  private readonly bytes = new Uint8Array(WRITE_CHARS * 4);
+  private readonly encoder = new TextEncoder();
+
   private flush(): void {
     if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join("\n") + "\n");
+    let text = this.pending.join("\n") + "\n";
     this.pending = [];
     this.pendingChars = 0;
+    while (text.length > 0) {
+      const { read, written } = this.encoder.encodeInto(text, this.bytes);
+      writeSync(this.fd, this.bytes, 0, written);
+      text = text.slice(read);
+    }
   }
 
   get count(): number {
