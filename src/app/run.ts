@@ -2,7 +2,7 @@
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
 import { EndpointError, EXIT, SIGNAL_EXIT, type ErrorClass, type StopSignal } from "../core/errors.ts";
-import { clientCheck, deriveRequest, summarizeRun, type RawRecord, type RunSummary } from "../core/metrics.ts";
+import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
@@ -14,6 +14,8 @@ import { now as realClock, type Clock } from "../io/clock.ts";
 import { oneLine } from "../render/format.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
+import { openRecordsSink } from "../io/records-sink.ts";
+import { exactFromRecords } from "./records.ts";
 import { classAdvice } from "./advice.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
@@ -42,7 +44,7 @@ export interface RunOutcome {
   unreachable: boolean;
   /** the run gave up: every request of the first wave timed out and none succeeded */
   gaveUp?: GiveUp;
-  /** every record, warm-up included, in dispatch order */
+  /** every record, warm-up included, in dispatch order (with --records-file or --bounded: only the first failures) */
   records: RawRecord[];
 }
 
@@ -61,6 +63,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   const startedAt = new Date();
   const records: RawRecord[] = [];
+  // memory flat in the number of requests: each record is folded into the summary and leaves (to the records file)
+  const sink = opts.recordsFile !== undefined ? openRecordsSink(opts.recordsFile, clock()) : undefined;
+  const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
+  let firstSend = Infinity;
   let stopping = false;
   let unreachable = false;
   const wake = new Set<() => void>();
@@ -88,7 +94,14 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   let connectStreak = 0;
   /** every finished request, once the plan has been told of it */
   const onRecord = (record: RawRecord) => {
-    records.push(record);
+    if (flat) {
+      const kept = sink ? sink.relative(record) : record;
+      sink?.write(kept);
+      flat.add(kept);
+      if (record.tSend < firstSend) firstSend = record.tSend;
+      // what an all-failed error quotes; a bounded number
+      if (record.error && records.length < KEEP_FAILURES) records.push(record);
+    } else records.push(record);
     // connections refused again and again, from the start or after the server went away: stop, keep what was measured
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
     if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
@@ -225,9 +238,14 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const interrupted = stopper.interrupted;
 
   records.sort((a, b) => a.seq - b.seq);
-  const { summary, digests } = summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
+  await sink?.close();
+  const { summary, digests } = flat
+    ? flat.finish(sink && !opts.bounded ? (await exactFromRecords(sink.path, flat, opts.latencyFrom)).exact : {})
+    : summarizeRun(records, opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo });
+  if (flat) summary.percentiles = opts.bounded ? "digest" : "exact";
   summary.client = clientCheck(loopLagMs, summary);
-  const first = records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
+  const first = flat ? firstSend : records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
+  const estimated = flat ? flat.estimated : records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
   const doc: ResultDocument = {
     schema: RESULT_SCHEMA,
     tool: { name: "llmbench", version: VERSION },
@@ -237,10 +255,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
     config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary, records),
+    notes: runNotes(opts, summary, estimated),
     summary,
     digests,
     requests: opts.records ? relativeRecords(records, first) : null,
+    ...(opts.recordsFile !== undefined ? { records_file: opts.recordsFile } : {}),
   };
   return { doc, interrupted, unreachable, gaveUp, records };
 }
@@ -305,10 +324,14 @@ function monitorEventLoop(clock: Clock, periodMs = 10): { stop(): number[] } {
   };
 }
 
-function runNotes(opts: RunOptions, s: RunSummary, records: readonly RawRecord[]): string[] {
+/** Failed records a run without records in memory keeps, for the error that quotes them. */
+const KEEP_FAILURES = 100;
+
+function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
   const notes: string[] = [];
   const meanOut = s.tokens.mean_output_per_request;
   const fromUsage = s.tokens.usage_vs_client.compared;
+  if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
   if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
   }
@@ -316,7 +339,6 @@ function runNotes(opts: RunOptions, s: RunSummary, records: readonly RawRecord[]
     notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
   }
   // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
-  const estimated = records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
   if (estimated > 0) {
     notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
   }

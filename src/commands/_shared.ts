@@ -61,7 +61,7 @@ const SECOND_PRESS_MS = 500;
  */
 export async function startCommand(o: { quiet: boolean; output: string | undefined }, inFlight: number): Promise<CommandContext | undefined> {
   if (o.output) await checkWritable(o.output); // before the run, not after it: nothing measured is lost to a typo
-  const childCode = await reexecForHttpCap(inFlight);
+  const childCode = await reexecForHttpCap(inFlight, (msg) => logger.warn(msg));
   if (childCode !== undefined) {
     process.exitCode = childCode;
     return undefined;

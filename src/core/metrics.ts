@@ -142,6 +142,8 @@ export interface RunSummary {
   slo?: SloResult;
   /** the client's check of itself: was it fast enough not to distort what it measured? */
   client?: ClientCheck;
+  /** how p50…p99 were found when the run held no records in memory: "exact" from the records file, "digest" for --bounded (absent: exact, from memory) */
+  percentiles?: "exact" | "digest";
   /** requests sent again on a fresh connection because the server had closed the reused one (absent in older files) */
   connections?: ConnectionCounts;
 }
@@ -200,16 +202,200 @@ export interface SummaryOptions {
 export const DIGEST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
 export type DigestMetric = (typeof DIGEST_METRICS)[number];
 
+/** Every distribution a summary reports, by its name in the summary. */
+export const SUMMARY_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "latency_per_token_ms", "send_lag_ms"] as const;
+export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+
+/** The values one measured record gives each distribution (ITL: its gaps). Empty for a failed request. */
+export function metricValues(m: RequestMetrics, out: Record<SummaryMetric, number[]>): void {
+  for (const k of SUMMARY_METRICS) out[k].length = 0;
+  if (m.sendLagMs !== null) out.send_lag_ms.push(m.sendLagMs);
+  if (!m.ok) return;
+  if (m.ttftMs !== null) out.ttft_ms.push(m.ttftMs);
+  if (m.tpotMs !== null) out.tpot_ms.push(m.tpotMs);
+  for (const g of m.itlMs) out.itl_ms.push(g);
+  out.e2e_ms.push(m.e2eMs!);
+  if (m.latencyPerTokenMs !== null) out.latency_per_token_ms.push(m.latencyPerTokenMs);
+}
+
+/** Exact p50/p90/p95/p99 of one distribution, found elsewhere (e.g. by a pass over the records on disk). */
+export type ExactPercentiles = Pick<Distribution, "p50" | "p90" | "p95" | "p99">;
+
 /**
- * Summary over the measured records (warm-up records are ignored), and a t-digest per metric
- * (for `merge` of shards and for metrics whose samples outgrow memory).
+ * The run's summary, folded one record at a time (warm-up records are ignored). With `keepSamples`
+ * every value is kept and percentiles are exact from memory; without, memory stays flat in the
+ * number of requests: count, mean, min and max stay exact, and percentiles come from exact values
+ * handed to `finish` (found on disk), or else from the t-digests.
+ */
+export class SummaryAccumulator {
+  private readonly errors = countErrors();
+  private readonly samples: Record<SummaryMetric, number[]> | null;
+  /** one digest per distribution; ttft/tpot/itl/e2e are serialised into the result */
+  readonly digests: Record<SummaryMetric, MetricDigest>;
+  private readonly values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  private measured = 0;
+  private succeeded = 0;
+  private outTokens = 0;
+  private reasoningTokens = 0;
+  private compared = 0;
+  private disagreed = 0;
+  private relDiff = 0;
+  private streamedTokens = 0;
+  private streamedChunks = 0;
+  private inTokens = 0;
+  private hits = 0;
+  private repeatsSent = 0;
+  private repeatsOk = 0;
+  private repeatHits = 0;
+  private anyFirstByte = false;
+  private allUsage = true;
+  private windowStart = Infinity;
+  private windowEnd = -Infinity;
+  private good = 0;
+  private retried = 0;
+  private retriesFailed = 0;
+  /** measured successes whose output tokens were extrapolated by the client (no usage) */
+  estimated = 0;
+  private readonly slo: readonly SloTerm[];
+
+  constructor(
+    private readonly tokenizer: string,
+    private readonly options: SummaryOptions = {},
+    keepSamples = true,
+  ) {
+    this.slo = options.slo ?? [];
+    this.samples = keepSamples ? { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] } : null;
+    const d = () => new MetricDigest();
+    this.digests = { ttft_ms: d(), tpot_ms: d(), itl_ms: d(), e2e_ms: d(), latency_per_token_ms: d(), send_lag_ms: d() };
+  }
+
+  add(r: RawRecord): void {
+    if (r.phase !== "measured") return;
+    this.measured++;
+    const m = deriveRequest(r, this.options.latencyFrom);
+    if (r.tRetry !== undefined) {
+      this.retried++;
+      if (!m.ok) this.retriesFailed++;
+    }
+    if (r.repeat) this.repeatsSent++;
+    // the measured window spans every measured request, failed ones too (SPEC §4)
+    this.windowStart = Math.min(this.windowStart, r.tSend);
+    if (r.tEnd !== null) this.windowEnd = Math.max(this.windowEnd, r.tEnd);
+    metricValues(m, this.values);
+    for (const k of SUMMARY_METRICS) {
+      const xs = this.values[k];
+      if (xs.length === 0) continue;
+      // the in-memory summary serialises only the four digests the result carries
+      if (this.samples) {
+        for (const x of xs) this.samples[k].push(x);
+        if (k === "latency_per_token_ms" || k === "send_lag_ms") continue;
+      }
+      const d = this.digests[k];
+      for (const x of xs) d.push(x);
+    }
+    if (!m.ok) {
+      this.errors[r.error?.class ?? "protocol"]++;
+      return;
+    }
+    this.succeeded++;
+    if (r.tokensEstimated && r.usage?.completionTokens === undefined) this.estimated++;
+    if (this.slo.length > 0 && meetsSlo(this.slo, m)) this.good++;
+    if (r.repeat) this.repeatsOk++;
+    if (m.ttftKind === "first-byte") this.anyFirstByte = true;
+    this.outTokens += m.outputTokens;
+    this.reasoningTokens += r.reasoningTokensCounted;
+    if (m.tokensFromUsage) {
+      this.compared++;
+      if (r.outputTokensCounted !== m.outputTokens) this.disagreed++;
+      this.relDiff += m.outputTokens > 0 ? Math.abs(r.outputTokensCounted - m.outputTokens) / m.outputTokens : 0;
+    }
+    if (m.ttftKind === "token") {
+      this.streamedTokens += m.outputTokens;
+      this.streamedChunks += r.tokenTimes.length;
+    }
+    this.inTokens += m.promptTokens;
+    if (!m.tokensFromUsage) this.allUsage = false;
+    if (m.cached) {
+      this.hits++;
+      if (r.repeat) this.repeatHits++;
+    }
+  }
+
+  /** How many values each distribution holds so far. */
+  count(k: SummaryMetric): number {
+    return this.samples ? this.samples[k].length : this.digests[k].count;
+  }
+
+  /**
+   * The summary. Without kept samples, `exact` gives percentiles found elsewhere (from the records on
+   * disk); a distribution it does not cover takes the digest's.
+   */
+  /** `windowS`: the measured window, when it is not this accumulator's own span (`poolRuns`: the runs' windows laid end to end) */
+  finish(exact: Partial<Record<SummaryMetric, ExactPercentiles>> = {}, windowS?: number): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
+    const dist = (k: SummaryMetric): Distribution | null => {
+      if (this.samples) return summarize(this.samples[k]);
+      const s = this.digests[k].summary();
+      return s && exact[k] ? { ...s, ...exact[k] } : s;
+    };
+    const { succeeded, measured } = this;
+    windowS ??= this.windowEnd > this.windowStart ? (this.windowEnd - this.windowStart) / 1000 : 0;
+    const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
+    const failed = measured - succeeded;
+    const digests = { ttft_ms: this.digests.ttft_ms.toJSON(), tpot_ms: this.digests.tpot_ms.toJSON(), itl_ms: this.digests.itl_ms.toJSON(), e2e_ms: this.digests.e2e_ms.toJSON() };
+    const summary: RunSummary = {
+      requests: { sent: measured, succeeded, failed },
+      errors: this.errors,
+      error_rate: measured > 0 ? failed / measured : 0,
+      ttft_ms: dist("ttft_ms"),
+      tpot_ms: dist("tpot_ms"),
+      itl_ms: dist("itl_ms"),
+      e2e_ms: dist("e2e_ms"),
+      latency_per_token_ms: dist("latency_per_token_ms"),
+      send_lag_ms: dist("send_lag_ms"),
+      ttft_kind: succeeded === 0 ? null : this.anyFirstByte ? "first-byte" : "token",
+      throughput: {
+        output_tokens_per_s: perS(this.outTokens),
+        input_tokens_per_s: perS(this.inTokens),
+        requests_per_s: perS(succeeded),
+      },
+      tokens: {
+        output: this.outTokens,
+        input: this.inTokens,
+        reasoning: this.reasoningTokens,
+        mean_output_per_request: succeeded > 0 ? this.outTokens / succeeded : null,
+        usage_vs_client: { compared: this.compared, disagreed: this.disagreed, mean_relative_difference: this.compared > 0 ? this.relDiff / this.compared : null },
+        tokens_per_chunk: this.streamedChunks > 0 ? this.streamedTokens / this.streamedChunks : null,
+      },
+      cache: {
+        hits: this.hits,
+        hit_rate: succeeded > 0 ? this.hits / succeeded : null,
+        repeats_sent: this.repeatsSent,
+        repeats_succeeded: this.repeatsOk,
+        repeat_hits: this.repeatHits,
+        repeat_hit_rate: this.repeatsOk > 0 ? this.repeatHits / this.repeatsOk : null,
+      },
+      duration_s: windowS,
+      tokens_source: succeeded > 0 && this.allUsage ? "usage" : this.tokenizer,
+      // one fresh connection per retried request: the rule retries once, never twice
+      connections: { reconnects: this.retried, retried_requests: this.retried, retries_failed: this.retriesFailed },
+    };
+    if (this.slo.length > 0) summary.slo = checkSlo(this.slo, summary, this.good, windowS);
+    return { summary, digests };
+  }
+}
+
+/**
+ * Summary over the measured records (warm-up records are ignored), exact from every value, and a
+ * t-digest per metric (for `merge` of shards and for metrics whose samples outgrow memory).
  */
 export function summarizeRun(
   records: readonly RawRecord[],
   tokenizer: string,
   options: SummaryOptions = {},
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
-  return summarizeOver(records, tokenizer, options, measuredWindowS(records));
+  const acc = new SummaryAccumulator(tokenizer, options);
+  for (const r of records) acc.add(r);
+  return acc.finish();
 }
 
 /** One of the runs `poolRuns` pools: its records (warm-up included) and the client's check of itself. */
@@ -230,7 +416,9 @@ export function poolRuns(
   options: SummaryOptions = {},
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const windowS = runs.reduce((s, r) => s + measuredWindowS(r.records), 0);
-  const pooled = summarizeOver(runs.flatMap((r) => r.records), tokenizer, options, windowS);
+  const acc = new SummaryAccumulator(tokenizer, options);
+  for (const r of runs) for (const record of r.records) acc.add(record);
+  const pooled = acc.finish({}, windowS);
   const distorted = runs.map((r, i) => ({ c: r.client, i })).filter(({ c }) => c?.distorted);
   pooled.summary.client = {
     event_loop_lag_ms: null,
@@ -250,125 +438,4 @@ function measuredWindowS(records: readonly RawRecord[]): number {
     if (r.tEnd !== null) end = Math.max(end, r.tEnd);
   }
   return end > start ? (end - start) / 1000 : 0;
-}
-
-function summarizeOver(
-  records: readonly RawRecord[],
-  tokenizer: string,
-  options: SummaryOptions,
-  windowS: number,
-): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
-  const measured = records.filter((r) => r.phase === "measured");
-  const errors = countErrors();
-  const ttft: number[] = [];
-  const tpot: number[] = [];
-  const itl: number[] = [];
-  const e2e: number[] = [];
-  const lpt: number[] = [];
-  const lag: number[] = [];
-  let succeeded = 0;
-  let outTokens = 0;
-  let reasoningTokens = 0;
-  let compared = 0;
-  let disagreed = 0;
-  let relDiff = 0;
-  let streamedTokens = 0;
-  let streamedChunks = 0;
-  let inTokens = 0;
-  let hits = 0;
-  let repeatsSent = 0;
-  let repeatsOk = 0;
-  let repeatHits = 0;
-  let anyFirstByte = false;
-  let allUsage = true;
-  let good = 0;
-  let retried = 0;
-  let retriesFailed = 0;
-  const slo = options.slo ?? [];
-  for (const r of measured) {
-    const m = deriveRequest(r, options.latencyFrom);
-    if (r.tRetry !== undefined) {
-      retried++;
-      if (!m.ok) retriesFailed++;
-    }
-    if (m.sendLagMs !== null) lag.push(m.sendLagMs);
-    if (r.repeat) repeatsSent++;
-    if (!m.ok) {
-      errors[r.error?.class ?? "protocol"]++;
-      continue;
-    }
-    succeeded++;
-    if (slo.length > 0 && meetsSlo(slo, m)) good++;
-    if (r.repeat) repeatsOk++;
-    if (m.ttftMs !== null) ttft.push(m.ttftMs);
-    if (m.ttftKind === "first-byte") anyFirstByte = true;
-    if (m.tpotMs !== null) tpot.push(m.tpotMs);
-    for (const g of m.itlMs) itl.push(g);
-    e2e.push(m.e2eMs!);
-    if (m.latencyPerTokenMs !== null) lpt.push(m.latencyPerTokenMs);
-    outTokens += m.outputTokens;
-    reasoningTokens += r.reasoningTokensCounted;
-    if (m.tokensFromUsage) {
-      compared++;
-      if (r.outputTokensCounted !== m.outputTokens) disagreed++;
-      relDiff += m.outputTokens > 0 ? Math.abs(r.outputTokensCounted - m.outputTokens) / m.outputTokens : 0;
-    }
-    if (m.ttftKind === "token") {
-      streamedTokens += m.outputTokens;
-      streamedChunks += r.tokenTimes.length;
-    }
-    inTokens += m.promptTokens;
-    if (!m.tokensFromUsage) allUsage = false;
-    if (m.cached) {
-      hits++;
-      if (r.repeat) repeatHits++;
-    }
-  }
-  const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
-  const failed = measured.length - succeeded;
-  const digest = (xs: number[]) => {
-    const d = new MetricDigest();
-    d.pushAll(xs);
-    return d.toJSON();
-  };
-  const digests = { ttft_ms: digest(ttft), tpot_ms: digest(tpot), itl_ms: digest(itl), e2e_ms: digest(e2e) };
-  const summary: RunSummary = {
-    requests: { sent: measured.length, succeeded, failed },
-    errors,
-    error_rate: measured.length > 0 ? failed / measured.length : 0,
-    ttft_ms: summarize(ttft),
-    tpot_ms: summarize(tpot),
-    itl_ms: summarize(itl),
-    e2e_ms: summarize(e2e),
-    latency_per_token_ms: summarize(lpt),
-    send_lag_ms: summarize(lag),
-    ttft_kind: succeeded === 0 ? null : anyFirstByte ? "first-byte" : "token",
-    throughput: {
-      output_tokens_per_s: perS(outTokens),
-      input_tokens_per_s: perS(inTokens),
-      requests_per_s: perS(succeeded),
-    },
-    tokens: {
-      output: outTokens,
-      input: inTokens,
-      reasoning: reasoningTokens,
-      mean_output_per_request: succeeded > 0 ? outTokens / succeeded : null,
-      usage_vs_client: { compared, disagreed, mean_relative_difference: compared > 0 ? relDiff / compared : null },
-      tokens_per_chunk: streamedChunks > 0 ? streamedTokens / streamedChunks : null,
-    },
-    cache: {
-      hits,
-      hit_rate: succeeded > 0 ? hits / succeeded : null,
-      repeats_sent: repeatsSent,
-      repeats_succeeded: repeatsOk,
-      repeat_hits: repeatHits,
-      repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null,
-    },
-    duration_s: windowS,
-    tokens_source: succeeded > 0 && allUsage ? "usage" : tokenizer,
-    // one fresh connection per retried request: the rule retries once, never twice
-    connections: { reconnects: retried, retried_requests: retried, retries_failed: retriesFailed },
-  };
-  if (slo.length > 0) summary.slo = checkSlo(slo, summary, good, windowS);
-  return { summary, digests };
 }

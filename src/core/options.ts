@@ -293,6 +293,10 @@ export interface RunOptions {
   json: boolean;
   quiet: boolean;
   records: boolean;
+  /** records leave memory as they complete, to this file (one JSON a line) */
+  recordsFile: string | undefined;
+  /** hold nothing per request in memory: percentiles from the t-digests */
+  bounded: boolean;
   /** extra request headers (Authorization is added from apiKey, never stored) */
   headers: Record<string, string>;
   apiKey: string | undefined;
@@ -342,6 +346,8 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     tokenizer: o.tokenizer,
     output: o.output ?? null,
     records: o.records,
+    records_file: o.recordsFile ?? null,
+    bounded: o.bounded,
     header_names: Object.keys(o.headers),
     api_key_set: o.apiKey !== undefined,
     extra_body: o.extraBody ?? null,
@@ -503,6 +509,12 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
   if (runs > 1 && sweep) throw new UsageError(`--runs repeats one measurement; a sweep measures several levels`, `drop --runs, or give --${sweep.kind} a single value`);
   const burstinessArg = str(args, "burstiness");
   if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
+  const recordsFile = str(args, "records-file");
+  const bounded = args.bounded === true;
+  if ((recordsFile !== undefined || bounded) && (runs > 1 || sweep)) {
+    throw new UsageError(`${recordsFile !== undefined ? "--records-file" : "--bounded"} holds one run's records flat in memory; ${sweep ? "a sweep" : "--runs"} keeps every level's records`, `drop ${sweep ? `the list of ${sweep.kind} levels` : "--runs"}, or ${recordsFile !== undefined ? "--records-file" : "--bounded"}`);
+  }
+  if (recordsFile !== undefined && recordsFile === str(args, "output")) throw new UsageError(`--records-file and --output name the same file`, `e.g. --output run.json --records-file run.records.ndjson`);
   const latencyFrom = str(args, "latency-from") ?? "send";
   if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
   if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
@@ -532,7 +544,10 @@ export function parseRunOptions(args: RawArgs, rawArgs: readonly string[], env: 
     output: str(args, "output"),
     json: args.json === true,
     quiet: args.quiet === true,
-    records: args.records !== false,
+    // a bounded run or a records file keeps no records in the result document
+    records: args.records !== false && recordsFile === undefined && !bounded,
+    recordsFile,
+    bounded,
     workers,
     ...(shard ? { shard: shard.run } : {}),
   };

@@ -22,6 +22,8 @@ export interface ResultDocument {
   digests: Record<DigestMetric, SerializedDigest>;
   /** per-request raw records (times relative to the first send, ms), unless --no-records */
   requests: ResultRecord[] | null;
+  /** run --records-file: where the per-request records went (then `requests` is null) */
+  records_file?: string;
   /** a merge of shards: which files, when each started, what each sent */
   shards?: Array<{ file: string; started_at: string; requests: RunSummary["requests"] }>;
   /** a sweep: every level measured; `summary`, `digests` and `requests` above are the knee's (or the last level's) */

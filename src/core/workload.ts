@@ -90,15 +90,21 @@ export interface SyntheticConfig {
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
   const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, cfg.count, "").text : "";
   const lengths = createRng(hashString(`lengths:${cfg.seed}`));
-  const lengthOf = new Map<number, number>();
+  // 4 bytes a prompt (a Map took ~60: 1M requests held 60 MB of lengths, see README "Long runs")
+  let lengthOf = new Uint32Array(1024);
   let drawn = 0;
   const length = (id: number) => {
     // lengths are drawn in id order so they do not depend on the order prompts are asked for
     while (drawn <= id) {
       const x = cfg.inputTokens.stdev > 0 ? cfg.inputTokens.mean + cfg.inputTokens.stdev * normal(lengths) : cfg.inputTokens.mean;
-      lengthOf.set(drawn++, Math.max(1, Math.round(x)));
+      if (drawn === lengthOf.length) {
+        const grown = new Uint32Array(lengthOf.length * 2);
+        grown.set(lengthOf);
+        lengthOf = grown;
+      }
+      lengthOf[drawn++] = Math.min(0xffffffff, Math.max(1, Math.round(x)));
     }
-    return lengthOf.get(id)!;
+    return lengthOf[id];
   };
   return {
     source: "synthetic",

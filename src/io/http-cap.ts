@@ -4,6 +4,8 @@
  * silently inside Bun and the wait lands in TTFT. So a run that needs more re-executes itself once
  * with the variable set, and passes on the child's exit code.
  */
+import { readFileSync } from "node:fs";
+import { parseProcLimits, planFdLimit, type FdLimit } from "../core/fdlimit.ts";
 import { STOP_SIGNALS } from "../core/errors.ts";
 
 const BUN_DEFAULT_CAP = 256;
@@ -26,11 +28,15 @@ function selfCommand(): string[] {
  * When `needed` requests may be in flight and this process cannot hold them, run this command again
  * in a child with the cap raised, and return its exit code; otherwise return undefined (go on here).
  */
-export async function reexecForHttpCap(needed: number): Promise<number | undefined> {
+export async function reexecForHttpCap(needed: number, warn: (msg: string) => void = () => {}): Promise<number | undefined> {
   const current = Number(process.env[VAR] ?? BUN_DEFAULT_CAP);
   if (needed <= current || process.env.LLMBENCH_REEXEC === "1") return undefined;
   const cap = Math.min(MAX_CAP, Number.isFinite(needed) ? Math.max(needed, 1024) : MAX_CAP);
-  const child = Bun.spawn(selfCommand(), {
+  // the child also needs a descriptor per connection: raise the soft limit in a shell that execs it
+  const fds = planFdLimit(needed, openFileLimit());
+  if (fds.warning) warn(fds.warning);
+  const command = fds.raiseTo !== undefined && process.platform !== "win32" ? ["/bin/sh", "-c", `ulimit -n ${fds.raiseTo} && exec "$@"`, "llmbench", ...selfCommand()] : selfCommand();
+  const child = Bun.spawn(command, {
     env: { ...process.env, [VAR]: String(cap), LLMBENCH_REEXEC: "1" },
     stdio: ["inherit", "inherit", "inherit"],
   });
@@ -41,4 +47,13 @@ export async function reexecForHttpCap(needed: number): Promise<number | undefin
   const code = await child.exited;
   for (const signal of STOP_SIGNALS) process.off(signal, forward);
   return code;
+}
+
+/** This process's open-file limit (Linux: /proc/self/limits); undefined elsewhere. */
+export function openFileLimit(): FdLimit | undefined {
+  try {
+    return parseProcLimits(readFileSync("/proc/self/limits", "utf8"));
+  } catch {
+    return undefined;
+  }
 }

@@ -14,7 +14,7 @@
  */
 import type { RunData } from "../importers/types.ts";
 
-export const IGNORED_KEYS: ReadonlySet<string> = new Set(["output", "records", "quiet", "json", "timeout_s", "header_names", "api_key_set"]);
+export const IGNORED_KEYS: ReadonlySet<string> = new Set(["output", "records", "records_file", "bounded", "quiet", "json", "timeout_s", "header_names", "api_key_set"]);
 
 /** Keys whose difference is listed as a note, with why it does not matter. */
 export const NOTE_KEYS: Readonly<Record<string, string>> = {
