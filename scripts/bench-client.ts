@@ -6,6 +6,7 @@
  *   2. closed loop, long streamed answers: the most streamed tokens per second.
  * Usage: bun scripts/bench-client.ts [--seconds 3] [--rates 100,200,...]
  */
+import { startZeroServer } from "./lib/zero-server.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -15,14 +16,7 @@ const arg = (name: string, fallback: string) => {
 const seconds = Number(arg("seconds", "3"));
 const rates = arg("rates", "100,200,400,800,1200,1600,2400,3200").split(",").map(Number);
 
-const server = Bun.spawn(
-  [bin, "serve", "--port", "0", "--decode-step-ms", "0", "--batch-window-ms", "0", "--prefill-ms-per-token", "0", "--cache-size", "0", "--max-batch-size", "4096"],
-  { stdout: "pipe", stderr: "ignore" },
-);
-const reader = server.stdout.getReader();
-let head = "";
-while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
-const url = head.match(/listening on (\S+)/)![1];
+const { url, server } = await startZeroServer(bin);
 
 async function run(args: string[]) {
   const p = Bun.spawn([bin, "run", "--endpoint", `${url}/generate`, "--stream", "--json", "--quiet", "--no-records", "--repeat-ratio", "0", ...args], { stdout: "pipe", stderr: "pipe" });

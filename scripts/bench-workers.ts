@@ -5,6 +5,7 @@
  * Runs the compiled binary (npm run build first).
  * Usage: bun scripts/bench-workers.ts [--seconds 3] [--rates 250,500,…] [--workers 1,2] [--concurrency 256]
  */
+import { startZeroServer } from "./lib/zero-server.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -16,14 +17,7 @@ const rates = arg("rates", "250,500,1000,1500,2000,3000,4000").split(",").map(Nu
 const workerCounts = arg("workers", "1,2").split(",").map(Number);
 const concurrency = Number(arg("concurrency", "256"));
 
-const server = Bun.spawn(
-  [bin, "serve", "--port", "0", "--decode-step-ms", "0", "--batch-window-ms", "0", "--prefill-ms-per-token", "0", "--cache-size", "0", "--max-batch-size", "4096"],
-  { stdout: "pipe", stderr: "ignore" },
-);
-const reader = server.stdout.getReader();
-let head = "";
-while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
-const url = head.match(/listening on (\S+)/)![1];
+const { url, server } = await startZeroServer(bin);
 
 async function run(args: string[]) {
   const p = Bun.spawn([bin, "run", "--endpoint", `${url}/generate`, "--stream", "--json", "--quiet", "--no-records", "--repeat-ratio", "0", "--seed", "1", ...args], { stdout: "pipe", stderr: "pipe" });
