@@ -19,7 +19,7 @@
  * process and its waited-for children), else from polling VmHWM in /proc/<pid>/status.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -413,6 +413,15 @@ async function runClient(args: string[], dir: string, ulimit?: number, onStart?:
   return { code, wallS, peakMb: hwmKb ? hwmKb / 1024 : null, classes: classesOf(doc), stderr: stderr.trim(), doc, readable };
 }
 
+/** The processes `pid` started, and theirs (Linux /proc). */
+function childPids(pid: number): number[] {
+  let direct: number[] = [];
+  try {
+    direct = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {}
+  return direct.flatMap((c) => [...childPids(c), c]);
+}
+
 async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string; problems: string[] }> {
   const tries = 8;
   let hit = 0;
@@ -426,11 +435,15 @@ async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: 
     let killed = false;
     const watcher = setInterval(() => {
       if (killed || !pid) return;
-      if (readdirSync(sub).some((f) => f.endsWith(".tmp"))) {
+      // the result's temporary file is opened before the run (empty): the write has begun once it has bytes
+      if (readdirSync(sub).some((f) => f.endsWith(".tmp") && statSync(join(sub, f), { throwIfNoEntry: false })?.size)) {
         killed = true;
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
+        // llmbench itself, not only /usr/bin/time in front of it (an orphan would finish the write)
+        for (const p of [...childPids(pid), pid]) {
+          try {
+            process.kill(p, "SIGKILL");
+          } catch {}
+        }
       }
     }, 0);
     // many records make the file large (seconds of JSON) and the write window wide

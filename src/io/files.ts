@@ -8,7 +8,7 @@
  * that was killed (kill -9) is removed by the next command given the same path (at its start, and
  * again when it writes).
  */
-import { constants as fsConstants, rmSync, type Stats } from "node:fs";
+import { constants as fsConstants, readFileSync, rmSync, type Stats } from "node:fs";
 import { access, constants, lstat, open, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, basename, join, resolve } from "node:path";
@@ -93,10 +93,17 @@ export async function cleanStaleTemps(path: string): Promise<string[]> {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, someone else's
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return process.platform !== "linux"; // no /proc to ask: kill(0) said it exists; on Linux it is gone now
+  }
+  // a killed writer not yet reaped (a zombie: its parent died too, and init reaps when it will) writes nothing more
+  return !/^\d+ \(.*\) Z/.test(stat);
 }
 
 /**

@@ -140,10 +140,22 @@ describe("--output", () => {
     const stale = join(d, `.r.json.${host}.${gone.pid}.1700000000000.tmp`);
     const live = join(d, `.r.json.${host}.${process.pid}.1700000000000.tmp`);
     const otherMachine = join(d, `.r.json.elsewhere.${gone.pid}.1700000000000.tmp`);
-    for (const f of [stale, live, otherMachine]) writeFileSync(f, "{ half a docu");
+    // a killed writer whose parent died too stays a zombie until init reaps it: it writes nothing more
+    // (here: a child of `sleep`, which never reaps)
+    const parent = Bun.spawn(["sh", "-c", "sleep 0 & echo $!; exec sleep 20"], { stdout: "pipe" });
+    const reader = parent.stdout.getReader();
+    let line = "";
+    while (!line.includes("\n")) line += new TextDecoder().decode((await reader.read()).value);
+    const zombiePid = Number(line.trim());
+    // wait until it is one (sleep 0 has exited, unreaped)
+    while (!/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${zombiePid}/stat`, "utf8"))) await Bun.sleep(5);
+    const zombie = join(d, `.r.json.${host}.${zombiePid}.1700000000000.tmp`);
+    for (const f of [stale, live, otherMachine, zombie]) writeFileSync(f, "{ half a docu");
     const r = await cli([...runArgs(), "-o", out]);
+    parent.kill();
     expect(r.code).toBe(0);
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(zombie)).toBe(false);
     expect(existsSync(live)).toBe(true);
     expect(existsSync(otherMachine)).toBe(true); // its pids mean nothing here
   });
