@@ -7,12 +7,8 @@
  * Usage: bun scripts/bench-client.ts [--seconds 3] [--rates 100,200,...]
  */
 import { startZeroServer } from "./lib/zero-server.ts";
+import { arg } from "./lib/args.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const seconds = Number(arg("seconds", "3"));
 const rates = arg("rates", "100,200,400,800,1200,1600,2400,3200").split(",").map(Number);
 

@@ -13,12 +13,8 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { arg } from "./lib/args.ts";
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const sizes = arg("sizes", "10000,100000,1000000").split(",").map(Number);
 const modes = arg("modes", "records-file,bounded,in-memory").split(",");
 const concurrency = arg("concurrency", "64");

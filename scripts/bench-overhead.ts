@@ -18,12 +18,9 @@
  *   (without --bin llmbench runs from source: bun DIR/src/cli.ts, DIR this checkout unless --src names another)
  */
 import { spawnSync } from "node:child_process";
+import { arg } from "./lib/args.ts";
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const rounds = Number(arg("rounds", "3"));
 const levels = arg("levels", "256,512").split(",").map(Number);
 const seconds = Number(arg("seconds", "5"));

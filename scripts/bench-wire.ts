@@ -9,12 +9,9 @@
  */
 import { resolve } from "node:path";
 import { getProtocol } from "../src/core/protocols/index.ts";
+import { arg } from "./lib/args.ts";
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const base = arg("base", "");
 if (!base) throw new Error("pass --base DIR: the checkout to compare against");
 const rounds = Number(arg("rounds", "10"));

@@ -6,12 +6,8 @@
  * Usage: bun scripts/bench-workers.ts [--seconds 3] [--rates 250,500,…] [--workers 1,2] [--concurrency 256]
  */
 import { startZeroServer } from "./lib/zero-server.ts";
+import { arg } from "./lib/args.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const seconds = Number(arg("seconds", "3"));
 const rates = arg("rates", "250,500,1000,1500,2000,3000,4000").split(",").map(Number);
 const workerCounts = arg("workers", "1,2").split(",").map(Number);

@@ -10,12 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { summarizeRun, type RawRecord } from "../src/core/metrics.ts";
 import { createRng } from "../src/core/rng.ts";
+import { arg } from "./lib/args.ts";
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const n = Number(arg("requests", "100000"));
 const tokens = Number(arg("tokens", "16"));
 const bin = `${import.meta.dir}/../dist/llmbench`;

@@ -28,12 +28,9 @@ import { fromLlmbench } from "../src/core/importers/llmbench.ts";
 import { summarizeRun, type RawRecord } from "../src/core/metrics.ts";
 import { createRng } from "../src/core/rng.ts";
 import { readInputFile } from "../src/io/files.ts";
+import { arg } from "./lib/args.ts";
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const file = argv.find((a, i) => !a.startsWith("--") && (i === 0 || !argv[i - 1].startsWith("--")));
 if (!file) {
   console.error("usage: bun scripts/compare-study.ts RESULT.json [--splits 200] [--sizes 5,10,20,50,200,1000] [--stretch 1.1] [--seed 1]");

@@ -6,12 +6,8 @@
  * Usage: bun scripts/keepalive-check.ts [--base DIR] [--requests 200] [--linger-ms 100]
  */
 import { closingServer } from "../test/integration/closing-server.ts";
+import { arg } from "./lib/args.ts";
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
 const requests = arg("requests", "200");
 const lingerMs = Number(arg("linger-ms", "100"));
 const trees: Array<[string, string]> = [["this tree", `${import.meta.dir}/..`]];
