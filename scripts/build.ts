@@ -18,9 +18,9 @@ const version = commit ? `${pkg.version}+${commit}` : pkg.version;
 
 async function build(target: string | undefined, outfile: string) {
   const t0 = performance.now();
-  const args = ["build", "--compile", "--minify", "--sourcemap", `--define`, `LLMBENCH_VERSION=${JSON.stringify(version)}`];
+  const args = ["build", "--compile", "--minify", "--sourcemap", `--define`, `LLMBENCH_VERSION=${JSON.stringify(version)}`, "--define", `LLMBENCH_DECODE_WORKER=${JSON.stringify("./io/decode-worker.ts")}`];
   if (target) args.push(`--target=${target}`);
-  await $`${process.execPath} ${args} src/cli.ts --outfile ${outfile}`.quiet();
+  await $`${process.execPath} ${args} src/cli.ts src/io/decode-worker.ts --outfile ${outfile}`.quiet();
   const size = Bun.file(outfile.endsWith(".exe") || !target?.includes("windows") ? outfile : `${outfile}.exe`).size;
   console.error(`built ${outfile} (${target ?? "host"}, ${version}, ${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
