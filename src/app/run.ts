@@ -11,7 +11,7 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
-import { oneLine } from "../render/format.ts";
+import { oneLine } from "../core/format.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";

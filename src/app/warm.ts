@@ -24,7 +24,8 @@ import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
-import { oneLine, pct } from "../render/format.ts";
+import { ms, oneLine, pct, seconds } from "../core/format.ts";
+import { trend } from "../render/warm.ts";
 import { loadTokenizer } from "../core/tokenizer.ts";
 
 export interface WarmDeps {
@@ -69,10 +70,10 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
   const stopper = createStopper(deps.interrupt, deps.graceMs, info);
 
   try {
-    info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${fmtS(opts.waitMs)})`);
+    info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${seconds(opts.waitMs)})`);
     const ready = await waitUntilReady(opts, t0, clock, info, deps, () => stopper.interrupted);
     const { first, session, plan } = ready;
-    if (first) info(`ready after ${fmtS(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
+    if (first) info(`ready after ${seconds(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
 
     // warm-up: the plan's remaining warm-up requests, until steady (or all of them)
     const records: RawRecord[] = first ? [first] : [];
@@ -98,7 +99,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         steadyAt = records.length;
         steadyWindow = { stats: verdict.stats!, records: ok.slice(-opts.steady.window) };
         const s = verdict.stats!;
-        info(`steady after ${steadyAt} requests: median ${fmtMs(s.median)} ms, cv ${pct(s.cv)}, trend ${s.drop > 0 ? "−" : "+"}${pct(Math.abs(s.drop))} across the last ${s.n}`);
+        info(`steady after ${steadyAt} requests: median ${ms(s.median)} ms, cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`);
       }
     };
     let error = ready.error;
@@ -183,7 +184,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
   const notReady = (error: LlmbenchError | null, session: Session | null = null, plan: RequestPlan | null = null): Readiness => ({ session, plan, first: null, attempts, error });
   const waitedOut = () =>
     new EndpointError(
-      `${opts.endpoint} did not answer within --wait ${fmtS(opts.waitMs)} (${attempts} attempt${attempts === 1 ? "" : "s"}; the last: ${last})`,
+      `${opts.endpoint} did not answer within --wait ${seconds(opts.waitMs)} (${attempts} attempt${attempts === 1 ? "" : "s"}; the last: ${last})`,
       `start the server first, raise --wait, or check --endpoint ('llmbench serve' starts the built-in one)`,
     );
   /** after a "not yet": pause (backoff) and true, or false when the time is up or Ctrl-C came */
@@ -287,6 +288,4 @@ function warmConfig(o: WarmOptions, session: Session | null): Record<string, unk
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const roundStats = (s: WindowStats | null): WindowStats | null =>
   s && { n: s.n, mean: round(s.mean), median: round(s.median), cv: Number(s.cv.toPrecision(6)), slope: round(s.slope), drop: Number(s.drop.toPrecision(6)) };
-const fmtS = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, "")} s`;
-const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 

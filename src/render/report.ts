@@ -3,9 +3,7 @@ import type { ResultDocument } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { ProgressView } from "../core/progress.ts";
-import { ms, pct } from "./format.ts";
-
-const num = (x: number, digits = 1) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+import { ms, num, pct } from "../core/format.ts";
 
 function distRow(label: string, d: Distribution | null): string {
   if (!d) return `  ${label.padEnd(22)}${"n/a".padStart(9)}`;
