@@ -19,12 +19,12 @@ import {
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";
-import { classAdvice } from "./advice.ts";
+import { unwaitableError } from "../core/hints.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
-import { ms, oneLine, pct, seconds } from "../core/format.ts";
+import { ms, pct, seconds } from "../core/format.ts";
 import { trend } from "../render/warm.ts";
 import { loadTokenizer } from "../core/tokenizer.ts";
 
@@ -203,7 +203,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     } catch (err) {
       if (!(err instanceof EndpointError)) throw err; // bad options or files: UsageError, exit 2
       attempts++;
-      last = err.message.replace(/^cannot connect to \S+: /, "");
+      last = err.why;
       if (!(await pause())) return notReady(interrupted() ? null : waitedOut());
     }
   }
@@ -219,7 +219,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
       plan.complete(req.seq, true);
       return { session, plan, first: record, attempts, error: null };
     }
-    if (verdict === "fatal") return notReady(refusedError(opts, record), session, plan);
+    if (verdict === "fatal") return notReady(unwaitableError(opts, record.error!), session, plan);
     last = record.error!.class === "aborted" ? "no answer before the wait ran out" : record.error!.message;
     if (!(await pause())) return notReady(interrupted() ? null : waitedOut(), session, plan);
   }
@@ -236,24 +236,6 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
     const timer = setTimeout(done, Math.max(0, ms));
     signal.addEventListener("abort", done);
   });
-
-/** The one-line error for an answer (or a failure to send) that waiting cannot change. */
-export function refusedError(opts: Pick<WarmOptions, "endpoint" | "api" | "url">, r: RawRecord): LlmbenchError {
-  const e = r.error!;
-  const body = e.body ? `; the response: ${oneLine(e.body)}` : "";
-  if (e.class === "redirect") return new EndpointError(`${opts.endpoint} redirected the request: ${e.message}`, classAdvice("redirect", "warm"));
-  if (e.class === "client") return new EndpointError(`warm could not send a request to ${opts.endpoint}: ${e.message}`, classAdvice("client", "warm"));
-  if (e.class === "protocol") {
-    return new EndpointError(`${opts.endpoint} answered, but not in the ${opts.api} API's format: ${oneLine(e.message)}${body}`, `check --api and --endpoint (warm sent the ${opts.api} API's request)`);
-  }
-  const hint =
-    e.status === 401 || e.status === 403
-      ? `check --api-key (or LLMBENCH_API_KEY / OPENAI_API_KEY) and --header`
-      : e.status === 404
-        ? `check the path in --endpoint and --api (warm sent the ${opts.api} API's request to ${opts.url.pathname})`
-        : `check --endpoint, --api, --model and --extra-body: waiting will not change this answer`;
-  return new EndpointError(`${opts.endpoint} refused the request: ${e.message}${body}`, hint);
-}
 
 /** The options as saved in the warm document: no secrets, no header values. */
 function warmConfig(o: WarmOptions, session: Session | null): Record<string, unknown> {

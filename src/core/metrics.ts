@@ -3,7 +3,7 @@
  * (SPEC §4). Records hold only timestamps and counts, so records from several workers or machines
  * can be concatenated and summarised again.
  */
-import type { ErrorClass } from "./errors.ts";
+import type { ErrorClass, FailureReason } from "./errors.ts";
 import { countErrors } from "./errors.ts";
 import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
@@ -13,6 +13,8 @@ import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 
 export interface RequestError {
   class: ErrorClass;
+  /** finer than the class where the fix differs (hints match on it); absent for the rest */
+  reason?: FailureReason;
   message: string;
   status?: number;
   /** the first bytes of the response body, when there was one */

@@ -3,7 +3,7 @@
  * timestamp for every chunk that carries output. Failures are classified, never thrown.
  */
 import { ofetch } from "ofetch";
-import { ProtocolError, type ErrorClass } from "../core/errors.ts";
+import { ProtocolError, type ErrorClass, type FailureReason } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
 import { redactUrl } from "../core/options.ts";
 import { formatSize } from "../core/size.ts";
@@ -112,11 +112,11 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped before the response arrived");
         const failure = classifyFetchError(err);
         // once, and only while finished responses have left connections in the pool that may have been reused
-        if (failure.deadConnection && out.tRetry === undefined && takeIdleConnection(target.url)) {
+        if (failure.reason === "reset" && out.tRetry === undefined && takeIdleConnection(target.url)) {
           out.tRetry = clock();
           continue;
         }
-        return fail(failure.class, failure.message);
+        return fail(failure.class, failure.message, failure.reason ? { reason: failure.reason } : {});
       }
     }
     out.status = res.status;
@@ -177,7 +177,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (out.tFirstByte === null) out.tFirstByte = t;
         bodyBytes += value.byteLength;
         if (bodyBytes > target.maxBodyBytes) {
-          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
+          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`, "max_body");
         }
         const piece = utf8.decode(value, { stream: true });
         if (raw.length < ERROR_BODY_CHARS) raw += piece;
@@ -194,7 +194,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       out.streamed = decoder.streamed;
       const cls = abortClass();
       if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
-      if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+      if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(err.reason ? { reason: err.reason } : {}) });
       return fail("protocol", `the response body broke off: ${plainMessage(err)}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
     }
     return out;
@@ -240,9 +240,9 @@ export function resetConnectionState(): void {
 
 export interface FetchFailure {
   class: ErrorClass;
+  /** refused, dns, not_http; reset: the connection was closed before any response byte (worth one retry when it was a reused one) */
+  reason?: FailureReason;
   message: string;
-  /** the connection was closed or reset before any response byte: worth one retry when it was a reused one */
-  deadConnection: boolean;
 }
 
 /** Bun's codes for a response that is not HTTP (garbage status line, bad headers, bad framing) */
@@ -253,15 +253,15 @@ export function classifyFetchError(err: unknown): FetchFailure {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
   const code = typeof cause?.code === "string" ? cause.code : "";
   const text = typeof cause?.message === "string" ? cause.message : "";
-  const failure = (cls: ErrorClass, message: string, deadConnection = false): FetchFailure => ({ class: cls, message, deadConnection });
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused");
-  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`);
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", true);
+  const failure = (cls: ErrorClass, message: string, reason?: FailureReason): FetchFailure => (reason ? { class: cls, reason, message } : { class: cls, message });
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused", "refused");
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`, "dns");
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", "reset");
   if (code === "EMFILE" || code === "ENFILE") {
     return failure("client", `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`);
   }
   if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text)) return failure("client", `the client ran out of memory (${code || "out of memory"})`);
-  if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`);
+  if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`, "not_http");
   return failure("connect", plainMessage(err) || "the request failed before a response");
 }
 

@@ -97,7 +97,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
   const onSseEvent = (e: SseEvent): void => {
     const data = e.data;
     if (e.event === "error") {
-      throw new ProtocolError(`${h.label}: the server sent an error event: ${excerpt(data)}`);
+      throw new ProtocolError(`${h.label}: the server sent an error event: ${excerpt(data)}`, "server_error");
     }
     const trimmed = data.trim();
     if (trimmed === "") return; // an empty `data:` is a keep-alive, not a message
@@ -120,7 +120,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
       f();
     } catch (e) {
       if (e instanceof ProtocolError && !e.message.startsWith(`${h.label}:`)) {
-        throw new ProtocolError(`${h.label}: ${prefix}${e.message}`);
+        throw new ProtocolError(`${h.label}: ${prefix}${e.message}`, e.reason);
       }
       throw e;
     }
@@ -149,7 +149,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
     else {
       body += text;
       if (body.length > maxChars) {
-        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`);
+        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`, "max_message");
       }
       if (!sniffed) {
         const isSse = sniffSse(body);

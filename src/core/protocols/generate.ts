@@ -35,7 +35,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
         throw new ProtocolError(`${LABEL}: stream message is not an object; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
       }
       const err = errorMessageOf(value);
-      if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`);
+      if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`, "server_error");
       const { text } = value;
       const isEnd = value.done === true;
       if (text === undefined && !isEnd) {
@@ -60,7 +60,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
       const value = parseWholeJson(LABEL, text, GENERATE_SCHEMA);
       if (isRecord(value)) {
         const err = errorMessageOf(value);
-        if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`);
+        if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`, "server_error");
       }
       if (!isRecord(value) || typeof value.text !== "string") {
         throw new ProtocolError(`${LABEL}: response has no string "text"; expected ${GENERATE_SCHEMA}; got: ${excerpt(text)}`);

@@ -40,10 +40,10 @@ function str(api: OpenAiApi, v: unknown, path: string): string {
 function count(api: OpenAiApi, v: unknown, path: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
-    if (v > MAX_USAGE_TOKENS) throw new ProtocolError(`${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`);
+    if (v > MAX_USAGE_TOKENS) throw new ProtocolError(`${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`, "usage");
     return v;
   }
-  throw new ProtocolError(`${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`);
+  throw new ProtocolError(`${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`, "usage");
 }
 
 /** The first choice (index 0) of a chunk, if any. */
@@ -129,7 +129,7 @@ function pushUsage(api: OpenAiApi, v: Record<string, unknown>, out: DecodeEvent[
 
 function throwIfError(label: string, v: Record<string, unknown>): void {
   const err = errorMessageOf(v);
-  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`);
+  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
 }
 
 function createOpenAiDecoder(api: OpenAiApi, contentType: string, limits?: DecoderLimits): ResponseDecoder {
