@@ -8,6 +8,7 @@ import { createNdjsonParser, excerpt } from "./ndjson.ts";
 import { formatSize } from "../size.ts";
 import { createSseParser, type SseEvent } from "./sse.ts";
 import type { DecodeEvent, ResponseDecoder } from "./types.ts";
+import { isRecord } from "../guards.ts";
 
 export type BodyFraming = "sse" | "ndjson" | "json";
 
@@ -209,10 +210,6 @@ export function parseWholeJson(label: string, text: string, expected: string): u
   } catch {
     throw new ProtocolError(`${label}: response body is not valid JSON; expected ${expected}; got: ${excerpt(text)}`);
   }
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**

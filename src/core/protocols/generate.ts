@@ -5,7 +5,8 @@
  * The server reports no usage: tokens are counted on the client.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, type DecoderLimits, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
+import { isRecord } from "../guards.ts";
 import { excerpt } from "./ndjson.ts";
 import type { DecodeEvent, Protocol, RequestSpec, ResponseDecoder } from "./types.ts";
 

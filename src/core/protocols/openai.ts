@@ -8,7 +8,8 @@
  * continuous usage stats); the last one wins.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, type DecoderLimits, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
+import { isRecord } from "../guards.ts";
 import { excerpt } from "./ndjson.ts";
 import type { ApiKind, DecodeEvent, Protocol, RequestSpec, ResponseDecoder, Usage } from "./types.ts";
 
