@@ -10,7 +10,7 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { now as realClock, type Clock } from "../io/clock.ts";
+import { every, now as realClock, type Clock, type Every } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
@@ -30,6 +30,8 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
+  /** the timer of the status line (tests tick it themselves) */
+  every?: Every;
   /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
   startAt?: () => Promise<number>;
 }
@@ -127,13 +129,12 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
   let warmupFinished = 0;
   const runStart = clock();
-  const statusTimer = deps.onStatus
-    ? setInterval(() => {
+  const stopStatus = deps.onStatus
+    ? (deps.every ?? every)(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
         const t = clock();
         deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
-      }, deps.statusEveryMs ?? STATUS_EVERY_MS)
+      })
     : undefined;
-  statusTimer?.unref(); // never what keeps the process alive
 
   let inFlight = 0;
   const launch = (prepared: Prepared, tSched: number | null) => {
@@ -230,7 +231,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     }
   }
   await drain();
-  clearInterval(statusTimer);
+  stopStatus?.();
   const loopLagMs = lag.stop();
   stopper.dispose();
   const interrupted = stopper.interrupted;
