@@ -62,8 +62,8 @@ export interface Target {
   maxMessageBytes: number;
 }
 
-/** What one request gave: the raw timings and counts of a record (RawRecord), and the text to count. */
-export type Outcome = Pick<RawRecord, "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
+/** One HTTP exchange, a request and its response (not a whole command's outcome): the raw timings and counts of a record (RawRecord), and the text to count. */
+export type Exchange = Pick<RawRecord, "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
   text: string;
   reasoning: string;
 };
@@ -71,11 +71,11 @@ export type Outcome = Pick<RawRecord, "tSend" | "tRetry" | "tFirstByte" | "token
 const ERROR_BODY_CHARS = 500;
 
 /** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Outcome> {
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Exchange> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), target.timeoutMs);
   const signal = AbortSignal.any([stop, deadline.signal]);
-  const out: Outcome = {
+  const out: Exchange = {
     tSend: 0,
     tFirstByte: null,
     tokenTimes: [],
