@@ -8,7 +8,7 @@ import { deriveRequest, type RawRecord } from "../core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
 import {
   backoffMs,
-  probeVerdict,
+  probeAnswer,
   steadyState,
   WARM_SCHEMA,
   windowStats,
@@ -85,7 +85,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
     let inARow = 0;
     let wentAway: RawRecord | null = null;
     const untilSteady = opts.requests === undefined && opts.prompts === undefined;
-    const judge = (record: RawRecord) => {
+    const observe = (record: RawRecord) => {
       if (record.error !== null) {
         if (++inARow >= FAILED_IN_A_ROW) wentAway ??= record;
         return;
@@ -93,18 +93,18 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
       inARow = 0;
       ok.push(record);
       latencies.push(deriveRequest(record).e2eMs!);
-      const verdict = steadyState(latencies, opts.steady);
-      lastStats = verdict.stats;
-      if (verdict.steady && steadyAt === null) {
+      const check = steadyState(latencies, opts.steady);
+      lastStats = check.stats;
+      if (check.steady && steadyAt === null) {
         steadyAt = records.length;
-        steadyWindow = { stats: verdict.stats!, records: ok.slice(-opts.steady.window) };
-        const s = verdict.stats!;
+        steadyWindow = { stats: check.stats!, records: ok.slice(-opts.steady.window) };
+        const s = check.stats!;
         info(`steady after ${steadyAt} requests: median ${ms(s.median)} ms, cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`);
       }
     };
     let error = ready.error;
     if (first && session && plan) {
-      judge(first);
+      observe(first);
       const total = plan.total;
       await sendWarmup({
         plan,
@@ -114,7 +114,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         stop: () => stopper.interrupted || wentAway !== null || (untilSteady && steadyAt !== null),
         onRecord(record) {
           records.push(record);
-          judge(record);
+          observe(record);
           deps.onProgress?.({ phase: "warm", done: records.length, total, lastMs: record.error === null ? latencies[latencies.length - 1] : null, window: lastStats });
         },
       });
@@ -214,12 +214,12 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     if (interrupted()) return notReady(null, session, plan);
     const record = await session.send(req, null, attemptStop());
     attempts++;
-    const verdict = probeVerdict(record.error);
-    if (verdict === "ok") {
+    const answer = probeAnswer(record.error);
+    if (answer === "ok") {
       plan.complete(req.seq, true);
       return { session, plan, first: record, attempts, error: null };
     }
-    if (verdict === "fatal") return notReady(unwaitableError(opts, record.error!), session, plan);
+    if (answer === "fatal") return notReady(unwaitableError(opts, record.error!), session, plan);
     last = record.error!.class === "aborted" ? "no answer before the wait ran out" : record.error!.message;
     if (!(await pause())) return notReady(interrupted() ? null : waitedOut(), session, plan);
   }

@@ -52,8 +52,8 @@ export function renderReport(doc: ResultDocument): string {
   if (s.slo) {
     lines.push("");
     const status = (t: (typeof s.slo.terms)[number]) => t.status ?? (t.passed ? "met" : "missed"); // older files have no status
-    const verdict = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
-    lines.push(`SLO           ${verdict}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
+    const held = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
+    lines.push(`SLO           ${held}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
     for (const t of s.slo.terms) {
       const st = status(t);
       if (st === "not measured") lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${ms(t.bound_ms)} ms)`);

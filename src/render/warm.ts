@@ -38,11 +38,11 @@ export function renderWarmReport(doc: WarmDocument): string {
 
 function steadyLine(doc: WarmDocument): string {
   const w = doc.window;
-  const judged = (s: WindowStats) => `cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`;
-  if (doc.steady) return `after ${doc.requests_to_steady} requests: ${judged(w!)}`;
+  const windowLine = (s: WindowStats) => `cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`;
+  if (doc.steady) return `after ${doc.requests_to_steady} requests: ${windowLine(w!)}`;
   const c = doc.config;
   const limits = `needs ${c.window} latencies with cv ≤ ${pct(Number(c.max_cv))} and trend ≥ ${trend(Number(c.max_drop))}`;
-  return `not reached in ${doc.requests.sent} requests${w ? `: ${judged(w)}` : ""} (${limits})`;
+  return `not reached in ${doc.requests.sent} requests${w ? `: ${windowLine(w)}` : ""} (${limits})`;
 }
 
 const LEVELS = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];

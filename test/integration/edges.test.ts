@@ -151,9 +151,9 @@ describe("what is said", () => {
     expect(out.doc.complete).toBe(false);
     expect(out.doc.summary.requests.succeeded).toBeGreaterThanOrEqual(6);
     expect(out.doc.summary.requests.sent).toBeLessThan(50);
-    const verdict = concludeRun(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("stopped accepting connections");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("stopped accepting connections");
   });
 
   test("401 everywhere points at the API key; 5xx at the server's logs", async () => {

@@ -53,9 +53,9 @@ describe("a server that accepts and never answers", () => {
     // the wave, plus at most one refill for each of its timeouts but the last (aborted at once)
     expect(seen).toBeLessThanOrEqual(2 * 4 - 1);
     expect(out.doc.summary.requests.sent).toBeGreaterThanOrEqual(seen); // every request the server saw is in the result
-    const verdict = concludeRun(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("answered none of the first 4 requests within --timeout 0.3 s");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("answered none of the first 4 requests within --timeout 0.3 s");
     // off a terminal, a status line now and then shows the run is alive
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).toMatch(/^status at \d+ s: \[ ?0\/50\].*, 4 in flight$/);
@@ -133,9 +133,9 @@ describe("a server that accepts and never answers", () => {
     expect(out.doc.complete).toBe(false);
     // the first run's wave and at most one refill for its first timeout: no second run was sent
     expect(silent.requests()).toBeLessThanOrEqual(3);
-    const verdict = concludeRun(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("answered none of the first 2 requests within --timeout 0.3 s");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("answered none of the first 2 requests within --timeout 0.3 s");
   });
 
   test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {

@@ -128,10 +128,10 @@ describe("redirects are never followed", () => {
         // where it pointed, without its credentials
         expect(err.message).toContain(`redirect to http://127.0.0.1:${other.server.port}/generate?api_key=REDACTED`);
         expect(err.message).not.toContain("pw");
-        const verdict = concludeRun(out);
-        expect(verdict.exitCode).toBe(3);
-        expect(verdict.error!.message).toContain(`HTTP ${status} redirect`);
-        expect(verdict.error!.hint).toContain("--endpoint");
+        const conclusion = concludeRun(out);
+        expect(conclusion.exitCode).toBe(3);
+        expect(conclusion.error!.message).toContain(`HTTP ${status} redirect`);
+        expect(conclusion.error!.hint).toContain("--endpoint");
       } finally {
         first.stop();
         other.stop();
@@ -177,10 +177,10 @@ describe("error classes say what happened", () => {
         expect(out.doc.summary.errors.protocol).toBe(3);
         expect(out.doc.summary.errors.connect).toBe(0);
         for (const r of out.records) expect(r.error!.message).toBe(message);
-        const verdict = concludeRun(out);
-        expect(verdict.exitCode).toBe(3);
-        expect(`${verdict.error!.message} ${verdict.error!.hint}`).not.toMatch(/verbose|secretpw/);
-        if (message.startsWith("the response is not valid HTTP")) expect(verdict.error!.hint).toContain("scheme of --endpoint");
+        const conclusion = concludeRun(out);
+        expect(conclusion.exitCode).toBe(3);
+        expect(`${conclusion.error!.message} ${conclusion.error!.hint}`).not.toMatch(/verbose|secretpw/);
+        if (message.startsWith("the response is not valid HTTP")) expect(conclusion.error!.hint).toContain("scheme of --endpoint");
       } finally {
         bad.close();
       }
