@@ -13,7 +13,7 @@ export interface RepeatedOutcome {
   doc: ResultDocument;
   interrupted: boolean;
   unreachable: boolean;
-  /** a run gave up on a server that never answered: the runs ended there */
+  /** a run gave up on a server that never finished an answer: the runs ended there */
   gaveUp?: RunOutcome["gaveUp"];
   /** every record of every run, for error messages */
   records: RunOutcome["records"];

@@ -11,7 +11,7 @@ export interface SweepOutcome {
   interrupted: boolean;
   /** the endpoint stopped answering: the sweep ended there */
   unreachable: boolean;
-  /** a level gave up on a server that never answered */
+  /** a level gave up on a server that never finished an answer */
   gaveUp?: RunOutcome["gaveUp"];
   /** the records of every level, for error messages */
   records: RunOutcome["records"];

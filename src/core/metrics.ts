@@ -71,7 +71,7 @@ export interface RequestMetrics {
   e2eMs: number | null;
   outputTokens: number;
   promptTokens: number;
-  /** "usage" when the server's count was used */
+  /** true when the output count is the server's (usage), false when the client's tokenizer counted it */
   tokensFromUsage: boolean;
   tpotMs: number | null;
   itlMs: number[];
@@ -387,8 +387,9 @@ export class SummaryAccumulator {
 }
 
 /**
- * Summary over the measured records (warm-up records are ignored), exact from every value, and a
- * t-digest per metric (for `merge` of shards and for metrics whose samples outgrow memory).
+ * Summary over the measured records (warm-up records are ignored), exact from every value — all are
+ * kept in memory here — and a t-digest per metric, serialised for `merge` and `compare`. What keeps
+ * memory flat is a SummaryAccumulator without samples (run --records-file, --bounded), not these digests.
  */
 export function summarizeRun(
   records: readonly RawRecord[],
