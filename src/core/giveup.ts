@@ -1,7 +1,7 @@
 /**
  * When to give up on a server that accepts connections and never finishes an answer (silent, or a
- * stream that never ends). With the defaults (--timeout 60, warm-up 5, 50 requests at concurrency 5) such a server used to cost about 24
- * minutes of silence, one --timeout after another. Pure: fed each send and each finished request.
+ * stream that never ends). With the defaults (--timeout 60, warm-up 5, 50 requests at concurrency 5)
+ * such a server used to cost about 24 minutes of silence, one --timeout after another. Pure: fed each send and each finished request.
  */
 import type { ErrorClass } from "./errors.ts";
 
