@@ -155,7 +155,7 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
     if (known) throw known;
     const timedOut = (err as { cause?: { name?: string } }).cause?.name === "TimeoutError";
     const why = timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : failure.message;
-    throw new EndpointError(`GET ${url} got no answer: ${why}`, `check that the server is up at --endpoint, or pass --model NAME`, why);
+    throw new EndpointError(`GET ${url} got no answer: ${why}`, `check that the server is up at --endpoint, or pass --model NAME`);
   }
   // never followed: a redirect would carry the key to wherever it points (README: Redirects)
   if (res.status >= 300 && res.status < 400) throw new UsageError(`--model was not given and GET ${url} answered HTTP ${res.status} (a redirect, not followed)`, `pass --model NAME, and the URL the redirect points to as --endpoint`);
