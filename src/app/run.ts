@@ -1,22 +1,20 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { EndpointError, EXIT, SIGNAL_EXIT, type ErrorClass, type StopSignal } from "../core/errors.ts";
 import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
+import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { now as realClock, type Clock } from "../io/clock.ts";
-import { oneLine } from "../render/format.ts";
+import { every, now as realClock, type Clock, type Every } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
-import { classAdvice } from "./advice.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
@@ -32,6 +30,8 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
+  /** the timer of the status line (tests tick it themselves) */
+  every?: Every;
   /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
   startAt?: () => Promise<number>;
 }
@@ -108,9 +108,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       unreachable = true;
       stop();
     }
-    if (firstWave.onFinish(record.error?.class ?? null) && !stopping) {
-      gaveUp = { wave: firstWave.waveSize, timeoutS: opts.timeoutMs / 1000 };
-      info(`gave up: the first ${gaveUp.wave} requests all timed out after ${gaveUp.timeoutS} s with no answer`);
+    if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !stopping) {
+      gaveUp = { wave: firstWave.waveSize, started: firstWave.started, timeoutS: opts.timeoutMs / 1000 };
+      info(`gave up: ${giveUpWhat(gaveUp)}`);
       stop();
       giveUpNow.abort();
     }
@@ -129,13 +129,12 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   };
   let warmupFinished = 0;
   const runStart = clock();
-  const statusTimer = deps.onStatus
-    ? setInterval(() => {
+  const stopStatus = deps.onStatus
+    ? (deps.every ?? every)(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
         const t = clock();
         deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
-      }, deps.statusEveryMs ?? STATUS_EVERY_MS)
+      })
     : undefined;
-  statusTimer?.unref(); // never what keeps the process alive
 
   let inFlight = 0;
   const launch = (prepared: Prepared, tSched: number | null) => {
@@ -232,7 +231,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     }
   }
   await drain();
-  clearInterval(statusTimer);
+  stopStatus?.();
   const loopLagMs = lag.stop();
   stopper.dispose();
   const interrupted = stopper.interrupted;
@@ -362,132 +361,3 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   }
   return notes;
 }
-
-export interface Verdict {
-  exitCode: number;
-  warnings: string[];
-  /** the client was a bottleneck (the report says so too) */
-  clientWarning?: string;
-  /** thrown by the command: nothing succeeded */
-  error?: EndpointError;
-}
-
-/** What a finished run (or sweep) means for the user: warnings, and the exit code of SPEC §6. */
-export function judge(
-  outcome: { doc: ResultDocument; interrupted: boolean; unreachable: boolean; gaveUp?: GiveUp; records?: RawRecord[]; outcomes?: RunOutcome[] },
-  signal?: StopSignal,
-): Verdict {
-  const { doc } = outcome;
-  const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
-  const records = outcome.records ?? outcome.outcomes?.flatMap((o) => o.records) ?? [];
-  const warnings: string[] = [];
-  const failed = summaries.reduce((a, s) => a + s.requests.failed, 0);
-  const sent = summaries.reduce((a, s) => a + s.requests.sent, 0);
-  const succeeded = sent - failed;
-  const distorted = summaries.map((s, i) => ({ s, i })).filter(({ s }) => s.client?.distorted);
-  let clientWarning: string | undefined;
-  if (doc.sweep && distorted.length > 0) {
-    const names = distorted.map(({ i }) => String(doc.sweep!.levels[i].concurrency ?? doc.sweep!.levels[i].rate));
-    clientWarning = `the client's own lag exceeded 5% of TTFT p50 at ${doc.sweep.kind} ${names.join(", ")}: ${names.length > 1 ? "those levels include" : "that level includes"} client delay (see summary.client)`;
-  } else if (distorted.length > 0) clientWarning = distorted[0].s.client!.reason!;
-  const verdict = (exitCode: number, error?: EndpointError): Verdict => ({ exitCode, warnings, clientWarning, error });
-
-  // an interruption is an interruption, whatever had finished by then
-  if (outcome.interrupted) {
-    warnings.push(`interrupted${signal ? ` by ${signal}` : ""}: the result covers what finished (marked "complete": false)`);
-    return verdict(signal ? SIGNAL_EXIT[signal] : EXIT.interrupted);
-  }
-  const gaveUp = outcome.gaveUp ?? outcome.outcomes?.find((o) => o.gaveUp)?.gaveUp;
-  if (gaveUp) {
-    return verdict(
-      EXIT.endpoint,
-      new EndpointError(
-        `the server accepted connections but answered none of the first ${gaveUp.wave} requests within --timeout ${gaveUp.timeoutS} s; gave up instead of waiting out the rest (the result keeps what was sent, marked incomplete)`,
-        `check that the server is generating (its logs, its accelerator, a stuck queue); raise --timeout if a first answer really takes longer`,
-      ),
-    );
-  }
-  if (succeeded === 0) return verdict(EXIT.endpoint, allFailedError(doc, records));
-  if (outcome.unreachable) {
-    return verdict(
-      EXIT.endpoint,
-      new EndpointError(
-        `the server stopped accepting connections after ${succeeded} successful requests; the run stopped there (the result keeps what was measured, marked incomplete)`,
-        `check the server (did it crash or restart?) and run again`,
-      ),
-    );
-  }
-  if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
-  const clientFailed = summaries.reduce((a, s) => a + (s.errors.client ?? 0), 0);
-  if (clientFailed > 0) warnings.push(`${clientFailed} requests failed on the client's own limits, not the server's: ${classAdvice("client")}`);
-  // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
-  const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
-  if (sloMissed) {
-    const terms = summaries.flatMap((s) => s.slo!.terms);
-    const missed = [...new Set(terms.filter((t) => t.status === "missed" || (!t.status && !t.passed)).map((t) => t.name))];
-    const unmeasured = [...new Set(terms.filter((t) => t.status === "not measured").map((t) => t.name))];
-    if (missed.length > 0) {
-      warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);
-      return verdict(EXIT.threshold);
-    }
-    // nothing missed, but a term could not be checked: the server did not give what the metric needs (a stream)
-    return verdict(
-      EXIT.endpoint,
-      new EndpointError(
-        `--slo ${unmeasured.join(", ")} not measured: the server's answers had no ${unmeasured.map((n) => n.split("_")[0].toUpperCase()).join("/")} to measure (not streamed, or one token each); the SLO is neither met nor missed`,
-        `check that the server streams (${String(doc.config.api)} with stream: true) and generates more than one token, or drop ${unmeasured.join(", ")} from --slo`,
-      ),
-    );
-  }
-  return verdict(EXIT.ok);
-}
-
-/** The one-line error for a run in which no measured request succeeded. */
-export function allFailedError(doc: ResultDocument, records: readonly RawRecord[]): EndpointError {
-  const failures = records.filter((r) => r.error);
-  const counts = new Map<ErrorClass, number>();
-  for (const r of failures) counts.set(r.error!.class, (counts.get(r.error!.class) ?? 0) + 1);
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const first = failures.find((r) => r.error!.class === top)?.error;
-  const endpoint = String(doc.config.endpoint);
-  const api = String(doc.config.api);
-  switch (top) {
-    case "connect":
-      if (first?.message.startsWith("host not found")) {
-        return new EndpointError(`cannot reach ${endpoint}: ${first.message}`, `check the host name in --endpoint`);
-      }
-      return new EndpointError(`cannot connect to ${endpoint}: ${first?.message ?? "connection failed"}`, `is the server running? 'llmbench serve --port ${new URL(endpoint).port || 8000}' starts one, or pass --endpoint`);
-    case "timeout":
-      return new EndpointError(`every request timed out (${first?.message})`, `raise --timeout, lower --max-tokens or --concurrency, or check that the server is generating`);
-    case "http_4xx":
-    case "http_5xx": {
-      const status = first?.status ?? 0;
-      const hint =
-        status === 401 || status === 403
-          ? `the server refused the credentials: pass --api-key (or set LLMBENCH_API_KEY / OPENAI_API_KEY), or --header for another scheme`
-          : status === 429
-            ? `the server is rate-limiting: lower --concurrency or --rate`
-            : status >= 500
-              ? `the server failed on every request: check its logs (is the model loaded? is it overloaded?)`
-              : `check --endpoint and --api (this run sent the ${api} API's request to ${new URL(endpoint).pathname})`;
-      return new EndpointError(`every request failed: ${first?.message}; first response: ${oneLine(first?.body ?? "")}`, hint);
-    }
-    case "redirect":
-      return new EndpointError(`every request was redirected: ${first?.message}`, classAdvice("redirect"));
-    case "client":
-      return new EndpointError(`no request could be sent: ${first?.message}`, classAdvice("client"));
-    case "protocol":
-      if (first?.message.startsWith("the response is not valid HTTP")) {
-        return new EndpointError(`every answer from ${endpoint} was not HTTP: ${first.message}`, `check the host, port and scheme of --endpoint (http:// to a TLS port, or a service that does not speak HTTP)`);
-      }
-      return new EndpointError(`every response was unreadable as the ${api} API: ${oneLine(first?.message ?? "")}; first response: ${oneLine(first?.body ?? "")}`, `check --api matches the server (${expectedSchema(api)})`);
-    default:
-      return new EndpointError(`no request completed`, `check the server`);
-  }
-}
-
-function expectedSchema(api: string): string {
-  if (api === "generate") return `expected POST {"prompt", "max_tokens", "temperature"} → {"text": str, "cached": bool}`;
-  return `expected the OpenAI ${api === "openai-chat" ? "chat completions" : "completions"} API`;
-}
-

@@ -3,7 +3,7 @@
  * own warm-up and its own prompts (a salt per run, as sweep levels have), stored in one result.
  * `compare` reads such a file as N runs on its side, so its intervals include run-to-run noise.
  */
-import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { InterruptedError } from "../core/errors.ts";
 import { poolRuns } from "../core/metrics.ts";
 import type { RepeatedRun, ResultDocument } from "../core/result.ts";
 import type { RunOptions } from "../core/options.ts";
@@ -13,7 +13,7 @@ export interface RepeatedOutcome {
   doc: ResultDocument;
   interrupted: boolean;
   unreachable: boolean;
-  /** a run gave up on a server that never answered: the runs ended there */
+  /** a run gave up on a server that never finished an answer: the runs ended there */
   gaveUp?: RunOutcome["gaveUp"];
   /** every record of every run, for error messages */
   records: RunOutcome["records"];
@@ -32,7 +32,7 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     model ??= (out.doc.config.model as string | null) ?? undefined;
     if (out.unreachable || out.interrupted || out.gaveUp) break;
   }
-  if (outcomes.length === 0) throw new LlmbenchError("interrupted before the first run", EXIT.interrupted);
+  if (outcomes.length === 0) throw new InterruptedError("interrupted before the first run", deps.interrupt?.reason);
   const docs = outcomes.map((o) => o.doc);
   const runs: RepeatedRun[] = docs.map((d) => ({
     complete: d.complete,

@@ -1,8 +1,9 @@
 /** A sweep: the same benchmark at several levels of concurrency or rate, one after another. */
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
-import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { InterruptedError } from "../core/errors.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import type { ResultDocument, SweepLevel, SweepResult } from "../core/result.ts";
+import { giveUpWhat } from "../core/hints.ts";
 import { findKnee, saturation } from "../core/sweep.ts";
 
 export interface SweepOutcome {
@@ -10,10 +11,10 @@ export interface SweepOutcome {
   interrupted: boolean;
   /** the endpoint stopped answering: the sweep ended there */
   unreachable: boolean;
-  /** a level gave up on a server that never answered */
+  /** a level gave up on a server that never finished an answer */
   gaveUp?: RunOutcome["gaveUp"];
   /** the records of every level, for error messages */
-  outcomes: RunOutcome[];
+  records: RunOutcome["records"];
 }
 
 export interface SweepDeps extends RunDeps {
@@ -90,7 +91,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
       break;
     }
     if (out.gaveUp) {
-      stopReason = `the server answered none of the first ${out.gaveUp.wave} requests within --timeout`;
+      stopReason = giveUpWhat(out.gaveUp);
       break;
     }
     const why = saturation(sweep.stopOn, s, levels[i - 1]?.summary);
@@ -120,7 +121,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   const headline = levels[knee.index ?? levels.length - 1];
   const first = outcomes[0]?.doc;
   const last = outcomes[outcomes.length - 1]?.doc;
-  if (!first || !last || !headline) throw new LlmbenchError("interrupted before the first level of the sweep", EXIT.interrupted);
+  if (!first || !last || !headline) throw new InterruptedError("interrupted before the first level of the sweep", deps.interrupt?.reason);
   const doc: ResultDocument = {
     ...last,
     // a sweep that stopped on saturation measured what it set out to: complete; an interrupted one is not
@@ -133,5 +134,5 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     requests: null,
     sweep: result,
   };
-  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, outcomes };
+  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, records: outcomes.flatMap((o) => o.records) };
 }

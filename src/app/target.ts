@@ -5,6 +5,7 @@
  */
 import { readInputFile } from "../io/files.ts";
 import { EndpointError, UsageError } from "../core/errors.ts";
+import { failureHint, noAnswerError } from "../core/hints.ts";
 import type { RawRecord } from "../core/metrics.ts";
 import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
@@ -138,16 +139,20 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
   } catch (err) {
     // no HTTP answer at all (refused, a host that does not resolve, reset, no answer in time): the
     // endpoint could not be used — exit 3, the same as when the run's own requests find it so
-    const why = classifyFetchError(err).message;
-    if (why === "connection refused") throw new EndpointError(`cannot connect to ${opts.endpoint}: connection refused`, `is the server running? 'llmbench serve' starts one`);
-    if (why.startsWith("host not found")) throw new EndpointError(`cannot reach ${opts.endpoint}: ${why}`, `check the host name in --endpoint`);
+    const failure = classifyFetchError(err);
+    const known = noAnswerError({ endpoint: opts.endpoint, api: opts.api }, failure);
+    if (known) throw known;
     const timedOut = (err as { cause?: { name?: string } }).cause?.name === "TimeoutError";
-    throw new EndpointError(`GET ${url} got no answer: ${timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : why}`, `check that the server is up at --endpoint, or pass --model NAME`);
+    const why = timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : failure.message;
+    throw new EndpointError(`GET ${url} got no answer: ${why}`, `check that the server is up at --endpoint, or pass --model NAME`);
   }
   // never followed: a redirect would carry the key to wherever it points (README: Redirects)
   if (res.status >= 300 && res.status < 400) throw new UsageError(`--model was not given and GET ${url} answered HTTP ${res.status} (a redirect, not followed)`, `pass --model NAME, and the URL the redirect points to as --endpoint`);
   // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
   if (res.status >= 500) throw new EndpointError(`GET ${url} answered HTTP ${res.status}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
+  if (res.status === 401 || res.status === 403) {
+    throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, failureHint({ class: "http_4xx", status: res.status }, { command: "run", endpoint: opts.endpoint, api: opts.api }));
+  }
   if (res.status >= 400) throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, `pass --model NAME`);
   const body: unknown = res._data;
   const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;

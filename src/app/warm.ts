@@ -8,7 +8,7 @@ import { deriveRequest, type RawRecord } from "../core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
 import {
   backoffMs,
-  probeVerdict,
+  probeAnswer,
   steadyState,
   WARM_SCHEMA,
   windowStats,
@@ -19,12 +19,13 @@ import {
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";
-import { classAdvice } from "./advice.ts";
+import { unwaitableError } from "../core/hints.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
-import { oneLine, pct } from "../render/format.ts";
+import { ms, pct, seconds } from "../core/format.ts";
+import { trend } from "../render/warm.ts";
 import { loadTokenizer } from "../core/tokenizer.ts";
 
 export interface WarmDeps {
@@ -69,10 +70,10 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
   const stopper = createStopper(deps.interrupt, deps.graceMs, info);
 
   try {
-    info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${fmtS(opts.waitMs)})`);
+    info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${seconds(opts.waitMs)})`);
     const ready = await waitUntilReady(opts, t0, clock, info, deps, () => stopper.interrupted);
     const { first, session, plan } = ready;
-    if (first) info(`ready after ${fmtS(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
+    if (first) info(`ready after ${seconds(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
 
     // warm-up: the plan's remaining warm-up requests, until steady (or all of them)
     const records: RawRecord[] = first ? [first] : [];
@@ -84,7 +85,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
     let inARow = 0;
     let wentAway: RawRecord | null = null;
     const untilSteady = opts.requests === undefined && opts.prompts === undefined;
-    const judge = (record: RawRecord) => {
+    const observe = (record: RawRecord) => {
       if (record.error !== null) {
         if (++inARow >= FAILED_IN_A_ROW) wentAway ??= record;
         return;
@@ -92,18 +93,18 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
       inARow = 0;
       ok.push(record);
       latencies.push(deriveRequest(record).e2eMs!);
-      const verdict = steadyState(latencies, opts.steady);
-      lastStats = verdict.stats;
-      if (verdict.steady && steadyAt === null) {
+      const check = steadyState(latencies, opts.steady);
+      lastStats = check.stats;
+      if (check.steady && steadyAt === null) {
         steadyAt = records.length;
-        steadyWindow = { stats: verdict.stats!, records: ok.slice(-opts.steady.window) };
-        const s = verdict.stats!;
-        info(`steady after ${steadyAt} requests: median ${fmtMs(s.median)} ms, cv ${pct(s.cv)}, trend ${s.drop > 0 ? "−" : "+"}${pct(Math.abs(s.drop))} across the last ${s.n}`);
+        steadyWindow = { stats: check.stats!, records: ok.slice(-opts.steady.window) };
+        const s = check.stats!;
+        info(`steady after ${steadyAt} requests: median ${ms(s.median)} ms, cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`);
       }
     };
     let error = ready.error;
     if (first && session && plan) {
-      judge(first);
+      observe(first);
       const total = plan.total;
       await sendWarmup({
         plan,
@@ -113,7 +114,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         stop: () => stopper.interrupted || wentAway !== null || (untilSteady && steadyAt !== null),
         onRecord(record) {
           records.push(record);
-          judge(record);
+          observe(record);
           deps.onProgress?.({ phase: "warm", done: records.length, total, lastMs: record.error === null ? latencies[latencies.length - 1] : null, window: lastStats });
         },
       });
@@ -183,7 +184,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
   const notReady = (error: LlmbenchError | null, session: Session | null = null, plan: RequestPlan | null = null): Readiness => ({ session, plan, first: null, attempts, error });
   const waitedOut = () =>
     new EndpointError(
-      `${opts.endpoint} did not answer within --wait ${fmtS(opts.waitMs)} (${attempts} attempt${attempts === 1 ? "" : "s"}; the last: ${last})`,
+      `${opts.endpoint} did not answer within --wait ${seconds(opts.waitMs)} (${attempts} attempt${attempts === 1 ? "" : "s"}; the last: ${last})`,
       `start the server first, raise --wait, or check --endpoint ('llmbench serve' starts the built-in one)`,
     );
   /** after a "not yet": pause (backoff) and true, or false when the time is up or Ctrl-C came */
@@ -202,7 +203,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     } catch (err) {
       if (!(err instanceof EndpointError)) throw err; // bad options or files: UsageError, exit 2
       attempts++;
-      last = err.message.replace(/^cannot connect to \S+: /, "");
+      last = err.why;
       if (!(await pause())) return notReady(interrupted() ? null : waitedOut());
     }
   }
@@ -213,12 +214,12 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     if (interrupted()) return notReady(null, session, plan);
     const record = await session.send(req, null, attemptStop());
     attempts++;
-    const verdict = probeVerdict(record.error);
-    if (verdict === "ok") {
+    const answer = probeAnswer(record.error);
+    if (answer === "ok") {
       plan.complete(req.seq, true);
       return { session, plan, first: record, attempts, error: null };
     }
-    if (verdict === "fatal") return notReady(refusedError(opts, record), session, plan);
+    if (answer === "fatal") return notReady(unwaitableError(opts, record.error!), session, plan);
     last = record.error!.class === "aborted" ? "no answer before the wait ran out" : record.error!.message;
     if (!(await pause())) return notReady(interrupted() ? null : waitedOut(), session, plan);
   }
@@ -235,24 +236,6 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
     const timer = setTimeout(done, Math.max(0, ms));
     signal.addEventListener("abort", done);
   });
-
-/** The one-line error for an answer (or a failure to send) that waiting cannot change. */
-export function refusedError(opts: Pick<WarmOptions, "endpoint" | "api" | "url">, r: RawRecord): LlmbenchError {
-  const e = r.error!;
-  const body = e.body ? `; the response: ${oneLine(e.body)}` : "";
-  if (e.class === "redirect") return new EndpointError(`${opts.endpoint} redirected the request: ${e.message}`, classAdvice("redirect", "warm"));
-  if (e.class === "client") return new EndpointError(`warm could not send a request to ${opts.endpoint}: ${e.message}`, classAdvice("client", "warm"));
-  if (e.class === "protocol") {
-    return new EndpointError(`${opts.endpoint} answered, but not in the ${opts.api} API's format: ${oneLine(e.message)}${body}`, `check --api and --endpoint (warm sent the ${opts.api} API's request)`);
-  }
-  const hint =
-    e.status === 401 || e.status === 403
-      ? `check --api-key (or LLMBENCH_API_KEY / OPENAI_API_KEY) and --header`
-      : e.status === 404
-        ? `check the path in --endpoint and --api (warm sent the ${opts.api} API's request to ${opts.url.pathname})`
-        : `check --endpoint, --api, --model and --extra-body: waiting will not change this answer`;
-  return new EndpointError(`${opts.endpoint} refused the request: ${e.message}${body}`, hint);
-}
 
 /** The options as saved in the warm document: no secrets, no header values. */
 function warmConfig(o: WarmOptions, session: Session | null): Record<string, unknown> {
@@ -287,6 +270,4 @@ function warmConfig(o: WarmOptions, session: Session | null): Record<string, unk
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const roundStats = (s: WindowStats | null): WindowStats | null =>
   s && { n: s.n, mean: round(s.mean), median: round(s.median), cv: Number(s.cv.toPrecision(6)), slope: round(s.slope), drop: Number(s.drop.toPrecision(6)) };
-const fmtS = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, "")} s`;
-const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 

@@ -61,18 +61,18 @@ export const compare = defineCommand({
     const positionals = Object.fromEntries(rawArgs.map((_, i) => [`file${i}`, { type: "positional" }]));
     checkFlags(rawArgs, { ...args, ...positionals }, "compare");
     const { base, cand } = splitFiles(rawArgs);
-    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const given = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
     const outcome = await runCompare({
       base,
       cand,
       settings: {
         thresholds: parseThresholds(repeatedFlag(rawArgs, "threshold")),
-        gate: parseGate(str(parsed.gate)),
-        alpha: parseAlpha(str(parsed.alpha)),
+        gate: parseGate(given(parsed.gate)),
+        alpha: parseAlpha(given(parsed.alpha)),
         gateOnRatios: parsed["gate-on-ratios"] === true,
       },
       allowMismatch: parsed["allow-mismatch"] === true,
-      format: parseFormat(str(parsed.format)),
+      format: parseFormat(given(parsed.format)),
       hideUnchanged: parsed["hide-unchanged"] === true,
     });
     process.stdout.write(outcome.output);

@@ -4,7 +4,8 @@ import { runMerge } from "../app/merge.ts";
 import { checkFlags } from "../core/options.ts";
 import { logger } from "../io/logger.ts";
 import { renderReport } from "../render/report.ts";
-import { emit, outputArgs } from "./_shared.ts";
+import { emit } from "../app/emit.ts";
+import { outputArgs } from "./_shared.ts";
 
 const args = {
   files: { type: "positional", required: false, description: "result files of the shards (or quoted globs)" },

@@ -1,17 +1,19 @@
 import { defineCommand } from "citty";
-import { judge, runBenchmark } from "../app/run.ts";
+import { startCommand } from "../app/command.ts";
+import { concludeRun } from "../app/conclusion.ts";
+import { emit } from "../app/emit.ts";
+import { runBenchmark } from "../app/run.ts";
 import { runRepeated } from "../app/runs.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
 import type { RunOptions } from "../core/options.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { EXIT, LlmbenchError } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
 import { logger } from "../io/logger.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
-import { emit, outputArgs, startCommand, targetArgs } from "./_shared.ts";
+import { outputArgs, targetArgs } from "./_shared.ts";
 
 const args = {
   ...targetArgs,
@@ -63,11 +65,6 @@ export const run = defineCommand({
     const worker = workerSide(ctx.interrupt);
     if (worker) Object.assign(deps, worker.deps);
     const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps))
-      .catch((err) => {
-        // a sweep interrupted before its first level: nothing to write, but the signal's own code
-        if (err instanceof LlmbenchError && err.exitCode === EXIT.interrupted) throw new LlmbenchError(err.message, ctx.interruptCode(), err.hint);
-        throw err;
-      })
       .finally(() => {
         ctx.close();
         // a worker that failed says nothing more to its parent; one that finished sends its self-check first
@@ -76,13 +73,12 @@ export const run = defineCommand({
     const { doc } = outcome;
     worker?.finished(doc);
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
-    const verdict = judge(outcome, ctx.interruptedBy());
-    for (const w of verdict.warnings) logger.warn(w);
+    const conclusion = concludeRun(outcome, ctx.interruptedBy());
+    for (const w of conclusion.warnings) logger.warn(w);
     // the report already warns of a client bottleneck; with --json, stderr is the only place a person sees it
-    if (verdict.clientWarning && opts.json) logger.warn(verdict.clientWarning);
-    if (verdict.error) throw verdict.error;
-    // a signal that came once the run was over (while the result was written) still gives its code
-    process.exitCode = ctx.interruptedBy() ? ctx.interruptCode() : verdict.exitCode;
+    if (conclusion.clientWarning && opts.json) logger.warn(conclusion.clientWarning);
+    if (conclusion.error) throw conclusion.error;
+    process.exitCode = conclusion.exitCode;
   },
 });
 

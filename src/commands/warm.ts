@@ -5,7 +5,9 @@ import { checkFlags } from "../core/options.ts";
 import { parseWarmOptions, STEADY_DEFAULTS, WARM_DEFAULTS } from "../core/steady.ts";
 import { logger } from "../io/logger.ts";
 import { renderWarmProgress, renderWarmReport } from "../render/warm.ts";
-import { emit, outputArgs, startCommand, targetArgs } from "./_shared.ts";
+import { startCommand } from "../app/command.ts";
+import { emit } from "../app/emit.ts";
+import { outputArgs, targetArgs } from "./_shared.ts";
 
 const args = {
   ...targetArgs,

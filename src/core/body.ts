@@ -4,7 +4,7 @@
  * passed in): the same code runs on the thread that reads the body (one JSON document) or on the
  * decoding thread (streams; io/decode-thread.ts), so both give the same record.
  */
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, type FailureReason } from "./errors.ts";
 import type { ApiKind, DecodeEvent, Usage } from "./protocols/types.ts";
 import { getProtocol } from "./protocols/index.ts";
 import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
@@ -27,9 +27,18 @@ export interface Decoded {
   outputTokensCounted: number;
   reasoningTokensCounted: number;
   tokensEstimated: boolean;
-  /** the body broke its API's rules: a ProtocolError's message */
-  protocolError: string | null;
+  /** the body broke its API's rules: the ProtocolError's message and reason */
+  protocolError: BodyFailure | null;
 }
+
+export interface BodyFailure {
+  message: string;
+  reason?: FailureReason;
+}
+
+/** A ProtocolError as plain data (it crosses to another thread), and back. */
+export const bodyFailure = (e: ProtocolError): BodyFailure => (e.reason ? { message: e.message, reason: e.reason } : { message: e.message });
+export const protocolError = (f: BodyFailure): ProtocolError => new ProtocolError(f.message, f.reason);
 
 export interface BodyDecoder {
   /** text as it arrived at time `t`; throws ProtocolError when the body breaks its API's rules */
@@ -100,6 +109,6 @@ export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pa
     outputTokensCounted: text.tokens + reasoning.tokens,
     reasoningTokensCounted: reasoning.tokens,
     tokensEstimated: text.estimated || reasoning.estimated,
-    protocolError: failure === null ? null : failure.message,
+    protocolError: failure === null ? null : bodyFailure(failure),
   };
 }

@@ -9,6 +9,16 @@
 export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "redirect", "protocol", "client", "aborted"] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
+/**
+ * What a failure was, finer than its class, where the fix differs: hints (core/hints.ts) match on it,
+ * never on a message's words. refused: nothing listens at the port; dns: the host name does not
+ * resolve; reset: the connection closed before any response byte; not_http: the answer was not HTTP;
+ * max_body / max_message: the answer passed --max-body / --max-message; usage: the answer's token
+ * counts were unreadable; server_error: the server reported an error inside a 200 answer.
+ */
+export const FAILURE_REASONS = ["refused", "dns", "reset", "not_http", "max_body", "max_message", "usage", "server_error"] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
 /** A count per error class, every class present (0 when none). */
 export function countErrors(classes: Iterable<ErrorClass> = []): Record<ErrorClass, number> {
   const counts = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
@@ -60,12 +70,33 @@ export class UsageError extends LlmbenchError {
 
 /** The endpoint could not be used: exit 3. */
 export class EndpointError extends LlmbenchError {
-  constructor(message: string, hint?: string) {
+  constructor(
+    message: string,
+    hint?: string,
+    /** the failure in a few words without the endpoint (what `warm` prints as its last attempt); else the message */
+    readonly why: string = message,
+  ) {
     super(message, EXIT.endpoint, hint);
+  }
+}
+
+/**
+ * Stopped before anything was measured (nothing to write): the stop signal's own exit code. `signal`
+ * is the interrupt's abort reason (the command aborts it with the StopSignal that came).
+ */
+export class InterruptedError extends LlmbenchError {
+  constructor(message: string, signal: unknown) {
+    super(message, SIGNAL_EXIT[STOP_SIGNALS.includes(signal as StopSignal) ? (signal as StopSignal) : "SIGINT"]);
   }
 }
 
 /** A response or stream that does not follow the API's format. Counted as error class `protocol`. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";
+  constructor(
+    message: string,
+    readonly reason?: FailureReason,
+  ) {
+    super(message);
+  }
 }

@@ -1,14 +1,16 @@
 /**
- * When to give up on a server that accepts connections and never answers. With the defaults
- * (--timeout 60, warm-up 5, 50 requests at concurrency 5) such a server used to cost about 24
- * minutes of silence, one --timeout after another. Pure: fed each send and each finished request.
+ * When to give up on a server that accepts connections and never finishes an answer (silent, or a
+ * stream that never ends). With the defaults (--timeout 60, warm-up 5, 50 requests at concurrency 5)
+ * such a server used to cost about 24 minutes of silence, one --timeout after another. Pure: fed each send and each finished request.
  */
 import type { ErrorClass } from "./errors.ts";
 
-/** Why a run gave up on a server that accepts connections and never answers. */
+/** Why a run gave up on a server that accepts connections and never finishes an answer. */
 export interface GiveUp {
   /** the first wave: requests sent before the first one finished */
   wave: number;
+  /** of those, how many the server began to answer (a first byte arrived) before they timed out */
+  started: number;
   timeoutS: number;
 }
 
@@ -22,14 +24,18 @@ export class FirstWaveWatch {
   private sent = 0;
   private wave: number | undefined;
   private timeouts = 0;
+  private begun = 0;
   private decided = false;
 
   onSend(): void {
     this.sent++;
   }
 
-  /** true when this finished request completes a first wave of timeouts: give up */
-  onFinish(errorClass: ErrorClass | null): boolean {
+  /**
+   * true when this finished request completes a first wave of timeouts: give up. `answered`: a first
+   * byte of its response had arrived (a stream that never ended, not silence).
+   */
+  onFinish(errorClass: ErrorClass | null, answered = false): boolean {
     if (this.decided) return false;
     this.wave ??= this.sent;
     if (errorClass !== "timeout") {
@@ -37,9 +43,15 @@ export class FirstWaveWatch {
       return false;
     }
     this.timeouts++;
+    if (answered) this.begun++;
     if (this.timeouts < this.wave) return false;
     this.decided = true;
     return true;
+  }
+
+  /** requests of the wave the server began to answer */
+  get started(): number {
+    return this.begun;
   }
 
   get waveSize(): number {

@@ -3,7 +3,7 @@
  * (SPEC §4). Records hold only timestamps and counts, so records from several workers or machines
  * can be concatenated and summarised again.
  */
-import type { ErrorClass } from "./errors.ts";
+import type { ErrorClass, FailureReason } from "./errors.ts";
 import { countErrors } from "./errors.ts";
 import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
@@ -13,6 +13,8 @@ import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 
 export interface RequestError {
   class: ErrorClass;
+  /** finer than the class where the fix differs (hints match on it); absent for the rest */
+  reason?: FailureReason;
   message: string;
   status?: number;
   /** the first bytes of the response body, when there was one */
@@ -69,7 +71,7 @@ export interface RequestMetrics {
   e2eMs: number | null;
   outputTokens: number;
   promptTokens: number;
-  /** "usage" when the server's count was used */
+  /** true when the output count is the server's (usage), false when the client's tokenizer counted it */
   tokensFromUsage: boolean;
   tpotMs: number | null;
   itlMs: number[];
@@ -385,8 +387,9 @@ export class SummaryAccumulator {
 }
 
 /**
- * Summary over the measured records (warm-up records are ignored), exact from every value, and a
- * t-digest per metric (for `merge` of shards and for metrics whose samples outgrow memory).
+ * Summary over the measured records (warm-up records are ignored), exact from every value — all are
+ * kept in memory here — and a t-digest per metric, serialised for `merge` and `compare`. What keeps
+ * memory flat is a SummaryAccumulator without samples (run --records-file, --bounded), not these digests.
  */
 export function summarizeRun(
   records: readonly RawRecord[],

@@ -15,8 +15,8 @@
  * first request has finished yet (the healthy tail of a short run: one will succeed in a moment).
  * Once one has finished and failed, every repeat that cannot reuse a completed prompt is forgone and
  * a fresh prompt goes in its place, so the run keeps its concurrency against a failing server and
- * the count of measured requests stays exact (only the repeats fall short; `repeatsForgone` says
- * by how many). Pure.
+ * the count of measured requests stays exact (only the repeats fall short: the result's
+ * `cache.repeats_sent` says by how many). Pure.
  */
 import { createRng, type Rng } from "./rng.ts";
 
@@ -57,6 +57,7 @@ export class RequestPlan {
   private warmupDone = 0;
   private measuredSent = 0;
   private repeatsSent = 0;
+  /** repeats replaced by a fresh prompt because no prompt had succeeded to reuse: they count against the planned repeats */
   private forgone = 0;
   /** measured first requests that have finished (succeeded or failed) */
   private firstsFinished = 0;
@@ -71,11 +72,6 @@ export class RequestPlan {
   /** warm-up plus measured requests; Infinity for a timed run */
   get total(): number {
     return this.cfg.warmup + (this.cfg.requests ?? Number.POSITIVE_INFINITY);
-  }
-
-  /** repeats replaced by a fresh prompt because no prompt had succeeded to reuse */
-  get repeatsForgone(): number {
-    return this.forgone;
   }
 
   get warmupFinished(): boolean {

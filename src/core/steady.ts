@@ -14,7 +14,7 @@ import { parseDuration, parseNumber, parseTargetOptions, str, type RawArgs, type
 
 // ---------------------------------------------------------------- readiness
 
-export type ProbeVerdict = "ok" | "not-yet" | "fatal";
+export type ProbeAnswer = "ok" | "not-yet" | "fatal";
 
 /** HTTP statuses that a server (or a proxy in front of it) gives while it cannot serve *yet*. */
 const NOT_YET_4XX = new Set([408, 425, 429]);
@@ -26,7 +26,7 @@ const NOT_YET_4XX = new Set([408, 425, 429]);
  * a 200 whose body is not the API's format (`protocol`), a redirect (never followed) and the
  * client's own limits (`client`: out of file descriptors or memory). `aborted` is the caller's own stop.
  */
-export function probeVerdict(error: RequestError | null): ProbeVerdict {
+export function probeAnswer(error: RequestError | null): ProbeAnswer {
   if (error === null) return "ok";
   switch (error.class) {
     case "connect":
@@ -105,14 +105,14 @@ export function windowStats(xs: readonly number[]): WindowStats {
   return { n, mean, median, cv: mean > 0 ? sd / mean : 0, slope: slope + 0, drop: mean > 0 ? (-slope * (n - 1)) / mean + 0 : 0 };
 }
 
-export interface SteadyVerdict {
+export interface SteadyCheck {
   steady: boolean;
   /** the last `window` latencies (fewer when there are not that many yet); null for none */
   stats: WindowStats | null;
 }
 
-/** Judge the last `window` latencies (in the order the requests completed). */
-export function steadyState(latencies: readonly number[], p: SteadyParams = STEADY_DEFAULTS): SteadyVerdict {
+/** Check the last `window` latencies (in the order the requests completed). */
+export function steadyState(latencies: readonly number[], p: SteadyParams = STEADY_DEFAULTS): SteadyCheck {
   if (latencies.length === 0) return { steady: false, stats: null };
   const stats = windowStats(latencies.slice(-p.window));
   return { steady: stats.n >= p.window && stats.cv <= p.maxCv && stats.drop <= p.maxDrop, stats };

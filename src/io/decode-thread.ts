@@ -6,8 +6,7 @@
  * A whole JSON body is decoded where it was read: one parse, cheaper than a message to the thread.
  * Both run core/body.ts, so a record is the same either way.
  */
-import { createBodyDecoder, finishBody, type BodyJob, type Decoded } from "../core/body.ts";
-import { ProtocolError } from "../core/errors.ts";
+import { createBodyDecoder, finishBody, protocolError, type BodyFailure, type BodyJob, type Decoded } from "../core/body.ts";
 import { framingOf } from "../core/protocols/framing.ts";
 import type { TokenizerName } from "../core/tokenizer.ts";
 import type { Clock } from "./clock.ts";
@@ -34,7 +33,7 @@ export interface ToDecoder {
   last?: { t: number; complete: boolean; budgetMs: number };
 }
 
-export type FromDecoder = { id: number; failed: string } | { id: number; decoded: Decoded };
+export type FromDecoder = { id: number; failed: BodyFailure } | { id: number; decoded: Decoded };
 
 /** Bytes held before they go to the thread: the memory a stream costs this thread, whatever its length. */
 const FLUSH_BYTES = 256 * 1024;
@@ -69,7 +68,7 @@ export function inlineSink(job: BodyJob, clock: Clock): BodySink {
 }
 
 interface Pending {
-  failed?: string;
+  failed?: BodyFailure;
   done?: (d: Decoded) => void;
   lost?: (e: Error) => void;
 }
@@ -158,7 +157,7 @@ export function startDecodingThread(tokenizer: TokenizerName): Promise<boolean> 
         };
         return {
           push(chunk, t) {
-            if (state.failed !== undefined) throw new ProtocolError(state.failed);
+            if (state.failed !== undefined) throw protocolError(state.failed);
             chunks.push(chunk);
             size += chunk.byteLength;
             times.push(t);

@@ -2,7 +2,7 @@
  * The decoding thread (io/decode-thread.ts): decodes the streams handed to it, piece by piece with
  * the times they arrived, and counts their output. A second entry point of the compiled binary.
  */
-import { createBodyDecoder, finishBody, type BodyDecoder, type BodyJob } from "../core/body.ts";
+import { bodyFailure, createBodyDecoder, finishBody, type BodyDecoder, type BodyJob } from "../core/body.ts";
 import { ProtocolError } from "../core/errors.ts";
 import { loadTokenizer, type TokenizerName } from "../core/tokenizer.ts";
 import type { FromDecoder, ToDecoder } from "./decode-thread.ts";
@@ -35,7 +35,7 @@ self.onmessage = (e: MessageEvent<ToDecoder | { load: TokenizerName }>) => {
       if (!(err instanceof ProtocolError)) throw err;
       b.failure = err;
       // told at once, not at the end: the reader stops reading a body that is already broken
-      if (m.last === undefined) reply({ id: m.id, failed: err.message });
+      if (m.last === undefined) reply({ id: m.id, failed: bodyFailure(err) });
     }
     start = m.ends[k];
   }

@@ -3,7 +3,7 @@
  * timestamp for every chunk that carries output. Failures are classified, never thrown.
  */
 import { ofetch } from "ofetch";
-import { ProtocolError, type ErrorClass } from "../core/errors.ts";
+import { ProtocolError, type ErrorClass, type FailureReason } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
 import { redactUrl } from "../core/options.ts";
 import { formatSize } from "../core/size.ts";
@@ -66,8 +66,8 @@ export interface Target {
   tokenizer: TokenizerName;
 }
 
-/** What one request gave: the raw timings and counts of a record (RawRecord). */
-export type Outcome = Pick<
+/** One HTTP exchange, a request and its response (not a whole command's outcome): the raw timings and counts of a record (RawRecord). */
+export type Exchange = Pick<
   RawRecord,
   "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error" | "outputTokensCounted" | "reasoningTokensCounted" | "tokensEstimated"
 >;
@@ -78,11 +78,11 @@ const MIN_COUNT_MS = 20;
 const ERROR_BODY_CHARS = 500;
 
 /** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Outcome> {
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Exchange> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), target.timeoutMs);
   const signal = AbortSignal.any([stop, deadline.signal]);
-  const out: Outcome = {
+  const out: Exchange = {
     tSend: 0,
     tFirstByte: null,
     tokenTimes: [],
@@ -119,11 +119,11 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped before the response arrived");
         const failure = classifyFetchError(err);
         // once, and only while finished responses have left connections in the pool that may have been reused
-        if (failure.deadConnection && out.tRetry === undefined && takeIdleConnection(target.url)) {
+        if (failure.reason === "reset" && out.tRetry === undefined && takeIdleConnection(target.url)) {
           out.tRetry = clock();
           continue;
         }
-        return fail(failure.class, failure.message);
+        return fail(failure.class, failure.message, failure.reason ? { reason: failure.reason } : {});
       }
     }
     out.status = res.status;
@@ -159,7 +159,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     let raw = "";
     /** bytes after inflation (inflated() undoes any Content-Encoding): the cap holds against a compression bomb */
     let bodyBytes = 0;
-    let failed: { cls: ErrorClass; message: string; at: number } | undefined;
+    let failed: { cls: ErrorClass; message: string; reason?: FailureReason; at: number } | undefined;
     try {
       while (reader) {
         const { done, value } = await reader.read();
@@ -175,7 +175,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (out.tFirstByte === null) out.tFirstByte = t;
         bodyBytes += value.byteLength;
         if (bodyBytes > target.maxBodyBytes) {
-          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
+          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`, "max_body");
         }
         // the start of the body, for the record of a failure; the sink decodes the rest
         if (raw.length < ERROR_BODY_CHARS) raw += utf8.decode(value, { stream: true });
@@ -189,7 +189,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       reader?.cancel().catch(() => {});
       const cls = abortClass();
       if (cls) failed = { cls, message: cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming", at };
-      else if (err instanceof ProtocolError) failed = { cls: "protocol", message: err.message, at };
+      else if (err instanceof ProtocolError) failed = { cls: "protocol", message: err.message, reason: err.reason, at };
       else failed = { cls: "protocol", message: `the response body broke off: ${plainMessage(err)}`, at };
     }
     // what arrived is decoded and counted, also when the body broke off
@@ -208,9 +208,9 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     out.outputTokensCounted = decoded.outputTokensCounted;
     out.reasoningTokensCounted = decoded.reasoningTokensCounted;
     if (decoded.tokensEstimated) out.tokensEstimated = true;
-    if (failed === undefined && decoded.protocolError !== null) failed = { cls: "protocol", message: decoded.protocolError, at: tEnd };
+    if (failed === undefined && decoded.protocolError !== null) failed = { cls: "protocol", ...decoded.protocolError, at: tEnd };
     if (failed !== undefined) {
-      const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) } : {};
+      const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);
     }
     return out;
@@ -256,9 +256,9 @@ export function resetConnectionState(): void {
 
 export interface FetchFailure {
   class: ErrorClass;
+  /** refused, dns, not_http; reset: the connection was closed before any response byte (worth one retry when it was a reused one) */
+  reason?: FailureReason;
   message: string;
-  /** the connection was closed or reset before any response byte: worth one retry when it was a reused one */
-  deadConnection: boolean;
 }
 
 /** Bun's codes for a response that is not HTTP (garbage status line, bad headers, bad framing) */
@@ -269,15 +269,15 @@ export function classifyFetchError(err: unknown): FetchFailure {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
   const code = typeof cause?.code === "string" ? cause.code : "";
   const text = typeof cause?.message === "string" ? cause.message : "";
-  const failure = (cls: ErrorClass, message: string, deadConnection = false): FetchFailure => ({ class: cls, message, deadConnection });
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused");
-  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`);
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", true);
+  const failure = (cls: ErrorClass, message: string, reason?: FailureReason): FetchFailure => (reason ? { class: cls, reason, message } : { class: cls, message });
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused", "refused");
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`, "dns");
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", "reset");
   if (code === "EMFILE" || code === "ENFILE") {
     return failure("client", `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`);
   }
   if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text)) return failure("client", `the client ran out of memory (${code || "out of memory"})`);
-  if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`);
+  if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`, "not_http");
   return failure("connect", plainMessage(err) || "the request failed before a response");
 }
 

@@ -2,6 +2,7 @@
 import type { Comparison, MetricResult, Verdict } from "../core/compare/compare.ts";
 import { summarizeDifferences } from "../core/compare/config.ts";
 import { METRICS } from "../core/compare/metrics.ts";
+import { ms, pct } from "../core/format.ts";
 
 export type CompareFormat = "text" | "markdown" | "json";
 export const COMPARE_FORMATS: readonly CompareFormat[] = ["text", "markdown", "json"];
@@ -22,9 +23,9 @@ export function formatValue(m: Pick<MetricResult, "unit">, x: number | null): st
   if (x === null || !Number.isFinite(x)) return "-";
   switch (m.unit) {
     case "ms":
-      return Math.abs(x) >= 100 ? fixed(x, 0) : Math.abs(x) >= 10 ? fixed(x, 1) : fixed(x, 2);
+      return ms(x).replace(/^-/, MINUS);
     case "%":
-      return `${fixed(x * 100, 1)}%`;
+      return pct(x).replace(/^-/, MINUS);
     case "tok/s":
       return fixed(x, 1);
     case "req/s":

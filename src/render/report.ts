@@ -3,9 +3,7 @@ import type { ResultDocument } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { ProgressView } from "../core/progress.ts";
-import { ms, pct } from "./format.ts";
-
-const num = (x: number, digits = 1) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+import { ms, num, pct } from "../core/format.ts";
 
 function distRow(label: string, d: Distribution | null): string {
   if (!d) return `  ${label.padEnd(22)}${"n/a".padStart(9)}`;
@@ -54,8 +52,8 @@ export function renderReport(doc: ResultDocument): string {
   if (s.slo) {
     lines.push("");
     const status = (t: (typeof s.slo.terms)[number]) => t.status ?? (t.passed ? "met" : "missed"); // older files have no status
-    const verdict = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
-    lines.push(`SLO           ${verdict}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
+    const held = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
+    lines.push(`SLO           ${held}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`);
     for (const t of s.slo.terms) {
       const st = status(t);
       if (st === "not measured") lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${ms(t.bound_ms)} ms)`);

@@ -1,7 +1,9 @@
 /** A sweep's result → a table (a row per level), the knee, and a text chart of throughput against latency. Pure. */
-import type { ResultDocument } from "../core/result.ts";
+import { ms, num, pct, times } from "../core/format.ts";
+import type { ResultDocument, SweepLevel } from "../core/result.ts";
 
-const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? "-" : x >= 1000 ? x.toFixed(0) : x.toFixed(d));
+/** a level's name: its concurrency or rate as given (0.5, not rounded) */
+const levelName = (kind: "concurrency" | "rate", l: SweepLevel) => String(kind === "rate" ? l.rate : l.concurrency);
 
 export function renderSweep(doc: ResultDocument): string {
   const sw = doc.sweep!;
@@ -17,31 +19,35 @@ export function renderSweep(doc: ResultDocument): string {
   sw.levels.forEach((l, i) => {
     const s = l.summary;
     const row = [
-      f(sw.kind === "rate" ? l.rate : l.concurrency, 0),
-      f(s.throughput.requests_per_s, 2),
-      f(s.throughput.output_tokens_per_s),
-      f(s.ttft_ms?.p50),
-      f(s.ttft_ms?.p99),
-      f(s.tpot_ms?.p50, 2),
-      f(s.e2e_ms?.p50),
-      `${(s.error_rate * 100).toFixed(1)}%`,
-      ...(withSlo ? [f(s.slo?.goodput_rps, 2)] : []),
-      l.batching_gain === null ? "-" : `${l.batching_gain.toFixed(2)}×`,
+      `${levelName(sw.kind, l)}${l.complete ? "" : "*"}`,
+      num(s.throughput.requests_per_s, 2),
+      num(s.throughput.output_tokens_per_s),
+      ms(s.ttft_ms?.p50),
+      ms(s.ttft_ms?.p99),
+      ms(s.tpot_ms?.p50),
+      ms(s.e2e_ms?.p50),
+      pct(s.error_rate),
+      ...(withSlo ? [num(s.slo?.goodput_rps, 2)] : []),
+      times(l.batching_gain),
     ];
     const mark = i === sw.knee ? "  ← knee" : "";
     lines.push(`  ${row.map((v, j) => (j === 0 ? v.padEnd(8) : v.padStart(10))).join("")}${mark}`);
   });
+  if (sw.levels.some((l) => !l.complete)) lines.push(`  * cut short: the level covers the requests that finished`);
   lines.push("");
   if (sw.knee !== null) {
     const k = sw.levels[sw.knee];
-    lines.push(`Knee          ${sw.kind} ${sw.kind === "rate" ? k.rate : k.concurrency}: ${sw.knee_reason}`);
+    lines.push(`Knee          ${sw.kind} ${levelName(sw.kind, k)}: ${sw.knee_reason}`);
   } else if (sw.knee_reason) lines.push(`Knee          none: ${sw.knee_reason}`);
-  lines.push(
-    `Gain          output throughput ÷ one request at a time (${f(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the concurrency`,
-  );
+  if (sw.single_request_tokens_per_s === null) lines.push(`Gain          not known: no request succeeded when sent one at a time`);
+  else {
+    lines.push(
+      `Gain          output throughput ÷ one request at a time (${num(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the number in flight`,
+    );
+  }
   if (sw.stop_reason) lines.push(`Stopped       ${sw.stop_reason}`);
   lines.push("");
-  lines.push(...chart(sw.levels.map((l) => ({ x: l.summary.throughput.output_tokens_per_s, y: l.summary.e2e_ms?.p50 ?? null, label: String(sw.kind === "rate" ? l.rate : l.concurrency) }))));
+  lines.push(...chart(sw.levels.map((l) => ({ x: l.summary.throughput.output_tokens_per_s, y: l.summary.e2e_ms?.p50 ?? null, label: levelName(sw.kind, l) }))));
   return `${lines.join("\n")}\n`;
 }
 
@@ -57,10 +63,10 @@ export function chart(points: Array<{ x: number; y: number | null; label: string
     const row = height - 1 - Math.round((p.y / yMax) * (height - 1));
     for (let k = 0; k < p.label.length; k++) grid[row][Math.max(0, col) + k] = p.label[k];
   }
-  const yLabel = (r: number) => (r === 0 ? f(yMax, 0) : r === height - 1 ? "0" : "").padStart(7);
-  const out = [`  E2E p50 (ms) by output tok/s; points are ${"levels"}`];
+  const yLabel = (r: number) => (r === 0 ? num(yMax, 0) : r === height - 1 ? "0" : "").padStart(7);
+  const out = [`  E2E p50 (ms) by output tok/s; points are levels`];
   grid.forEach((row, r) => out.push(`${yLabel(r)} │${row.join("")}`));
   out.push(`${" ".repeat(7)} └${"─".repeat(width)}`);
-  out.push(`${" ".repeat(9)}0${f(xMax, 0).padStart(width - 1)} tok/s`);
+  out.push(`${" ".repeat(9)}0${num(xMax, 0).padStart(width - 1)} tok/s`);
   return out;
 }

@@ -1,11 +1,10 @@
 /** The warm document → the terminal report, with a small curve of latency against request number. Pure. */
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { WarmDocument, WarmPoint, WindowStats } from "../core/steady.ts";
-import { ms, pct } from "./format.ts";
+import { ms, pct, seconds, times } from "../core/format.ts";
 
-const secs = (x: number) => `${(x / 1000).toFixed(2)} s`;
 /** a fall across the window, shown as the trend: −5.0% */
-const trend = (drop: number) => `${drop > 0 ? "−" : "+"}${pct(Math.abs(drop))}`;
+export const trend = (drop: number) => `${drop > 0 ? "−" : "+"}${pct(Math.abs(drop))}`;
 
 export function renderWarmReport(doc: WarmDocument): string {
   const c = doc.config;
@@ -21,10 +20,10 @@ export function renderWarmReport(doc: WarmDocument): string {
     lines.push(`Ready         NO, after ${doc.attempts} attempt${doc.attempts === 1 ? "" : "s"}: ${doc.error ?? "interrupted"}`);
     return `${lines.join("\n")}\n`;
   }
-  lines.push(`Ready         after ${secs(doc.time_to_first_success_ms!)} (the first success was attempt ${doc.attempts})`);
+  lines.push(`Ready         after ${seconds(doc.time_to_first_success_ms!)} (the first success was attempt ${doc.attempts})`);
   lines.push(`Steady        ${steadyLine(doc)}`);
   const l = doc.latency_ms;
-  const ratio = l.first !== null && l.steady ? `, ${(l.first / l.steady).toFixed(1)}× the steady latency` : "";
+  const ratio = l.first !== null && l.steady ? `, ${times(l.first / l.steady, 1)} the steady latency` : "";
   lines.push(`Latency       first ${ms(l.first)} ms → ${l.steady !== null ? `steady ${ms(l.steady)} ms (median of the steady window)${ratio}` : `last ${c.window}: ${ms(l.last_window)} ms (median)`}`);
   const t = doc.ttft_ms;
   lines.push(`TTFT${doc.ttft_kind === "first-byte" ? "*" : " "}         first ${ms(t.first)} ms → ${t.steady !== null ? `steady ${ms(t.steady)} ms` : `last ${c.window}: ${ms(t.last_window)} ms`}`);
@@ -39,11 +38,11 @@ export function renderWarmReport(doc: WarmDocument): string {
 
 function steadyLine(doc: WarmDocument): string {
   const w = doc.window;
-  const judged = (s: WindowStats) => `cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`;
-  if (doc.steady) return `after ${doc.requests_to_steady} requests: ${judged(w!)}`;
+  const windowLine = (s: WindowStats) => `cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`;
+  if (doc.steady) return `after ${doc.requests_to_steady} requests: ${windowLine(w!)}`;
   const c = doc.config;
   const limits = `needs ${c.window} latencies with cv ≤ ${pct(Number(c.max_cv))} and trend ≥ ${trend(Number(c.max_drop))}`;
-  return `not reached in ${doc.requests.sent} requests${w ? `: ${judged(w)}` : ""} (${limits})`;
+  return `not reached in ${doc.requests.sent} requests${w ? `: ${windowLine(w)}` : ""} (${limits})`;
 }
 
 const LEVELS = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];

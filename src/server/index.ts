@@ -7,6 +7,7 @@
  * measured TTFT and TPOT can be checked against them; `cached` is only ever true
  * for an answer that really came from the cache.
  */
+import type { ApiKind } from "../core/protocols/types.ts";
 import { Batcher, coldStartExtraMs } from "./batcher.ts";
 import { LruCache } from "./cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
@@ -16,7 +17,6 @@ import {
   encoderFor,
   parseGenerationRequest,
   type GenerationRequest,
-  type ServerApi,
 } from "./protocols.ts";
 
 export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "./options.ts";
@@ -54,7 +54,7 @@ interface Sink {
   stopped(): void;
 }
 
-const ROUTES: Record<string, { method: string; api?: ServerApi }> = {
+const ROUTES: Record<string, { method: string; api?: ApiKind }> = {
   "/health": { method: "GET" },
   "/stats": { method: "GET" },
   "/v1/models": { method: "GET" },
@@ -166,7 +166,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
     else signal.addEventListener("abort", onAbort);
   }
 
-  async function handleGeneration(request: Request, api: ServerApi): Promise<Response> {
+  async function handleGeneration(request: Request, api: ApiKind): Promise<Response> {
     let body: unknown;
     let req: GenerationRequest;
     try {

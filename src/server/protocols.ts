@@ -1,10 +1,10 @@
 /** Request bodies the simulator accepts and the bytes it answers with, for each API it speaks. */
-
-export type ServerApi = "generate" | "openai-completions" | "openai-chat";
+import { isRecord } from "../core/guards.ts";
+import type { ApiKind } from "../core/protocols/types.ts";
 
 /** One generation request, whatever API it came in. */
 export interface GenerationRequest {
-  api: ServerApi;
+  api: ApiKind;
   /** the text the answer and the cache key derive from (chat: message contents joined by "\n") */
   prompt: string;
   maxTokens: number;
@@ -21,10 +21,6 @@ export class BadRequestError extends Error {
 /** OpenAI's legacy default when `max_tokens` is absent. */
 export const OPENAI_DEFAULT_MAX_TOKENS = 16;
 export const MAX_TOKENS_LIMIT = 1_000_000;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function maxTokensOf(value: unknown, name: string, fallback: number | undefined): number {
   if (value === undefined || value === null) {
@@ -54,7 +50,7 @@ function checkTemperature(body: Record<string, unknown>): void {
 function includeUsageOf(body: Record<string, unknown>): boolean {
   const so = body.stream_options;
   if (so === undefined || so === null) return false;
-  if (!isObject(so)) throw new BadRequestError(`"stream_options" must be an object`);
+  if (!isRecord(so)) throw new BadRequestError(`"stream_options" must be an object`);
   const v = so.include_usage;
   if (v === undefined || v === null) return false;
   if (typeof v !== "boolean") throw new BadRequestError(`"stream_options.include_usage" must be a boolean`);
@@ -67,7 +63,7 @@ function messageText(content: unknown, i: number): string {
   if (Array.isArray(content)) {
     return content
       .map((part) => {
-        if (isObject(part) && part.type === "text" && typeof part.text === "string") return part.text;
+        if (isRecord(part) && part.type === "text" && typeof part.text === "string") return part.text;
         throw new BadRequestError(`messages[${i}].content: only text parts are supported`);
       })
       .join("");
@@ -76,8 +72,8 @@ function messageText(content: unknown, i: number): string {
 }
 
 /** Checks a parsed JSON body of `api`; throws BadRequestError. */
-export function parseGenerationRequest(api: ServerApi, body: unknown): GenerationRequest {
-  if (!isObject(body)) throw new BadRequestError("the body must be a JSON object");
+export function parseGenerationRequest(api: ApiKind, body: unknown): GenerationRequest {
+  if (!isRecord(body)) throw new BadRequestError("the body must be a JSON object");
   checkTemperature(body);
   const stream = optionalBoolean(body, "stream");
   switch (api) {
@@ -96,7 +92,7 @@ export function parseGenerationRequest(api: ServerApi, body: unknown): Generatio
       const messages = body.messages;
       if (!Array.isArray(messages) || messages.length === 0) throw new BadRequestError(`"messages" is required: a non-empty array`);
       const texts = messages.map((m, i) => {
-        if (!isObject(m) || typeof m.role !== "string") throw new BadRequestError(`messages[${i}] must be {role, content}`);
+        if (!isRecord(m) || typeof m.role !== "string") throw new BadRequestError(`messages[${i}] must be {role, content}`);
         return messageText(m.content, i);
       });
       const name = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? "max_completion_tokens" : "max_tokens";

@@ -31,4 +31,13 @@ describe("FirstWaveWatch: give up when the first wave all times out", () => {
   test("one request at a time: its first timeout gives up", () => {
     expect(watch(1).onFinish("timeout")).toBe(true);
   });
+
+  test("counts the timeouts the server had begun to answer (a first byte came): silence and a stream that never ends are told apart", () => {
+    const w = watch(3);
+    w.onFinish("timeout", true);
+    w.onFinish("timeout", false);
+    expect(w.onFinish("timeout", true)).toBe(true);
+    expect(w.started).toBe(2);
+    expect(watch(2).started).toBe(0);
+  });
 });

@@ -108,7 +108,6 @@ describe("RequestPlan", () => {
     expect(sent.length).toBe(requests);
     expect(sent.filter((r) => r.repeat)).toEqual([]);
     expect(new Set(sent.map((r) => r.promptId)).size).toBe(requests);
-    expect(plan.repeatsForgone).toBe(repeatCount(requests, 0.5));
   });
 
   test("a repeat with no completed prompt waits only while no first request has finished", () => {
@@ -124,7 +123,6 @@ describe("RequestPlan", () => {
     plan.complete(b.seq, false);
     const d = plan.next() as PlannedRequest;
     expect([d.repeat, d.promptId]).toEqual([true, a.promptId]);
-    expect(plan.repeatsForgone).toBe(0);
   });
 
   test("once a first request has failed and none succeeded, a due repeat becomes a fresh prompt; a later success is reused", () => {
@@ -134,7 +132,6 @@ describe("RequestPlan", () => {
     plan.complete(a.seq, false);
     const c = plan.next() as PlannedRequest;
     expect([c.repeat, c.promptId]).toEqual([false, 2]);
-    expect(plan.repeatsForgone).toBe(1);
     plan.complete(b.seq, true);
     const d = plan.next() as PlannedRequest;
     expect([d.repeat, d.promptId]).toEqual([true, b.promptId]);
@@ -145,7 +142,6 @@ describe("RequestPlan", () => {
     const plan = new RequestPlan({ requests: 1, warmup: 0, repeatRatio: 1, seed: 1 });
     const a = plan.next() as PlannedRequest;
     expect([a.phase, a.repeat]).toEqual(["measured", false]);
-    expect(plan.repeatsForgone).toBe(1);
   });
 
   test("at concurrency 1, the first measured request is never a repeat, and repeats are spread evenly", () => {

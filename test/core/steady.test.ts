@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RequestError } from "../../src/core/metrics.ts";
 import { parseRunOptions } from "../../src/core/options.ts";
-import { backoffMs, firstSteady, parseWarmOptions, probeVerdict, STEADY_DEFAULTS, steadyState, windowStats } from "../../src/core/steady.ts";
+import { backoffMs, firstSteady, parseWarmOptions, probeAnswer, STEADY_DEFAULTS, steadyState, windowStats } from "../../src/core/steady.ts";
 
 const w4 = { window: 4, maxCv: 0.1, maxDrop: 0.05 };
 
@@ -104,8 +104,8 @@ describe("readiness", () => {
     [err("protocol", 200), "fatal"],
     [err("redirect", 302), "fatal"],
     [err("client"), "fatal"],
-  ] as const)("%j → %s", (e, verdict) => {
-    expect(probeVerdict(e)).toBe(verdict);
+  ] as const)("%j → %s", (e, answer) => {
+    expect(probeAnswer(e)).toBe(answer);
   });
 
   test("backoff: 100 ms, doubling, at most 2 s", () => {

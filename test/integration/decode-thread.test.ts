@@ -33,10 +33,10 @@ describe("the decoding thread", () => {
     expect(() => inlineSink(job("openai-chat"), now).push(broken, 1)).toThrow("not valid JSON");
     const stream = openBodySink(job("openai-chat"), now);
     expect(() => stream.push(broken, 1)).not.toThrow();
-    expect((await stream.finish(2, true, 100)).protocolError).toContain("not valid JSON");
+    expect((await stream.finish(2, true, 100)).protocolError?.message).toContain("not valid JSON");
     const whole = openBodySink(job("openai-chat", "application/json"), now);
     whole.push(utf8("{not json"), 1);
-    expect((await whole.finish(2, true, 100)).protocolError).toContain("not valid JSON");
+    expect((await whole.finish(2, true, 100)).protocolError?.message).toContain("not valid JSON");
   });
 
   test.each([
@@ -64,7 +64,7 @@ describe("the decoding thread", () => {
     expect(onThread.protocolError).toBeNull();
     // complete, the same half is a stream that ended before [DONE]
     const ended = await decode(openBodySink(job("openai-chat"), now), [half], true);
-    expect(ended.protocolError).toContain("stream ended");
+    expect(ended.protocolError?.message).toContain("stream ended");
   });
 
   test("many bodies at once, interleaved: each gets its own record", async () => {
@@ -133,6 +133,7 @@ describe("over HTTP, decoded on the thread", () => {
     const out = await sendRequest(target("/endless", 1024 * 1024), "{}", new AbortController().signal, now);
     expect(out.error?.class).toBe("protocol");
     expect(out.error?.message).toContain("--max-message");
+    expect(out.error?.reason).toBe("max_message"); // the reason crosses from the thread with the message
     await Bun.sleep(50);
     expect(cancelled).toBe(true);
     expect(sent).toBeLessThan(16 * 1024 * 1024);

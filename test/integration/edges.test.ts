@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { judge, runBenchmark } from "../../src/app/run.ts";
+import { concludeRun } from "../../src/app/conclusion.ts";
+import { runBenchmark } from "../../src/app/run.ts";
 import { startServer } from "../../src/server/index.ts";
 import { BIN, runOptions, scripted, sseStream, cli, until } from "./helpers.ts";
 
@@ -80,7 +81,7 @@ describe("what is kept", () => {
     });
     try {
       const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "5", warmup: "2" }), { interrupt: interrupt.signal, graceMs: 100 });
-      expect(judge(out).exitCode).toBe(130);
+      expect(concludeRun(out).exitCode).toBe(130);
     } finally {
       peer.stop();
     }
@@ -150,9 +151,9 @@ describe("what is said", () => {
     expect(out.doc.complete).toBe(false);
     expect(out.doc.summary.requests.succeeded).toBeGreaterThanOrEqual(6);
     expect(out.doc.summary.requests.sent).toBeLessThan(50);
-    const verdict = judge(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("stopped accepting connections");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("stopped accepting connections");
   });
 
   test("401 everywhere points at the API key; 5xx at the server's logs", async () => {

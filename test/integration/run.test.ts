@@ -1,6 +1,11 @@
 /** `runBenchmark` against real servers on 127.0.0.1: ours, and scripted Bun.serve peers. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { allFailedError, runBenchmark } from "../../src/app/run.ts";
+import { runBenchmark, type RunOutcome } from "../../src/app/run.ts";
+import { allFailedError } from "../../src/core/hints.ts";
+
+/** the error of a run in which nothing succeeded, from its failed records */
+const allFailed = (out: RunOutcome) =>
+  allFailedError({ endpoint: String(out.doc.config.endpoint), api: String(out.doc.config.api) }, out.records.flatMap((r) => (r.error ? [r.error] : [])));
 import { deriveRequest } from "../../src/core/metrics.ts";
 import { summarize } from "../../src/core/stats/percentiles.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -116,7 +121,7 @@ describe("every error class is counted and the run goes on", () => {
     expect(out.doc.complete).toBe(false);
     expect(out.records.length).toBeLessThan(10);
     expect(out.records.every((r) => r.error?.class === "connect")).toBe(true);
-    const err = allFailedError(out.doc, out.records);
+    const err = allFailed(out);
     expect(err.exitCode).toBe(3);
     expect(err.message).toContain("connection refused");
     expect(err.hint).toContain("llmbench serve");
@@ -130,7 +135,7 @@ describe("every error class is counted and the run goes on", () => {
       const r = out.records[0];
       expect(r.tokenTimes.length).toBe(1); // the first token arrived before the deadline
       expect(r.tEnd! - r.tSend).toBeGreaterThanOrEqual(290);
-      expect(allFailedError(out.doc, out.records).message).toContain("timed out");
+      expect(allFailed(out).message).toContain("timed out");
     } finally {
       peer.stop();
     }
@@ -170,7 +175,7 @@ describe("every error class is counted and the run goes on", () => {
     const peer = scripted(() => Response.json({ output: "hi" }));
     try {
       const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "3", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
-      const err = allFailedError(out.doc, out.records);
+      const err = allFailed(out);
       expect(err.message).toContain('{"output":"hi"}');
       expect(`${err.message} ${err.hint}`).toContain('"text": str');
     } finally {

@@ -3,8 +3,11 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runRepeated } from "../../src/app/runs.ts";
+import { runSweep } from "../../src/app/sweep.ts";
+import { LlmbenchError } from "../../src/core/errors.ts";
 import { startServer } from "../../src/server/index.ts";
-import { BIN, scripted, until } from "./helpers.ts";
+import { BIN, runOptions, scripted, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-signals-"));
 
@@ -120,4 +123,20 @@ describe("signals", () => {
       await server.stop();
     }
   });
+});
+
+describe("stopped before anything was measured: the signal's own exit code, decided where the stop is seen", () => {
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129], ["SIGINT", 130]] as const) {
+    test(`${signal} before a sweep's first level, and before the first of --runs: exit ${code}`, async () => {
+      const interrupt = new AbortController();
+      interrupt.abort(signal); // as app/command.ts aborts it: with the StopSignal as the reason
+      // no request is sent: the endpoint is never asked
+      const sweep = await runSweep(runOptions("http://127.0.0.1:9/generate", { concurrency: "1,2", requests: "2" }), { interrupt: interrupt.signal }).catch((e: LlmbenchError) => e);
+      const runs = await runRepeated(runOptions("http://127.0.0.1:9/generate", { runs: "2", requests: "2" }), { interrupt: interrupt.signal }).catch((e: LlmbenchError) => e);
+      for (const err of [sweep, runs]) {
+        expect(err).toBeInstanceOf(LlmbenchError);
+        expect((err as LlmbenchError).exitCode).toBe(code);
+      }
+    });
+  }
 });

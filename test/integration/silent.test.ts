@@ -1,10 +1,11 @@
 /** A server that accepts connections and never answers: give up after the first wave, say so, exit 3; a status line off a terminal. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer, type Socket } from "node:net";
-import { judge, runBenchmark } from "../../src/app/run.ts";
+import { concludeRun } from "../../src/app/conclusion.ts";
+import { runBenchmark } from "../../src/app/run.ts";
 import { runRepeated } from "../../src/app/runs.ts";
 import { runSweep } from "../../src/app/sweep.ts";
-import { cli, runOptions } from "./helpers.ts";
+import { cli, runOptions, scripted } from "./helpers.ts";
 
 /** Accepts every connection, reads the request, never writes a byte. Counts the requests it received (their request lines). */
 async function silentServer() {
@@ -45,19 +46,43 @@ describe("a server that accepts and never answers", () => {
       statusEveryMs: 50,
     });
     const seen = silent.requests();
-    expect(out.gaveUp).toEqual({ wave: 4, timeoutS: 0.3 });
+    expect(out.gaveUp).toEqual({ wave: 4, started: 0, timeoutS: 0.3 });
     expect(out.doc.complete).toBe(false);
     expect(out.doc.summary.requests.succeeded).toBe(0);
     expect(out.doc.summary.errors.timeout).toBe(4);
     // the wave, plus at most one refill for each of its timeouts but the last (aborted at once)
     expect(seen).toBeLessThanOrEqual(2 * 4 - 1);
     expect(out.doc.summary.requests.sent).toBeGreaterThanOrEqual(seen); // every request the server saw is in the result
-    const verdict = judge(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("answered none of the first 4 requests within --timeout 0.3 s");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("answered none of the first 4 requests within --timeout 0.3 s");
     // off a terminal, a status line now and then shows the run is alive
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).toMatch(/^status at \d+ s: \[ ?0\/50\].*, 4 in flight$/);
+  });
+
+  test("a server that streams a first token and never finishes: the give-up says it began answering, not that it answered none", async () => {
+    const peer = scripted(
+      () =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(new TextEncoder().encode('data: {"text": "a"}\n\n')); // and never the done marker, never the end
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    );
+    try {
+      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "20", concurrency: "3", warmup: "0", timeout: "0.3", stream: true }));
+      expect(out.gaveUp).toEqual({ wave: 3, started: 3, timeoutS: 0.3 });
+      const error = concludeRun(out).error!;
+      expect(error.message).toContain("the server began answering 3 of the first 3 requests but finished none within --timeout 0.3 s");
+      expect(error.message).not.toContain("answered none");
+      expect(error.hint).toContain("ends its answers");
+    } finally {
+      peer.stop();
+    }
   });
 
   test("with a warm-up, the warm-up's wave decides, and nothing measured is sent", async () => {
@@ -66,7 +91,7 @@ describe("a server that accepts and never answers", () => {
       onStatus: (l) => lines.push(l),
       statusEveryMs: 50,
     });
-    expect(out.gaveUp).toEqual({ wave: 2, timeoutS: 0.3 });
+    expect(out.gaveUp).toEqual({ wave: 2, started: 0, timeoutS: 0.3 });
     expect(silent.requests()).toBeLessThanOrEqual(3);
     expect(out.records.filter((r) => r.phase === "measured")).toEqual([]);
     // off a terminal, status lines show the warm-up (the only phase this run reached), never more of it than was sent
@@ -91,26 +116,26 @@ describe("a server that accepts and never answers", () => {
     expect(out.doc.summary.errors.timeout).toBe(timeouts.length);
     expect(timeouts.length).toBeGreaterThanOrEqual(wave.length);
     for (const r of timeouts) expect(r.tEnd! - r.tSend).toBeGreaterThanOrEqual(300 - 1);
-    expect(judge(out).exitCode).toBe(3);
+    expect(concludeRun(out).exitCode).toBe(3);
   });
 
   test("a sweep stops at the level that gave up", async () => {
     const out = await runSweep(runOptions(`${silent.url}/generate`, { concurrency: "1,2,4", requests: "10", warmup: "0", timeout: "0.3" }));
     expect(out.doc.sweep!.levels.length).toBe(1);
     expect(out.doc.sweep!.stop_reason).toContain("answered none of the first 1 requests");
-    expect(judge(out).exitCode).toBe(3);
+    expect(concludeRun(out).exitCode).toBe(3);
   });
 
   test("run --runs N stops at the run that gave up and says so (exit 3)", async () => {
     const out = await runRepeated(runOptions(`${silent.url}/generate`, { runs: "3", requests: "10", concurrency: "2", warmup: "0", timeout: "0.3" }));
-    expect(out.gaveUp).toEqual({ wave: 2, timeoutS: 0.3 });
+    expect(out.gaveUp).toEqual({ wave: 2, started: 0, timeoutS: 0.3 });
     expect(out.doc.runs).toHaveLength(1);
     expect(out.doc.complete).toBe(false);
     // the first run's wave and at most one refill for its first timeout: no second run was sent
     expect(silent.requests()).toBeLessThanOrEqual(3);
-    const verdict = judge(out);
-    expect(verdict.exitCode).toBe(3);
-    expect(verdict.error!.message).toContain("answered none of the first 2 requests within --timeout 0.3 s");
+    const conclusion = concludeRun(out);
+    expect(conclusion.exitCode).toBe(3);
+    expect(conclusion.error!.message).toContain("answered none of the first 2 requests within --timeout 0.3 s");
   });
 
   test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
-import { refusedError, warmServer } from "../../src/app/warm.ts";
+import { warmServer } from "../../src/app/warm.ts";
+import { unwaitableError } from "../../src/core/hints.ts";
 import { sendWarmup } from "../../src/app/warmup.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
@@ -190,7 +191,7 @@ describe("warmServer against scripted peers", () => {
   test("the client's own limits (class client) are fatal, with advice about this machine, not the server", () => {
     const opts = warmOptions("http://127.0.0.1:9/generate");
     const record = { error: { class: "client", message: "the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked" } } as RawRecord;
-    const error = refusedError(opts, record);
+    const error = unwaitableError(opts, record.error!);
     expect(error.exitCode).toBe(3);
     expect(error.message).toBe("warm could not send a request to http://127.0.0.1:9/generate: the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked");
     expect(error.hint).toContain("ulimit -n");

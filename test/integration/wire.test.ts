@@ -10,7 +10,8 @@ import { createServer } from "node:net";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { judge, runBenchmark } from "../../src/app/run.ts";
+import { concludeRun } from "../../src/app/conclusion.ts";
+import { runBenchmark } from "../../src/app/run.ts";
 import { classifyFetchError, resetConnectionState } from "../../src/io/http.ts";
 import { closingServer, type ClosingServer } from "./closing-server.ts";
 import { runOptions, scripted } from "./helpers.ts";
@@ -47,7 +48,7 @@ describe("a server that closes the connection after every response, advertising 
         expect(s.connections).toEqual({ reconnects: measuredRetried, retried_requests: measuredRetried, retries_failed: 0 });
         // TTFT and E2E run from the first attempt: the user waited for both
         for (const r of retried) expect(r.tRetry!).toBeGreaterThanOrEqual(r.tSend);
-        expect(judge(out).exitCode).toBe(0);
+        expect(concludeRun(out).exitCode).toBe(0);
       });
     }
   }
@@ -85,7 +86,7 @@ describe("connection failures that are not retried", () => {
     // one connection per request: nothing was sent twice
     expect(server.resetFresh).toBe(out.records.length);
     expect(out.records.length).toBeLessThan(50);
-    expect(judge(out).exitCode).toBe(3);
+    expect(concludeRun(out).exitCode).toBe(3);
   });
 
   test("a retry that fails on its fresh connection is an error, never retried again", async () => {
@@ -103,7 +104,7 @@ describe("connection failures that are not retried", () => {
     // fresh connections reset: the second's one retry, and one per later request — no third attempt anywhere
     expect(server.resetFresh).toBe(out.records.length - 1);
     expect(out.doc.summary.connections).toEqual({ reconnects: 1, retried_requests: 1, retries_failed: 1 });
-    expect(judge(out).exitCode).toBe(3);
+    expect(concludeRun(out).exitCode).toBe(3);
   });
 });
 
@@ -127,10 +128,10 @@ describe("redirects are never followed", () => {
         // where it pointed, without its credentials
         expect(err.message).toContain(`redirect to http://127.0.0.1:${other.server.port}/generate?api_key=REDACTED`);
         expect(err.message).not.toContain("pw");
-        const verdict = judge(out);
-        expect(verdict.exitCode).toBe(3);
-        expect(verdict.error!.message).toContain(`HTTP ${status} redirect`);
-        expect(verdict.error!.hint).toContain("--endpoint");
+        const conclusion = concludeRun(out);
+        expect(conclusion.exitCode).toBe(3);
+        expect(conclusion.error!.message).toContain(`HTTP ${status} redirect`);
+        expect(conclusion.error!.hint).toContain("--endpoint");
       } finally {
         first.stop();
         other.stop();
@@ -176,10 +177,10 @@ describe("error classes say what happened", () => {
         expect(out.doc.summary.errors.protocol).toBe(3);
         expect(out.doc.summary.errors.connect).toBe(0);
         for (const r of out.records) expect(r.error!.message).toBe(message);
-        const verdict = judge(out);
-        expect(verdict.exitCode).toBe(3);
-        expect(`${verdict.error!.message} ${verdict.error!.hint}`).not.toMatch(/verbose|secretpw/);
-        if (message.startsWith("the response is not valid HTTP")) expect(verdict.error!.hint).toContain("scheme of --endpoint");
+        const conclusion = concludeRun(out);
+        expect(conclusion.exitCode).toBe(3);
+        expect(`${conclusion.error!.message} ${conclusion.error!.hint}`).not.toMatch(/verbose|secretpw/);
+        if (message.startsWith("the response is not valid HTTP")) expect(conclusion.error!.hint).toContain("scheme of --endpoint");
       } finally {
         bad.close();
       }
@@ -215,17 +216,18 @@ describe("error classes say what happened", () => {
     expect(classifyFetchError(bunError("EMFILE", "EMFILE: Was there a typo in the url or port?"))).toEqual({
       class: "client",
       message: "the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked",
-      deadConnection: false,
     });
     expect(classifyFetchError(bunError("ENFILE", "ENFILE")).class).toBe("client");
     expect(classifyFetchError(bunError("", "Out of memory")).class).toBe("client");
     expect(classifyFetchError(bunError("ECONNRESET", "ECONNRESET: The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the second argument to fetch()"))).toEqual({
       class: "connect",
+      reason: "reset",
       message: "connection reset before a response",
-      deadConnection: true,
     });
+    expect(classifyFetchError(bunError("ECONNREFUSED", "Unable to connect. Is the computer able to access the url?"))).toEqual({ class: "connect", reason: "refused", message: "connection refused" });
+    expect(classifyFetchError(bunError("ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid")).reason).toBe("dns");
     // whatever Bun says otherwise: never its advice, never the URL
     const other = classifyFetchError(bunError("SomethingNew", 'SomethingNew fetching "http://u:pw@h/x". For more information, pass `verbose: true` in the second argument to fetch()'));
-    expect(other).toEqual({ class: "connect", message: "SomethingNew", deadConnection: false });
+    expect(other).toEqual({ class: "connect", message: "SomethingNew" });
   });
 });

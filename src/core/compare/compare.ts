@@ -16,6 +16,7 @@
  * undecided. Only gated metrics decide; every metric is reported.
  */
 import { UsageError } from "../errors.ts";
+import { ms, pct } from "../format.ts";
 import type { Family, RunData } from "../importers/types.ts";
 import { MetricDigest } from "../stats/digest.ts";
 import { quantileSorted } from "../stats/percentiles.ts";
@@ -227,7 +228,7 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       const samples = { base: b.nEff, cand: c.nEff };
       const flags: string[] = [];
       for (const [side, x] of [["baseline", b], ["candidate", c]] as const) {
-        if (x.gap) flags.push(`in a gap of the ${side}: no sample between ${fmtMs(x.gap[0])} and ${fmtMs(x.gap[1])} ms`);
+        if (x.gap) flags.push(`in a gap of the ${side}: no sample between ${ms(x.gap[0])} and ${ms(x.gap[1])} ms`);
       }
       if (!(b.est > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b.est}: no ratio`), base: b.est, cand: c.est, samples };
       const ratio = quantileRatio(b, c, s.alpha);
@@ -272,7 +273,6 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
   return { rows, test: null };
 }
 
-const fmtMs = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 function proportionRow(kb: number, nb: number, kc: number, nc: number, alpha: number): Row {
   const d = newcombeDifference(kb, nb, kc, nc, alpha);
@@ -309,7 +309,6 @@ function scalarRow(name: string, base: readonly RunData[], cand: readonly RunDat
   };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 export function compareRuns(base: readonly RunData[], cand: readonly RunData[], settings: CompareSettings): Comparison {
   if (base.length === 0 || cand.length === 0) throw new RangeError("compareRuns needs at least one run per side");
@@ -364,9 +363,9 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const cache = rows.get("cache_hit_rate")!;
   const latencyFlags: string[] = [];
   if (cache.pValue !== null && cache.pValue < settings.alpha && cache.base !== null && cache.cand !== null) {
-    latencyFlags.push(`cache hits ${pct(cache.base)} vs ${pct(cache.cand)}`);
+    latencyFlags.push(`cache hits ${pct(cache.base, 0)} vs ${pct(cache.cand, 0)}`);
     notes.add(
-      `the sides' cache-hit shares differ (${pct(cache.base)} vs ${pct(cache.cand)}, ${cache.pValue < 0.001 ? "p < 0.001" : `p = ${cache.pValue.toFixed(3)}`}): latencies mix fast hits and slow misses in different proportions, so their percentiles move for that reason alone; measure latency with --repeat-ratio 0`,
+      `the sides' cache-hit shares differ (${pct(cache.base, 0)} vs ${pct(cache.cand, 0)}, ${cache.pValue < 0.001 ? "p < 0.001" : `p = ${cache.pValue.toFixed(3)}`}): latencies mix fast hits and slow misses in different proportions, so their percentiles move for that reason alone; measure latency with --repeat-ratio 0`,
     );
   }
   const distorted = [...base, ...cand].filter((r) => r.distorted !== null);

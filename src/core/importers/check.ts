@@ -1,9 +1,10 @@
 /** Small structural checks for documents read from files: each failure names the file and the field. */
 import { UsageError } from "../errors.ts";
+import { isRecord } from "../guards.ts";
 
 export type Obj = Record<string, unknown>;
 
-export const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+export const isObj: (x: unknown) => x is Obj = isRecord;
 export const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
 export class Checker {

@@ -8,6 +8,7 @@ import { createNdjsonParser, excerpt } from "./ndjson.ts";
 import { formatSize } from "../size.ts";
 import { createSseParser, type SseEvent } from "./sse.ts";
 import type { DecodeEvent, ResponseDecoder } from "./types.ts";
+import { isRecord } from "../guards.ts";
 
 export type BodyFraming = "sse" | "ndjson" | "json";
 
@@ -97,7 +98,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
   const onSseEvent = (e: SseEvent): void => {
     const data = e.data;
     if (e.event === "error") {
-      throw new ProtocolError(`${h.label}: the server sent an error event: ${excerpt(data)}`);
+      throw new ProtocolError(`${h.label}: the server sent an error event: ${excerpt(data)}`, "server_error");
     }
     const trimmed = data.trim();
     if (trimmed === "") return; // an empty `data:` is a keep-alive, not a message
@@ -120,7 +121,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
       f();
     } catch (e) {
       if (e instanceof ProtocolError && !e.message.startsWith(`${h.label}:`)) {
-        throw new ProtocolError(`${h.label}: ${prefix}${e.message}`);
+        throw new ProtocolError(`${h.label}: ${prefix}${e.message}`, e.reason);
       }
       throw e;
     }
@@ -149,7 +150,7 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
     else {
       body += text;
       if (body.length > maxChars) {
-        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`);
+        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`, "max_message");
       }
       if (!sniffed) {
         const isSse = sniffSse(body);
@@ -209,10 +210,6 @@ export function parseWholeJson(label: string, text: string, expected: string): u
   } catch {
     throw new ProtocolError(`${label}: response body is not valid JSON; expected ${expected}; got: ${excerpt(text)}`);
   }
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**

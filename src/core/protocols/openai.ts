@@ -8,7 +8,8 @@
  * continuous usage stats); the last one wins.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, type DecoderLimits, errorMessageOf, isRecord, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
+import { isRecord } from "../guards.ts";
 import { excerpt } from "./ndjson.ts";
 import type { ApiKind, DecodeEvent, Protocol, RequestSpec, ResponseDecoder, Usage } from "./types.ts";
 
@@ -26,7 +27,7 @@ const EXPECTED: Record<OpenAiApi, string> = {
 export const MAX_USAGE_TOKENS = 100_000_000;
 
 /** A text field: "" when absent or null; a ProtocolError when it is there but not a string (`"text": 42`). */
-function str(api: OpenAiApi, v: unknown, path: string): string {
+function textField(api: OpenAiApi, v: unknown, path: string): string {
   if (v === undefined || v === null) return "";
   if (typeof v === "string") return v;
   throw new ProtocolError(`${api}: ${path} is ${excerpt(JSON.stringify(v) ?? String(v))}, not a string`);
@@ -40,10 +41,10 @@ function str(api: OpenAiApi, v: unknown, path: string): string {
 function count(api: OpenAiApi, v: unknown, path: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
-    if (v > MAX_USAGE_TOKENS) throw new ProtocolError(`${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`);
+    if (v > MAX_USAGE_TOKENS) throw new ProtocolError(`${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`, "usage");
     return v;
   }
-  throw new ProtocolError(`${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`);
+  throw new ProtocolError(`${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`, "usage");
 }
 
 /** The first choice (index 0) of a chunk, if any. */
@@ -82,17 +83,17 @@ function pieceOf(api: OpenAiApi, v: Record<string, unknown>): Piece {
     // streamed chat: choice.delta; whole chat body: choice.message; completions: choice.text
     const key = isRecord(choice.delta) ? "delta" : isRecord(choice.message) ? "message" : undefined;
     const msg = key === undefined ? undefined : (choice[key] as Record<string, unknown>);
-    const chatText = msg === undefined ? "" : str(api, msg.content, `choices[0].${key}.content`);
-    const reasoning = msg === undefined ? "" : str(api, msg.reasoning_content, `choices[0].${key}.reasoning_content`) || str(api, msg.reasoning, `choices[0].${key}.reasoning`);
-    const choiceText = str(api, choice.text, "choices[0].text");
+    const chatText = msg === undefined ? "" : textField(api, msg.content, `choices[0].${key}.content`);
+    const reasoning = msg === undefined ? "" : textField(api, msg.reasoning_content, `choices[0].${key}.reasoning_content`) || textField(api, msg.reasoning, `choices[0].${key}.reasoning`);
+    const choiceText = textField(api, choice.text, "choices[0].text");
     const text = api === "openai-chat" ? chatText || choiceText : choiceText || chatText;
     return { text, reasoning };
   }
   // Ollama native: /api/chat → {"message": {"content", "thinking"}}, /api/generate → {"response", "thinking"}
   if (isRecord(v.message)) {
-    return { text: str(api, v.message.content, "message.content"), reasoning: str(api, v.message.thinking, "message.thinking") };
+    return { text: textField(api, v.message.content, "message.content"), reasoning: textField(api, v.message.thinking, "message.thinking") };
   }
-  return { text: str(api, v.response, "response"), reasoning: str(api, v.thinking, "thinking") };
+  return { text: textField(api, v.response, "response"), reasoning: textField(api, v.thinking, "thinking") };
 }
 
 /** Usage in OpenAI's shape, or Ollama's counts on its last chunk. */
@@ -129,7 +130,7 @@ function pushUsage(api: OpenAiApi, v: Record<string, unknown>, out: DecodeEvent[
 
 function throwIfError(label: string, v: Record<string, unknown>): void {
   const err = errorMessageOf(v);
-  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`);
+  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
 }
 
 function createOpenAiDecoder(api: OpenAiApi, contentType: string, limits?: DecoderLimits): ResponseDecoder {
