@@ -10,7 +10,8 @@
  *    3 × concurrency requests per client and round, after one unmeasured wave of warm-up.
  *    llmbench's own event-loop lag p99 (summary.client) is shown beside it.
  *    CPU time per request (user + system of each client process, llmbench's start-up taken off) is
- *    the cost a loaded machine does not distort.
+ *    the cost a loaded machine does not distort; from source, also that of each client's main thread
+ *    (scripts/lib/thread-cpu.ts): the thread that timestamps chunks, where llmbench's cost shows in TTFT.
  * 2. Requests/s against a static server (node:http, a fixed generate-API answer at once), 64 in
  *    flight for --seconds: the plain loop, one llmbench process, and `wrk` when it is installed.
  *
@@ -26,7 +27,9 @@ const levels = arg("levels", "256,512").split(",").map(Number);
 const seconds = Number(arg("seconds", "5"));
 const bin = arg("bin", "");
 const src = arg("src", `${import.meta.dir}/..`);
-const llmbench = bin ? [bin] : [process.execPath, `${src}/src/cli.ts`];
+/** from source, each client runs with the main thread's CPU time measured (a compiled binary cannot preload it) */
+const preload = ["--preload", `${import.meta.dir}/lib/thread-cpu.ts`];
+const llmbench = bin ? [bin] : [process.execPath, ...preload, `${src}/src/cli.ts`];
 /** the same cap for both clients: Bun's default (256) would queue requests silently past it */
 const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.max(1024, ...levels) * 2) };
 
@@ -100,14 +103,16 @@ async function startServer(mode: "stream" | "static"): Promise<{ url: string; ki
   return { url: `http://127.0.0.1:${head.trim()}`, kill: () => p.kill("SIGTERM") };
 }
 
-/** CPU time (user + system, ms) of the last process spawnJson ran: a cost the machine's load does not inflate */
+/** CPU time (user + system, ms) of the last process spawnJson ran: a cost the machine's load does not inflate; and of its main thread alone */
 let lastCpuMs = 0;
+let lastMainCpuMs = NaN;
 async function spawnJson(cmd: string[]): Promise<any> {
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")} … exited ${code}: ${err.slice(-2000)}`);
   const usage = p.resourceUsage();
   lastCpuMs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : NaN;
+  lastMainCpuMs = Number(err.match(/THREAD_CPU main=([\d.]+)/)?.[1] ?? NaN);
   return JSON.parse(out);
 }
 
@@ -131,13 +136,16 @@ const llmbenchArgs = (c: number, requests: number, warmup: number) => [
 ];
 // what llmbench costs before its first request (loading the o200k tokenizer, building prompts): taken off its CPU per request
 const startupCpu: number[] = [];
+const startupMainCpu: number[] = [];
 for (let r = 0; r < rounds; r++) {
   await spawnJson(llmbenchArgs(1, 1, 0));
   startupCpu.push(lastCpuMs);
+  startupMainCpu.push(lastMainCpuMs);
 }
 const startupCpuMs = median(startupCpu);
+const startupMainCpuMs = median(startupMainCpu);
 const serverStats = async () => (await (await fetch(`${stream.url}/stats`)).json()) as number[];
-type Row = { p50: number; p99: number; lag99?: number; cpu: number };
+type Row = { p50: number; p99: number; lag99?: number; cpu: number; mainCpu: number };
 const rows = new Map<string, Row[]>();
 const add = (key: string, row: Row) => rows.set(key, [...(rows.get(key) ?? []), row]);
 for (let r = 0; r < rounds; r++) {
@@ -147,7 +155,7 @@ for (let r = 0; r < rounds; r++) {
       await serverStats(); // forget what came before
       let client: { p50: number; p99: number; lag99?: number };
       if (who === "plain") {
-        const { ttft } = await spawnJson([process.execPath, "-e", plainCode, `${stream.url}/v1/chat/completions`, "stream", String(c), String(3 * c), "0"]);
+        const { ttft } = await spawnJson([process.execPath, ...preload, "-e", plainCode, `${stream.url}/v1/chat/completions`, "stream", String(c), String(3 * c), "0"]);
         client = { p50: quantile(ttft, 0.5), p99: quantile(ttft, 0.99) };
       } else {
         const doc = await spawnJson(llmbenchArgs(c, 3 * c, c));
@@ -156,24 +164,25 @@ for (let r = 0; r < rounds; r++) {
       }
       // both send c warm-up requests and 3c measured ones
       const cpuPerRequest = (lastCpuMs - (who === "plain" ? 0 : startupCpuMs)) / (4 * c);
+      const mainCpuPerRequest = (lastMainCpuMs - (who === "plain" ? 0 : startupMainCpuMs)) / (4 * c);
       // the warm-up's first tokens are in the server's list too: only the last 3c are the measured ones
       const server = (await serverStats()).slice(-3 * c);
-      const row = { p50: client.p50 - quantile(server, 0.5), p99: client.p99 - quantile(server, 0.99), lag99: client.lag99, cpu: cpuPerRequest };
+      const row = { p50: client.p50 - quantile(server, 0.5), p99: client.p99 - quantile(server, 0.99), lag99: client.lag99, cpu: cpuPerRequest, mainCpu: mainCpuPerRequest };
       add(`${who}:${c}`, row);
-      console.error(`  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms), CPU ${f(cpuPerRequest, 3)} ms a request`);
+      console.error(`  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms), CPU ${f(cpuPerRequest, 3)} ms a request (main thread ${f(mainCpuPerRequest, 3)})`);
     }
   }
 }
 stream.kill();
 
 console.log(`\n1. Added TTFT (client TTFT − the server's own first-token time), ms; ${TOKENS} tokens, first at 40 ms then 25 ms apart; 3 × concurrency requests; median of ${rounds} interleaved rounds`);
-console.log("| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 | CPU ms a request: plain | llmbench |");
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 | CPU ms a request: plain | llmbench | main thread: plain | llmbench |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const c of levels) {
   const plain = rows.get(`plain:${c}`)!;
   const ours = rows.get(`llmbench:${c}`)!;
   const [pp50, pp99, lp50, lp99] = [median(plain.map((x) => x.p50)), median(plain.map((x) => x.p99)), median(ours.map((x) => x.p50)), median(ours.map((x) => x.p99))];
-  console.log(`| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} | ${f(median(plain.map((x) => x.cpu)), 3)} | ${f(median(ours.map((x) => x.cpu)), 3)} |`);
+  console.log(`| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} | ${f(median(plain.map((x) => x.cpu)), 3)} | ${f(median(ours.map((x) => x.cpu)), 3)} | ${f(median(plain.map((x) => x.mainCpu)), 3)} | ${f(median(ours.map((x) => x.mainCpu)), 3)} |`);
 }
 
 // 2. requests/s against a static server
