@@ -13,7 +13,8 @@
  *    the cost a loaded machine does not distort; from source, also that of each client's main thread
  *    (scripts/lib/thread-cpu.ts): the thread that timestamps chunks, where llmbench's cost shows in TTFT.
  * 2. Requests/s against a static server (node:http, a fixed generate-API answer at once), 64 in
- *    flight for --seconds: the plain loop, one llmbench process, and `wrk` when it is installed.
+ *    flight for --seconds: the plain loop, one llmbench process, `llmbench --workers auto`, and `wrk`
+ *    when it is installed.
  *
  * Usage: bun scripts/bench-overhead.ts [--rounds 3] [--levels 256,512] [--seconds 5] [--bin dist/llmbench | --src DIR]
  *   (without --bin llmbench runs from source: bun DIR/src/cli.ts, DIR this checkout unless --src names another)
@@ -191,14 +192,15 @@ const rps = new Map<string, number[]>();
 const addRps = (key: string, v: number) => rps.set(key, [...(rps.get(key) ?? []), v]);
 const hasWrk = spawnSync("which", ["wrk"]).status === 0;
 for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? ["plain", "llmbench", "wrk"] : ["wrk", "llmbench", "plain"];
+  const order = r % 2 === 0 ? ["plain", "llmbench", "workers", "wrk"] : ["wrk", "workers", "llmbench", "plain"];
   for (const who of order) {
     if (who === "plain") {
       addRps(who, (await spawnJson([process.execPath, "-e", plainCode, `${fixed.url}/generate`, "static", "64", "0", String(seconds)])).requestsPerS);
-    } else if (who === "llmbench") {
+    } else if (who === "llmbench" || who === "workers") {
       const doc = await spawnJson([
         ...llmbench, "run", "--endpoint", `${fixed.url}/generate`, "--api", "generate", "--concurrency", "64", "--duration", `${seconds}s`,
         "--warmup", "64", "--max-tokens", String(TOKENS), "--input-tokens", "64", "--json", "--quiet", "--no-records", "--repeat-ratio", "0",
+        ...(who === "workers" ? ["--workers", "auto"] : []),
       ]);
       addRps(who, doc.summary.throughput.requests_per_s);
     } else if (hasWrk) {
@@ -214,6 +216,6 @@ for (let r = 0; r < rounds; r++) {
 fixed.kill();
 const m = (k: string) => (rps.has(k) ? median(rps.get(k)!) : NaN);
 console.log(`\n2. Requests/s against a static server (node:http, fixed generate answer), 64 in flight, ${seconds} s, median of ${rounds} rounds`);
-console.log("| wrk -t2 -c64 | plain fetch loop | llmbench (1 process) | llmbench / plain |");
-console.log("|---|---|---|---|");
-console.log(`| ${hasWrk ? f(m("wrk"), 0) : "not installed"} | ${f(m("plain"), 0)} | ${f(m("llmbench"), 0)} | ${f(m("llmbench") / m("plain"), 2)} |`);
+console.log("| wrk -t2 -c64 | plain fetch loop | llmbench (1 process) | llmbench / plain | llmbench --workers auto | workers / wrk |");
+console.log("|---|---|---|---|---|---|");
+console.log(`| ${hasWrk ? f(m("wrk"), 0) : "not installed"} | ${f(m("plain"), 0)} | ${f(m("llmbench"), 0)} | ${f(m("llmbench") / m("plain"), 2)} | ${f(m("workers"), 0)} | ${f(m("workers") / m("wrk"), 2)} |`);
