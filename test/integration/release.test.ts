@@ -110,6 +110,33 @@ describe("npm run release", () => {
   });
 });
 
+describe("the compiled binary and the folder it runs in", () => {
+  test("it reads no bunfig.toml (whose preload would run code inside it) and no .env", async () => {
+    const cwd = join(work, "project-folder");
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(cwd, "preloaded"))}, "ran");\n`);
+    writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
+    writeFileSync(join(cwd, ".env"), "LLMBENCH_API_KEY=from-dotenv\n");
+    const auth: string[] = [];
+    const api = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        auth.push(req.headers.get("authorization") ?? "none");
+        return Response.json({ text: "a b c", cached: false });
+      },
+    });
+    try {
+      const r = await run([join(release, file), "run", "--endpoint", `http://127.0.0.1:${api.port}/generate`, "-n", "2", "--warmup", "0", "--max-tokens", "3", "-q"], { LLMBENCH_API_KEY: undefined, OPENAI_API_KEY: undefined }, cwd);
+      expect(r.code).toBe(0);
+      expect(auth).toEqual(["none", "none"]);
+      expect(existsSync(join(cwd, "preloaded"))).toBe(false);
+    } finally {
+      api.stop(true);
+    }
+  });
+});
+
 describe("install.sh", () => {
   test("the one-line install (curl … | sh) puts a binary that runs into the folder, and leaves nothing else there", async () => {
     const dir = join(work, "one-line", "bin");
@@ -249,5 +276,48 @@ describe("install.sh picks the file for the machine", () => {
     expect(latest.stdout).toMatch(/^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/latest\/download\/llmbench-linux-x64$/m);
     const tagged = await install(["--dry-run", "--target", "linux-x64", "--version", "v1.2.3"]);
     expect(tagged.stdout).toMatch(/^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/download\/v1\.2\.3\/llmbench-linux-x64$/m);
+  });
+});
+
+describe("GitHub workflows (they cannot run here: read with GitHub's own parser, then held to what they must do)", () => {
+  const read = (name: string) => readFileSync(join(ROOT, ".github/workflows", name), "utf8");
+
+  test.each(["ci.yml", "release.yml"])("%s parses without an error in @actions/workflow-parser", async (name) => {
+    const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
+    const parsed = parseWorkflow({ name, content: read(name) }, new NoOperationTraceWriter());
+    expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+    const workflow = await convertWorkflowTemplate(parsed.context, parsed.value!);
+    expect((workflow.errors ?? []).map((e) => e.Message)).toEqual([]);
+    expect(workflow.jobs.length).toBe(1);
+  });
+
+  test.each(["ci.yml", "release.yml"])("%s uses actions pinned to a full commit, with the version in a comment", (name) => {
+    const uses = [...read(name).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [, ref, comment] of uses) {
+      expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      expect(comment).toMatch(/# v\d+\.\d+\.\d+/);
+    }
+  });
+
+  test("ci.yml runs .ci/run on pushes and pull requests", () => {
+    const wf = Bun.YAML.parse(read("ci.yml")) as any;
+    expect(Object.keys(wf.on).sort()).toEqual(["pull_request", "push"]);
+    const steps: any[] = Object.values(wf.jobs as Record<string, any>)[0].steps;
+    expect(steps.some((s) => s.run === "bash .ci/run")).toBe(true);
+  });
+
+  test("release.yml, on a version tag: the tests, then npm run release, then a GitHub release with every file of dist/release", () => {
+    const wf = Bun.YAML.parse(read("release.yml")) as any;
+    expect(wf.on.push.tags).toEqual(["v*"]);
+    expect(wf.permissions.contents).toBe("write");
+    const runs: string[] = (Object.values(wf.jobs as Record<string, any>)[0].steps as any[]).map((s) => s.run ?? "");
+    const at = (what: string) => runs.findIndex((r) => r.includes(what));
+    expect(at("bash .ci/run")).toBeGreaterThanOrEqual(0);
+    expect(at("npm run release")).toBeGreaterThan(at("bash .ci/run"));
+    expect(at("sha256sum -c SHA256SUMS")).toBeGreaterThan(at("npm run release"));
+    expect(at("gh release create")).toBeGreaterThan(at("sha256sum -c SHA256SUMS"));
+    expect(runs[at("gh release create")]).toContain("dist/release/*");
+    expect(pkg.scripts.release).toBe("bun scripts/build.ts --release");
   });
 });
