@@ -126,6 +126,7 @@ fi
 if [ "$dry" = 1 ]; then
   echo "target:   $target"
   echo "download: $base/$file"
+  if command -v gzip >/dev/null 2>&1; then echo "          (or $file.gz, half the size, where SHA256SUMS lists it)"; fi
   echo "checksum: $base/SHA256SUMS"
   echo "install:  $dir/$name"
   exit 0
@@ -159,17 +160,30 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "downloading $base/$file"
 fetch "$base/SHA256SUMS" "$tmp/SHA256SUMS" || fail 1 "could not download $base/SHA256SUMS" "check the version (--version) or the base URL (--base-url); nothing was installed"
-fetch "$base/$file" "$tmp/$file" || fail 1 "could not download $base/$file" "check the version (--version) or the base URL (--base-url); nothing was installed"
+listed() { awk -v f="$1" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/SHA256SUMS"; }
+# every file is checked against its line in SHA256SUMS before it is used
+verify() {
+  expected=$(listed "$1")
+  [ -n "$expected" ] || fail 1 "$base/SHA256SUMS lists no checksum for $1; nothing was installed" "the release is incomplete: try another version (--version)"
+  actual=$(sha256 "$tmp/$1")
+  if [ "$actual" != "$expected" ]; then
+    fail 1 "checksum mismatch for $1: expected $expected, got $actual; nothing was installed" "download again; if it happens again, the file on the server is not the one released: report it"
+  fi
+}
 
-# --- verify: the release's checksum, then that it runs on this machine ---
-expected=$(awk -v f="$file" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/SHA256SUMS")
-[ -n "$expected" ] || fail 1 "$base/SHA256SUMS lists no checksum for $file; nothing was installed" "the release is incomplete: try another version (--version)"
-actual=$(sha256 "$tmp/$file")
-if [ "$actual" != "$expected" ]; then
-  fail 1 "checksum mismatch for $file: expected $expected, got $actual; nothing was installed" "download again; if it happens again, the file on the server is not the one released: report it"
+# the compressed file (about half the size) where the release has it and gzip is here
+get=$file
+if command -v gzip >/dev/null 2>&1 && [ -n "$(listed "$file.gz")" ]; then get="$file.gz"; fi
+say "downloading $base/$get"
+fetch "$base/$get" "$tmp/$get" || fail 1 "could not download $base/$get" "check the version (--version) or the base URL (--base-url); nothing was installed"
+verify "$get"
+if [ "$get" != "$file" ]; then
+  gzip -dc "$tmp/$get" >"$tmp/$file" || fail 1 "$get did not decompress; nothing was installed" "download again"
+  verify "$file"
 fi
+
+# --- then that it runs on this machine ---
 chmod 755 "$tmp/$file"
 if ! line=$("$tmp/$file" --version 2>&1); then
   fail 1 "$file does not run on this machine: $line; nothing was installed" "pick another build with --target (linux-x64-musl on Alpine, linux-x64 on glibc)"

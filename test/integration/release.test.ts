@@ -46,13 +46,20 @@ beforeAll(async () => {
   // one byte changed in the middle of the binary; the release's own SHA256SUMS
   const corrupted = good.slice();
   corrupted[corrupted.length >> 1] ^= 0xff;
+  const corruptedGz = Bun.gzipSync(corrupted, { level: 1 });
   const sums = readFileSync(join(release, "SHA256SUMS"), "utf8");
+  const without = (...names: string[]) => sums.split("\n").filter((l) => !names.some((n) => l.endsWith(`  ${n}`))).join("\n");
   // a file that is not a program for this machine, listed with its right checksum
   const garbage = "this is not an executable\n";
   const folders: Record<string, Record<string, Uint8Array | string>> = {
     good: Object.fromEntries(readdirSync(release).map((f) => [f, new Uint8Array(readFileSync(join(release, f)))])),
-    bad: { [file]: corrupted, SHA256SUMS: sums },
-    nosum: { [file]: good, SHA256SUMS: sums.split("\n").filter((l) => !l.endsWith(`  ${file}`)).join("\n") },
+    bad: { [file]: corrupted, [`${file}.gz`]: corruptedGz, SHA256SUMS: sums },
+    // a release without .gz files: the binary itself is downloaded
+    raw: { [file]: good, SHA256SUMS: without(`${file}.gz`) },
+    badraw: { [file]: corrupted, SHA256SUMS: without(`${file}.gz`) },
+    // a .gz that matches its line but holds another binary than the one SHA256SUMS lists
+    badgz: { [`${file}.gz`]: corruptedGz, SHA256SUMS: `${without(`${file}.gz`)}${sha256(corruptedGz)}  ${file}.gz\n` },
+    nosum: { [file]: good, SHA256SUMS: without(file, `${file}.gz`) },
     garbage: { [file]: garbage, SHA256SUMS: `${sha256(garbage)}  ${file}\n` },
   };
   server = Bun.serve({
@@ -73,10 +80,11 @@ afterAll(() => server?.stop(true));
 const install = (args: string[], env: Record<string, string> = {}) => run(["sh", join(ROOT, "install.sh"), ...args], env);
 
 describe("npm run release", () => {
-  test("the release folder holds the binary named by OS and CPU, install.sh, and SHA256SUMS with each file's real checksum", () => {
-    expect(readdirSync(release).sort()).toEqual([file, "SHA256SUMS", "install.sh"].sort());
+  test("the release folder holds the binary named by OS and CPU, its .gz, install.sh, and SHA256SUMS with each file's real checksum", () => {
+    expect(readdirSync(release).sort()).toEqual([file, `${file}.gz`, "SHA256SUMS", "install.sh"].sort());
+    expect(sha256(Bun.gunzipSync(new Uint8Array(readFileSync(join(release, `${file}.gz`)))))).toBe(sha256(good));
     const lines = readFileSync(join(release, "SHA256SUMS"), "utf8").trim().split("\n");
-    expect(lines.map((l) => l.split("  ")[1])).toEqual([file, "install.sh"]);
+    expect(lines.map((l) => l.split("  ")[1])).toEqual([file, `${file}.gz`, "install.sh"]);
     for (const line of lines) {
       const [sum, name] = line.split("  ");
       expect(sum).toBe(sha256(readFileSync(join(release, name))));
@@ -144,7 +152,7 @@ describe("install.sh", () => {
     const r = await run(["sh", "-c", `curl -fsSL ${base}/good/install.sh | sh`], { LLMBENCH_BASE_URL: `${base}/good`, LLMBENCH_INSTALL_DIR: dir, PATH: `${dir}:${process.env.PATH}` });
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    expect(served).toEqual(["/good/install.sh", "/good/SHA256SUMS", `/good/${file}`]);
+    expect(served).toEqual(["/good/install.sh", "/good/SHA256SUMS", `/good/${file}.gz`]); // the smaller file
     expect(readdirSync(dir)).toEqual(["llmbench"]);
     const installed = readFileSync(join(dir, "llmbench"));
     expect(sha256(installed)).toBe(sha256(good));
@@ -155,14 +163,35 @@ describe("install.sh", () => {
     expect(r.stderr).not.toContain("not on your PATH");
   });
 
-  test("a corrupted file is refused with both checksums, exit 1, and nothing is installed", async () => {
-    const dir = join(work, "corrupt", "bin");
+  test("without a .gz in the release, the binary itself is downloaded, checked and installed", async () => {
+    const dir = join(work, "raw", "bin");
     served.length = 0;
-    const r = await install(["--base-url", `${base}/bad`, "--dir", dir]);
+    const r = await install(["--base-url", `${base}/raw`, "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect(served).toEqual(["/raw/SHA256SUMS", `/raw/${file}`]);
+    expect(sha256(readFileSync(join(dir, "llmbench")))).toBe(sha256(good));
+  });
+
+  test.each([
+    ["bad", ".gz"],
+    ["badraw", ""],
+  ])("a corrupted file (/%s, %p) is refused with both checksums, exit 1, and nothing is installed", async (folder, ext) => {
+    const dir = join(work, `corrupt-${folder}`, "bin");
+    served.length = 0;
+    const r = await install(["--base-url", `${base}/${folder}`, "--dir", dir]);
     expect(r.code).toBe(1);
-    expect(served).toEqual(["/bad/SHA256SUMS", `/bad/${file}`]); // it was downloaded, then refused
-    expect(r.stderr).toContain(`checksum mismatch for ${file}: expected ${sha256(good)}, got `);
+    expect(served).toEqual([`/${folder}/SHA256SUMS`, `/${folder}/${file}${ext}`]); // it was downloaded, then refused
+    const expected = readFileSync(join(release, "SHA256SUMS"), "utf8").match(new RegExp(`^([0-9a-f]{64})  ${file}${ext}$`, "m"))![1];
+    expect(r.stderr).toContain(`checksum mismatch for ${file}${ext}: expected ${expected}, got `);
     expect(r.stderr).toContain("nothing was installed");
+    expect(existsSync(join(dir, "llmbench"))).toBe(false);
+  });
+
+  test("a .gz that matches its own line but unpacks to another binary is refused", async () => {
+    const dir = join(work, "badgz", "bin");
+    const r = await install(["--base-url", `${base}/badgz`, "--dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`checksum mismatch for ${file}: expected ${sha256(good)}, got `);
     expect(existsSync(join(dir, "llmbench"))).toBe(false);
   });
 
