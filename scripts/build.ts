@@ -60,6 +60,8 @@ async function commitId(): Promise<string | undefined> {
 
 async function build(target: string, outfile: string, commit: string | undefined): Promise<void> {
   const t0 = performance.now();
+  // bun names a Windows executable .exe whatever it is told
+  if (target.startsWith("windows") && !outfile.endsWith(".exe")) outfile += ".exe";
   const version = commit ? `${pkg.version}+${commit}` : pkg.version;
   const define = { LLMBENCH_VERSION: version, LLMBENCH_COMMIT: commit ?? "", LLMBENCH_TARGET: target };
   const args = ["build", "--compile", "--minify", "--sourcemap", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv"];
