@@ -46,6 +46,15 @@ export function hostTarget(): string {
   return `${os}-${process.arch}${musl ? "-musl" : ""}`;
 }
 
+/**
+ * src/cli.ts, and every file under src/ named `<name>.worker.ts`: a file a Bun Worker runs (`new Worker(new
+ * URL("./x.worker.ts", import.meta.url))`) must be an entrypoint of the compiled binary, or the worker
+ * silently never starts there.
+ */
+function entrypoints(): string[] {
+  return ["src/cli.ts", ...[...new Bun.Glob("src/**/*.worker.ts").scanSync(join(import.meta.dir, ".."))].sort()];
+}
+
 async function git(args: string[]): Promise<string | undefined> {
   const r = await $`git ${args}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
   return r.exitCode === 0 ? r.stdout.toString().trim() : undefined;
@@ -72,7 +81,7 @@ async function build(target: string, outfile: string, commit: string | undefined
   const scratch = join(dirname(outfile), `.build-${target}`);
   rmSync(scratch, { recursive: true, force: true });
   const built = join(scratch, basename(outfile));
-  const r = await $`${process.execPath} ${args} src/cli.ts --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
+  const r = await $`${process.execPath} ${args} ${entrypoints()} --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
   if (r.exitCode !== 0) {
     rmSync(scratch, { recursive: true, force: true });
     console.error(`build: ${target} failed:\n${r.stderr.toString().trim()}`);
