@@ -47,13 +47,11 @@ export function hostTarget(): string {
 }
 
 /**
- * src/cli.ts, and every file under src/ named `<name>.worker.ts`: a file a Bun Worker runs (`new Worker(new
- * URL("./x.worker.ts", import.meta.url))`) must be an entrypoint of the compiled binary, or the worker
- * silently never starts there.
+ * The entry points of the binary: the CLI, and each file a Bun Worker runs, which must be an entry
+ * point too or the worker silently never starts in a compiled binary. The key is the constant
+ * defined to the worker's path inside the binary (src/io/decode-thread.ts reads it).
  */
-function entrypoints(): string[] {
-  return ["src/cli.ts", ...[...new Bun.Glob("src/**/*.worker.ts").scanSync(join(import.meta.dir, ".."))].sort()];
-}
+const WORKERS: Record<string, string> = { LLMBENCH_DECODE_WORKER: "src/io/decode-worker.ts" };
 
 async function git(args: string[]): Promise<string | undefined> {
   const r = await $`git ${args}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
@@ -72,7 +70,8 @@ async function build(target: string, outfile: string, commit: string | undefined
   // bun names a Windows executable .exe whatever it is told
   if (target.startsWith("windows") && !outfile.endsWith(".exe")) outfile += ".exe";
   const version = commit ? `${pkg.version}+${commit}` : pkg.version;
-  const define = { LLMBENCH_VERSION: version, LLMBENCH_COMMIT: commit ?? "", LLMBENCH_TARGET: target };
+  const define: Record<string, string> = { LLMBENCH_VERSION: version, LLMBENCH_COMMIT: commit ?? "", LLMBENCH_TARGET: target };
+  for (const [name, path] of Object.entries(WORKERS)) define[name] = `./${path.replace(/^src\//, "")}`;
   const args = ["build", "--compile", "--minify", "--sourcemap", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv"];
   for (const [k, v] of Object.entries(define)) args.push("--define", `${k}=${JSON.stringify(v)}`);
   if (target !== hostTarget()) args.push(`--target=${RELEASE_TARGETS[target]}`);
@@ -81,7 +80,7 @@ async function build(target: string, outfile: string, commit: string | undefined
   const scratch = join(dirname(outfile), `.build-${target}`);
   rmSync(scratch, { recursive: true, force: true });
   const built = join(scratch, basename(outfile));
-  const r = await $`${process.execPath} ${args} ${entrypoints()} --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
+  const r = await $`${process.execPath} ${args} src/cli.ts ${Object.values(WORKERS)} --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
   if (r.exitCode !== 0) {
     rmSync(scratch, { recursive: true, force: true });
     console.error(`build: ${target} failed:\n${r.stderr.toString().trim()}`);

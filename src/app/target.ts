@@ -9,15 +9,11 @@ import type { RawRecord } from "../core/metrics.ts";
 import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
-import { countTokens, countTokensPaced, loadTokenizer } from "../core/tokenizer.ts";
+import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
+import { startDecodingThread } from "../io/decode-thread.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
-
-/** A response that arrived in less still gets this long to be counted (a count of a few KB takes well under it). */
-const MIN_COUNT_MS = 20;
-
-const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
@@ -51,11 +47,12 @@ export interface Session {
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
 export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
   const protocol = getProtocol(opts.api);
-  await loadTokenizer(opts.tokenizer);
+  // streams are decoded and counted on a thread of their own (io/decode-thread.ts), loaded alongside
+  await Promise.all([loadTokenizer(opts.tokenizer), opts.stream ? startDecodingThread(opts.tokenizer) : undefined]);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
-  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes };
+  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes, tokenizer: opts.tokenizer };
   const workload = await loadWorkload(opts, salt);
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
@@ -94,13 +91,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     }
   };
   const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
-    const { text, reasoning, ...timing } = await sendRequest(target, body, stop, clock);
-    // counted after the body is complete, off the loop that timestamps chunks, a piece at a time;
-    // within the request's deadline, and never for longer than the response took to arrive
-    const tEnd = timing.tEnd ?? clock();
-    const pacing = { now: clock, yieldNow, until: Math.min(timing.tSend + opts.timeoutMs, tEnd + Math.max(tEnd - timing.tSend, MIN_COUNT_MS)) };
-    const reasoningCount = reasoning ? await countTokensPaced(reasoning, opts.tokenizer, pacing) : { tokens: 0, estimated: false };
-    const textCount = await countTokensPaced(text, opts.tokenizer, pacing);
+    const { tokensEstimated, ...timing } = await sendRequest(target, body, stop, clock);
     return {
       seq: req.seq,
       phase: req.phase,
@@ -108,10 +99,8 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       repeat: req.repeat,
       tSched,
       ...timing,
-      outputTokensCounted: textCount.tokens + reasoningCount.tokens,
-      reasoningTokensCounted: reasoningCount.tokens,
       promptTokensCounted: promptTokens,
-      ...(textCount.estimated || reasoningCount.estimated ? { tokensEstimated: true as const } : {}),
+      ...(tokensEstimated ? { tokensEstimated: true as const } : {}),
     };
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);

@@ -47,19 +47,34 @@ export function parseLength(name: string, value: string): LengthSpec {
 
 type Count = (text: string) => number;
 
-function words(seed: number, n: number): string[] {
+function words(seed: number, n: number, vocabulary: readonly string[] = WORDS): string[] {
   const rng = createRng(seed);
-  return Array.from({ length: n }, () => WORDS[rng.int(WORDS.length)]);
+  return Array.from({ length: n }, () => vocabulary[rng.int(vocabulary.length)]);
 }
 
-/** `target` tokens of filler (by `count`), grown or trimmed a word at a time from a first guess; with the whole text's count. */
-function fill(seed: number, target: number, count: Count, head: string): { text: string; tokens: number } {
-  if (target <= 0) return { text: head, tokens: count(head) };
+const join = (head: string, filler: string[]) => (head === "" ? filler.join(" ") : filler.length === 0 ? head : `${head} ${filler.join(" ")}`);
+
+/**
+ * `target` tokens of filler after `head`, with the whole text's count, built without counting: every
+ * word of `vocabulary` is one token alone and after a space, and the tokenizer cuts before each
+ * space-led word (o200k's and cl100k's pre-tokenizers do; whitespace counting trivially), so the
+ * text is `count(head) + target` tokens exactly. syntheticWorkload checks that this holds for the
+ * run's tokenizer before it relies on it.
+ */
+function fillByWords(seed: number, target: number, head: string, headTokens: number, vocabulary: readonly string[]): { text: string; tokens: number } {
+  const n = Math.max(0, target);
+  return { text: join(head, words(seed, n, vocabulary)), tokens: headTokens + n };
+}
+
+/**
+ * The same for a tokenizer where words do not add up: grown or trimmed a word at a time from a first
+ * guess, counting the whole text at each step (a few steps; the head is counted once).
+ */
+function fillByCounting(seed: number, target: number, count: Count, head: string, headTokens: number): { text: string; tokens: number } {
+  if (target <= 0) return { text: head, tokens: headTokens };
   const pool = words(seed, target * 2 + 8);
   let n = Math.min(target, pool.length);
-  const text = (k: number) => [head, ...pool.slice(0, k)].filter((s) => s !== "").join(" ");
-  // a vocabulary word is about one token in every tokenizer: a few steps at most (the head is counted once)
-  const headTokens = count(head);
+  const text = (k: number) => join(head, pool.slice(0, k));
   let counted = { n: -1, tokens: 0 };
   for (let step = 0; step < 64; step++) {
     counted = { n, tokens: count(text(n)) };
@@ -88,7 +103,14 @@ export interface SyntheticConfig {
  * run is never served from an earlier run's cache by accident.
  */
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
-  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, cfg.count, "").text : "";
+  // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones)
+  const vocabulary = WORDS.filter((w) => cfg.count(w) === 1 && cfg.count(` ${w}`) === 1);
+  const additive = vocabulary.length >= 16 && addsUp(vocabulary, cfg.count);
+  const fill = (seed: number, target: number, head: string): { text: string; tokens: number } => {
+    const headTokens = head === "" ? 0 : cfg.count(head);
+    return additive ? fillByWords(seed, target - headTokens, head, headTokens, vocabulary) : fillByCounting(seed, target - headTokens, cfg.count, head, headTokens);
+  };
+  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, "").text : "";
   const lengths = createRng(hashString(`lengths:${cfg.seed}`));
   // 4 bytes a prompt (a Map took ~60: 1M requests held 60 MB of lengths, see README "Long runs")
   let lengthOf = new Uint32Array(1024);
@@ -110,10 +132,22 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
     source: "synthetic",
     size: Number.POSITIVE_INFINITY,
     prompt(id) {
-      const head = [prefix, `[llmbench ${cfg.seed}${cfg.salt ?? ""}-${id}]`].filter((s) => s !== "").join(" ");
-      return fill(hashString(`${cfg.seed}:${id}`), length(id) - cfg.count(head), cfg.count, head);
+      const head = join(prefix, [`[llmbench ${cfg.seed}${cfg.salt ?? ""}-${id}]`]);
+      return fill(hashString(`${cfg.seed}:${id}`), length(id), head);
     },
   };
+}
+
+/**
+ * Whether words of `vocabulary` add up, one token each, after a head like a prompt's (a shared
+ * prefix, then the tag): checked on a few texts against the tokenizer itself, once per workload.
+ */
+function addsUp(vocabulary: readonly string[], count: Count): boolean {
+  return [0, 1, 2].every((i) => {
+    const head = join(i === 2 ? join("", words(7, 5, vocabulary)) : "", [`[llmbench ${i}-${i * 977}]`]);
+    const filler = words(i + 11, 40, vocabulary);
+    return count(join(head, filler)) === count(head) + filler.length && count(filler.join(" ")) === filler.length;
+  });
 }
 
 /** Prompts from a file, in an order shuffled with the seed; past the end they wrap around. */

@@ -7,8 +7,10 @@ import { ProtocolError, type ErrorClass } from "../core/errors.ts";
 import type { RawRecord, RequestError } from "../core/metrics.ts";
 import { redactUrl } from "../core/options.ts";
 import { formatSize } from "../core/size.ts";
-import type { DecodeEvent, Protocol, Usage } from "../core/protocols/types.ts";
+import type { Protocol } from "../core/protocols/types.ts";
+import type { TokenizerName } from "../core/tokenizer.ts";
 import type { Clock } from "./clock.ts";
+import { openBodySink } from "./decode-thread.ts";
 
 /**
  * retry: 0 — a benchmark never retries silently. Errors (4xx/5xx) are read, not thrown.
@@ -60,13 +62,18 @@ export interface Target {
   maxBodyBytes: number;
   /** most characters of one SSE line/event, NDJSON line or whole JSON body (--max-message) */
   maxMessageBytes: number;
+  /** counts the output (the body's own text, for servers that give no usage) */
+  tokenizer: TokenizerName;
 }
 
-/** What one request gave: the raw timings and counts of a record (RawRecord), and the text to count. */
-export type Outcome = Pick<RawRecord, "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error"> & {
-  text: string;
-  reasoning: string;
-};
+/** What one request gave: the raw timings and counts of a record (RawRecord). */
+export type Outcome = Pick<
+  RawRecord,
+  "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error" | "outputTokensCounted" | "reasoningTokensCounted" | "tokensEstimated"
+>;
+
+/** A response that arrived in less still gets this long to be counted (a count of a few KB takes well under it). */
+const MIN_COUNT_MS = 20;
 
 const ERROR_BODY_CHARS = 500;
 
@@ -82,15 +89,15 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     tEnd: null,
     streamed: false,
     status: null,
-    text: "",
-    reasoning: "",
+    outputTokensCounted: 0,
+    reasoningTokensCounted: 0,
     usage: null,
     cached: null,
     error: null,
   };
-  const fail = (cls: ErrorClass, message: string, extra: Partial<RequestError> = {}) => {
+  const fail = (cls: ErrorClass, message: string, extra: Partial<RequestError> = {}, at = clock()) => {
     out.error = { class: cls, message, ...extra };
-    out.tEnd = clock();
+    out.tEnd = at;
     return out;
   };
   const abortClass = (): ErrorClass | null => (deadline.signal.aborted ? "timeout" : stop.aborted ? "aborted" : null);
@@ -147,21 +154,12 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status, body: text.slice(0, ERROR_BODY_CHARS) });
     }
 
-    const decoder = target.protocol.createDecoder(contentType, { maxMessageChars: target.maxMessageBytes });
-    const onEvents = (events: DecodeEvent[], t: number) => {
-      for (const e of events) {
-        if (e.type === "delta") {
-          if (e.text === "" && e.reasoning === "") continue;
-          out.tokenTimes.push(t);
-          out.text += e.text;
-          out.reasoning += e.reasoning;
-        } else if (e.type === "usage") out.usage = { ...out.usage, ...e.usage };
-        else if (e.type === "cached") out.cached = e.cached;
-      }
-    };
+    // this loop only timestamps and hands text over: decoding and counting happen in the sink (io/decode-thread.ts)
+    const sink = openBodySink({ api: target.protocol.api, contentType, maxMessageChars: target.maxMessageBytes, tokenizer: target.tokenizer }, clock);
     let raw = "";
     /** bytes after inflation (inflated() undoes any Content-Encoding): the cap holds against a compression bomb */
     let bodyBytes = 0;
+    let failed: { cls: ErrorClass; message: string; at: number } | undefined;
     try {
       while (reader) {
         const { done, value } = await reader.read();
@@ -179,23 +177,41 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (bodyBytes > target.maxBodyBytes) {
           throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`);
         }
-        const piece = utf8.decode(value, { stream: true });
-        if (raw.length < ERROR_BODY_CHARS) raw += piece;
-        onEvents(decoder.push(piece), t);
+        // the start of the body, for the record of a failure; the sink decodes the rest
+        if (raw.length < ERROR_BODY_CHARS) raw += utf8.decode(value, { stream: true });
+        sink.push(value, t);
       }
-      const t = clock();
-      onEvents(decoder.push(utf8.decode()), t);
-      onEvents(decoder.end(), t);
-      out.tEnd = t;
-      out.streamed = decoder.streamed;
+      out.tEnd = clock();
       // the body was read to its end on a keep-alive connection: Bun puts the connection back in its pool
       if (out.tRetry === undefined && !/close/i.test(res.headers.get("connection") ?? "")) releaseIdleConnection(target.url);
     } catch (err) {
-      out.streamed = decoder.streamed;
+      const at = clock();
+      reader?.cancel().catch(() => {});
       const cls = abortClass();
-      if (cls) return fail(cls, cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming");
-      if (err instanceof ProtocolError) return fail("protocol", err.message, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
-      return fail("protocol", `the response body broke off: ${plainMessage(err)}`, { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) });
+      if (cls) failed = { cls, message: cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming", at };
+      else if (err instanceof ProtocolError) failed = { cls: "protocol", message: err.message, at };
+      else failed = { cls: "protocol", message: `the response body broke off: ${plainMessage(err)}`, at };
+    }
+    // what arrived is decoded and counted, also when the body broke off
+    const tEnd = out.tEnd ?? clock();
+    const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
+    let decoded;
+    try {
+      decoded = await sink.finish(tEnd, failed === undefined, budgetMs);
+    } catch (err) {
+      return fail("client", (err as Error).message, {}, tEnd);
+    }
+    out.tokenTimes = decoded.tokenTimes;
+    out.streamed = decoded.streamed;
+    out.usage = decoded.usage;
+    out.cached = decoded.cached;
+    out.outputTokensCounted = decoded.outputTokensCounted;
+    out.reasoningTokensCounted = decoded.reasoningTokensCounted;
+    if (decoded.tokensEstimated) out.tokensEstimated = true;
+    if (failed === undefined && decoded.protocolError !== null) failed = { cls: "protocol", message: decoded.protocolError, at: tEnd };
+    if (failed !== undefined) {
+      const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS) } : {};
+      return fail(failed.cls, failed.message, detail, failed.at);
     }
     return out;
   } catch (err) {

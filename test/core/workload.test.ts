@@ -30,10 +30,39 @@ describe("synthetic prompts", () => {
       const item = w.prompt(id);
       expect(item.tokens).toBe(bpe(item.text));
     }
-    // the head is counted once per prompt, not once per step of the fill (64 at most)
+    // words that add up are not counted: only the prompt's head (prefix and tag) is
     const before = calls;
     w.prompt(40);
-    expect(calls - before).toBeLessThanOrEqual(8);
+    expect(calls - before).toBe(1);
+  });
+
+  test.each(["whitespace", "o200k", "cl100k"] as const)("%s: every prompt is exactly --input-tokens long, and says so", async (name) => {
+    await loadTokenizer(name);
+    const count = (t: string) => countTokens(t, name);
+    for (const prefixTokens of [0, 30]) {
+      const w = syntheticWorkload({ seed: 8, inputTokens: { mean: 120, stdev: 40 }, prefixTokens, count, salt: "-s" });
+      const exact = syntheticWorkload({ seed: 8, inputTokens: { mean: 77, stdev: 0 }, prefixTokens, count });
+      for (let id = 0; id < 60; id++) {
+        const item = w.prompt(id);
+        expect(item.tokens).toBe(count(item.text));
+        expect(exact.prompt(id).tokens).toBe(77);
+        expect(count(exact.prompt(id).text)).toBe(77);
+      }
+    }
+  });
+
+  test("a tokenizer whose words do not add up (one token per 3 characters): each prompt is counted as it is filled, and still meets the length", () => {
+    let calls = 0;
+    const chars = (t: string) => (calls++, Math.ceil(t.length / 3));
+    const w = syntheticWorkload({ seed: 2, inputTokens: { mean: 200, stdev: 0 }, prefixTokens: 0, count: chars });
+    for (let id = 0; id < 20; id++) {
+      const item = w.prompt(id);
+      expect(item.tokens).toBe(Math.ceil(item.text.length / 3));
+      expect(Math.abs(item.tokens! - 200) / 200).toBeLessThanOrEqual(0.05);
+    }
+    const before = calls;
+    w.prompt(20);
+    expect(calls - before).toBeGreaterThan(2); // the head, then the text at each step
   });
 
   test("the same seed gives the same prompts; another seed, others; ids are distinct", () => {

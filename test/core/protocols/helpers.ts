@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRng } from "../../../src/core/rng.ts";
 import type { DecodeEvent, ResponseDecoder } from "../../../src/core/protocols/types.ts";
 
-/** shared/ lies beside the repository's root (in /work and in CI's clone alike). */
+/** the recorded streams, copied into the repository (test/fixtures/streams/README.md says from where) */
 const STREAMS = new URL("../../fixtures/streams/", import.meta.url);
 
 export function fixtureBytes(name: string): Uint8Array {

@@ -1,0 +1,105 @@
+/**
+ * What one response body gives, from its text as it arrived: token times, usage, the cache signal,
+ * then the output counted with the run's tokenizer. Pure (the tokenizer must be loaded, the clock is
+ * passed in): the same code runs on the thread that reads the body (one JSON document) or on the
+ * decoding thread (streams; io/decode-thread.ts), so both give the same record.
+ */
+import { ProtocolError } from "./errors.ts";
+import type { ApiKind, DecodeEvent, Usage } from "./protocols/types.ts";
+import { getProtocol } from "./protocols/index.ts";
+import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
+
+/** What decoding a body needs to know, and may be sent to another thread as it is. */
+export interface BodyJob {
+  api: ApiKind;
+  contentType: string;
+  /** --max-message */
+  maxMessageChars: number;
+  tokenizer: TokenizerName;
+}
+
+export interface Decoded {
+  /** one time per token-bearing event, from the arrival time of the piece that completed it */
+  tokenTimes: number[];
+  streamed: boolean;
+  usage: Usage | null;
+  cached: boolean | null;
+  outputTokensCounted: number;
+  reasoningTokensCounted: number;
+  tokensEstimated: boolean;
+  /** the body broke its API's rules: a ProtocolError's message */
+  protocolError: string | null;
+}
+
+export interface BodyDecoder {
+  /** text as it arrived at time `t`; throws ProtocolError when the body breaks its API's rules */
+  push(text: string, t: number): void;
+  /** the body is complete; throws ProtocolError (stopped mid-event, no end marker, …) */
+  end(t: number): void;
+  readonly streamed: boolean;
+  readonly tokenTimes: number[];
+  readonly text: string;
+  readonly reasoning: string;
+  readonly usage: Usage | null;
+  readonly cached: boolean | null;
+}
+
+export function createBodyDecoder(job: BodyJob): BodyDecoder {
+  const decoder = getProtocol(job.api).createDecoder(job.contentType, { maxMessageChars: job.maxMessageChars });
+  const tokenTimes: number[] = [];
+  let text = "";
+  let reasoning = "";
+  let usage: Usage | null = null;
+  let cached: boolean | null = null;
+  const apply = (events: DecodeEvent[], t: number) => {
+    for (const e of events) {
+      if (e.type === "delta") {
+        if (e.text === "" && e.reasoning === "") continue;
+        tokenTimes.push(t);
+        text += e.text;
+        reasoning += e.reasoning;
+      } else if (e.type === "usage") usage = { ...usage, ...e.usage };
+      else if (e.type === "cached") cached = e.cached;
+    }
+  };
+  return {
+    push: (piece, t) => apply(decoder.push(piece), t),
+    end: (t) => apply(decoder.end(), t),
+    get streamed() {
+      return decoder.streamed;
+    },
+    tokenTimes,
+    get text() {
+      return text;
+    },
+    get reasoning() {
+      return reasoning;
+    },
+    get usage() {
+      return usage;
+    },
+    get cached() {
+      return cached;
+    },
+  };
+}
+
+/**
+ * The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also the
+ * part that arrived before a failure — and the ProtocolError that broke it, if one did.
+ */
+export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing, failure: unknown = null): Promise<Decoded> {
+  if (failure !== null && !(failure instanceof ProtocolError)) throw failure;
+  const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
+  const text = await countTokensPaced(body.text, tokenizer, pacing);
+  return {
+    tokenTimes: body.tokenTimes,
+    streamed: body.streamed,
+    usage: body.usage,
+    cached: body.cached,
+    outputTokensCounted: text.tokens + reasoning.tokens,
+    reasoningTokensCounted: reasoning.tokens,
+    tokensEstimated: text.estimated || reasoning.estimated,
+    protocolError: failure === null ? null : failure.message,
+  };
+}
