@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { hostTarget, RELEASE_TARGETS, releaseFile } from "../../scripts/build.ts";
+import { startServer } from "../../src/server/index.ts";
 import { BIN } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -141,6 +142,32 @@ describe("the compiled binary and the folder it runs in", () => {
       expect(existsSync(join(cwd, "preloaded"))).toBe(false);
     } finally {
       api.stop(true);
+    }
+  });
+});
+
+describe("the compiled binary's decoding thread", () => {
+  // a Worker's file left out of the binary's entry points fails silently (bodies are then decoded
+  // inline): on Linux the thread shows as a task named "Worker" of the running process
+  test.skipIf(!existsSync("/proc/self/task"))("a streamed run decodes on a Worker thread inside the binary (Linux: /proc/PID/task)", async () => {
+    const server = await startServer({ decodeStepMs: 20 });
+    try {
+      const p = Bun.spawn([join(release, file), "run", "--endpoint", `${server.url}/v1/completions`, "--stream", "-n", "4", "--warmup", "0", "--max-tokens", "100", "-q"], { stdout: "pipe", stderr: "pipe" });
+      const names = new Set<string>();
+      let done = false;
+      p.exited.then(() => (done = true));
+      while (!done && !names.has("Worker")) {
+        try {
+          for (const t of readdirSync(`/proc/${p.pid}/task`)) names.add(readFileSync(`/proc/${p.pid}/task/${t}/comm`, "utf8").trim());
+        } catch {
+          // the process or a thread ended between the listing and the read
+        }
+        await Bun.sleep(10);
+      }
+      expect(await p.exited).toBe(0);
+      expect([...names]).toContain("Worker");
+    } finally {
+      server.stop();
     }
   });
 });
