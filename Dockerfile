@@ -12,6 +12,7 @@ COPY package.json package-lock.json bunfig.toml tsconfig.json ./
 RUN bun install --production
 COPY src ./src
 COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/lib ./scripts/lib
 RUN bun scripts/build.ts
 
 FROM gcr.io/distroless/base-debian12:nonroot

@@ -1,6 +1,7 @@
 /** The one place that turns a thrown error into a one-line message and an exit code. */
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { EXIT, LlmbenchError, UsageError } from "./core/errors.ts";
+import { BUILD, versionLine } from "./version.ts";
 
 /** citty's own usage errors (unknown command, missing argument) */
 const isCittyError = (e: unknown): e is Error & { code: string } =>
@@ -25,8 +26,9 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.
       throw new UsageError(`unknown command '${name}'`, `${near ? `did you mean 'llmbench ${near}'? ` : ""}commands: ${commands.join(", ")}`);
     }
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-      const meta = await (typeof root.meta === "function" ? root.meta() : root.meta);
-      process.stdout.write(`${meta?.version}\n`);
+      // compiled: what the build wrote in; from source: say so, and ask git for the commit
+      const build = BUILD.target ? BUILD : { ...BUILD, commit: (await import("./io/source-commit.ts")).sourceCommit() };
+      process.stdout.write(`${versionLine(build, { os: process.platform, arch: process.arch, bun: Bun.version })}\n`);
       return;
     }
     await runCommand(root, { rawArgs });

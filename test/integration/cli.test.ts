@@ -30,7 +30,7 @@ describe("the compiled binary", () => {
     for (const o of ["--endpoint", "--requests", "--concurrency", "--max-tokens", "--repeat-ratio", "--warmup", "--output", "--seed", "--timeout", "--json", "--quiet"]) {
       expect(run.stdout).toContain(o);
     }
-    expect((await cli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await cli(["--version"])).stdout).toMatch(/^llmbench \d+\.\d+\.\d+ \(/);
   });
 
   test("a real run: report on stdout, result file valid against the schema, exit 0", async () => {
