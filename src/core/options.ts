@@ -10,6 +10,7 @@ import { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer.ts"
 import { repeatCount } from "./schedule.ts";
 import { parseSlo, parseTimeMs, STREAM_ONLY_METRICS, type SloTerm } from "./slo.ts";
 import { parseLength, type LengthSpec } from "./workload.ts";
+import type { ResultConfig } from "./result.ts";
 
 type RawValue = string | number | boolean | string[] | undefined;
 export type RawArgs = Record<string, RawValue>;
@@ -314,7 +315,7 @@ export interface ShardRun extends ShardTotals {
 }
 
 /** The options as saved in the result file: no secrets, no header values. */
-export function publicConfig(o: RunOptions): Record<string, unknown> {
+export function publicConfig(o: RunOptions): ResultConfig {
   return {
     endpoint: o.endpoint,
     api: o.api,
