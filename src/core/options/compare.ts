@@ -42,7 +42,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareArgs {
   return {
     base,
     cand,
-    settings: { thresholds: parseThresholds(p.all("threshold")), gate: parseGate(p.given("gate")), alpha: parseAlpha(p.given("alpha")), gateOnRatios: p.flag("gate-on-ratios") === true },
+    settings: { thresholds: parseThresholds(p.all("threshold")), gate: parseGate(p.given("gate")), alpha: parseAlpha(p.get("alpha")), gateOnRatios: p.flag("gate-on-ratios") === true },
     allowMismatch: p.flag("allow-mismatch") === true,
     format: parseFormat(p.get("format")!),
     hideUnchanged: p.flag("hide-unchanged") === true,
