@@ -46,11 +46,9 @@ const refuse = (message: string, hint: string): never => {
   process.exit(2);
 };
 const FILE_HINT = "pass a result written by 'llmbench run --output FILE' (with its records: no --no-records)";
-let text = "";
 let imported: ImportedFile | undefined;
 try {
-  text = await readInputFile(file, FILE_HINT);
-  imported = importFile(text, file); // every check compare makes, every run of the file's included
+  imported = importFile(await readInputFile(file, FILE_HINT), file); // every check compare makes, every run of the file's included
 } catch (err) {
   if (err instanceof LlmbenchError) refuse(err.message, err.hint ?? FILE_HINT);
   throw err;
@@ -59,9 +57,10 @@ if (!imported!.run.format.startsWith("llmbench")) refuse(`${file} is a ${importe
 if (imported!.sweep) refuse(`${file} holds a sweep: its levels ran at different loads, so no two halves of it are the same run`, "study a single run, or a file of 'llmbench run --runs N'");
 const noRecords = imported!.runs.filter((r) => r.samples === null);
 if (noRecords.length > 0) refuse(`${noRecords[0].source} has no per-request records: the study needs them`, FILE_HINT);
-const doc = JSON.parse(text);
+// the document as the reader checked it (the text is not parsed a second time)
+const doc = imported!.doc!;
 // the records of every run (one, or each of `run --runs N`), laid end to end: each run's times start at its own first send
-const runRecords: RawRecord[][] = Array.isArray(doc.runs) && doc.runs.length > 0 ? doc.runs.map((r: { requests: RawRecord[] }) => r.requests) : [doc.requests];
+const runRecords: RawRecord[][] = doc.runs && doc.runs.length > 0 ? doc.runs.map((r) => r.requests!) : [doc.requests!];
 const measured: RawRecord[] = [];
 let offset = 0;
 for (const records of runRecords) {
@@ -75,7 +74,7 @@ for (const records of runRecords) {
   }
   offset = end;
 }
-const tokenizer: string = doc.summary?.tokens_source ?? "whitespace";
+const tokenizer: string = doc.summary.tokens_source;
 const settings: CompareSettings = { thresholds: parseThresholds([]), gate: parseGate(undefined), alpha: 0.05, gateOnRatios: false };
 
 const stretched = (r: RawRecord, k: number): RawRecord => {
@@ -84,8 +83,8 @@ const stretched = (r: RawRecord, k: number): RawRecord => {
 };
 
 function asRun(records: RawRecord[], name: string) {
-  const { summary, digests } = summarizeRun(records, tokenizer, { latencyFrom: doc.config?.latency_from === "due" ? "due" : "send" });
-  return fromLlmbench({ ...doc, summary, digests, requests: records, complete: true, sweep: undefined, runs: undefined }, name);
+  const { summary, digests } = summarizeRun(records, tokenizer, { latencyFrom: doc.config.latency_from === "due" ? "due" : "send" });
+  return fromLlmbench(doc, imported!.run.format, { summary, digests, requests: records, complete: true }, name);
 }
 
 interface Tally {

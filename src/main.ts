@@ -2,6 +2,7 @@
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { EXIT, LlmbenchError, UsageError } from "./core/errors.ts";
 import { BUILD, versionLine } from "./version.ts";
+import { suggest } from "./core/options/argv.ts";
 
 /** citty's own usage errors (unknown command, missing argument) */
 const isCittyError = (e: unknown): e is Error & { code: string } =>
@@ -22,7 +23,8 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.
     const commands = Object.keys((await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands)) ?? {});
     const name = rawArgs[0];
     if (!name.startsWith("-") && !commands.includes(name)) {
-      const near = commands.find((c) => c.startsWith(name.slice(0, 2)));
+      // the rule flags use too: the command the name begins, else the nearest close one
+      const near = suggest(name, commands);
       throw new UsageError(`unknown command '${name}'`, `${near ? `did you mean 'llmbench ${near}'? ` : ""}commands: ${commands.join(", ")}`);
     }
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {

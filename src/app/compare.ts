@@ -40,12 +40,13 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
 }
 
 export async function readRun(path: string): Promise<ImportedFile> {
-  const file = importFile(await readInputFile(path, HINT), path);
+  // compare keeps the samples it derived, not the document (its records would stay alive: +60 MB peak for two 100,000-request files)
+  const { doc: _, ...file } = importFile(await readInputFile(path, HINT), path);
   // a large file's text and parse garbage would otherwise still be alive while the next file is parsed:
   // peak RSS of `compare` on two 100,000-request files (61 MB each; scripts/compare-bench.ts), 3 runs
   // each, re-measured 2026-11-30: 434–569 MB with this collection, 719–777 MB without it
   Bun.gc(true);
-  return file;
+  return { ...file, doc: null };
 }
 
 export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {

@@ -3,7 +3,7 @@ import { checkComparable, summarizeDifferences } from "../core/compare/config.ts
 import { UsageError } from "../core/errors.ts";
 import { importFile, type RunData } from "../core/importers/index.ts";
 import { mergeResults, shardOf, type Shard } from "../core/merge.ts";
-import { parseResult, type ResultDocument } from "../core/result.ts";
+import type { ResultDocument } from "../core/result.ts";
 import { readInputFile } from "../io/files.ts";
 import { expandPattern } from "./compare.ts";
 
@@ -12,10 +12,11 @@ export async function runMerge(patterns: readonly string[], allowMismatch: boole
   const shards: Shard[] = [];
   const runs: RunData[] = [];
   for (const file of files) {
-    const text = await readInputFile(file, "pass result files written by 'llmbench run --output FILE'");
-    const doc = parseResult(text, file);
-    runs.push(wholeWorkload(importFile(text, file).run, doc)); // the same checks as compare (a sweep's levels too): foreign, damaged, crafted, truncated files are refused here
-    shards.push({ file, doc });
+    // the one reader compare uses too: foreign, damaged, crafted, truncated files are refused here
+    const read = importFile(await readInputFile(file, "pass result files written by 'llmbench run --output FILE'"), file);
+    if (read.doc === null) throw new UsageError(`${file} is a ${read.run.format} result: merge takes llmbench results`, "merge the result files of 'llmbench run --shard i/N' (or of runs made at the same time)");
+    runs.push(wholeWorkload(read.run, read.doc));
+    shards.push({ file, doc: read.doc });
   }
   const refusals = runs.slice(1).flatMap((r) => checkComparable([runs[0]], [r]).filter((d) => d.severity === "refuse"));
   if (refusals.length > 0 && !allowMismatch) {

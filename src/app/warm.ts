@@ -13,9 +13,9 @@ import {
   WARM_SCHEMA,
   windowStats,
   type WarmDocument,
-  type WarmOptions,
   type WindowStats,
 } from "../core/steady.ts";
+import type { WarmOptions } from "../core/options/warm.ts";
 import { now as realClock, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";

@@ -7,43 +7,20 @@ import { runRepeated } from "../app/runs.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
-import type { RunOptions } from "../core/options.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { checkFlags, parseRunOptions } from "../core/options.ts";
+import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { cittyArgs } from "./args.ts";
+import { parseRunOptions, RUN_FLAGS, type RunOptions } from "../core/options/run.ts";
 import { logger } from "../io/logger.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
-import { outputArgs, targetArgs } from "./_shared.ts";
 
-const args = {
-  ...targetArgs,
-  requests: { type: "string", alias: "n", description: "measured requests, warm-up not included (default 50)" },
-  duration: { type: "string", alias: "d", description: "measure for this long instead of a number of requests: 60s, 500ms, 2m" },
-  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (default 5; with --rate, a cap only when given); a list or range sweeps" },
-  rate: { type: "string", alias: "r", description: "open loop: requests per second, arriving at random (Poisson by default); a list or range sweeps" },
-  burstiness: { type: "string", description: "gamma shape of the arrival gaps with --rate: 1 = Poisson, < 1 burstier, > 1 more even (default 1)" },
-  "ramp-up": { type: "string", description: "ramp from zero to the rate or concurrency over this long, excluded from the numbers (e.g. 10s)" },
-  "latency-from": { type: "string", description: "send | due: measure TTFT and latency from when a request was sent (default) or was due (with --rate)" },
-  slo: { type: "string", description: "objectives, e.g. ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s; goodput counts requests meeting them; a miss exits 1" },
-  cooldown: { type: "string", description: "sweeps (several --concurrency or --rate levels, e.g. 1,2,4 or 1..64x2): pause between levels" },
-  "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
-  "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1 (default 0.3)" },
-  warmup: { type: "string", description: "requests sent first and discarded (default 5)" },
-  shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
-  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)" },
-  runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise (default 1)" },
-  records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
-  "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
-  bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
-  ...outputArgs,
-} as const;
 
 export const run = defineCommand({
   meta: { name: "run", description: "Run a benchmark against an endpoint, print a report, write a result JSON" },
-  args,
-  async run({ args: parsed, rawArgs }) {
-    checkFlags(rawArgs, args, "run");
-    const opts = parseRunOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+  args: cittyArgs(RUN_FLAGS),
+  async run({ rawArgs }) {
+    const opts = parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);

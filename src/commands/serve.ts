@@ -1,28 +1,9 @@
 /** `llmbench serve`: run the reference inference-server simulator until SIGINT/SIGTERM. */
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
-import { checkFlags } from "../core/options.ts";
-import { SERVER_DEFAULTS, serverOptionsFromStrings, startServer, type RunningServer, type ServerOptions } from "../server/index.ts";
-
-const d = SERVER_DEFAULTS;
-/** `llmbench run`'s default endpoint is http://localhost:8000/generate: serve there unless told otherwise. */
-const DEFAULT_PORT = "8000";
-
-/** Flag → option. Every value arrives from citty as a string. */
-const FLAGS = {
-  port: "port",
-  host: "host",
-  "prefill-ms-per-token": "prefillMsPerToken",
-  "decode-step-ms": "decodeStepMs",
-  "max-batch-size": "maxBatchSize",
-  "batch-window-ms": "batchWindowMs",
-  "batch-exponent": "batchExponent",
-  "cache-size": "cacheSize",
-  "cache-hit-ms": "cacheHitMs",
-  model: "model",
-  "cold-start": "coldStartRequests",
-  "cold-start-ms": "coldStartMs",
-} as const satisfies Record<string, keyof ServerOptions>;
+import { cittyArgs } from "./args.ts";
+import { parseServeOptions, SERVE_FLAGS } from "../core/options/serve.ts";
+import { startServer, type RunningServer, type ServerOptions } from "../server/index.ts";
 
 function startError(e: unknown, o: ServerOptions): never {
   const code = (e as { code?: string } | null)?.code;
@@ -37,26 +18,9 @@ export const serve = defineCommand({
     name: "serve",
     description: "Run the built-in inference-server simulator (generate and OpenAI APIs, continuous batching, response cache)",
   },
-  args: {
-    port: { type: "string", description: `TCP port; 0 picks a free one (default ${DEFAULT_PORT}, where 'llmbench run' looks by default)`, valueHint: "n" },
-    host: { type: "string", description: `interface to listen on (default ${d.host})`, valueHint: "addr" },
-    "prefill-ms-per-token": { type: "string", description: `prefill time per prompt token, ms (default ${d.prefillMsPerToken})`, valueHint: "ms" },
-    "decode-step-ms": { type: "string", description: `one decode step at batch size 1, ms (default ${d.decodeStepMs})`, valueHint: "ms" },
-    "max-batch-size": { type: "string", description: `most requests decoding at once (default ${d.maxBatchSize})`, valueHint: "n" },
-    "batch-window-ms": { type: "string", description: `when idle, wait this long to gather a batch (default ${d.batchWindowMs})`, valueHint: "ms" },
-    "batch-exponent": { type: "string", description: `step time = decode-step-ms × batch^exponent (default ${d.batchExponent})`, valueHint: "x" },
-    "cache-size": { type: "string", description: `LRU response-cache entries, 0 = off (default ${d.cacheSize})`, valueHint: "n" },
-    "cache-hit-ms": { type: "string", description: `latency of a cache hit, ms (default ${d.cacheHitMs})`, valueHint: "ms" },
-    model: { type: "string", description: `model name reported by the server (default ${d.model})`, valueHint: "name" },
-    "cold-start": { type: "string", description: `slow down the first N generation requests, decaying linearly to none (default ${d.coldStartRequests}: off)`, valueHint: "n" },
-    "cold-start-ms": { type: "string", description: `extra latency of the first request with --cold-start, ms (default ${d.coldStartMs})`, valueHint: "ms" },
-  },
-  async run({ args, rawArgs }) {
-    checkFlags(rawArgs, serve.args as Record<string, { type?: string }>, "serve");
-    const raw: Partial<Record<keyof ServerOptions, string | boolean | undefined>> = {};
-    for (const [flag, key] of Object.entries(FLAGS)) raw[key] = args[flag] as string | boolean | undefined;
-    raw.port ??= DEFAULT_PORT;
-    const options = serverOptionsFromStrings(raw);
+  args: cittyArgs(SERVE_FLAGS),
+  async run({ rawArgs }) {
+    const options = parseServeOptions(rawArgs);
 
     let server: RunningServer;
     try {

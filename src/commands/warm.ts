@@ -1,32 +1,19 @@
 /** `llmbench warm`: wait for a server to answer, then warm it until its latency is steady. */
 import { defineCommand } from "citty";
 import { warmServer } from "../app/warm.ts";
-import { checkFlags } from "../core/options.ts";
-import { parseWarmOptions, STEADY_DEFAULTS, WARM_DEFAULTS } from "../core/steady.ts";
-import { logger } from "../io/logger.ts";
-import { renderWarmProgress, renderWarmReport } from "../render/warm.ts";
+import { cittyArgs } from "./args.ts";
 import { startCommand } from "../app/command.ts";
 import { emit } from "../app/emit.ts";
-import { outputArgs, targetArgs } from "./_shared.ts";
+import { parseWarmOptions, WARM_FLAGS } from "../core/options/warm.ts";
+import { logger } from "../io/logger.ts";
+import { renderWarmProgress, renderWarmReport } from "../render/warm.ts";
 
-const args = {
-  ...targetArgs,
-  wait: { type: "string", description: `how long to wait for the first successful answer: 120s, 500ms, 5m (default ${WARM_DEFAULTS.wait})` },
-  concurrency: { type: "string", alias: "c", description: `most requests in flight at once (default ${WARM_DEFAULTS.concurrency})` },
-  requests: { type: "string", alias: "n", description: "send exactly N requests (the first success included) instead of stopping once steady" },
-  "max-requests": { type: "string", description: `stop at this many requests if latency is not steady by then (default ${WARM_DEFAULTS.maxRequests})` },
-  window: { type: "string", description: `steady state is judged on the last N latencies (default ${STEADY_DEFAULTS.window})` },
-  "max-cv": { type: "string", description: `steady: their coefficient of variation is at most this (default ${STEADY_DEFAULTS.maxCv})` },
-  "max-drop": { type: "string", description: `steady: their least-squares trend falls by at most this share of their mean (default ${STEADY_DEFAULTS.maxDrop})` },
-  ...outputArgs,
-} as const;
 
 export const warm = defineCommand({
   meta: { name: "warm", description: "Wait until a server answers, then warm it until its latency is steady" },
-  args,
-  async run({ args: parsed, rawArgs }) {
-    checkFlags(rawArgs, args, "warm");
-    const opts = parseWarmOptions(parsed, rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+  args: cittyArgs(WARM_FLAGS),
+  async run({ rawArgs }) {
+    const opts = parseWarmOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
     const ctx = await startCommand(opts, opts.concurrency);
     if (!ctx) return;
     const outcome = await warmServer(opts, {

@@ -7,8 +7,7 @@
  * (approximate, and the notes say so). Pure.
  */
 import { ERROR_CLASSES, UsageError } from "./errors.ts";
-import { Checker, isObj } from "./importers/check.ts";
-import { checkDigest } from "./importers/llmbench.ts";
+import { isObj } from "./importers/check.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
 import type { ResultDocument, ResultRecord } from "./result.ts";
 import type { ShardTotals } from "./shard.ts";
@@ -30,7 +29,6 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     if (Array.isArray(s.doc.runs) && s.doc.runs.length > 0) {
       throw new UsageError(`${s.file} holds ${s.doc.runs.length} runs (run --runs ${s.doc.runs.length}): merge takes single runs`, "run each shard without --runs, then merge; to compare repeated runs, pass their files to compare directly");
     }
-    checkShard(s);
   }
   // --shard i/N files are the parts of one workload: prompt ids are already global, one seed
   const split = checkShardSet(shards);
@@ -82,7 +80,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
       ...first.config,
       requests: sumOrNull(docs.map((d) => d.config.requests)),
       concurrency: sumOrNull(docs.map((d) => d.config.concurrency)),
-      warmup: sumOrNull(docs.map((d) => d.config.warmup)),
+      warmup: docs.reduce((a, d) => a + d.config.warmup, 0),
       ...(split ? { shard: undefined } : { seeds: docs.map((d) => d.config.seed) }),
       shards: shards.length,
     },
@@ -134,37 +132,6 @@ export function checkShardSet(shards: readonly Shard[]): boolean {
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) throw new UsageError(`${missing.length} of ${n} shards missing: ${missing.map((i) => `${i}/${n}`).join(", ")} (a merge of part of the workload is not the benchmark)`, SHARD_HINT);
   return true;
-}
-
-/**
- * What merging reads of a shard beyond what every reader checks (importRun: records, requests,
- * distributions, throughput): the counts it adds up, the digests it merges, the wall-clock start.
- */
-function checkShard({ file, doc }: Shard): void {
-  const c = new Checker(file, "llmbench result", HINT);
-  const d = doc as unknown as Record<string, unknown>;
-  if (d.t0_unix_ms !== undefined) c.numOrNull(d.t0_unix_ms, "t0_unix_ms");
-  if (!Array.isArray(d.notes) || !d.notes.every((n) => typeof n === "string")) c.fail("notes is not a list of texts");
-  for (const k of ["started_at", "finished_at"]) if (typeof d[k] !== "string") c.fail(`${k} is not a time`);
-  const s = c.obj(d.summary, "summary");
-  const errors = c.obj(s.errors, "summary.errors");
-  for (const [k, v] of Object.entries(errors)) c.num(v, `summary.errors.${k}`, { min: 0, integer: true });
-  c.num(c.obj(s.throughput, "summary.throughput").input_tokens_per_s, "summary.throughput.input_tokens_per_s", { min: 0 });
-  c.num(s.duration_s, "summary.duration_s", { min: 0 });
-  const tokens = c.obj(s.tokens, "summary.tokens");
-  for (const k of ["output", "input", "reasoning"]) c.num(tokens[k], `summary.tokens.${k}`, { min: 0 });
-  if (tokens.tokens_per_chunk !== null) c.num(tokens.tokens_per_chunk, "summary.tokens.tokens_per_chunk", { min: 0 });
-  const uvc = c.obj(tokens.usage_vs_client, "summary.tokens.usage_vs_client");
-  for (const k of ["compared", "disagreed"]) c.num(uvc[k], `summary.tokens.usage_vs_client.${k}`, { min: 0, integer: true });
-  c.numOrNull(uvc.mean_relative_difference, "summary.tokens.usage_vs_client.mean_relative_difference");
-  const cache = c.obj(s.cache, "summary.cache");
-  const [, sent, ok, hits] = ["hits", "repeats_sent", "repeats_succeeded", "repeat_hits"].map((k) => c.num(cache[k], `summary.cache.${k}`, { min: 0, integer: true }));
-  if (!(hits <= ok && ok <= sent)) c.fail(`summary.cache: ${hits} repeat hits, ${ok} repeats succeeded, ${sent} sent: more hits than successes or successes than sends`);
-  if (s.client !== undefined && !(isObj(s.client) && typeof s.client.distorted === "boolean")) c.fail("summary.client is not the client's self-check");
-  const digests = c.obj(d.digests, "digests");
-  for (const k of DIGEST_METRICS) checkDigest(c, digests[k], `digests.${k}`);
-  const slo = (d.config as Record<string, unknown>).slo;
-  if (slo !== undefined && slo !== null && !(Array.isArray(slo) && slo.every((t) => isObj(t) && typeof t.name === "string" && typeof t.bound_ms === "number"))) c.fail("config.slo is not a list of SLO terms");
 }
 
 function weightedMean(pairs: Array<[number | null, number]>): number | null {

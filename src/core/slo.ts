@@ -7,6 +7,7 @@
  */
 import { UsageError } from "./errors.ts";
 import type { Distribution } from "./stats/percentiles.ts";
+import { parseTimeMs } from "./options/values.ts";
 
 export const SLO_METRICS = ["ttft", "tpot", "itl", "e2e"] as const;
 export type SloMetric = (typeof SLO_METRICS)[number];
@@ -21,15 +22,6 @@ export interface SloTerm {
   metric: SloMetric;
   percentile: Pct;
   boundMs: number;
-}
-
-/** `200ms`, `1.5s`, `2m`, or a bare number of ms. */
-export function parseTimeMs(value: string, bareUnit: "ms" | "s"): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m)?\s*$/.exec(value);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? bareUnit;
-  return unit === "ms" ? n : unit === "s" ? n * 1000 : n * 60_000;
 }
 
 export function parseSlo(value: string): SloTerm[] {

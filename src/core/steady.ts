@@ -1,16 +1,15 @@
 /**
  * `llmbench warm`'s pure logic: which failed answers mean "not ready yet", how long to wait between
- * attempts, when latency is steady, warm's options and its result document. No I/O, no clock.
+ * attempts, when latency is steady, and warm's result document (its options: core/options/warm.ts). No I/O, no clock.
  *
  * Steady state: the last `window` successful latencies have a coefficient of variation (sample
  * standard deviation ÷ mean) of at most `maxCv`, and no downward trend: the least-squares line
  * through them falls across the window by at most `maxDrop` of their mean. A server still warming
  * up gets faster request by request: its latencies trend down even when they vary little.
  */
-import { UsageError, type ErrorClass } from "./errors.ts";
+import type { ErrorClass } from "./errors.ts";
 import { quantileSorted } from "./stats/percentiles.ts";
 import type { RequestError } from "./metrics.ts";
-import { parseDuration, parseNumber, parseTargetOptions, str, type RawArgs, type TargetOptions } from "./options.ts";
 
 // ---------------------------------------------------------------- readiness
 
@@ -122,56 +121,6 @@ export function steadyState(latencies: readonly number[], p: SteadyParams = STEA
 export function firstSteady(latencies: readonly number[], p: SteadyParams = STEADY_DEFAULTS): number | null {
   for (let k = p.window; k <= latencies.length; k++) if (steadyState(latencies.slice(0, k), p).steady) return k;
   return null;
-}
-
-// ---------------------------------------------------------------- options
-
-export interface WarmOptions extends TargetOptions {
-  /** how long to wait for the first successful answer */
-  waitMs: number;
-  concurrency: number;
-  /** send exactly this many requests (the first success included); undefined: until steady */
-  requests: number | undefined;
-  /** until steady, at most this many requests */
-  maxRequests: number;
-  steady: SteadyParams;
-  output: string | undefined;
-  json: boolean;
-  quiet: boolean;
-}
-
-export const WARM_DEFAULTS = { wait: "120s", concurrency: 1, maxRequests: 100 } as const;
-
-export function parseWarmOptions(args: RawArgs, rawArgs: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): WarmOptions {
-  const target = parseTargetOptions(args, rawArgs, env, randomSeed);
-  const requestsArg = str(args, "requests");
-  const maxArg = str(args, "max-requests");
-  if (requestsArg !== undefined && maxArg !== undefined) {
-    throw new UsageError(`--requests sends exactly N requests; --max-requests bounds the wait for steady latency`, `give one of them`);
-  }
-  if (target.prompts !== undefined && maxArg !== undefined) {
-    throw new UsageError(`with --prompts, warm sends each prompt of the file once; --max-requests bounds the wait for steady latency`, `drop --max-requests (or give --requests N)`);
-  }
-  const steady: SteadyParams = {
-    window: parseNumber("window", str(args, "window"), STEADY_DEFAULTS.window, { min: 2, integer: true }),
-    maxCv: parseNumber("max-cv", str(args, "max-cv"), STEADY_DEFAULTS.maxCv, { min: 0, exclusiveMin: true }),
-    maxDrop: parseNumber("max-drop", str(args, "max-drop"), STEADY_DEFAULTS.maxDrop, { min: 0 }),
-  };
-  const maxRequests = parseNumber("max-requests", maxArg, WARM_DEFAULTS.maxRequests, { min: 1, integer: true });
-  if (requestsArg === undefined && target.prompts === undefined && maxRequests < steady.window) {
-    throw new UsageError(`--max-requests ${maxRequests} is fewer than the --window ${steady.window} latencies steady state is judged on`, `raise --max-requests or lower --window`);
-  }
-  return {
-    ...target,
-    waitMs: parseDuration("wait", str(args, "wait") ?? WARM_DEFAULTS.wait, true),
-    concurrency: parseNumber("concurrency", str(args, "concurrency"), WARM_DEFAULTS.concurrency, { min: 1, integer: true }),
-    requests: requestsArg === undefined ? undefined : parseNumber("requests", requestsArg, 20, { min: 1, integer: true }),
-    maxRequests,
-    steady,
-    output: str(args, "output"),
-    json: args.json === true,
-    quiet: args.quiet === true,
-  };
 }
 
 // ---------------------------------------------------------------- the result document

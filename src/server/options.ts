@@ -1,5 +1,6 @@
 /** The simulator's options: defaults, validation, and parsing from command-line strings. */
 import { UsageError } from "../core/errors.ts";
+import { checkRange, parseNumber as parseNumberValue } from "../core/options/values.ts";
 
 export interface ServerOptions {
   /** interface to listen on */
@@ -46,6 +47,7 @@ export const SERVER_DEFAULTS: ServerOptions = {
 type NumericKey = { [K in keyof ServerOptions]: ServerOptions[K] extends number ? K : never }[keyof ServerOptions];
 
 interface NumberRule {
+  /** the command-line flag, without its dashes */
   flag: string;
   integer: boolean;
   min: number;
@@ -54,65 +56,42 @@ interface NumberRule {
 
 /** Each numeric option, its command-line flag, and its allowed range. */
 export const NUMBER_RULES: Record<NumericKey, NumberRule> = {
-  port: { flag: "--port", integer: true, min: 0, max: 65535 },
-  prefillMsPerToken: { flag: "--prefill-ms-per-token", integer: false, min: 0, max: 60_000 },
-  decodeStepMs: { flag: "--decode-step-ms", integer: false, min: 0, max: 60_000 },
-  maxBatchSize: { flag: "--max-batch-size", integer: true, min: 1, max: 1_000_000 },
-  batchWindowMs: { flag: "--batch-window-ms", integer: false, min: 0, max: 60_000 },
-  batchExponent: { flag: "--batch-exponent", integer: false, min: 0, max: 4 },
-  cacheSize: { flag: "--cache-size", integer: true, min: 0, max: 100_000_000 },
-  cacheHitMs: { flag: "--cache-hit-ms", integer: false, min: 0, max: 60_000 },
-  coldStartRequests: { flag: "--cold-start", integer: true, min: 0, max: 1_000_000 },
-  coldStartMs: { flag: "--cold-start-ms", integer: false, min: 0, max: 600_000 },
+  port: { flag: "port", integer: true, min: 0, max: 65535 },
+  prefillMsPerToken: { flag: "prefill-ms-per-token", integer: false, min: 0, max: 60_000 },
+  decodeStepMs: { flag: "decode-step-ms", integer: false, min: 0, max: 60_000 },
+  maxBatchSize: { flag: "max-batch-size", integer: true, min: 1, max: 1_000_000 },
+  batchWindowMs: { flag: "batch-window-ms", integer: false, min: 0, max: 60_000 },
+  batchExponent: { flag: "batch-exponent", integer: false, min: 0, max: 4 },
+  cacheSize: { flag: "cache-size", integer: true, min: 0, max: 100_000_000 },
+  cacheHitMs: { flag: "cache-hit-ms", integer: false, min: 0, max: 60_000 },
+  coldStartRequests: { flag: "cold-start", integer: true, min: 0, max: 1_000_000 },
+  coldStartMs: { flag: "cold-start-ms", integer: false, min: 0, max: 600_000 },
 };
 
-function describe(rule: NumberRule): string {
-  const kind = rule.integer ? "an integer" : "a number";
-  return `${kind} from ${rule.min} to ${rule.max}`;
-}
-
-function checkNumber(key: NumericKey, value: number): void {
-  const rule = NUMBER_RULES[key];
-  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
-    throw new UsageError(`${rule.flag} must be ${describe(rule)}, got ${String(value)}`, `for example ${rule.flag} ${SERVER_DEFAULTS[key]}`);
-  }
-}
-
-/** Defaults filled in and every value checked; throws UsageError on a bad value. */
+/** Defaults filled in and every value checked (the same rule and message as the command line's); throws UsageError on a bad value. */
 export function resolveServerOptions(opts: Partial<ServerOptions> = {}): ServerOptions {
   const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
   const o: ServerOptions = { ...SERVER_DEFAULTS, ...defined };
-  for (const key of Object.keys(NUMBER_RULES) as NumericKey[]) checkNumber(key, o[key]);
+  for (const key of Object.keys(NUMBER_RULES) as NumericKey[]) {
+    const r = NUMBER_RULES[key];
+    checkRange(r.flag, o[key], r, SERVER_DEFAULTS[key]);
+  }
   if (typeof o.host !== "string" || o.host.trim() === "") throw new UsageError("--host must not be empty", "for example --host 127.0.0.1");
   if (typeof o.model !== "string" || o.model.trim() === "") throw new UsageError("--model must not be empty", "for example --model llmbench-sim");
   return o;
 }
 
-/** Parses one flag's string value (citty hands every value over as a string). */
-function parseNumber(key: NumericKey, raw: string): number {
-  const rule = NUMBER_RULES[key];
-  const s = raw.trim();
-  // Number("") is 0 and Number("0x10") is 16: accept plain decimal notation only
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) {
-    throw new UsageError(`${rule.flag} must be ${describe(rule)}, got "${raw}"`, `for example ${rule.flag} ${SERVER_DEFAULTS[key]}`);
-  }
-  const value = Number(s);
-  checkNumber(key, value);
-  return value;
-}
-
-/** Options from command-line strings keyed by option name; undefined means the default. */
-export function serverOptionsFromStrings(raw: Partial<Record<keyof ServerOptions, string | boolean | undefined>>): ServerOptions {
+/** Options from command-line strings keyed by option name (the one number parser every command uses); undefined means the default. */
+export function serverOptionsFromStrings(raw: Partial<Record<keyof ServerOptions, string | undefined>>): ServerOptions {
   const out: Partial<ServerOptions> = {};
   for (const key of Object.keys(raw) as (keyof ServerOptions)[]) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (typeof v !== "string") {
-      const flag = key in NUMBER_RULES ? NUMBER_RULES[key as NumericKey].flag : `--${key}`;
-      throw new UsageError(`${flag} needs a value`);
-    }
     if (key === "host" || key === "model") out[key] = v;
-    else if (key in NUMBER_RULES) out[key as NumericKey] = parseNumber(key as NumericKey, v);
+    else if (key in NUMBER_RULES) {
+      const r = NUMBER_RULES[key as NumericKey];
+      out[key as NumericKey] = parseNumberValue(r.flag, v, r, SERVER_DEFAULTS[key as NumericKey]);
+    }
   }
   return resolveServerOptions(out);
 }

@@ -5,7 +5,7 @@ import { parseRunOptions, redactUrlText } from "../../src/core/options.ts";
 /** The whole message (and fix) `--endpoint value` is refused with. */
 function refusal(endpoint: string): string {
   try {
-    parseRunOptions({ endpoint, quiet: true }, [], {}, () => 1);
+    parseRunOptions(["--endpoint", endpoint, "--quiet"], {}, () => 1);
     return "accepted";
   } catch (err) {
     return `${(err as Error).message} ${(err as { hint?: string }).hint ?? ""}`;

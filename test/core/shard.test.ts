@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { arrivalTimes } from "../../src/core/arrivals.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import { parseRunOptions } from "../../src/core/options.ts";
+import { argv } from "./helpers.ts";
 import { createRng } from "../../src/core/rng.ts";
 import { RequestPlan, repeatCount, type PlannedRequest } from "../../src/core/schedule.ts";
 import { parseShard, share, shardArrivals, shardLoad, shardPromptIds } from "../../src/core/shard.ts";
@@ -112,7 +113,7 @@ describe("--shard i/N", () => {
   });
 
   test("run options: a shard runs its share, records the totals, and needs a shared --seed", () => {
-    const parse = (args: Record<string, string>) => parseRunOptions({ endpoint: "http://127.0.0.1:1/generate", ...args }, [], {}, () => 1);
+    const parse = (args: Record<string, string>) => parseRunOptions(argv({ endpoint: "http://127.0.0.1:1/generate", ...args }), {}, () => 1);
     const o = parse({ requests: "20", warmup: "5", concurrency: "4", seed: "7", shard: "2/3" });
     expect([o.requests, o.warmup, o.concurrency]).toEqual([6, 1, 1]);
     expect(o.shard).toEqual({ index: 2, count: 3, requests: 20, warmup: 5, concurrency: 4, repeats: 2 });

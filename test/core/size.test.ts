@@ -1,6 +1,7 @@
 /** One size formatter for every message (caps, input files), in the units `parseSize` reads. */
 import { describe, expect, test } from "bun:test";
-import { formatSize, parseSize } from "../../src/core/size.ts";
+import { formatSize } from "../../src/core/size.ts";
+import { parseSize } from "../../src/core/options/values.ts";
 
 describe("formatSize", () => {
   test.each([
@@ -19,6 +20,6 @@ describe("formatSize", () => {
   });
 
   test("what it shows of a whole size, --max-body reads back", () => {
-    for (const text of ["1 KiB", "512 KiB", "4 MiB", "2 GiB"]) expect(formatSize(parseSize("max-body", text, 1024))).toBe(text);
+    for (const text of ["1 KiB", "512 KiB", "4 MiB", "2 GiB"]) expect(formatSize(parseSize("max-body", text))).toBe(text);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { checkSlo, meetsSlo, parseSlo, parseTimeMs } from "../../src/core/slo.ts";
+import { checkSlo, meetsSlo, parseSlo } from "../../src/core/slo.ts";
+import { parseTimeMs } from "../../src/core/options/values.ts";
 
 describe("SLOs", () => {
   test("parse terms with units; a bare metric means its p50", () => {

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RequestError } from "../../src/core/metrics.ts";
 import { parseRunOptions } from "../../src/core/options.ts";
-import { backoffMs, firstSteady, parseWarmOptions, probeAnswer, STEADY_DEFAULTS, steadyState, windowStats } from "../../src/core/steady.ts";
+import { backoffMs, firstSteady, probeAnswer, STEADY_DEFAULTS, steadyState, windowStats } from "../../src/core/steady.ts";
+import { parseWarmOptions } from "../../src/core/options/warm.ts";
+import { argv } from "./helpers.ts";
 
 const w4 = { window: 4, maxCv: 0.1, maxDrop: 0.05 };
 
@@ -114,7 +116,7 @@ describe("readiness", () => {
 });
 
 describe("parseWarmOptions", () => {
-  const parse = (args: Record<string, string | boolean>, raw: string[] = []) => parseWarmOptions(args, raw, {}, () => 99);
+  const parse = (args: Record<string, string | boolean>, raw: string[] = []) => parseWarmOptions([...argv(args), ...raw], {}, () => 99);
   const usage = (args: Record<string, string | boolean>) => {
     try {
       parse(args);
@@ -133,10 +135,10 @@ describe("parseWarmOptions", () => {
   });
 
   test("the target options are run's, parsed by the same function", () => {
-    const args = { endpoint: "http://u:p@h:9/v1/chat/completions", model: "m", "max-tokens": "7", seed: "5", timeout: "3", "extra-body": '{"a":1}', "api-key": "sk-x", "no-stream": true };
+    const args = { endpoint: "http://u:p@h:9/v1/chat/completions", model: "m", "max-tokens": "7", seed: "5", timeout: "3", "extra-body": '{"a":1}', "api-key": "sk-x", stream: false };
     const raw = ["--header", "X-A: 1"];
     const w = parse(args, raw);
-    const r = parseRunOptions(args, raw, {}, () => 99);
+    const r = parseRunOptions([...argv(args), ...raw], {}, () => 99);
     for (const key of ["url", "endpoint", "api", "stream", "model", "headers", "apiKey", "extraBody", "timeoutMs", "tokenizer", "maxTokens", "ignoreEos", "seed", "inputTokens", "prefixTokens", "prompts"] as const) {
       expect(w[key]).toEqual(r[key] as never);
     }

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
 import { runRepeated } from "../../src/app/runs.ts";
-import { splitFiles } from "../../src/commands/compare.ts";
+import { parseCompareArgs } from "../../src/core/options/compare.ts";
 import { createRng } from "../../src/core/rng.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { resultDoc, streamed } from "../core/compare/helpers.ts";
@@ -316,8 +316,12 @@ describe("files that cannot be compared exit 2, naming the file", () => {
   });
 });
 
-test("splitFiles: A B, A… -- B…, values of options are not files", () => {
-  expect(splitFiles(["a.json", "b.json"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
-  expect(splitFiles(["--threshold", "5%", "a.json", "-f", "md", "b.json", "--hide-unchanged"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
-  expect(splitFiles(["a1", "a2", "--format=json", "--", "b1", "b2", "b3"])).toEqual({ base: ["a1", "a2"], cand: ["b1", "b2", "b3"] });
+test("files: A B, A… -- B…, values of options are not files", () => {
+  const files = (argv: string[]) => {
+    const { base, cand } = parseCompareArgs(argv);
+    return { base, cand };
+  };
+  expect(files(["a.json", "b.json"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
+  expect(files(["--threshold", "5%", "a.json", "-f", "md", "b.json", "--hide-unchanged"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
+  expect(files(["a1", "a2", "--format=json", "--", "b1", "b2", "b3"])).toEqual({ base: ["a1", "a2"], cand: ["b1", "b2", "b3"] });
 });

@@ -1,8 +1,9 @@
 /** Shared by integration tests: options for a run against a URL, and a scripted Bun.serve peer. */
 import { parseRunOptions, type RunOptions } from "../../src/core/options.ts";
+import { argv } from "../core/helpers.ts";
 
 export function runOptions(endpoint: string, args: Record<string, string | boolean> = {}, raw: string[] = []): RunOptions {
-  return parseRunOptions({ endpoint, quiet: true, seed: "1", ...args }, raw, {}, () => 1);
+  return parseRunOptions([...argv({ endpoint, quiet: true, seed: "1", ...args }), ...raw], {}, () => 1);
 }
 
 /** A Bun.serve on 127.0.0.1:0 whose handler is the test's script. */

@@ -7,10 +7,11 @@ import { describe, expect, test } from "bun:test";
 import { concludeRun } from "../../src/app/conclusion.ts";
 import { runBenchmark } from "../../src/app/run.ts";
 import { warmServer } from "../../src/app/warm.ts";
-import { parseWarmOptions } from "../../src/core/steady.ts";
+import { parseWarmOptions } from "../../src/core/options/warm.ts";
+import { argv } from "../core/helpers.ts";
 import { runOptions, scripted } from "./helpers.ts";
 
-const warmOptions = (endpoint: string, args: Record<string, string> = {}) => parseWarmOptions({ endpoint, quiet: true, seed: "1", wait: "5s", ...args }, [], {}, () => 1);
+const warmOptions = (endpoint: string, args: Record<string, string> = {}) => parseWarmOptions(argv({ endpoint, quiet: true, seed: "1", wait: "5s", ...args }), {}, () => 1);
 
 /** An OpenAI chat stream: one delta, then a last chunk whose usage is not a token count. */
 function badUsageStream(): Response {

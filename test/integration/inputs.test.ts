@@ -131,8 +131,8 @@ describe("crafted files", () => {
     for (const cmd of ["compare", "merge"]) {
       expectRefused(await bin([cmd, "run.json", "deep.json"]), "deep.json", "nests values more than 64 levels deep");
     }
-    expectRefused(await bin(["compare", "sweep.json", "null-level.json"]), "null-level.json", "sweep.levels[0] is not an object");
-    expectRefused(await bin(["merge", "sweep.json", "null-level.json", "--allow-mismatch"]), "null-level.json", "sweep.levels[0] is not an object");
+    expectRefused(await bin(["compare", "sweep.json", "null-level.json"]), "null-level.json", "sweep.levels[0] is null, expected an object");
+    expectRefused(await bin(["merge", "sweep.json", "null-level.json", "--allow-mismatch"]), "null-level.json", "sweep.levels[0] is null, expected an object");
   });
 
   test("records with negative times are refused (they once compared as 'improved', exit 0)", async () => {

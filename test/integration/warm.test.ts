@@ -14,7 +14,9 @@ import { sendWarmup } from "../../src/app/warmup.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../../src/core/schedule.ts";
-import { parseWarmOptions, WARM_SCHEMA, type WarmDocument } from "../../src/core/steady.ts";
+import { WARM_SCHEMA, type WarmDocument } from "../../src/core/steady.ts";
+import { parseWarmOptions } from "../../src/core/options/warm.ts";
+import { argv } from "../core/helpers.ts";
 import { coldStartExtraMs, serverOptionsFromStrings, startServer } from "../../src/server/index.ts";
 import { BIN, runOptions, scripted, freePort, serveBinary } from "./helpers.ts";
 
@@ -39,7 +41,7 @@ async function serve(args: string[]) {
   children.push(server.proc);
   return server;
 }
-const warmOptions = (endpoint: string, args: Record<string, string | boolean> = {}) => parseWarmOptions({ endpoint, seed: "1", quiet: true, ...args }, [], {}, () => 1);
+const warmOptions = (endpoint: string, args: Record<string, string | boolean> = {}) => parseWarmOptions(argv({ endpoint, seed: "1", quiet: true, ...args }), {}, () => 1);
 
 describe("the compiled binary", () => {
   test("started before its server: waits, and returns 0 once the server answers", async () => {

@@ -44,7 +44,7 @@ export function summary(over: Partial<RunSummary> = {}, errors: Partial<Record<E
   };
 }
 
-export function config(over: Record<string, unknown> = {}): Record<string, unknown> {
+export function config(over: Record<string, unknown> = {}): ResultDocument["config"] {
   return {
     endpoint: "http://10.0.0.7:8000/v1/chat/completions",
     api: "openai-chat",
@@ -63,7 +63,7 @@ export function config(over: Record<string, unknown> = {}): Record<string, unkno
     warmup: 5,
     seed: 1234,
     timeout_s: 60,
-    input_tokens: 32,
+    input_tokens: { mean: 32, stdev: 0 },
     prefix_tokens: 0,
     prompts: "synthetic",
     slo: [],
@@ -76,7 +76,7 @@ export function config(over: Record<string, unknown> = {}): Record<string, unkno
     api_key_set: false,
     extra_body: null,
     ...over,
-  };
+  } as ResultDocument["config"];
 }
 
 export function document(over: Partial<ResultDocument> & { config?: Record<string, unknown> } = {}): ResultDocument {

@@ -7,6 +7,7 @@
  *   --gate default,output_throughput        which metrics can fail the comparison ("all", "none", "default")
  */
 import { UsageError } from "../errors.ts";
+import { parseNumber } from "../options/values.ts";
 import { DEFAULT_GATE, DEFAULT_PP_THRESHOLDS, DEFAULT_RELATIVE_THRESHOLD, METRIC_GROUPS, METRIC_NAMES, METRICS } from "./metrics.ts";
 
 /** metric name → threshold: a fraction of the baseline (relative) or of 1 (percentage points) */
@@ -77,9 +78,9 @@ export function parseGate(value: string | undefined): string[] {
 
 export function parseAlpha(value: string | undefined): number {
   if (value === undefined) return 0.05;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n >= 0.5) {
-    throw new UsageError(`--alpha must be a number between 0 and 0.5, got '${value}'`, "e.g. --alpha 0.05 (95% intervals) or --alpha 0.01 (99%)");
-  }
+  const hint = "e.g. --alpha 0.05 (95% intervals) or --alpha 0.01 (99%)";
+  // the number parser every flag goes through (plain decimals: 1e-2 is refused as everywhere), then the open range (0, 0.5)
+  const n = parseNumber("alpha", value, { min: 0, exclusiveMin: true }, 0.05);
+  if (n >= 0.5) throw new UsageError(`--alpha must be a number between 0 and 0.5, got '${value}'`, hint);
   return n;
 }

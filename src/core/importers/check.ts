@@ -48,18 +48,42 @@ export class Checker {
  * Stops counting once past `limit`.
  */
 export function nestingDepth(x: unknown, limit: number = Infinity): number {
+  return scanJson(x, limit).depth;
+}
+
+/**
+ * One walk over a parsed document: how deeply it nests (stopping once past `limit`), and whether it
+ * holds a number JSON cannot write (`1e400` parses as Infinity): the schema's "number" admits it.
+ */
+export function scanJson(x: unknown, limit: number = Infinity): { depth: number; nonFinite: boolean } {
   let deepest = 0;
+  let nonFinite = typeof x === "number" && !Number.isFinite(x);
   const stack: Array<[unknown, number]> = [[x, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (typeof v !== "object" || v === null) continue;
     if (depth > deepest) {
       deepest = depth;
-      if (deepest > limit) return deepest;
+      if (deepest > limit) return { depth: deepest, nonFinite };
     }
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+      else if (typeof child === "number" && !Number.isFinite(child)) nonFinite = true;
+    }
   }
-  return deepest;
+  return { depth: deepest, nonFinite };
+}
+
+/** The path (`requests[2].tEnd`) of the first number that is not finite, depth first in document order. */
+export function nonFinitePath(x: unknown, at = ""): string | null {
+  if (typeof x === "number") return Number.isFinite(x) ? null : at;
+  if (typeof x !== "object" || x === null) return null;
+  // only called on a document scanJson found one in: its depth is bounded by MAX_NESTING
+  for (const [k, v] of Object.entries(x)) {
+    const found = nonFinitePath(v, Array.isArray(x) ? `${at}[${k}]` : at === "" ? k : `${at}.${k}`);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /**

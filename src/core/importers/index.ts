@@ -3,8 +3,9 @@
  * `bench serve`) and refuses anything else with a one-line UsageError naming the file.
  */
 import { UsageError } from "../errors.ts";
-import { Checker, isObj, looksTruncated, MAX_NESTING, nestingDepth } from "./check.ts";
-import { fromLlmbench, LLMBENCH_SCHEMA_PREFIX } from "./llmbench.ts";
+import { checkResult, RESULT_SCHEMA_PREFIX, type ResultDocument } from "../result.ts";
+import { isObj, looksTruncated, MAX_NESTING, nonFinitePath, scanJson } from "./check.ts";
+import { fromLlmbench } from "./llmbench.ts";
 import type { RunData } from "./types.ts";
 import { fromVllm, isVllmResult } from "./vllm.ts";
 
@@ -34,44 +35,39 @@ export interface ImportedFile {
   runs: RunData[];
   /** the sweep's kind and levels, when the file holds a sweep */
   sweep: { kind: string; levels: SweepLevelRun[] } | null;
+  /** the llmbench result document itself, read and checked (null for a vLLM file): what `merge` merges */
+  doc: ResultDocument | null;
 }
 
-/** A file's run, and each of its levels as a run of its own when it holds a sweep. */
+/** A file's run, and each of its levels as a run of its own when it holds a sweep: the file's text is parsed and checked once. */
 export function importFile(text: string, source: string): ImportedFile {
-  const doc = parseDocument(text, source);
-  const run = readDocument(doc, source);
-  if (!isObj(doc) || !run.format.startsWith(LLMBENCH_SCHEMA_PREFIX)) return { run, runs: [run], sweep: null };
-  const c = new Checker(source, "llmbench result", HINT);
+  const value = parseDocument(text, source);
+  if (!isLlmbench(value)) {
+    const run = readForeign(value, source);
+    return { run, runs: [run], sweep: null, doc: null };
+  }
+  const { doc, from } = checkResult(value, source);
+  const run = fromLlmbench(doc, from, doc, source);
   // `run --runs N`: each run read as a run of its own, with the file's config
-  const repeated = Array.isArray(doc.runs) && doc.runs.length > 0 ? (doc.runs as unknown[]) : null;
-  const runs = repeated
-    ? repeated.map((x, i) => {
-        const r = c.obj(x, `runs[${i}]`);
-        return fromLlmbench({ ...doc, runs: undefined, summary: r.summary, digests: r.digests, requests: r.requests ?? null, complete: r.complete !== false }, `${source} [run ${i + 1}/${repeated.length}]`);
-      })
-    : [run];
-  if (doc.sweep === undefined || doc.sweep === null) return { run, runs, sweep: null };
-  // a sweep is read level by level: every level is checked before any is used
-  const sc = new Checker(source, "llmbench sweep result", HINT);
-  const sweep = sc.obj(doc.sweep, "sweep");
-  if (sweep.kind !== "concurrency" && sweep.kind !== "rate") sc.fail(`sweep.kind is ${JSON.stringify(sweep.kind) ?? "missing"}, expected "concurrency" or "rate"`);
-  if (!Array.isArray(sweep.levels) || sweep.levels.length === 0) sc.fail("sweep.levels is not a list of levels");
-  const kind = sweep.kind as string;
-  const levels = (sweep.levels as unknown[]).map((x, i) => {
-    const level = sc.obj(x, `sweep.levels[${i}]`);
-    const value = sc.num(level[kind], `sweep.levels[${i}].${kind}`, { min: 0 });
+  const runs = doc.runs && doc.runs.length > 0 ? doc.runs.map((r, i, all) => fromLlmbench(doc, from, r, `${source} [run ${i + 1}/${all.length}]`)) : [run];
+  if (!doc.sweep) return { run, runs, sweep: null, doc };
+  const kind = doc.sweep.kind;
+  if (doc.sweep.levels.length === 0) throw new UsageError(`${source} is a damaged llmbench sweep result: sweep.levels is empty`, HINT);
+  const levels = doc.sweep.levels.map((level, i) => {
+    const value = level[kind];
+    if (value === null) throw new UsageError(`${source} is a damaged llmbench sweep result: sweep.levels[${i}].${kind} is null`, HINT);
     // a level read as a run of its own: its summary, digests and records; the sweep's config at that level
-    const levelDoc = { ...doc, sweep: undefined, summary: level.summary, digests: level.digests, requests: level.requests ?? null, complete: level.complete !== false, config: { ...(doc.config as object), [kind]: value, sweep: null } };
-    return { label: `${kind} ${value}`, value, run: fromLlmbench(levelDoc, `${source} [level ${i + 1}: ${kind} ${value}]`) };
+    const config = { ...doc.config, [kind]: value, sweep: null };
+    return { label: `${kind} ${value}`, value, run: fromLlmbench({ ...doc, config }, from, level, `${source} [level ${i + 1}: ${kind} ${value}]`) };
   });
-  return { run, runs, sweep: { kind, levels } };
+  return { run, runs, sweep: { kind, levels }, doc };
 }
 
 export function importRun(text: string, source: string): RunData {
-  return readDocument(parseDocument(text, source), source);
+  return importFile(text, source).run;
 }
 
-/** A file's text → its JSON value, refused when it is empty, not JSON, or nested deeper than any result. */
+/** A file's text → its JSON value, refused when it is empty, not JSON, nested deeper than any result, or holds a number JSON cannot write. */
 export function parseDocument(text: string, source: string): unknown {
   if (text.trim() === "") throw new UsageError(`${source} is empty`, HINT);
   let doc: unknown;
@@ -81,14 +77,20 @@ export function parseDocument(text: string, source: string): unknown {
     const why = looksTruncated(text) ? "it ends before the document does (truncated?)" : (err as Error).message.replace(/^JSON Parse error: /, "");
     throw new UsageError(`${source} is not valid JSON: ${why}`, HINT);
   }
-  if (nestingDepth(doc, MAX_NESTING) > MAX_NESTING) {
+  const { depth, nonFinite } = scanJson(doc, MAX_NESTING);
+  if (depth > MAX_NESTING) {
     throw new UsageError(`${source} nests values more than ${MAX_NESTING} levels deep: no result file does (crafted or damaged?)`, HINT);
+  }
+  if (nonFinite) {
+    const what = isLlmbench(doc) ? "llmbench result" : isObj(doc) && isVllmResult(doc) ? "vLLM bench serve result" : "file";
+    throw new UsageError(`${source} is a damaged ${what}: ${nonFinitePath(doc)} is Infinity, expected a number (no JSON writer writes one this large)`, HINT);
   }
   return doc;
 }
 
-function readDocument(doc: unknown, source: string): RunData {
-  if (isObj(doc) && typeof doc.schema === "string" && doc.schema.startsWith(LLMBENCH_SCHEMA_PREFIX)) return fromLlmbench(doc, source);
+const isLlmbench = (doc: unknown): doc is Record<string, unknown> => isObj(doc) && typeof doc.schema === "string" && doc.schema.startsWith(RESULT_SCHEMA_PREFIX);
+
+function readForeign(doc: unknown, source: string): RunData {
   if (isObj(doc) && isVllmResult(doc)) return fromVllm(doc, source);
   const schema = isObj(doc) && doc.schema !== undefined ? ` (schema ${JSON.stringify(doc.schema)})` : "";
   throw new UsageError(`${source} is not an llmbench result nor a vLLM bench serve result: it is ${describe(doc)}${schema}`, HINT);

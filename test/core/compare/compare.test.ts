@@ -74,7 +74,7 @@ describe("--threshold, --gate, --alpha", () => {
   test("--alpha in (0, 0.5)", () => {
     expect(parseAlpha(undefined)).toBe(0.05);
     expect(parseAlpha("0.01")).toBe(0.01);
-    for (const bad of ["0", "0.5", "1", "x", "-0.1"]) expect(() => parseAlpha(bad)).toThrow("--alpha");
+    for (const bad of ["0", "0.5", "1", "x", "-0.1", "1e-2"]) expect(() => parseAlpha(bad)).toThrow("--alpha");
   });
 });
 

@@ -56,7 +56,7 @@ export function resultDoc(records: RawRecord[], config: Record<string, unknown> 
     complete: true,
     started_at: "2026-11-27T10:00:00.000Z",
     finished_at: "2026-11-27T10:00:01.000Z",
-    config: { ...BASE_CONFIG, ...config },
+    config: { ...BASE_CONFIG, duration_s: null, rate: null, ...config },
     environment: { os: "linux", arch: "x64", cpus: 2, runtime: "bun 1.4.5" },
     notes: [],
     summary,

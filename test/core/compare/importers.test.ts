@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../../src/core/errors.ts";
 import { importRun } from "../../../src/core/importers/index.ts";
-import { upgradeResult } from "../../../src/core/importers/llmbench.ts";
+import { upgradeResult } from "../../../src/core/result.ts";
 import { deriveRequest } from "../../../src/core/metrics.ts";
 import { resultDoc, streamed } from "./helpers.ts";
 import { usageError } from "../helpers.ts";

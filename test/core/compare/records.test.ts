@@ -55,7 +55,7 @@ describe("impossible records", () => {
     ["a negative token count", (r) => (r.outputTokensCounted = -4), "requests[1].outputTokensCounted is -4, expected an integer ≥ 0"],
     ["a negative usage count", (r) => (r.usage = { completionTokens: -1 }), "requests[1].usage.completionTokens is -1, expected an integer ≥ 0"],
     ["a fractional prompt count", (r) => (r.promptTokensCounted = 1.5), "requests[1].promptTokensCounted is 1.5, expected an integer ≥ 0"],
-    ["an unknown phase", (r) => ((r as { phase: string }).phase = "later"), 'requests[1].phase is "later", expected "measured" or "warmup"'],
+    ["an unknown phase", (r) => ((r as { phase: string }).phase = "later"), 'requests[1].phase is "later", expected "warmup", "rampup" or "measured"'],
   ];
   for (const [what, edit, says] of cases) {
     test(`${what}: refused, naming the file and the record`, () => {
@@ -101,9 +101,13 @@ describe("shape before use", () => {
   });
 
   test("a sweep's levels are checked before any is read", () => {
-    const sweep = (levels: unknown) => ({ ...resultDoc(records()), sweep: { kind: "concurrency", levels } });
-    expect(readError(sweep([null]), "s.json")).toBe("s.json is a damaged llmbench sweep result: sweep.levels[0] is not an object");
-    expect(readError(sweep([{ concurrency: "2" }]), "s.json")).toBe('s.json is a damaged llmbench sweep result: sweep.levels[0].concurrency is "2", expected a number ≥ 0');
-    expect(readError({ ...resultDoc(records()), sweep: { kind: "batch", levels: [] } }, "s.json")).toBe('s.json is a damaged llmbench sweep result: sweep.kind is "batch", expected "concurrency" or "rate"');
+    const doc = resultDoc(records());
+    const level = { concurrency: 2, rate: null, batching_gain: null, complete: true, notes: [], summary: doc.summary, digests: doc.digests, requests: null };
+    const sweep = (levels: unknown, kind = "concurrency") => ({ ...doc, sweep: { kind, levels, single_request_tokens_per_s: null, knee: null, knee_reason: null, stopped_early: false, stop_reason: null } });
+    expect(readError(sweep([level]), "s.json")).toBe("read");
+    expect(readError(sweep([null]), "s.json")).toBe("s.json is a damaged llmbench result: sweep.levels[0] is null, expected an object");
+    expect(readError(sweep([{ ...level, concurrency: "2" }]), "s.json")).toBe('s.json is a damaged llmbench result: sweep.levels[0].concurrency is "2", expected an integer or null');
+    expect(readError(sweep([level, { ...level, summary: { ...(doc.summary as object), requests: { sent: 3, succeeded: 3, failed: 1 } } }]), "s.json")).toBe("s.json is a damaged llmbench result: sweep.levels[1].summary.requests: succeeded 3 + failed 1 ≠ sent 3");
+    expect(readError(sweep([], "batch"), "s.json")).toBe('s.json is a damaged llmbench result: sweep.kind is "batch", expected "concurrency" or "rate"');
   });
 });

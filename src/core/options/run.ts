@@ -1,0 +1,278 @@
+/** `llmbench run`: its flags (one table: help and parser), its options, and what of them a result file keeps. */
+import { UsageError } from "../errors.ts";
+import type { ResultConfig } from "../result.ts";
+import { repeatCount } from "../schedule.ts";
+import { parseShard, shardLoad, type ShardLoad, type ShardTotals } from "../shard.ts";
+import { parseSlo, STREAM_ONLY_METRICS, type SloTerm } from "../slo.ts";
+import { parseWorkers, type WorkersSpec } from "../workers.ts";
+import { parseArgv, type FlagTable } from "./argv.ts";
+import { OUTPUT_FLAGS, parseTargetOptions, TARGET_FLAGS, type TargetOptions } from "./target.ts";
+import { parseDuration, parseLevels, parseNumber } from "./values.ts";
+
+export const RUN_FLAGS = {
+  ...TARGET_FLAGS,
+  requests: { type: "string", alias: "n", description: "measured requests, warm-up not included", default: "50" },
+  duration: { type: "string", alias: "d", description: "measure for this long instead of a number of requests: 60s, 500ms, 2m" },
+  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (with --rate, a cap only when given); a list or range sweeps", default: "5" },
+  rate: { type: "string", alias: "r", description: "open loop: requests per second, arriving at random (Poisson by default); a list or range sweeps" },
+  burstiness: { type: "string", description: "gamma shape of the arrival gaps with --rate: 1 = Poisson, < 1 burstier, > 1 more even", default: "1" },
+  "ramp-up": { type: "string", description: "ramp from zero to the rate or concurrency over this long, excluded from the numbers (e.g. 10s)", default: "0s" },
+  "latency-from": { type: "string", description: "send | due: measure TTFT and latency from when a request was sent or was due (with --rate)", default: "send" },
+  slo: { type: "string", description: "objectives, e.g. ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s; goodput counts requests meeting them; a miss exits 1" },
+  cooldown: { type: "string", description: "sweeps (several --concurrency or --rate levels, e.g. 1,2,4 or 1..64x2): pause between levels", default: "0s" },
+  "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
+  "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1", default: "0.3" },
+  warmup: { type: "string", description: "requests sent first and discarded", default: "5" },
+  shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
+  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)", default: "1" },
+  runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise", default: "1" },
+  records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
+  "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
+  bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
+  ...OUTPUT_FLAGS,
+} as const satisfies FlagTable;
+
+/** `--stop-on saturation` or a list: `error-rate=5%`, `slo`, `plateau=5%`. */
+export function parseStopOn(value: string | undefined, hasSlo: boolean): StopOn {
+  if (value === undefined) return { slo: false };
+  const out: StopOn = { slo: false };
+  const pct = (v: string, term: string) => {
+    const m = /^(\d+(?:\.\d+)?)%?$/.exec(v.trim());
+    if (!m) throw new UsageError(`--stop-on ${term}: '${v}' is not a percentage`, `e.g. --stop-on error-rate=5%`);
+    return Number(m[1]) / 100;
+  };
+  for (const term of value.split(",").map((t) => t.trim()).filter(Boolean)) {
+    const [key, v] = term.split("=", 2);
+    if (key === "saturation") Object.assign(out, { errorRate: 0.05, slo: hasSlo, plateau: 0.05 });
+    else if (key === "error-rate") out.errorRate = pct(v ?? "5", key);
+    else if (key === "plateau") out.plateau = pct(v ?? "5", key);
+    else if (key === "slo") {
+      if (!hasSlo) throw new UsageError(`--stop-on slo needs --slo`, `add --slo ttft_p95=...`);
+      out.slo = true;
+    } else throw new UsageError(`--stop-on: unknown condition '${key}'`, `use saturation, or a list of error-rate=5%, slo, plateau=5%`);
+  }
+  return out;
+}
+
+export type LatencyFrom = "send" | "due";
+
+export interface SweepSpec {
+  /** what changes from level to level */
+  kind: "concurrency" | "rate";
+  levels: number[];
+  /** pause between levels */
+  cooldownMs: number;
+  /** end the sweep once a level saturates */
+  stopOn: StopOn;
+}
+
+export interface StopOn {
+  /** error rate above this share (0..1) */
+  errorRate?: number;
+  /** an SLO term missed */
+  slo: boolean;
+  /** output throughput rose by less than this share over the previous level */
+  plateau?: number;
+}
+
+export interface RunOptions extends TargetOptions {
+  /** measured requests; undefined when the run is bounded by `durationMs` */
+  requests: number | undefined;
+  /** measured phase length (after any ramp); undefined when bounded by `requests` */
+  durationMs: number | undefined;
+  /** closed loop: requests in flight; open loop: the cap (Infinity when not given) */
+  concurrency: number;
+  /** open loop: requests per second; undefined = closed loop */
+  rate: number | undefined;
+  /** gamma shape of the arrival gaps (1 = Poisson) */
+  burstiness: number;
+  /** ramp from zero to the rate or concurrency, excluded from the numbers */
+  rampUpMs: number;
+  /** measure TTFT and E2E from t_send (default, comparable with other tools) or from t_sched */
+  latencyFrom: LatencyFrom;
+  repeatRatio: number;
+  warmup: number;
+  slo: SloTerm[];
+  /** several levels of concurrency or rate, run in turn; undefined for a single run */
+  sweep: SweepSpec | undefined;
+  /** the whole measurement repeated this many times (each with its own warm-up and prompts), for run-to-run noise */
+  runs: number;
+  output: string | undefined;
+  json: boolean;
+  quiet: boolean;
+  records: boolean;
+  /** records leave memory as they complete, to this file (one JSON a line) */
+  recordsFile: string | undefined;
+  /** hold nothing per request in memory: percentiles from the t-digests */
+  bounded: boolean;
+  /** --workers N|auto: the load in N processes of this program (app/workers.ts); 1 = this process */
+  workers: WorkersSpec;
+  /** --shard i/N: this process's part of the workload (requests, warmup and concurrency above are its share) */
+  shard?: ShardRun;
+}
+
+/** A shard's place and the whole workload's totals (core/shard.ts says how it is split). */
+export interface ShardRun extends ShardTotals {
+  /** this shard's measured repeats */
+  repeats: number | undefined;
+}
+
+/** The options as saved in the result file: no secrets, no header values. */
+export function publicConfig(o: RunOptions): ResultConfig {
+  return {
+    endpoint: o.endpoint,
+    api: o.api,
+    stream: o.stream,
+    model: o.model ?? null,
+    requests: o.requests ?? null,
+    duration_s: o.durationMs === undefined ? null : o.durationMs / 1000,
+    concurrency: Number.isFinite(o.concurrency) ? o.concurrency : null,
+    rate: o.rate ?? null,
+    burstiness: o.burstiness,
+    ramp_up_s: o.rampUpMs / 1000,
+    latency_from: o.latencyFrom,
+    max_tokens: o.maxTokens,
+    ignore_eos: o.ignoreEos,
+    repeat_ratio: o.repeatRatio,
+    warmup: o.warmup,
+    seed: o.seed,
+    timeout_s: o.timeoutMs / 1000,
+    max_body_bytes: o.maxBodyBytes,
+    max_message_bytes: o.maxMessageBytes,
+    input_tokens: o.inputTokens,
+    prefix_tokens: o.prefixTokens,
+    prompts: o.prompts ?? "synthetic",
+    slo: o.slo.map((t) => ({ name: t.name, bound_ms: t.boundMs })),
+    runs: o.runs,
+    sweep: o.sweep
+      ? { kind: o.sweep.kind, levels: o.sweep.levels, cooldown_s: o.sweep.cooldownMs / 1000, stop_on: { error_rate: o.sweep.stopOn.errorRate ?? null, slo: o.sweep.stopOn.slo, plateau: o.sweep.stopOn.plateau ?? null } }
+      : null,
+    tokenizer: o.tokenizer,
+    output: o.output ?? null,
+    records: o.records,
+    records_file: o.recordsFile ?? null,
+    bounded: o.bounded,
+    header_names: Object.keys(o.headers),
+    api_key_set: o.apiKey !== undefined,
+    extra_body: o.extraBody ?? null,
+    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
+  };
+}
+
+/** `run`'s command line → its options (`argv` without the command name). */
+export function parseRunOptions(argv: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): RunOptions {
+  const p = parseArgv(argv, RUN_FLAGS, "run");
+  const d = RUN_FLAGS;
+  const target = parseTargetOptions(p, env, randomSeed);
+  const durationArg = p.given("duration");
+  if (durationArg !== undefined && p.given("requests") !== undefined) {
+    throw new UsageError(`--requests and --duration both bound the run`, `give one of them`);
+  }
+  const durationMs = durationArg === undefined ? undefined : parseDuration("duration", durationArg, false);
+  const requests = durationMs !== undefined ? undefined : parseNumber("requests", p.get("requests")!, { min: 1, integer: true }, d.requests.default);
+  const repeatRatio = parseNumber("repeat-ratio", p.get("repeat-ratio")!, { min: 0, max: 1 }, d["repeat-ratio"].default);
+  const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
+  if (durationMs !== undefined && repeatRatio >= 1) {
+    throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
+  }
+  if (requests !== undefined && repeats >= requests && repeats > 0) {
+    throw new UsageError(
+      `--repeat-ratio ${repeatRatio} makes all ${requests} requests repeats, leaving no first request to repeat`,
+      `use a ratio below ${((requests - 0.5) / requests).toFixed(3)}`,
+    );
+  }
+  const rateLevels = p.given("rate") === undefined ? undefined : parseLevels("rate", p.given("rate")!, false);
+  const rate = rateLevels?.[0];
+  const concurrencyLevels = p.given("concurrency") === undefined ? undefined : parseLevels("concurrency", p.given("concurrency")!, true);
+  const concurrencyArg = concurrencyLevels?.[0]?.toString();
+  if ((rateLevels?.length ?? 0) > 1 && (concurrencyLevels?.length ?? 0) > 1) {
+    throw new UsageError(`a sweep varies one thing: --rate and --concurrency both list several levels`, `sweep one; give the other a single value`);
+  }
+  const slo = p.given("slo") === undefined ? [] : parseSlo(p.given("slo")!);
+  // TPOT and ITL need the tokens' arrival times: known before the run to be unmeasurable without a stream
+  const unmeasurable = target.stream ? undefined : slo.find((t) => STREAM_ONLY_METRICS.includes(t.metric));
+  if (unmeasurable) {
+    const why = p.flag("stream") === false ? "--no-stream" : `the ${target.api} API without --stream`;
+    throw new UsageError(
+      `--slo ${unmeasurable.name} cannot be checked: ${unmeasurable.metric.toUpperCase()} is not measured on unstreamed answers (${why})`,
+      `add --stream, or drop ${unmeasurable.name} from --slo`,
+    );
+  }
+  const sweepKind = (rateLevels?.length ?? 0) > 1 ? "rate" : (concurrencyLevels?.length ?? 0) > 1 ? "concurrency" : undefined;
+  if (sweepKind === undefined && (p.given("stop-on") !== undefined || p.given("cooldown") !== undefined)) {
+    throw new UsageError(`--stop-on and --cooldown belong to sweeps`, `list several levels, e.g. --concurrency 1,2,4,8`);
+  }
+  const sweep: SweepSpec | undefined =
+    sweepKind === undefined
+      ? undefined
+      : {
+          kind: sweepKind,
+          levels: (sweepKind === "rate" ? rateLevels : concurrencyLevels)!,
+          cooldownMs: parseDuration("cooldown", p.get("cooldown")!, true),
+          stopOn: parseStopOn(p.given("stop-on"), slo.length > 0),
+        };
+  const runs = parseNumber("runs", p.get("runs")!, { min: 1, max: 100, integer: true }, d.runs.default);
+  if (runs > 1 && sweep) throw new UsageError(`--runs repeats one measurement; a sweep measures several levels`, `drop --runs, or give --${sweep.kind} a single value`);
+  const burstinessArg = p.given("burstiness");
+  if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
+  const recordsFile = p.given("records-file");
+  const bounded = p.flag("bounded") === true;
+  if ((recordsFile !== undefined || bounded) && (runs > 1 || sweep)) {
+    throw new UsageError(`${recordsFile !== undefined ? "--records-file" : "--bounded"} holds one run's records flat in memory; ${sweep ? "a sweep" : "--runs"} keeps every level's records`, `drop ${sweep ? `the list of ${sweep.kind} levels` : "--runs"}, or ${recordsFile !== undefined ? "--records-file" : "--bounded"}`);
+  }
+  if (recordsFile !== undefined && recordsFile === p.given("output")) throw new UsageError(`--records-file and --output name the same file`, `e.g. --output run.json --records-file run.records.ndjson`);
+  const latencyFrom = p.get("latency-from")!;
+  if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
+  if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
+  const concurrency = rate !== undefined && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg ?? d.concurrency.default, { min: 1, integer: true }, d.concurrency.default);
+  const warmup = parseNumber("warmup", p.get("warmup")!, { min: 0, integer: true }, d.warmup.default);
+  const workers = parseWorkers(p.get("workers"));
+  if (workers !== 1) {
+    if (sweep) throw new UsageError(`--workers splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value, or drop --workers`);
+    if (runs > 1) throw new UsageError(`--workers splits one measurement; --runs repeats it`, `drop --runs or --workers`);
+    if (p.given("shard") !== undefined) throw new UsageError(`--workers and --shard both split the workload`, `on several machines use --shard i/N alone, with N = every process on every machine`);
+  }
+  const shard = parseShardOption(p.given("shard"), p.given("seed"), { requests, warmup, repeatRatio, concurrency }, sweep !== undefined, runs);
+  return {
+    ...target,
+    requests: shard ? shard.load.requests : requests,
+    durationMs,
+    concurrency: shard ? shard.load.concurrency : concurrency,
+    rate,
+    burstiness: parseNumber("burstiness", p.get("burstiness")!, { min: 0, exclusiveMin: true }, d.burstiness.default),
+    rampUpMs: parseDuration("ramp-up", p.get("ramp-up")!, true),
+    latencyFrom,
+    repeatRatio,
+    warmup: shard ? shard.load.warmup : warmup,
+    slo,
+    sweep,
+    runs,
+    output: p.given("output"),
+    json: p.flag("json") === true,
+    quiet: p.flag("quiet") === true,
+    // a bounded run or a records file keeps no records in the result document
+    records: p.flag("records") !== false && recordsFile === undefined && !bounded,
+    recordsFile,
+    bounded,
+    workers,
+    ...(shard ? { shard: shard.run } : {}),
+  };
+}
+
+/** `--shard i/N`: a seed every shard shares, one measurement; the totals split by core/shard.ts. */
+function parseShardOption(
+  value: string | undefined,
+  seed: string | undefined,
+  whole: { requests: number | undefined; warmup: number; repeatRatio: number; concurrency: number },
+  sweep: boolean,
+  runs: number,
+): { load: ShardLoad; run: ShardRun } | undefined {
+  if (value === undefined) return undefined;
+  const spec = parseShard(value);
+  if (seed === undefined) throw new UsageError(`--shard ${value} needs the --seed every shard shares: a random seed would give each shard other prompts`, `pass the same --seed to every shard, e.g. --seed 42 --shard ${value}`);
+  if (sweep) throw new UsageError(`--shard splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value`);
+  if (runs > 1) throw new UsageError(`--shard splits one measurement; --runs repeats it`, `drop --runs`);
+  const load = shardLoad(spec, whole);
+  const run: ShardRun = { ...spec, requests: whole.requests ?? null, warmup: whole.warmup, concurrency: Number.isFinite(whole.concurrency) ? whole.concurrency : null, repeats: load.repeats };
+  return { load, run };
+}
