@@ -1,0 +1,70 @@
+/**
+ * `llmbench report` (and `run --html`): read result files (and compare JSON), read the records
+ * file of a result written with --records-file, render the HTML page, write it.
+ */
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import { COMPARE_SCHEMA } from "../core/compare/compare.ts";
+import { UsageError } from "../core/errors.ts";
+import { parseResult, type ResultDocument, type ResultRecord } from "../core/result.ts";
+import { readInputFile } from "../io/files.ts";
+import { readRecords } from "../io/records-sink.ts";
+import { renderHtml, type CompareFile, type ReportFile } from "../render/html/page.ts";
+import { VERSION } from "../version.ts";
+import { expandPattern } from "./compare.ts";
+
+const HINT = "pass result files written by 'llmbench run --output FILE' (or a compare JSON from 'llmbench compare --format json')";
+const COMPARE_SCHEMAS = new Set<unknown>([COMPARE_SCHEMA, "llmbench.compare-sweep/v1"]);
+
+/**
+ * A result written with --records-file holds `requests: null` and names its records file: read it
+ * (as named, or beside the result when the name is relative and the result moved). Missing or
+ * damaged: the page shows the summary and the digests, and says why.
+ */
+export async function recordsOf(doc: ResultDocument, resultPath: string | null): Promise<{ records: ResultRecord[] | null; note?: string }> {
+  if (doc.requests || !doc.records_file) return { records: null };
+  const named = doc.records_file;
+  const candidates = [named, ...(resultPath && !isAbsolute(named) ? [join(dirname(resultPath), named)] : [])];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) return { records: null, note: `its records file ${named} was not found` };
+  const records: ResultRecord[] = [];
+  try {
+    await readRecords(found, (r) => records.push(r));
+  } catch (err) {
+    return { records: null, note: `its records file ${found} could not be read (${(err as Error).message})` };
+  }
+  return { records };
+}
+
+/** A result document in memory (run --html) as a page. */
+export async function reportOfDocument(doc: ResultDocument, name: string): Promise<string> {
+  const { records, note } = await recordsOf(doc, null);
+  return renderHtml({ files: [{ name, doc, recordsFromFile: records, recordsNote: note }], comparisons: [], version: VERSION });
+}
+
+/** Every file given (globs expanded) → the page. Result files and compare JSON may be mixed; at least one is needed. */
+export async function buildReport(patterns: readonly string[]): Promise<string> {
+  if (patterns.length === 0) throw new UsageError("report needs at least one result file", "llmbench report RESULT.json [MORE.json …] -o report.html");
+  const files: ReportFile[] = [];
+  const comparisons: CompareFile[] = [];
+  for (const path of patterns.flatMap((p) => expandPattern(p))) {
+    const text = await readInputFile(path, HINT);
+    let schema: unknown;
+    try {
+      schema = (JSON.parse(text) as { schema?: unknown } | null)?.schema;
+    } catch {
+      throw new UsageError(`${path} is not JSON`, HINT);
+    }
+    if (COMPARE_SCHEMAS.has(schema)) {
+      comparisons.push({ name: path, doc: JSON.parse(text) as Record<string, unknown> });
+      continue;
+    }
+    const doc = parseResult(text, path);
+    if (typeof doc.summary !== "object" || doc.summary === null || typeof doc.config !== "object" || doc.config === null) {
+      throw new UsageError(`${path} is an llmbench result without a summary or a config: the file is damaged`, HINT);
+    }
+    const { records, note } = await recordsOf(doc, path);
+    files.push({ name: path, doc, recordsFromFile: records, recordsNote: note });
+  }
+  return renderHtml({ files, comparisons, version: VERSION });
+}
