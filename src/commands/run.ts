@@ -6,9 +6,11 @@ import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
 import type { RunOptions } from "../core/options.ts";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { EXIT, LlmbenchError, UsageError } from "../core/errors.ts";
 import { checkFlags, parseRunOptions } from "../core/options.ts";
+import { checkWritable, writeOutput } from "../io/files.ts";
 import { logger } from "../io/logger.ts";
+import { reportOfDocument } from "../app/report.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
 import { emit, outputArgs, startCommand, targetArgs } from "./_shared.ts";
@@ -33,6 +35,7 @@ const args = {
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
   bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
+  html: { type: "string", description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)", valueHint: "file" },
   ...outputArgs,
 } as const;
 
@@ -46,6 +49,9 @@ export const run = defineCommand({
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);
     // with workers, the requests are in flight in them (each raises its own HTTP cap), not here
+    const html = typeof parsed.html === "string" && parsed.html !== "" ? parsed.html : undefined;
+    // before the run: nothing measured is lost to a typo
+    if (html) await checkWritable(html).catch((err) => Promise.reject(err instanceof UsageError ? new UsageError(err.message, "create the folder first, or choose another --html") : err));
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
@@ -76,6 +82,10 @@ export const run = defineCommand({
     const { doc } = outcome;
     worker?.finished(doc);
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
+    if (html) {
+      await writeOutput(html, await reportOfDocument(doc, opts.output ?? "llmbench run"));
+      ctx.info(`HTML report written to ${html}`);
+    }
     const verdict = judge(outcome, ctx.interruptedBy());
     for (const w of verdict.warnings) logger.warn(w);
     // the report already warns of a client bottleneck; with --json, stderr is the only place a person sees it

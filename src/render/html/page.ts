@@ -422,6 +422,9 @@ function overlaySection(files: ReportFile[]): string {
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** A verdict as a class name: one of ours, or "other" (a crafted file's verdict is shown as text, never as markup) */
+const cls = (v: unknown): string => (typeof v === "string" && /^[a-z]+$/.test(v) ? v : "other");
+
 const VERDICT_WORD: Record<string, string> = { regressed: "regressed", improved: "improved", unchanged: "~", inconclusive: "inconclusive", unjudged: "not judged", unavailable: "n/a" };
 
 function compareTable(c: Record<string, unknown>, id: string): string {
@@ -431,7 +434,7 @@ function compareTable(c: Record<string, unknown>, id: string): string {
   const rows = metrics
     .map((raw) => {
       const m = Object.fromEntries(Object.entries(raw).map(([k, v]) => [camel(k), v])) as never as Parameters<typeof formatChange>[0];
-      const verdict = String(m.verdict);
+      const verdict = cls(m.verdict);
       const reason = m.reason ? (verdict === "unavailable" ? `: ${m.reason}` : ` (${m.reason})`) : "";
       const flags = Array.isArray(m.flags) && m.flags.length ? ` [${m.flags.join("; ")}]` : "";
       return `<tr class="v-${esc(verdict)}"><th>${esc(m.label)}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}</th><td>${esc(formatValue(m, m.base))}</td><td>${esc(formatValue(m, m.cand))}</td><td>${esc(formatChange(m))}</td><td>${esc(formatInterval(m))}</td><td>${esc(formatP(m.pValue ?? null))}</td><td class="verdict">${esc(`${VERDICT_WORD[verdict] ?? verdict}${reason}${flags}`)}</td></tr>`;
@@ -441,7 +444,7 @@ function compareTable(c: Record<string, unknown>, id: string): string {
     const x = s as { files?: unknown[]; requests?: { sent?: number } } | undefined;
     return `${(x?.files ?? []).map(String).join(" ")} (${x?.requests?.sent ?? "?"} requests)`;
   };
-  const verdict = String(c.verdict ?? "");
+  const verdict = cls(c.verdict);
   const list = (k: string) => ((Array.isArray(c[k]) ? c[k] : []) as unknown[]).map(String);
   const why =
     verdict === "failed" ? list("failures").join("; ") : verdict === "regressed" ? `${list("gated_regressions").join(", ")} worse beyond the threshold` : verdict === "improved" ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed` : verdict === "undecided" ? `${list("undecided").join(", ")}: only a bare ratio (no interval)` : "no gated metric regressed or improved beyond its threshold";
