@@ -77,8 +77,11 @@ function viewsOf(f: ReportFile): RunView[] {
   if (d.runs && d.runs.length > 1 && !d.requests) {
     return d.runs.map((r, i) => ({ label: `${f.name} [run ${i + 1}/${d.runs!.length}]`, records: r.requests, summary: r.summary, digests: r.digests, latencyFrom, source: r.requests ? "records" : "digest" }));
   }
-  const records = d.requests ?? f.recordsFromFile;
-  return [{ label: f.name, records, summary: d.summary, digests: d.digests, latencyFrom, source: d.requests ? "records" : f.recordsFromFile ? "records-file" : "digest" }];
+  // a sweep's summary is its knee's (or last) level's: so are the records drawn with it
+  const level = d.sweep && !d.requests ? d.sweep.levels[d.sweep.knee ?? d.sweep.levels.length - 1] : undefined;
+  const own = d.requests ?? level?.requests ?? null;
+  const records = own ?? f.recordsFromFile;
+  return [{ label: f.name, records, summary: d.summary, digests: d.digests, latencyFrom, source: own ? "records" : f.recordsFromFile ? "records-file" : "digest" }];
 }
 
 // ——— tables ———
@@ -198,9 +201,17 @@ function distChart(id: string, metric: DistMetric, views: RunView[], marks: Dist
     }
     series.push({ kind: "line", name: views.length > 1 ? v.label : "", color: PALETTE[i % PALETTE.length], points: pts });
   });
-  const all = series.flatMap((s) => s.points.map((p) => p[0]));
-  const lo = Math.min(...all.filter((x) => x > 0));
-  const hi = Math.max(...all);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let zeros = 0;
+  for (const s of series) {
+    for (const [x] of s.points) {
+      if (x > 0 && x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  }
+  const xLog = wantsLog(lo, hi);
+  if (xLog) for (const v of views) if (v.records) zeros += samplesOf(v.records, v.latencyFrom)[metric].filter((x) => x <= 0).length;
   const markers: Marker[] = marks ? [{ x: marks.p50, label: `p50 ${ms(marks.p50)}` }, { x: marks.p95, label: `p95 ${ms(marks.p95)}`, color: "#a05a00" }, { x: marks.p99, label: `p99 ${ms(marks.p99)}`, color: "#c00" }] : [];
   const label = `${LABEL[metric]}${metric === "ttft_ms" && ttftKind === "first-byte" ? " (first byte)" : ""}`;
   return chart({
@@ -210,9 +221,9 @@ function distChart(id: string, metric: DistMetric, views: RunView[], marks: Dist
     yLabel: "share at or below",
     series,
     markers: views.length === 1 ? markers : [],
-    xLog: wantsLog(lo, hi),
+    xLog,
     yDomain: [0, 1],
-    caption: `${total.toLocaleString("en-US")} ${metric === "itl_ms" ? "gaps" : "values"}${views.length === 1 && marks ? "; dashed lines: p50, p95, p99 of the summary" : ""}${approximate ? "; from the result's t-digest (no per-request records): approximate" : "; drawn through a few hundred ranks, denser in the tail"}.`,
+    caption: `${total.toLocaleString("en-US")} ${metric === "itl_ms" ? "gaps" : "values"}${zeros > 0 ? ` (${zeros.toLocaleString("en-US")} of 0 ms, chunks read at once, sit left of the log axis: the curve starts at their share)` : ""}${views.length === 1 && marks ? "; dashed lines: p50, p95, p99 of the summary" : ""}${approximate ? "; from the result's t-digest (no per-request records): approximate" : "; drawn through a few hundred ranks, denser in the tail"}.`,
   });
 }
 

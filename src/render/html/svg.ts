@@ -165,7 +165,9 @@ function positiveMin(series: Series[], pick: 0 | 1): number {
 export function chart(spec: ChartSpec): string {
   const W = spec.width ?? CHART_W;
   const H = spec.height ?? CHART_H;
-  const marks = spec.series.reduce((n, s) => n + s.points.length, 0);
+  // what a log axis cannot show (0 and below) is not drawn, nor counted as drawn
+  const drawable = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!spec.xLog || p[0] > 0) && (!spec.yLog || p[1] > 0);
+  const marks = spec.series.reduce((n, s) => n + s.points.filter(drawable).length, 0);
   const [x0, x1] = [M.left, W - M.right];
   const [y0, y1] = [H - M.bottom, M.top];
   if (marks === 0) {
