@@ -13,8 +13,21 @@ import type { SerializedDigest } from "../../core/stats/digest.ts";
 export const DIST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
 export type DistMetric = (typeof DIST_METRICS)[number];
 
+/** Samples already derived, per records array and latency origin: each chart of a page asks again. */
+const SAMPLES = new WeakMap<readonly ResultRecord[], Map<string, Record<DistMetric, Float64Array>>>();
+
 /** The sorted values of every distribution the report draws, from the measured records (as the summary takes them). */
 export function samplesOf(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Record<DistMetric, Float64Array> {
+  let byOrigin = SAMPLES.get(records);
+  if (!byOrigin) SAMPLES.set(records, (byOrigin = new Map()));
+  const known = byOrigin.get(latencyFrom);
+  if (known) return known;
+  const out = deriveSamples(records, latencyFrom);
+  byOrigin.set(latencyFrom, out);
+  return out;
+}
+
+function deriveSamples(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Record<DistMetric, Float64Array> {
   const grown: Record<DistMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [] };
   const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
   for (const r of records) {

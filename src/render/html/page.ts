@@ -13,7 +13,7 @@ import { formatChange, formatInterval, formatP, formatValue } from "../compare.t
 import { ms, pct } from "../format.ts";
 import { renderReport } from "../report.ts";
 import { renderSweep } from "../sweep.ts";
-import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, tokensPerSecond, type DistMetric } from "./data.ts";
+import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
 
 /** One result file, with its records when they exist (in the result, or read from its records file). */
@@ -39,6 +39,9 @@ export interface ReportInput {
   /** the tool version that wrote the page */
   version: string;
 }
+
+/** Cells of the grid a scatter is thinned on: about 3 px each, the size of a dot. */
+const GRID = [200, 80] as const;
 
 const LABEL: Record<DistMetric, string> = { ttft_ms: "TTFT", tpot_ms: "TPOT", itl_ms: "ITL", e2e_ms: "E2E latency" };
 
@@ -241,6 +244,9 @@ function overTime(prefix: string, views: RunView[]): string {
     const m = measuredFrom(withRecords[0].records!);
     if (m !== null && withRecords[0].records!.some((r) => r.phase !== "measured")) measuring.push({ x: m, label: "measuring from here", color: "#666" });
   }
+  // one time axis for every chart below: 0 → the last end of any run drawn
+  const end = Math.max(...withRecords.map((v) => timeSpan(v.records!)[1]));
+  const xDomain: [number, number] = [0, end > 0 ? end : 1];
   const out: string[] = [];
   // requests in flight
   out.push(
@@ -251,23 +257,25 @@ function overTime(prefix: string, views: RunView[]): string {
       yLabel: "in flight",
       series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: inFlight(v.records!) })),
       markers: measuring,
+      xDomain,
       yZero: true,
       caption: "Every request, warm-up included; the highest count in each 1/600 of the run, so no peak is lost.",
     }),
   );
   // TTFT and E2E per request
+  const perRequests = withRecords.map((v) => perRequest(v.records!, v.latencyFrom));
   for (const [key, name] of [["ttft", "TTFT"], ["e2e", "E2E latency"]] as const) {
     let total = 0;
     const series: Series[] = [];
     const ys: number[] = [];
-    const per = withRecords.map((v) => perRequest(v.records!, v.latencyFrom)[key]);
+    const per = perRequests.map((p) => p[key]);
     for (const p of per) for (const q of [...p.measured, ...p.warmup]) ys.push(q[1]);
     const lo = Math.min(...ys.filter((y) => y > 0));
     const hi = Math.max(...ys);
     const yLog = wantsLog(lo, hi);
     per.forEach((p, i) => {
-      const m = thin(p.measured, 320, 120, yLog);
-      const w = thin(p.warmup, 320, 120, yLog);
+      const m = thin(p.measured, GRID[0], GRID[1], yLog);
+      const w = thin(p.warmup, GRID[0], GRID[1], yLog);
       total += m.total + w.total;
       if (w.total > 0) series.push({ kind: "dots", name: multi ? `${withRecords[i].label} warm-up` : "warm-up", color: "#999", points: w.points });
       series.push({ kind: "dots", name: multi ? withRecords[i].label : w.total > 0 ? "measured" : "", color: color(i), points: m.points });
@@ -281,19 +289,14 @@ function overTime(prefix: string, views: RunView[]): string {
         yLabel: `${name} ms`,
         series,
         markers: measuring,
+        xDomain,
         yLog,
-        caption: `${total.toLocaleString("en-US")} successful requests${drawn < total ? `, drawn as ${drawn.toLocaleString("en-US")} points (one per occupied cell of a 320 × 120 grid: outliers stay, overlaps merge)` : ""}.`,
+        caption: `${total.toLocaleString("en-US")} successful requests${drawn < total ? `, drawn as ${drawn.toLocaleString("en-US")} points (one per occupied cell of a ${GRID[0]} × ${GRID[1]} grid: outliers stay, overlaps merge)` : ""}.`,
       }),
     );
   }
   // output tokens per second
-  const spans = withRecords.map((v) => {
-    const recs = v.records!;
-    let hi = 0;
-    for (const r of recs) hi = Math.max(hi, (r.tEnd ?? r.tSend) / 1000);
-    return hi;
-  });
-  const bin = binWidth(Math.max(...spans));
+  const bin = binWidth(end);
   const per = bin === 1 ? "per second" : `per ${bin} s, as a rate`;
   out.push(
     chart({
@@ -303,6 +306,7 @@ function overTime(prefix: string, views: RunView[]): string {
       yLabel: "output tok/s",
       series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: tokensPerSecond(v.records!, bin).map(([t, k]) => [t - bin / 2, k] as [number, number]) })),
       markers: measuring,
+      xDomain,
       yZero: true,
       caption: `Tokens ${per}, warm-up included; a streamed answer's tokens are spread over its chunks, a non-streamed one's counted when it ended.`,
     }),
@@ -328,6 +332,7 @@ function overTime(prefix: string, views: RunView[]): string {
           yLabel: `failed requests per ${bin === 1 ? "s" : `${bin} s`}`,
           series: errSeries,
           markers: measuring,
+          xDomain,
           yZero: true,
           caption: `${failed} failed requests (warm-up included), stacked by class, counted when the failure was seen.`,
         }),
