@@ -72,10 +72,12 @@ export function makeScale(domain: [number, number], range: [number, number], log
   if (hi <= lo) hi = lo + (lo === 0 ? 1 : Math.abs(lo));
   const ticks = niceTicks(lo, hi);
   const step = ticks.length > 1 ? ticks[1] - ticks[0] : 0;
+  // an end widens to the next tick only when that costs under 15% of the range (0..10.5k stays 0..10.5k, not 0..15k)
+  const slack = 0.15 * (hi - lo);
   if (step > 0) {
-    if (ticks[0] > lo) ticks.unshift(Number((ticks[0] - step).toPrecision(12)));
-    if (ticks[ticks.length - 1] < hi) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
-    [lo, hi] = [ticks[0], ticks[ticks.length - 1]];
+    if (ticks[0] > lo && ticks[0] - step >= lo - slack) ticks.unshift(Number((ticks[0] - step).toPrecision(12)));
+    if (ticks[ticks.length - 1] < hi && ticks[ticks.length - 1] + step <= hi + slack) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+    [lo, hi] = [Math.min(lo, ticks[0]), Math.max(hi, ticks[ticks.length - 1])];
   }
   const f = ((v: number) => range[0] + ((v - lo) / (hi - lo)) * (range[1] - range[0])) as Scale;
   f.log = false;
