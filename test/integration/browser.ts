@@ -22,6 +22,8 @@ export interface LoadedPage {
   screenshot(): Promise<Buffer>;
   /** the page printed to PDF (A4) */
   pdf(): Promise<Buffer>;
+  /** lay the page out for print (A4 width) from now on, as the PDF is */
+  emulatePrint(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,10 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
       async pdf() {
         const r = await send("Page.printToPDF", { paperWidth: 8.27, paperHeight: 11.69, printBackground: false });
         return Buffer.from(r.data, "base64");
+      },
+      async emulatePrint() {
+        await send("Emulation.setEmulatedMedia", { media: "print" });
+        await send("Emulation.setDeviceMetricsOverride", { width: 794, height: 1123, deviceScaleFactor: 1, mobile: false });
       },
       async close() {
         socket.close();

@@ -142,6 +142,14 @@ async function checkInBrowser(name: string, expected: string[]): Promise<DrawnCh
     mkdirSync(SHOTS, { recursive: true });
     const png = await page.screenshot();
     writeFileSync(join(SHOTS, name.replace(/\.html$/, ".png")), png);
+    // laid out for print (A4): nothing wider than the paper, two charts a row, the folded text report left out
+    await page.emulatePrint();
+    const print = await page.evaluate<{ page: number; widest: number; rows: number; figures: number; text: string }>(
+      `(() => { const f = [...document.querySelectorAll("figure.chart, svg[data-chart]")].map((e) => e.getBoundingClientRect()); const figs = [...document.querySelectorAll("figure.chart")].map((e) => e.getBoundingClientRect()); return { page: document.documentElement.clientWidth, widest: Math.max(...f.map((r) => r.right)), rows: new Set(figs.map((r) => Math.round(r.top))).size, figures: figs.length, text: getComputedStyle(document.querySelector("details.text")).display }; })()`,
+    );
+    expect(print.widest).toBeLessThanOrEqual(print.page);
+    expect(print.rows).toBeLessThan(print.figures);
+    expect(print.text).toBe("none");
     const pdf = await page.pdf();
     expect(pdf.subarray(0, 4).toString()).toBe("%PDF");
     writeFileSync(join(SHOTS, name.replace(/\.html$/, ".pdf")), pdf);

@@ -172,4 +172,19 @@ describe("the page", () => {
     expect(fromFile).toContain("read from the records file gone.ndjson");
     expect(fromFile).toMatch(/data-chart="f0-inflight" data-marks="[1-9]/);
   });
+
+  test("a --runs file overlays its runs; a sweep comparison gives a table per level", () => {
+    const a = doc(records.slice(0, 30));
+    const b = doc(records.slice(30));
+    const d = { ...doc(records), requests: null, runs: [a, b].map((x) => ({ complete: true, started_at: x.started_at, finished_at: x.finished_at, notes: [], summary: x.summary, digests: x.digests, requests: x.requests })) } as ResultDocument;
+    const html = renderHtml({ files: [{ name: "runs.json", doc: d, recordsFromFile: null }], comparisons: [], version: "test" });
+    expect(html).toContain("runs.json [run 1/2]");
+    expect(html).toContain("runs.json [run 2/2]");
+    expect(html).toContain("2 runs of the same measurement");
+    const level = (verdict: string) => ({ schema: "llmbench.compare/v1", verdict, metrics: [{ label: "TTFT p50", unit: "ms", verdict, base: 10, cand: 12, change: 0.2, change_unit: "relative", interval: [0.1, 0.3], p_value: 0.001 }] });
+    const sweep = renderHtml({ files: [], comparisons: [{ name: "c.json", doc: { schema: "llmbench.compare-sweep/v1", kind: "concurrency", levels: [{ level: "concurrency 1", comparison: level("unchanged") }, { level: "concurrency 8", comparison: level("regressed") }] } }], version: "test" });
+    expect(sweep).toContain(`data-table="compare-0-0"`);
+    expect(sweep).toContain(`data-table="compare-0-1"`);
+    expect(sweep).toContain(`<tr class="v-regressed"><th>TTFT p50 ms</th><td>10.0</td><td>12.0</td><td>+20.0%</td><td>[+10.0%, +30.0%]</td><td>0.001</td><td class="verdict">regressed</td></tr>`);
+  });
 });
