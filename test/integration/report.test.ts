@@ -75,10 +75,14 @@ describe("llmbench report: the command", () => {
   test("bad input: one line with the fix, exit 2; nothing is written", async () => {
     writeFileSync(file("not-json.json"), "{ nope");
     writeFileSync(file("foreign.json"), `{"schema": "something/else"}`);
+    const crafted = JSON.parse(readFileSync(file("base.json"), "utf8"));
+    crafted.summary.ttft_ms = "fast";
+    writeFileSync(file("crafted.json"), JSON.stringify(crafted));
     const cases: Array<[string[], RegExp]> = [
       [["report", file("missing.json"), "-o", file("x.html")], /cannot read .*missing\.json: no such file/],
       [["report", file("not-json.json"), "-o", file("x.html")], /not-json\.json is not JSON/],
       [["report", file("foreign.json"), "-o", file("x.html")], /foreign\.json is not an llmbench result/],
+      [["report", file("crafted.json"), "-o", file("x.html")], /crafted\.json is a damaged llmbench result: summary\.ttft_ms is not an object/],
       [["report", file("base.json")], /report needs -o FILE/],
       [["report", "-o", file("x.html")], /report needs at least one result file/],
       [["report", file("base.json"), "-o", join(dir, "no-such-folder", "x.html")], /cannot write .*the folder .* does not exist/],

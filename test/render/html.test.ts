@@ -187,4 +187,13 @@ describe("the page", () => {
     expect(sweep).toContain(`data-table="compare-0-1"`);
     expect(sweep).toContain(`<tr class="v-regressed"><th>TTFT p50 ms</th><td>10.0</td><td>12.0</td><td>+20.0%</td><td>[+10.0%, +30.0%]</td><td>0.001</td><td class="verdict">regressed</td></tr>`);
   });
+
+  test("a crafted compare JSON (wrong types anywhere) renders what it can and never throws", () => {
+    const weird: unknown[] = [null, 5, "x", [], { a: 1 }, { files: "f", requests: null }, { metrics: "m" }, { metrics: [null, 1, { base: "1", cand: {}, interval: [1], change_unit: 5, flags: "f", unit: "°C" }] }];
+    for (const w of weird) {
+      const doc = { schema: "llmbench.compare/v1", verdict: w, base: w, cand: w, settings: w, metrics: (w as { metrics?: unknown } | null)?.metrics ?? w, notes: w, failures: w };
+      expect(() => renderHtml({ files: [], comparisons: [{ name: "c.json", doc }], version: "test" })).not.toThrow();
+      expect(() => renderHtml({ files: [], comparisons: [{ name: "c.json", doc: { schema: "llmbench.compare-sweep/v1", levels: [w, { level: w, comparison: w }] } }], version: "test" })).not.toThrow();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import type { RunSummary } from "../../core/metrics.ts";
 import type { ResultDocument, ResultRecord } from "../../core/result.ts";
 import type { SerializedDigest } from "../../core/stats/digest.ts";
 import type { Distribution } from "../../core/stats/percentiles.ts";
+import type { MetricResult } from "../../core/compare/compare.ts";
 import { formatChange, formatInterval, formatP, formatValue } from "../compare.ts";
 import { ms, pct } from "../format.ts";
 import { renderReport } from "../report.ts";
@@ -443,36 +444,62 @@ const cls = (v: unknown): string => (typeof v === "string" && /^[a-z]+$/.test(v)
 
 const VERDICT_WORD: Record<string, string> = { regressed: "regressed", improved: "improved", unchanged: "~", inconclusive: "inconclusive", unjudged: "not judged", unavailable: "n/a" };
 
+const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const text = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+
+/** A row of a compare JSON as the text renderer's MetricResult: numbers are numbers or null, whatever a crafted file holds. */
+function metricRow(raw: Record<string, unknown>): MetricResult {
+  const m = Object.fromEntries(Object.entries(raw ?? {}).map(([k, v]) => [camel(k), v])) as Record<string, unknown>;
+  const interval = Array.isArray(m.interval) && m.interval.length === 2 && m.interval.every((x) => numOrNull(x) !== null) ? (m.interval as [number, number]) : null;
+  return {
+    ...(m as unknown as MetricResult),
+    label: text(m.label ?? m.name),
+    unit: (["ms", "%", "tok/s", "req/s"] as const).find((u) => u === m.unit) ?? "ms",
+    changeUnit: m.changeUnit === "pp" ? "pp" : "relative",
+    base: numOrNull(m.base),
+    cand: numOrNull(m.cand),
+    change: numOrNull(m.change),
+    interval,
+    pValue: numOrNull(m.pValue),
+    gated: m.gated === true,
+    reason: m.reason === undefined || m.reason === null ? undefined : text(m.reason),
+    flags: Array.isArray(m.flags) ? m.flags.map(text) : undefined,
+  };
+}
+
 function compareTable(c: Record<string, unknown>, id: string): string {
-  const metrics = (Array.isArray(c.metrics) ? c.metrics : []) as Array<Record<string, unknown>>;
-  const alpha = typeof (c.settings as { alpha?: unknown } | undefined)?.alpha === "number" ? ((c.settings as { alpha: number }).alpha) : 0.05;
+  const metrics = (Array.isArray(c.metrics) ? c.metrics : []).filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null);
+  const settings = (typeof c.settings === "object" && c.settings !== null ? c.settings : {}) as { alpha?: unknown; gate?: unknown };
+  const alpha = numOrNull(settings.alpha) ?? 0.05;
   const conf = `${Number(((1 - alpha) * 100).toFixed(2))}%`;
   const rows = metrics
     .map((raw) => {
-      const m = Object.fromEntries(Object.entries(raw).map(([k, v]) => [camel(k), v])) as never as Parameters<typeof formatChange>[0];
+      const m = metricRow(raw);
       const verdict = cls(m.verdict);
       const reason = m.reason ? (verdict === "unavailable" ? `: ${m.reason}` : ` (${m.reason})`) : "";
-      const flags = Array.isArray(m.flags) && m.flags.length ? ` [${m.flags.join("; ")}]` : "";
-      return `<tr class="v-${esc(verdict)}"><th>${esc(m.label)}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}</th><td>${esc(formatValue(m, m.base))}</td><td>${esc(formatValue(m, m.cand))}</td><td>${esc(formatChange(m))}</td><td>${esc(formatInterval(m))}</td><td>${esc(formatP(m.pValue ?? null))}</td><td class="verdict">${esc(`${VERDICT_WORD[verdict] ?? verdict}${reason}${flags}`)}</td></tr>`;
+      const flags = m.flags && m.flags.length ? ` [${m.flags.join("; ")}]` : "";
+      return `<tr class="v-${esc(verdict)}"><th>${esc(m.label)}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}</th><td>${esc(formatValue(m, m.base))}</td><td>${esc(formatValue(m, m.cand))}</td><td>${esc(formatChange(m))}</td><td>${esc(formatInterval(m))}</td><td>${esc(formatP(m.pValue))}</td><td class="verdict">${esc(`${VERDICT_WORD[verdict] ?? verdict}${reason}${flags}`)}</td></tr>`;
     })
     .join("");
   const side = (s: unknown) => {
-    const x = s as { files?: unknown[]; requests?: { sent?: number } } | undefined;
-    return `${(x?.files ?? []).map(String).join(" ")} (${x?.requests?.sent ?? "?"} requests)`;
+    const x = (typeof s === "object" && s !== null ? s : {}) as { files?: unknown; requests?: { sent?: unknown } | null };
+    const sent = numOrNull(x.requests?.sent);
+    return `${(Array.isArray(x.files) ? x.files : []).map(text).join(" ")} (${sent ?? "?"} requests)`;
   };
   const verdict = cls(c.verdict);
   const list = (k: string) => ((Array.isArray(c[k]) ? c[k] : []) as unknown[]).map(String);
   const why =
-    verdict === "failed" ? list("failures").join("; ") : verdict === "regressed" ? `${list("gated_regressions").join(", ")} worse beyond the threshold` : verdict === "improved" ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed` : verdict === "undecided" ? `${list("undecided").join(", ")}: only a bare ratio (no interval)` : "no gated metric regressed or improved beyond its threshold";
+    verdict === "failed" ? list("failures").join("; ") : verdict === "regressed" ? `${list("gated_regressions").join(", ")} worse beyond the threshold` : verdict === "improved" ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed` : verdict === "undecided" ? `${list("undecided").join(", ")}: only a bare ratio (no interval)` : verdict === "unchanged" ? "no gated metric regressed or improved beyond its threshold" : `verdict ${JSON.stringify(c.verdict ?? null)}`;
   const notes = list("notes");
-  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc(list("gate").length ? list("gate").join(", ") : ((c.settings as { gate?: unknown[] })?.gate ?? []).map(String).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr><th>metric</th><th>baseline</th><th>candidate</th><th>change</th><th>${esc(conf)} interval</th><th>p</th><th>verdict</th></tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
+  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc((Array.isArray(settings.gate) ? settings.gate : []).map(text).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr><th>metric</th><th>baseline</th><th>candidate</th><th>change</th><th>${esc(conf)} interval</th><th>p</th><th>verdict</th></tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
 }
 
 function compareSection(cf: CompareFile, index: number): string {
   const c = cf.doc;
   if (c.schema === "llmbench.compare-sweep/v1") {
-    const levels = (Array.isArray(c.levels) ? c.levels : []) as Array<{ level?: unknown; comparison?: Record<string, unknown> }>;
-    return `<section class="compare"><h2>Comparison ${esc(cf.name)}: sweep of ${esc(c.kind)}</h2>${levels.map((l, i) => `<h3>${esc(l.level)}</h3>${compareTable(l.comparison ?? {}, `compare-${index}-${i}`)}`).join("")}</section>`;
+    const levels = (Array.isArray(c.levels) ? c.levels : []).filter((l): l is { level?: unknown; comparison?: unknown } => typeof l === "object" && l !== null);
+    const obj = (v: unknown) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {});
+    return `<section class="compare"><h2>Comparison ${esc(cf.name)}: sweep of ${esc(c.kind)}</h2>${levels.map((l, i) => `<h3>${esc(l.level)}</h3>${compareTable(obj(l.comparison), `compare-${index}-${i}`)}`).join("")}</section>`;
   }
   return `<section class="compare"><h2>Comparison ${esc(cf.name)}</h2>${compareTable(c, `compare-${index}`)}</section>`;
 }
