@@ -13,31 +13,72 @@ import type { SerializedDigest } from "../../core/stats/digest.ts";
 export const DIST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as const;
 export type DistMetric = (typeof DIST_METRICS)[number];
 
-/** Samples already derived, per records array and latency origin: each chart of a page asks again. */
-const SAMPLES = new WeakMap<readonly ResultRecord[], Map<string, Record<DistMetric, Float64Array>>>();
+/** What the charts need of each record, derived once per records array and latency origin (one pass of `deriveRequest`). */
+export interface Derived {
+  /** sorted values of each distribution, from the measured records (as the summary takes them) */
+  samples: Record<DistMetric, Float64Array>;
+  /** per record, in order: TTFT and E2E of a successful request (NaN otherwise), and its output tokens */
+  ttft: Float64Array;
+  e2e: Float64Array;
+  out: Float64Array;
+}
+
+const DERIVED = new WeakMap<readonly ResultRecord[], Map<string, Derived>>();
+
+/** Values gathered into one Float64Array of a known most size (no JS array of 10 million ITL gaps, no doubling copies). */
+class Values {
+  private readonly buf: Float64Array;
+  private n = 0;
+  constructor(capacity: number) {
+    this.buf = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    this.buf[this.n++] = v;
+  }
+  /** sorted in place; a view when fewer values came than there was room for */
+  sorted(): Float64Array {
+    return (this.n === this.buf.length ? this.buf : this.buf.subarray(0, this.n)).sort();
+  }
+}
+
+export function derived(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Derived {
+  let byOrigin = DERIVED.get(records);
+  if (!byOrigin) DERIVED.set(records, (byOrigin = new Map()));
+  const known = byOrigin.get(latencyFrom);
+  if (known) return known;
+  // room for every measured record's values (ITL: its gaps): what a successful request can give at most
+  let measured = 0;
+  let gaps = 0;
+  for (const r of records) {
+    if (r.phase !== "measured") continue;
+    measured++;
+    gaps += Math.max(0, r.tokenTimes.length - 1);
+  }
+  const grown: Record<DistMetric, Values> = { ttft_ms: new Values(measured), tpot_ms: new Values(measured), itl_ms: new Values(gaps), e2e_ms: new Values(measured) };
+  const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  const n = records.length;
+  const [ttft, e2e, out] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN), new Float64Array(n)];
+  records.forEach((r, i) => {
+    const m = deriveRequest(r, latencyFrom);
+    out[i] = m.outputTokens;
+    if (m.ok) {
+      if (m.ttftMs !== null) ttft[i] = m.ttftMs;
+      if (m.e2eMs !== null) e2e[i] = m.e2eMs;
+    }
+    if (r.phase !== "measured") return;
+    metricValues(m, values);
+    for (const k of DIST_METRICS) for (const v of values[k]) grown[k].push(v);
+  });
+  const samples = {} as Record<DistMetric, Float64Array>;
+  for (const k of DIST_METRICS) samples[k] = grown[k].sorted();
+  const d = { samples, ttft, e2e, out };
+  byOrigin.set(latencyFrom, d);
+  return d;
+}
 
 /** The sorted values of every distribution the report draws, from the measured records (as the summary takes them). */
 export function samplesOf(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Record<DistMetric, Float64Array> {
-  let byOrigin = SAMPLES.get(records);
-  if (!byOrigin) SAMPLES.set(records, (byOrigin = new Map()));
-  const known = byOrigin.get(latencyFrom);
-  if (known) return known;
-  const out = deriveSamples(records, latencyFrom);
-  byOrigin.set(latencyFrom, out);
-  return out;
-}
-
-function deriveSamples(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Record<DistMetric, Float64Array> {
-  const grown: Record<DistMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [] };
-  const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
-  for (const r of records) {
-    if (r.phase !== "measured") continue;
-    metricValues(deriveRequest(r, latencyFrom), values);
-    for (const k of DIST_METRICS) for (const v of values[k]) grown[k].push(v);
-  }
-  const out = {} as Record<DistMetric, Float64Array>;
-  for (const k of DIST_METRICS) out[k] = Float64Array.from(grown[k]).sort();
-  return out;
+  return derived(records, latencyFrom).samples;
 }
 
 /**
@@ -171,13 +212,12 @@ export interface PerRequest {
 /** TTFT and E2E of every successful request against its send time (s). */
 export function perRequest(records: readonly ResultRecord[], latencyFrom: "send" | "due"): PerRequest {
   const out: PerRequest = { ttft: { measured: [], warmup: [] }, e2e: { measured: [], warmup: [] } };
-  for (const r of records) {
-    const m = deriveRequest(r, latencyFrom);
-    if (!m.ok) continue;
+  const d = derived(records, latencyFrom);
+  records.forEach((r, i) => {
     const side = r.phase === "measured" ? "measured" : "warmup";
-    if (m.ttftMs !== null) out.ttft[side].push([s(r.tSend), m.ttftMs]);
-    if (m.e2eMs !== null) out.e2e[side].push([s(r.tSend), m.e2eMs]);
-  }
+    if (!Number.isNaN(d.ttft[i])) out.ttft[side].push([s(r.tSend), d.ttft[i]]);
+    if (!Number.isNaN(d.e2e[i])) out.e2e[side].push([s(r.tSend), d.e2e[i]]);
+  });
   return out;
 }
 
@@ -193,18 +233,19 @@ export function binWidth(spanS: number, maxBins = 300): number {
  * token-bearing chunks (n ÷ chunks each), a non-streamed one's at its end. Every phase: what the
  * server produced.
  */
-export function tokensPerSecond(records: readonly ResultRecord[], bin: number): Array<[number, number]> {
+export function tokensPerSecond(records: readonly ResultRecord[], bin: number, latencyFrom: "send" | "due" = "send"): Array<[number, number]> {
   if (records.length === 0) return [];
+  const counts = derived(records, latencyFrom).out;
   const [t0, t1] = timeSpan(records);
   const n = Math.max(1, Math.ceil((t1 - t0) / bin + 1e-9));
   const tokens = new Array<number>(n).fill(0);
   const at = (t: number) => Math.min(n - 1, Math.max(0, Math.floor((s(t) - t0) / bin)));
-  for (const r of records) {
-    const out = deriveRequest(r).outputTokens;
-    if (out <= 0) continue;
+  records.forEach((r, i) => {
+    const out = counts[i];
+    if (out <= 0) return;
     if (r.tokenTimes.length > 0) for (const t of r.tokenTimes) tokens[at(t)] += out / r.tokenTimes.length;
     else if (r.tEnd !== null) tokens[at(r.tEnd)] += out;
-  }
+  });
   return tokens.map((k, i) => [t0 + (i + 0.5) * bin, k / bin]);
 }
 

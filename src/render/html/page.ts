@@ -305,7 +305,7 @@ function overTime(prefix: string, views: RunView[]): string {
       title: "Output tokens per second",
       xLabel: "time since the first send (s)",
       yLabel: "output tok/s",
-      series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: tokensPerSecond(v.records!, bin).map(([t, k]) => [t - bin / 2, k] as [number, number]) })),
+      series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: tokensPerSecond(v.records!, bin, v.latencyFrom).map(([t, k]) => [t - bin / 2, k] as [number, number]) })),
       markers: measuring,
       xDomain,
       yZero: true,
