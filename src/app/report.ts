@@ -61,7 +61,7 @@ async function readOne(path: string): Promise<{ compare: CompareFile } | { resul
     if (schema !== RESULT_SCHEMA) parseResult(text, path); // throws the one message every reader gives a foreign file
     throw err;
   }
-  // the checker's copy is garbage now: one parsed document at a time (measured: 990 → see README MB peak for a 100k-request result)
+  // the checker's copy is garbage now: one parsed document at a time, never two
   Bun.gc(true);
   const value = JSON.parse(text) as { schema?: unknown };
   if (value.schema !== RESULT_SCHEMA) parseResult(text, path); // a vLLM file or an older schema passes the checker, not the report
