@@ -513,7 +513,7 @@ dl.header{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin
 ul.notes{padding-left:18px;margin:6px 0}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 table.num td{text-align:right;font-variant-numeric:tabular-nums}table.facts th{color:#666;font-weight:normal}
-tr.knee{background:#fff3e0}.compare td.verdict{text-align:left}
+tr.knee{background:#fff3e0}.compare td.verdict{text-align:left;white-space:normal}.compare td,.compare th{white-space:nowrap}
 tr.v-regressed td.verdict,.verdict-line.v-regressed,.verdict-line.v-failed{color:#b00}tr.v-improved td.verdict,.verdict-line.v-improved{color:#070}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 figure.chart{margin:0;border:1px solid #e4e4e4;border-radius:4px;padding:6px;box-sizing:border-box;width:calc(50% - 6px);min-width:320px}
