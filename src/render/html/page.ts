@@ -305,7 +305,11 @@ function overTime(prefix: string, views: RunView[]): string {
       title: "Output tokens per second",
       xLabel: "time since the first send (s)",
       yLabel: "output tok/s",
-      series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: tokensPerSecond(v.records!, bin, v.latencyFrom).map(([t, k]) => [t - bin / 2, k] as [number, number]) })),
+      // a run that produced no token has nothing to draw (said in words), not a flat line at 0
+      series: withRecords.map((v, i) => {
+        const pts = tokensPerSecond(v.records!, bin, v.latencyFrom);
+        return { kind: "step" as const, name: multi ? v.label : "", color: color(i), points: pts.some(([, k]) => k > 0) ? pts.map(([t, k]) => [t - bin / 2, k] as [number, number]) : [] };
+      }),
       markers: measuring,
       xDomain,
       yZero: true,
