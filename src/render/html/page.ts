@@ -109,7 +109,7 @@ function header(f: ReportFile): string {
     ["endpoint", String(c.endpoint)],
     ["API", `${c.api}${c.stream ? ", streamed" : ""}`],
     ["model", c.model ? String(c.model) : "-"],
-    ["load", `${d.sweep ? `sweep of ${d.sweep.kind}, ` : `${loadText(c)}, `}${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`],
+    ["load", `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`],
     ["seed", seed],
     ["tool", `${d.tool.name} ${d.tool.version}`],
     ["complete", d.complete ? "yes" : "NO: the run was stopped early; numbers cover the requests that finished"],
