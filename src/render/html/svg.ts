@@ -181,8 +181,17 @@ export function chart(spec: ChartSpec): string {
   const xDom: [number, number] = [Math.min(xr[0], ...xMarkers), Math.max(xr[1], ...xMarkers)];
   const xLog = spec.xLog ?? false;
   const yLog = spec.yLog ?? false;
-  const xs = makeScale(xLog ? [positiveMin(spec.series, 0), xDom[1]] : xDom, [x0, x1], xLog, spec.xZero);
-  const ys = makeScale(yLog ? [positiveMin(spec.series, 1), yr[1]] : yr, [y0, y1], yLog, spec.yZero);
+  // a margin round the data (not round a domain given), so no point sits half outside on the frame
+  const pad = (r: [number, number], log: boolean, zero = false): [number, number] => {
+    if (log) return [r[0] / 1.1, r[1] * 1.1];
+    const lo = zero ? Math.min(r[0], 0) : r[0];
+    const d = (r[1] - lo) * 0.05 || Math.abs(r[1]) * 0.05 || 1;
+    return [zero && lo >= 0 ? Math.max(0, lo - d) : lo - d, r[1] + d];
+  };
+  const xBase: [number, number] = xLog ? [positiveMin(spec.series, 0), xDom[1]] : xDom;
+  const yBase: [number, number] = yLog ? [positiveMin(spec.series, 1), yr[1]] : yr;
+  const xs = makeScale(spec.xDomain ? xBase : pad(xBase, xLog, spec.xZero), [x0, x1], xLog, spec.xZero);
+  const ys = makeScale(spec.yDomain ? yBase : pad(yBase, yLog, spec.yZero), [y0, y1], yLog, spec.yZero);
   const out: string[] = [];
   out.push(
     `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(spec.title)}" data-chart="${esc(spec.id)}" data-marks="${marks}" data-x-scale="${xs.log ? "log" : "linear"}" data-y-scale="${ys.log ? "log" : "linear"}">`,
@@ -221,7 +230,8 @@ export function chart(spec: ChartSpec): string {
   if (spec.highlight) {
     const h = spec.highlight;
     const [hx, hy] = [px(xs(h.x)), px(ys(h.y))];
-    out.push(`<g class="highlight"><circle cx="${hx}" cy="${hy}" r="9" fill="none" stroke="#c00" stroke-width="2"/><text x="${hx}" y="${hy}" dx="12" dy="-8" fill="#c00">${esc(h.label)}</text></g>`);
+    const right = xs(h.x) > x1 - 90;
+    out.push(`<g class="highlight"><circle cx="${hx}" cy="${hy}" r="9" fill="none" stroke="#c00" stroke-width="2"/><text x="${hx}" y="${hy}" dx="${right ? -12 : 12}" dy="-8" text-anchor="${right ? "end" : "start"}" fill="#c00">${esc(h.label)}</text></g>`);
   }
   out.push(`</svg>`);
   const named = spec.series.filter((s) => s.name !== "");
