@@ -34,6 +34,12 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
     stdout: "ignore",
     stderr: "ignore",
   });
+  // a test process that dies before close() leaves no browser behind
+  const killOnExit = () => {
+    proc.kill();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  process.once("exit", killOnExit);
   const portFile = join(profile, "DevToolsActivePort");
   let ws: WebSocket | undefined;
   try {
@@ -110,6 +116,7 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
       },
       async close() {
         socket.close();
+        process.off("exit", killOnExit);
         proc.kill();
         await proc.exited;
         rmSync(profile, { recursive: true, force: true });
@@ -117,6 +124,7 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
     };
   } catch (err) {
     ws?.close();
+    process.off("exit", killOnExit);
     proc.kill();
     await proc.exited;
     rmSync(profile, { recursive: true, force: true });
