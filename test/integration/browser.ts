@@ -36,7 +36,7 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
   });
   // a test process that dies before close() leaves no browser behind
   const killOnExit = () => {
-    proc.kill();
+    proc.kill("SIGKILL"); // nothing waits for it at exit: it must not write into the profile after the removal
     rmSync(profile, { recursive: true, force: true });
   };
   process.once("exit", killOnExit);
