@@ -24,5 +24,8 @@ const code = await proc.exited;
 const count = (word: string) => Number(text.match(new RegExp(`^\\s*(\\d+) ${word}$`, "m"))?.[1] ?? 0);
 const passed = count("pass");
 const failed = count("fail") + (code !== 0 && count("fail") === 0 ? 1 : 0);
+// a skipped test never passes silently (e.g. the browser tests without Chromium): say how many, before the last line
+const skipped = count("skip");
+if (skipped > 0) console.log(`${skipped} skipped (each says why in its name or above)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(code ?? 1);

@@ -12,6 +12,7 @@ export const root = defineCommand({
     serve: () => import("./commands/serve.ts").then((m) => m.serve),
     compare: () => import("./commands/compare.ts").then((m) => m.compare),
     merge: () => import("./commands/merge.ts").then((m) => m.merge),
+    report: () => import("./commands/report.ts").then((m) => m.report),
   },
 });
 

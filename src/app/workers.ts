@@ -24,7 +24,7 @@ const START_MARGIN_MS = 50;
 const PROGRESS_EVERY_MS = 100;
 
 /** Flags the parent sets for its workers itself (dropped from what the user gave, with their values). */
-const OWN_FLAGS = new Set(["--workers", "-w", "--shard", "--output", "-o", "--seed"]);
+const OWN_FLAGS = new Set(["--workers", "-w", "--shard", "--output", "-o", "--seed", "--html"]);
 const OWN_SWITCHES = new Set(["--json", "--no-records", "--records", "--quiet", "-q"]);
 
 /** The user's `run` arguments without the flags the parent decides for each worker. */

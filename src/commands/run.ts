@@ -8,10 +8,12 @@ import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { EXIT, LlmbenchError } from "../core/errors.ts";
+import { EXIT, LlmbenchError, UsageError } from "../core/errors.ts";
 import { cittyArgs } from "./args.ts";
 import { parseRunOptions, RUN_FLAGS, type RunOptions } from "../core/options/run.ts";
+import { checkWritable, writeOutput } from "../io/files.ts";
 import { logger } from "../io/logger.ts";
+import { reportOfDocument } from "../app/report.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
 
@@ -25,6 +27,9 @@ export const run = defineCommand({
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);
     // with workers, the requests are in flight in them (each raises its own HTTP cap), not here
+    const html = opts.html;
+    // before the run: nothing measured is lost to a typo
+    if (html) await checkWritable(html).catch((err) => Promise.reject(err instanceof UsageError ? new UsageError(err.message, "create the folder first, or choose another --html") : err));
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
@@ -50,6 +55,10 @@ export const run = defineCommand({
     const { doc } = outcome;
     worker?.finished(doc);
     await emit(doc, opts, doc.sweep ? renderSweep(doc) : renderReport(doc), ctx.info);
+    if (html) {
+      await writeOutput(html, await reportOfDocument(doc, opts.output ?? "llmbench run"));
+      ctx.info(`HTML report written to ${html}`);
+    }
     const conclusion = concludeRun(outcome, ctx.interruptedBy());
     for (const w of conclusion.warnings) logger.warn(w);
     // the report already warns of a client bottleneck; with --json, stderr is the only place a person sees it

@@ -29,6 +29,7 @@ export const RUN_FLAGS = {
   records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
   "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
   bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
+  html: { type: "string", description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)", valueHint: "file" },
   ...OUTPUT_FLAGS,
 } as const satisfies FlagTable;
 
@@ -105,6 +106,8 @@ export interface RunOptions extends TargetOptions {
   recordsFile: string | undefined;
   /** hold nothing per request in memory: percentiles from the t-digests */
   bounded: boolean;
+  /** --html: also write the result as an HTML report here (not part of the result's config) */
+  html?: string;
   /** --workers N|auto: the load in N processes of this program (app/workers.ts); 1 = this process */
   workers: WorkersSpec;
   /** --shard i/N: this process's part of the workload (requests, warmup and concurrency above are its share) */
@@ -254,6 +257,7 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     records: p.flag("records") !== false && recordsFile === undefined && !bounded,
     recordsFile,
     bounded,
+    ...(p.given("html") ? { html: p.given("html") } : {}),
     workers,
     ...(shard ? { shard: shard.run } : {}),
   };
