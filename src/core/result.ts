@@ -298,8 +298,11 @@ export function describeSchemaError(doc: unknown, errors: readonly SchemaError[]
     }
     case "additionalProperties":
       return `${path} has a field "${String(e.params.additionalProperty)}" that no llmbench result has`;
-    case "type":
-      return `${path} is ${shown(value)}, expected ${expected(e.parentSchema ?? { type: String(e.params.type).split(",") })}`;
+    case "type": {
+      // a value or null (anyOf): every type the path allows, not only the last one tried
+      const allowed = errors.filter((x) => x.keyword === "type" && x.instancePath === e.instancePath).map((x) => expected(x.parentSchema ?? { type: String(x.params.type).split(",") }));
+      return `${path} is ${shown(value)}, expected ${orList([...new Set(allowed)])}`;
+    }
     case "enum":
       return `${path} is ${shown(value)}, expected ${orList(((e.params.allowedValues as unknown[]) ?? []).map((v) => JSON.stringify(v)))}`;
     case "const":
