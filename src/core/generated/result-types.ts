@@ -198,6 +198,7 @@ export type SchemaRecord = {
   cached: boolean | null;
   error: null | {
     class: "connect" | "timeout" | "http_4xx" | "http_5xx" | "redirect" | "protocol" | "client" | "aborted";
+    reason?: "refused" | "dns" | "reset" | "not_http" | "max_body" | "max_message" | "usage" | "server_error";
     message: string;
     status?: number;
     body?: string;
