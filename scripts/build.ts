@@ -47,12 +47,6 @@ export function hostTarget(): string {
   return `${os}-${process.arch}${musl ? "-musl" : ""}`;
 }
 
-/**
- * The entry points of the binary: the CLI, and each file a Bun Worker runs, which must be an entry
- * point too or the worker silently never starts in a compiled binary. The key is the constant
- * defined to the worker's path inside the binary (src/io/decode-thread.ts reads it).
- */
-const WORKERS: Record<string, string> = { LLMBENCH_DECODE_WORKER: "src/io/decode-worker.ts" };
 
 async function git(args: string[]): Promise<string | undefined> {
   const r = await $`git ${args}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
@@ -72,7 +66,6 @@ async function build(target: string, outfile: string, commit: string | undefined
   if (target.startsWith("windows") && !outfile.endsWith(".exe")) outfile += ".exe";
   const version = commit ? `${pkg.version}+${commit}` : pkg.version;
   const define: Record<string, string> = { LLMBENCH_VERSION: version, LLMBENCH_COMMIT: commit ?? "", LLMBENCH_TARGET: target };
-  for (const [name, path] of Object.entries(WORKERS)) define[name] = `./${path.replace(/^src\//, "")}`;
   const args = ["build", "--compile", "--minify", "--sourcemap", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv"];
   for (const [k, v] of Object.entries(define)) args.push("--define", `${k}=${JSON.stringify(v)}`);
   if (target !== hostTarget()) args.push(`--target=${RELEASE_TARGETS[target]}`);
@@ -81,7 +74,7 @@ async function build(target: string, outfile: string, commit: string | undefined
   const scratch = join(dirname(outfile), `.build-${target}`);
   rmSync(scratch, { recursive: true, force: true });
   const built = join(scratch, basename(outfile));
-  const r = await $`${process.execPath} ${args} src/cli.ts ${Object.values(WORKERS)} --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
+  const r = await $`${process.execPath} ${args} src/cli.ts --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
   if (r.exitCode !== 0) {
     rmSync(scratch, { recursive: true, force: true });
     console.error(`build: ${target} failed:\n${r.stderr.toString().trim()}`);

@@ -13,7 +13,6 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
-import { startDecodingThread } from "../io/decode-thread.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
@@ -48,8 +47,7 @@ export interface Session {
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
 export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
   const protocol = getProtocol(opts.api);
-  // streams are decoded and counted on a thread of their own (io/decode-thread.ts), loaded alongside
-  await Promise.all([loadTokenizer(opts.tokenizer), opts.stream ? startDecodingThread(opts.tokenizer) : undefined]);
+  await loadTokenizer(opts.tokenizer);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));

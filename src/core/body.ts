@@ -1,21 +1,18 @@
 /**
  * What one response body gives, from its text as it arrived: token times, usage, the cache signal,
  * then the output counted with the run's tokenizer. Pure (the tokenizer must be loaded, the clock is
- * passed in): the same code runs on the thread that reads the body (one JSON document) or on the
- * decoding thread (streams; io/decode-thread.ts), so both give the same record.
+ * passed in); io/http.ts feeds it each chunk with the time it was read.
  */
-import { ProtocolError, type FailureReason } from "./errors.ts";
 import type { ApiKind, DecodeEvent, Usage } from "./protocols/types.ts";
 import { getProtocol } from "./protocols/index.ts";
 import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
 
-/** What decoding a body needs to know, and may be sent to another thread as it is. */
+/** What decoding a body needs to know. */
 export interface BodyJob {
   api: ApiKind;
   contentType: string;
   /** --max-message */
   maxMessageChars: number;
-  tokenizer: TokenizerName;
 }
 
 export interface Decoded {
@@ -27,18 +24,7 @@ export interface Decoded {
   outputTokensCounted: number;
   reasoningTokensCounted: number;
   tokensEstimated: boolean;
-  /** the body broke its API's rules: the ProtocolError's message and reason */
-  protocolError: BodyFailure | null;
 }
-
-export interface BodyFailure {
-  message: string;
-  reason?: FailureReason;
-}
-
-/** A ProtocolError as plain data (it crosses to another thread), and back. */
-export const bodyFailure = (e: ProtocolError): BodyFailure => (e.reason ? { message: e.message, reason: e.reason } : { message: e.message });
-export const protocolError = (f: BodyFailure): ProtocolError => new ProtocolError(f.message, f.reason);
 
 export interface BodyDecoder {
   /** text as it arrived at time `t`; throws ProtocolError when the body breaks its API's rules */
@@ -93,12 +79,8 @@ export function createBodyDecoder(job: BodyJob): BodyDecoder {
   };
 }
 
-/**
- * The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also the
- * part that arrived before a failure — and the ProtocolError that broke it, if one did.
- */
-export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing, failure: unknown = null): Promise<Decoded> {
-  if (failure !== null && !(failure instanceof ProtocolError)) throw failure;
+/** The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also when the body broke off. */
+export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Promise<Decoded> {
   const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
   const text = await countTokensPaced(body.text, tokenizer, pacing);
   return {
@@ -109,6 +91,5 @@ export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pa
     outputTokensCounted: text.tokens + reasoning.tokens,
     reasoningTokensCounted: reasoning.tokens,
     tokensEstimated: text.estimated || reasoning.estimated,
-    protocolError: failure === null ? null : bodyFailure(failure),
   };
 }

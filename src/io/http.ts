@@ -10,7 +10,7 @@ import { formatSize } from "../core/size.ts";
 import type { Protocol } from "../core/protocols/types.ts";
 import type { TokenizerName } from "../core/tokenizer.ts";
 import type { Clock } from "./clock.ts";
-import { openBodySink } from "./decode-thread.ts";
+import { createBodyDecoder, finishBody } from "../core/body.ts";
 
 /**
  * retry: 0 — a benchmark never retries silently. Errors (4xx/5xx) are read, not thrown.
@@ -74,6 +74,8 @@ export type Exchange = Pick<
 
 /** A response that arrived in less still gets this long to be counted (a count of a few KB takes well under it). */
 const MIN_COUNT_MS = 20;
+
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const ERROR_BODY_CHARS = 500;
 
@@ -154,8 +156,8 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status, body: text.slice(0, ERROR_BODY_CHARS) });
     }
 
-    // this loop only timestamps and hands text over: decoding and counting happen in the sink (io/decode-thread.ts)
-    const sink = openBodySink({ api: target.protocol.api, contentType, maxMessageChars: target.maxMessageBytes, tokenizer: target.tokenizer }, clock);
+    // each chunk is decoded as it arrives (core/body.ts); its output is counted once the body ends
+    const decoder = createBodyDecoder({ api: target.protocol.api, contentType, maxMessageChars: target.maxMessageBytes });
     let raw = "";
     /** bytes after inflation (inflated() undoes any Content-Encoding): the cap holds against a compression bomb */
     let bodyBytes = 0;
@@ -177,11 +179,15 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (bodyBytes > target.maxBodyBytes) {
           throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`, "max_body");
         }
-        // the start of the body, for the record of a failure; the sink decodes the rest
-        if (raw.length < ERROR_BODY_CHARS) raw += utf8.decode(value, { stream: true });
-        sink.push(value, t);
+        const piece = utf8.decode(value, { stream: true });
+        if (raw.length < ERROR_BODY_CHARS) raw += piece;
+        decoder.push(piece, t);
       }
-      out.tEnd = clock();
+      const t = clock();
+      const rest = utf8.decode();
+      if (rest !== "") decoder.push(rest, t);
+      decoder.end(t);
+      out.tEnd = t;
       // the body was read to its end on a keep-alive connection: Bun puts the connection back in its pool
       if (out.tRetry === undefined && !/close/i.test(res.headers.get("connection") ?? "")) releaseIdleConnection(target.url);
     } catch (err) {
@@ -195,12 +201,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     // what arrived is decoded and counted, also when the body broke off
     const tEnd = out.tEnd ?? clock();
     const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
-    let decoded;
-    try {
-      decoded = await sink.finish(tEnd, failed === undefined, budgetMs);
-    } catch (err) {
-      return fail("client", (err as Error).message, {}, tEnd);
-    }
+    const decoded = await finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs });
     out.tokenTimes = decoded.tokenTimes;
     out.streamed = decoded.streamed;
     out.usage = decoded.usage;
@@ -208,7 +209,6 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     out.outputTokensCounted = decoded.outputTokensCounted;
     out.reasoningTokensCounted = decoded.reasoningTokensCounted;
     if (decoded.tokensEstimated) out.tokensEstimated = true;
-    if (failed === undefined && decoded.protocolError !== null) failed = { cls: "protocol", ...decoded.protocolError, at: tEnd };
     if (failed !== undefined) {
       const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);

@@ -146,33 +146,6 @@ describe("the compiled binary and the folder it runs in", () => {
   });
 });
 
-describe("the compiled binary's decoding thread", () => {
-  // a Worker's file left out of the binary's entry points fails silently (bodies are then decoded
-  // inline): its thread starts, fails to load the module and ends within milliseconds. On Linux a
-  // thread is a task of the process named "Worker": it must still be there once the server has
-  // answered a whole streamed request (the second request arrived, one at a time) and sees the next.
-  test.skipIf(!existsSync("/proc/self/task"))("a streamed run decodes on a Worker thread that lives inside the binary (Linux: /proc/PID/task)", async () => {
-    const server = await startServer({ decodeStepMs: 20 });
-    try {
-      const p = Bun.spawn([join(release, file), "run", "--endpoint", `${server.url}/v1/completions`, "--stream", "-n", "3", "--concurrency", "1", "--warmup", "0", "--max-tokens", "50", "-q"], { stdout: "pipe", stderr: "pipe" });
-      const tasks = () => {
-        try {
-          return readdirSync(`/proc/${p.pid}/task`).map((t) => readFileSync(`/proc/${p.pid}/task/${t}/comm`, "utf8").trim());
-        } catch {
-          return []; // the process or a thread ended between the listing and the read
-        }
-      };
-      await until(() => server.stats().requests >= 2, "the second request");
-      const names = tasks();
-      expect(await p.exited).toBe(0);
-      expect(server.stats().in_flight).toBe(0);
-      expect(names).toContain("Worker");
-    } finally {
-      await server.stop();
-    }
-  });
-});
-
 describe("install.sh", () => {
   test("the one-line install (curl … | sh) puts a binary that runs into the folder, and leaves nothing else there", async () => {
     const dir = join(work, "one-line", "bin");
