@@ -9,6 +9,8 @@
 import { EXIT, LlmbenchError, SIGNAL_EXIT } from "../core/errors.ts";
 import type { ClientCheck, RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
+import { argvWithout } from "../core/options/argv.ts";
+import { RUN_FLAGS } from "../core/options/run.ts";
 import type { ProgressView } from "../core/progress.ts";
 import type { ResultDocument } from "../core/result.ts";
 import { shardLoad } from "../core/shard.ts";
@@ -23,24 +25,12 @@ const START_MARGIN_MS = 50;
 /** A worker's progress message at most this often. */
 const PROGRESS_EVERY_MS = 100;
 
-/** Flags the parent sets for its workers itself (dropped from what the user gave, with their values). */
-const OWN_FLAGS = new Set(["--workers", "-w", "--shard", "--output", "-o", "--seed", "--html"]);
-const OWN_SWITCHES = new Set(["--json", "--no-records", "--records", "--quiet", "-q"]);
+/** Flags the parent sets for its workers itself (dropped from what the user gave, with their values, however written). */
+const OWN_FLAGS = new Set(["workers", "shard", "output", "seed", "html", "json", "records", "quiet"]);
 
 /** The user's `run` arguments without the flags the parent decides for each worker. */
 export function workerArgs(rawArgs: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i];
-    const name = a.split("=")[0];
-    if (OWN_SWITCHES.has(name)) continue;
-    if (OWN_FLAGS.has(name)) {
-      if (!a.includes("=")) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
+  return argvWithout(rawArgs, RUN_FLAGS, OWN_FLAGS);
 }
 
 export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonly string[], deps: RunDeps = {}): Promise<RunOutcome> {

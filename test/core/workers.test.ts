@@ -29,6 +29,8 @@ describe("--workers", () => {
   });
 
   test("a worker gets the user's arguments without those the parent sets for it", () => {
-    expect(workerArgs(["--endpoint", "http://x/generate", "-w", "2", "--workers", "auto", "--seed=3", "--output", "o.json", "-n", "10", "--json", "--no-records", "--shard", "0/2", "-q"])).toEqual(["--endpoint", "http://x/generate", "-n", "10"]);
+    expect(workerArgs(["--endpoint", "http://x/generate", "-w", "2", "--workers", "auto", "--seed=3", "--output", "o.json", "-n", "10", "--json", "--no-records", "--shard", "0/2", "-q"])).toEqual(["--endpoint=http://x/generate", "--requests=10"]);
+    // however the parent's flags were written: joined short forms, groups, camelCase; the user's kept whole
+    expect(workerArgs(["-w2", "-ofile.json", "-qn5", "--maxTokens", "7", "--header", "A: 1", "--header=B: 2", "--no-stream", "--html=r.html"])).toEqual(["--requests=5", "--max-tokens=7", "--header=A: 1", "--header=B: 2", "--no-stream"]);
   });
 });

@@ -77,8 +77,8 @@ export function suggest(input: string, names: readonly string[]): string | undef
 const looksLikeFlag = (v: string) => v.startsWith("-") && v !== "-" && !/^-\.?\d/.test(v);
 
 /** The strict parse: unknown flags, missing values and stray positionals are refused with the fix. */
-export function parseArgv(argv: readonly string[], table: FlagTable, command: string, shape: ArgvShape = {}): ParsedArgs {
-  const help = `see 'llmbench ${command} --help'`;
+/** `argv` as node:util's parseArgs reads it against `table` (camelCase flags taken as kebab-case), each option's alias resolved to its name. */
+function tokenize(argv: readonly string[], table: FlagTable) {
   const names = Object.keys(table);
   const aliases = new Map(names.flatMap((n) => (table[n].alias ? [[table[n].alias!, n] as const] : [])));
   // citty accepted --maxTokens for --max-tokens: so does this
@@ -93,6 +93,29 @@ export function parseArgv(argv: readonly string[], table: FlagTable, command: st
     }),
   );
   const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
+  return { names, tokens: tokens.map((t) => (t.kind === "option" && t.name.length === 1 ? { ...t, name: aliases.get(t.name) ?? t.name } : t)) };
+}
+
+/**
+ * `argv` without the flags named in `drop` (and their values), however they were written (`-w2`,
+ * `--workers=2`, `-qw 2`, `--no-records`); what is kept is written out in full (`--name=value`).
+ */
+export function argvWithout(argv: readonly string[], table: FlagTable, drop: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const t of tokenize(argv, table).tokens) {
+    if (t.kind === "option-terminator") out.push("--");
+    else if (t.kind === "positional") out.push(t.value);
+    else if (!drop.has(t.name)) {
+      const flag = t.rawName.startsWith("--no-") ? `--no-${t.name}` : `--${t.name}`;
+      out.push(t.value === undefined ? flag : `${flag}=${t.value}`);
+    }
+  }
+  return out;
+}
+
+export function parseArgv(argv: readonly string[], table: FlagTable, command: string, shape: ArgvShape = {}): ParsedArgs {
+  const help = `see 'llmbench ${command} --help'`;
+  const { names, tokens } = tokenize(argv, table);
   const values = new Map<string, string[]>();
   const flags = new Map<string, boolean>();
   const positionals: string[] = [];
@@ -107,7 +130,7 @@ export function parseArgv(argv: readonly string[], table: FlagTable, command: st
       else if (positionals.push(t.value) > (shape.positionals ?? 0)) throw new UsageError(`unexpected argument '${t.value}' for 'llmbench ${command}'`, help);
       continue;
     }
-    const name = t.name.length === 1 ? (aliases.get(t.name) ?? t.name) : t.name;
+    const name = t.name;
     const spec = table[name];
     if (spec === undefined) {
       const bare = t.name.replace(/^no-/, "");
