@@ -47,7 +47,6 @@ export function hostTarget(): string {
   return `${os}-${process.arch}${musl ? "-musl" : ""}`;
 }
 
-
 async function git(args: string[]): Promise<string | undefined> {
   const r = await $`git ${args}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
   return r.exitCode === 0 ? r.stdout.toString().trim() : undefined;

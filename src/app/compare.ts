@@ -8,7 +8,8 @@ import { checkComparable, summarizeDifferences } from "../core/compare/config.ts
 import { EXIT, UsageError } from "../core/errors.ts";
 import { importFile, type ImportedFile, type RunData } from "../core/importers/index.ts";
 import { readInputFile } from "../io/files.ts";
-import { renderComparison, type CompareFormat } from "../render/compare.ts";
+import type { CompareFormat } from "../core/options/compare.ts";
+import { renderComparison } from "../render/compare.ts";
 
 export interface CompareRequest {
   /** file names or glob patterns, as given */

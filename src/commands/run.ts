@@ -8,7 +8,7 @@ import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
-import { EXIT, LlmbenchError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { cittyArgs } from "./args.ts";
 import { parseRunOptions, RUN_FLAGS, type RunOptions } from "../core/options/run.ts";
 import { checkWritable, writeOutput } from "../io/files.ts";

@@ -1,6 +1,6 @@
 /**
  * Strings from the command line → typed, validated options. One module per command under
- * core/options/ (run, warm, serve, compare, merge; target: what run and warm share), each with its
+ * core/options/ (run, warm, serve, compare, merge, report; target: what run and warm share), each with its
  * flag table (help and parser read the same defaults); argv.ts is the one strict parsing step and the
  * one rule for suggesting a name; values.ts the one parser of numbers, durations, sizes and URLs.
  */

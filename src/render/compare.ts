@@ -3,9 +3,7 @@ import type { Comparison, MetricResult, Verdict } from "../core/compare/compare.
 import { summarizeDifferences } from "../core/compare/config.ts";
 import { METRICS } from "../core/compare/metrics.ts";
 import { ms, pct } from "../core/format.ts";
-
-export type CompareFormat = "text" | "markdown" | "json";
-export const COMPARE_FORMATS: readonly CompareFormat[] = ["text", "markdown", "json"];
+import type { CompareFormat } from "../core/options/compare.ts";
 
 export interface RenderOptions {
   /** leave out rows whose verdict is unchanged or unavailable */

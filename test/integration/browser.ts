@@ -30,7 +30,7 @@ export interface LoadedPage {
 export async function openPage(path: string, width = 1340): Promise<LoadedPage> {
   if (!CHROMIUM) throw new Error(SKIP_REASON);
   const profile = mkdtempSync(join(tmpdir(), "llmbench-chromium-"));
-  const proc = Bun.spawn([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
+  const proc = Bun.spawn([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
     stdout: "ignore",
     stderr: "ignore",
   });

@@ -3,7 +3,7 @@
  * the one reader — a refusal is one line, the fix, exit 2.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resultDoc, streamed } from "../core/compare/helpers.ts";
@@ -29,7 +29,7 @@ beforeAll(() => {
   writeFileSync(file("bad.json"), JSON.stringify(bad));
 });
 
-afterAll(() => {});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a result file that fails the schema", () => {
   test.each([["compare", ["good.json", "bad.json"]], ["merge", ["good.json", "bad.json"]]])("%s: exit 2, one line naming the first failing path, and the fix", async (command, files) => {
