@@ -10,7 +10,7 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { every, now as realClock, type Clock, type Every } from "../io/clock.ts";
+import { every, now as realClock, sleepUntil, type Clock, type Every } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
@@ -73,12 +73,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const wakeAll = () => {
     for (const w of [...wake]) w();
   };
-  /** resolves once the run is stopping (Ctrl-C, or the endpoint went away): ends timed waits early */
-  let signalStop = () => {};
-  const stopped = new Promise<void>((resolve) => (signalStop = resolve));
+  /** aborted once the run is stopping (Ctrl-C, or the endpoint went away): ends timed waits early */
+  const stopped = new AbortController();
   const stop = () => {
     stopping = true;
-    signalStop();
+    stopped.abort();
     wakeAll();
   };
   const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop);
@@ -182,7 +181,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const lag = monitorEventLoop(clock);
   // workers of one run start measuring together: one timeline, one arrival sequence (app/workers.ts)
   const startAt = deps.startAt && !stopping ? await deps.startAt() : undefined;
-  if (startAt !== undefined) await sleepUntil(startAt, clock, stopped);
+  if (startAt !== undefined) await sleepUntil(startAt, stopped.signal, clock);
   const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
@@ -224,7 +223,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
       if (typeof step !== "object") break;
       const prepared = session.prepare(step);
       // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      await sleepUntil(due, clock, stopped);
+      await sleepUntil(due, stopped.signal, clock);
       while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
       if (stopping) break;
       launch(prepared, due);
@@ -275,35 +274,6 @@ export function outputLengthSource(meanOut: number, fromUsage: number, succeeded
   if (fromUsage >= succeeded) return `the server reported ${mean} (its usage)`;
   if (fromUsage === 0) return `the client's ${tokenizer} tokenizer counted ${mean} (the server reported no usage)`;
   return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
-}
-
-/** How long before a due time the open loop stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
-const SPIN_MS = 2;
-
-/**
- * Wait until `t` on the monotonic clock — a timer for the bulk, then short yields for the last ms —
- * or until `cancel` resolves; then no timer is left behind to keep the process alive.
- */
-function sleepUntil(t: number, clock: Clock, cancel: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve();
-    };
-    const tick = () => {
-      if (done) return;
-      const left = t - clock();
-      if (left <= 0) finish();
-      else if (left > SPIN_MS) timer = setTimeout(tick, left - SPIN_MS);
-      else setImmediate(tick);
-    };
-    cancel.then(finish);
-    tick();
-  });
 }
 
 /** How late a 10 ms timer fires, every 10 ms: the event loop's own lag, the client's self-check. */

@@ -1,5 +1,6 @@
 /** A sweep: the same benchmark at several levels of concurrency or rate, one after another. */
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
+import { sleep } from "../io/clock.ts";
 import { InterruptedError } from "../core/errors.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import type { ResultDocument, SweepLevel, SweepResult } from "../core/result.ts";
@@ -24,18 +25,6 @@ export interface SweepDeps extends RunDeps {
 const CALIBRATION_REQUESTS = 20;
 
 /** Sleep `ms`, or less when `signal` aborts first. */
-function interruptibleSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
   const sweep = opts.sweep!;
   // the model is asked of the server once, not once a level
@@ -66,7 +55,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   let stopReason: string | null = null;
   for (let i = 0; i < sweep.levels.length && !interrupted(); i++) {
     const x = sweep.levels[i];
-    if (i > 0 && sweep.cooldownMs > 0) await interruptibleSleep(sweep.cooldownMs, deps.interrupt);
+    if (i > 0 && sweep.cooldownMs > 0) await sleep(sweep.cooldownMs, deps.interrupt);
     if (interrupted()) break;
     info(`level ${i + 1}/${sweep.levels.length}: ${sweep.kind} ${x}`);
     const out = await runBenchmark(at(x), { ...deps, promptSalt: `l${i}` });

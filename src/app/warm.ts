@@ -16,7 +16,7 @@ import {
   type WindowStats,
 } from "../core/steady.ts";
 import type { WarmOptions } from "../core/options/warm.ts";
-import { now as realClock, type Clock } from "../io/clock.ts";
+import { now as realClock, sleep, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
 import { openSession, type Session } from "./target.ts";
 import { unwaitableError } from "../core/hints.ts";
@@ -192,7 +192,7 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     deps.onProgress?.({ phase: "wait", elapsedMs: clock() - t0, waitMs: opts.waitMs, attempts, last });
     const left = deadline - clock();
     if (left <= 0 || interrupted()) return false;
-    await abortableSleep(Math.min(backoffMs(attempts), left), ctrlC);
+    await sleep(Math.min(backoffMs(attempts), left), ctrlC);
     return !interrupted();
   };
 
@@ -224,18 +224,6 @@ async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info:
     if (!(await pause())) return notReady(interrupted() ? null : waitedOut(), session, plan);
   }
 }
-
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener("abort", done);
-  });
 
 /** The options as saved in the warm document: no secrets, no header values. */
 function warmConfig(o: WarmOptions, session: Session | null): Record<string, unknown> {

@@ -11,3 +11,36 @@ export const every: Every = (ms, fn) => {
   timer.unref();
   return () => clearInterval(timer);
 };
+
+/** How long before a due time a wait stops trusting timers (late by ~1-2 ms on a busy machine) and yields instead. */
+const SPIN_MS = 2;
+
+/**
+ * Wait until `t` on `clock` — a timer for the bulk, then short yields for the last ms — or until
+ * `cancel` aborts; then no timer is left behind to keep the process alive. The one cancellable wait.
+ */
+export function sleepUntil(t: number, cancel?: AbortSignal, clock: Clock = now): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cancel?.removeEventListener("abort", finish);
+      resolve();
+    };
+    const tick = () => {
+      if (done) return;
+      const left = t - clock();
+      if (left <= 0 || cancel?.aborted) finish();
+      else if (left > SPIN_MS) timer = setTimeout(tick, left - SPIN_MS);
+      else setImmediate(tick);
+    };
+    cancel?.addEventListener("abort", finish);
+    tick();
+  });
+}
+
+/** Wait `ms`, or until `cancel` aborts. */
+export const sleep = (ms: number, cancel?: AbortSignal): Promise<void> => sleepUntil(now() + ms, cancel);
