@@ -3,17 +3,8 @@
  * then the output counted with the run's tokenizer. Pure (the tokenizer must be loaded, the clock is
  * passed in); io/http.ts feeds it each chunk with the time it was read.
  */
-import type { ApiKind, DecodeEvent, Usage } from "./protocols/types.ts";
-import { getProtocol } from "./protocols/index.ts";
+import type { DecodeEvent, Protocol, Usage } from "./protocols/types.ts";
 import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
-
-/** What decoding a body needs to know. */
-export interface BodyJob {
-  api: ApiKind;
-  contentType: string;
-  /** --max-message */
-  maxMessageChars: number;
-}
 
 export interface Decoded {
   /** one time per token-bearing event, from the arrival time of the piece that completed it */
@@ -39,8 +30,9 @@ export interface BodyDecoder {
   readonly cached: boolean | null;
 }
 
-export function createBodyDecoder(job: BodyJob): BodyDecoder {
-  const decoder = getProtocol(job.api).createDecoder(job.contentType, { maxMessageChars: job.maxMessageChars });
+/** A body of `protocol`'s API with this content-type; `maxMessageChars` is --max-message. */
+export function createBodyDecoder(protocol: Protocol, contentType: string, maxMessageChars: number): BodyDecoder {
+  const decoder = protocol.createDecoder(contentType, { maxMessageChars });
   const tokenTimes: number[] = [];
   let text = "";
   let reasoning = "";

@@ -157,7 +157,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     }
 
     // each chunk is decoded as it arrives (core/body.ts); its output is counted once the body ends
-    const decoder = createBodyDecoder({ api: target.protocol.api, contentType, maxMessageChars: target.maxMessageBytes });
+    const decoder = createBodyDecoder(target.protocol, contentType, target.maxMessageBytes);
     let raw = "";
     /** bytes after inflation (inflated() undoes any Content-Encoding): the cap holds against a compression bomb */
     let bodyBytes = 0;
@@ -201,14 +201,8 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     // what arrived is decoded and counted, also when the body broke off
     const tEnd = out.tEnd ?? clock();
     const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
-    const decoded = await finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs });
-    out.tokenTimes = decoded.tokenTimes;
-    out.streamed = decoded.streamed;
-    out.usage = decoded.usage;
-    out.cached = decoded.cached;
-    out.outputTokensCounted = decoded.outputTokensCounted;
-    out.reasoningTokensCounted = decoded.reasoningTokensCounted;
-    if (decoded.tokensEstimated) out.tokensEstimated = true;
+    const { tokensEstimated, ...decoded } = await finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs });
+    Object.assign(out, decoded, tokensEstimated ? { tokensEstimated } : {});
     if (failed !== undefined) {
       const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);

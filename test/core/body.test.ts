@@ -1,15 +1,16 @@
 import { expect, test } from "bun:test";
 import { createBodyDecoder, finishBody } from "../../src/core/body.ts";
+import { getProtocol } from "../../src/core/protocols/index.ts";
 import { countTokens, loadTokenizer } from "../../src/core/tokenizer.ts";
 import { fixtureBytes, splitBytes } from "./protocols/helpers.ts";
 
 await loadTokenizer("o200k");
-const job = { api: "openai-chat" as const, contentType: "text/event-stream", maxMessageChars: 4 * 1024 * 1024 };
+const open = () => createBodyDecoder(getProtocol("openai-chat"), "text/event-stream", 4 * 1024 * 1024);
 const pacing = { now: () => 0, yieldNow: async () => {}, until: 1000 };
 
 /** the recorded llama.cpp stream, pushed in seeded pieces at t = 1, 2, 3, …; `upTo` pieces only */
 function fed(seed: number, upTo = Number.POSITIVE_INFINITY) {
-  const body = createBodyDecoder(job);
+  const body = open();
   const utf8 = new TextDecoder();
   const pieces = splitBytes(fixtureBytes("llamacpp-chat-stream.sse"), seed);
   pieces.slice(0, upTo).forEach((p, k) => body.push(utf8.decode(p, { stream: true }), k + 1));
