@@ -20,6 +20,10 @@ export async function exactFromRecords(path: string, acc: SummaryAccumulator, la
   let passes = 0;
   while ([...selectors.values()].some((s) => !s.done)) {
     passes++;
+    // a full collection before each pass: the run's own garbage would otherwise be the floor the
+    // pass's garbage piles on (measured: RSS 165–199 MB through a 1M-request run, then 369 MB peak
+    // in its passes, where the same passes alone over the same file peak at 95 MB)
+    Bun.gc(true);
     const open = [...selectors.entries()].filter(([, s]) => !s.done);
     let read = 0;
     await readRecords(path, (r) => {
