@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { arg } from "./lib/args.ts";
+import { sourceCommit } from "../src/io/source-commit.ts";
 
 /** Release targets: the file's name (OS and CPU, `-musl` for musl libc) → Bun's compile target. */
 export const RELEASE_TARGETS: Record<string, string> = {
@@ -45,18 +46,6 @@ export function hostTarget(): string {
   const os = ({ linux: "linux", darwin: "darwin", win32: "windows" } as Record<string, string>)[process.platform] ?? process.platform;
   const musl = process.platform === "linux" && ["/lib", "/usr/lib"].some((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith("ld-musl-")));
   return `${os}-${process.arch}${musl ? "-musl" : ""}`;
-}
-
-async function git(args: string[]): Promise<string | undefined> {
-  const r = await $`git ${args}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
-  return r.exitCode === 0 ? r.stdout.toString().trim() : undefined;
-}
-
-/** `1ab4e71`, `1ab4e71-dirty` when the tree differs from the commit, undefined outside a git checkout */
-async function commitId(): Promise<string | undefined> {
-  const sha = await git(["rev-parse", "--short", "HEAD"]);
-  if (!sha) return undefined;
-  return (await git(["status", "--porcelain"])) ? `${sha}-dirty` : sha;
 }
 
 async function build(target: string, outfile: string, commit: string | undefined): Promise<void> {
@@ -120,7 +109,7 @@ async function copyInstaller(dir: string): Promise<void> {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  const commit = await commitId();
+  const commit = sourceCommit(join(import.meta.dir, ".."));
   if (argv.includes("--release") || argv.includes("--all") || argv.includes("--target")) {
     const out = arg("out", "dist/release", argv);
     const chosen = argv.flatMap((a, i) => (argv[i - 1] === "--target" ? [a] : []));
