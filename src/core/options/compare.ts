@@ -1,4 +1,5 @@
 /** `llmbench compare`: its flags (one table: help and parser), its files, and its settings. */
+import { DEFAULT_GATE } from "../compare/metrics.ts";
 import { parseAlpha, parseGate, parseThresholds } from "../compare/thresholds.ts";
 import type { CompareSettings } from "../compare/compare.ts";
 import { UsageError } from "../errors.ts";
@@ -9,7 +10,7 @@ export type CompareFormat = (typeof COMPARE_FORMATS)[number];
 
 export const COMPARE_FLAGS = {
   threshold: { type: "string", multiple: true, description: "smallest change that counts: 5% (default) for latencies and throughput, NNpp for rates; per metric: ttft_p95=10%,error_rate=0.5pp" },
-  gate: { type: "string", description: "metrics whose regression fails the comparison (exit 1): names or groups, 'default', 'all', 'none' (default: ttft_p50,ttft_p95,tpot_p50,tpot_p95,e2e_p50,e2e_p95,error_rate)" },
+  gate: { type: "string", description: `metrics whose regression fails the comparison (exit 1): names or groups, 'default', 'all', 'none' (default: ${DEFAULT_GATE.join(",")})` },
   alpha: { type: "string", description: "1 − confidence of the intervals (0.05: 95% intervals)", default: "0.05" },
   format: { type: "string", alias: "f", description: "text | markdown | json", default: "text" },
   "hide-unchanged": { type: "boolean", description: "leave out rows that did not change (and n/a rows)" },
