@@ -4,16 +4,10 @@
  * Pure: no I/O.
  */
 
-export interface Distribution {
-  count: number;
-  mean: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-}
+import type { SchemaDistribution } from "../generated/result-types.ts";
+
+/** count, mean, min, max and p50/p90/p95/p99: the result schema's own shape (generated from it) */
+export type Distribution = SchemaDistribution;
 
 /**
  * Quantile q (0..1) of an ascending-sorted array, numpy's default rule:
