@@ -4,7 +4,7 @@
  * passed in); io/http.ts feeds it each chunk with the time it was read.
  */
 import type { DecodeEvent, Protocol, Usage } from "./protocols/types.ts";
-import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
+import { countTokens, countTokensPaced, MAX_PIECE_CHARS, type Pacing, type TokenizerName } from "./tokenizer.ts";
 
 export interface Decoded {
   /** one time per token-bearing event, from the arrival time of the piece that completed it */
@@ -71,17 +71,33 @@ export function createBodyDecoder(protocol: Protocol, contentType: string, maxMe
   };
 }
 
-/** The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also when the body broke off. */
-export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Promise<Decoded> {
+/**
+ * The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also when the
+ * body broke off. A short answer (the usual one) is counted at once, without a promise: most requests
+ * never pay for the pacing.
+ */
+export function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Decoded | Promise<Decoded> {
+  if (body.text.length <= MAX_PIECE_CHARS && body.reasoning.length <= MAX_PIECE_CHARS) {
+    const reasoning = body.reasoning ? countTokens(body.reasoning, tokenizer) : 0;
+    return decoded(body, countTokens(body.text, tokenizer) + reasoning, reasoning, false);
+  }
+  return finishPaced(body, tokenizer, pacing);
+}
+
+async function finishPaced(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Promise<Decoded> {
   const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
   const text = await countTokensPaced(body.text, tokenizer, pacing);
+  return decoded(body, text.tokens + reasoning.tokens, reasoning.tokens, text.estimated || reasoning.estimated);
+}
+
+function decoded(body: BodyDecoder, output: number, reasoning: number, estimated: boolean): Decoded {
   return {
     tokenTimes: body.tokenTimes,
     streamed: body.streamed,
     usage: body.usage,
     cached: body.cached,
-    outputTokensCounted: text.tokens + reasoning.tokens,
-    reasoningTokensCounted: reasoning.tokens,
-    tokensEstimated: text.estimated || reasoning.estimated,
+    outputTokensCounted: output,
+    reasoningTokensCounted: reasoning,
+    tokensEstimated: estimated,
   };
 }

@@ -25,10 +25,20 @@ export type TokenizerName = (typeof TOKENIZERS)[number];
 
 type Count = (text: string) => number;
 
+/** JavaScript's `\s` beyond ASCII (Unicode spaces, line separators, BOM), tested only for code units past 127 */
+const WIDE_SPACE = /\s/;
+
 export function countWhitespaceTokens(text: string): number {
+  // a scan of char codes, not a /\S+/g loop: that allocates a match per word (9% of the client's CPU per
+  // request against a static server, in a profile)
   let n = 0;
-  const re = /\S+/g;
-  while (re.exec(text) !== null) n++;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c > 127 && WIDE_SPACE.test(text[i]);
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
   return n;
 }
 

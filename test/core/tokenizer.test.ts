@@ -9,6 +9,7 @@ import {
   loadTokenizer,
   TOKENIZERS,
 } from "../../src/core/tokenizer.ts";
+import { createRng } from "../../src/core/rng.ts";
 
 describe("tokenizer: whitespace", () => {
   test("counts maximal runs of non-whitespace characters", () => {
@@ -27,6 +28,16 @@ describe("tokenizer: whitespace", () => {
     for (const [text, n] of cases) {
       expect([text, countTokens(text, "whitespace")]).toEqual([text, n]);
       expect(countWhitespaceTokens(text)).toBe(n);
+    }
+  });
+
+  test("the same count as /\\S+/g on random mixes of ASCII and Unicode spaces and words (seeded)", () => {
+    const rng = createRng(7);
+    const alphabet = [" ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u1680", "\u2003", "\u2028", "\u202f", "\u3000", "\ufeff", "\u0085", "\u180e", "\u200b", "a", "é", "字", "😀"];
+    for (let k = 0; k < 20_000; k++) {
+      let text = "";
+      for (let i = rng.int(12); i > 0; i--) text += alphabet[rng.int(alphabet.length)];
+      expect([text, countWhitespaceTokens(text)]).toEqual([text, (text.match(/\S+/g) ?? []).length]);
     }
   });
 
