@@ -4,7 +4,7 @@
  * passed in); io/http.ts feeds it each chunk with the time it was read.
  */
 import type { DecodeEvent, Protocol, Usage } from "./protocols/types.ts";
-import { countTokensPaced, type Pacing, type TokenizerName } from "./tokenizer.ts";
+import { countTokensPaced, type Pacing, type TokenizerId } from "./tokenizer.ts";
 
 export interface Decoded {
   /** one time per token-bearing event, from the arrival time of the piece that completed it */
@@ -72,7 +72,7 @@ export function createBodyDecoder(protocol: Protocol, contentType: string, maxMe
 }
 
 /** The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also when the body broke off. */
-export async function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Promise<Decoded> {
+export async function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing): Promise<Decoded> {
   const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
   const text = await countTokensPaced(body.text, tokenizer, pacing);
   return {
