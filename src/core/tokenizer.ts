@@ -24,7 +24,7 @@
  *   no network; itself imported only then) under `id`, the file's label (`tokenizerFileLabel`: its
  *   name and a hash of its contents). Counted without special tokens (no BOS). Pieces add up for the
  *   families measured: byte-level BPE (Qwen, Llama 3) counts a piece " world" as it is ("Ġworld"), as
- *   o200k does; a SentencePiece tokenizer (Llama 2: a `Prepend "▁"` normalizer) adds the space back
+ *   o200k does; a SentencePiece tokenizer (Mistral 7B, Llama 2: a `Prepend "▁"` normalizer) adds the space back
  *   itself, so the piece is counted without its leading space. Which rule holds (`CutRule`) is found
  *   on probe texts when the file is loaded; a tokenizer for which neither holds is counted whole.
  */

@@ -104,7 +104,7 @@ export interface SyntheticConfig {
  */
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
   // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones);
-  // "w w", not " w": a SentencePiece tokenizer (Llama 2) counts a leading space as a token of its own
+  // "w w", not " w": a SentencePiece tokenizer (Mistral 7B, Llama 2) counts a leading space as a token of its own
   const vocabulary = WORDS.filter((w) => cfg.count(w) === 1 && cfg.count(`${w} ${w}`) === 2);
   const additive = vocabulary.length >= 16 && addsUp(vocabulary, cfg.count);
   const fill = (seed: number, target: number, head: string): { text: string; tokens: number } => {
