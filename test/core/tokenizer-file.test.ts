@@ -20,7 +20,7 @@ import {
 import { syntheticWorkload } from "../../src/core/workload.ts";
 import { usageError } from "./helpers.ts";
 
-export const MISTRAL_FILE = `${import.meta.dir}/../fixtures/tokenizers/mistral-7b/tokenizer.json`;
+const MISTRAL_FILE = `${import.meta.dir}/../fixtures/tokenizers/mistral-7b/tokenizer.json`;
 const ID = "mistral-test";
 let text = "";
 let library: Tokenizer;
