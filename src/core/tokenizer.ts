@@ -159,6 +159,12 @@ export function tokenizerFileLabel(path: string, sha256Hex: string): string {
   return `${name}@sha256:${sha256Hex.slice(0, 12)}`;
 }
 
+/** Whether two tokenizer labels name files with the same contents (equal hashes), whatever their names. */
+export function sameTokenizerFile(a: string, b: string): boolean {
+  const hash = (s: string) => /@sha256:([0-9a-f]{12})$/.exec(s)?.[1];
+  return hash(a) !== undefined && hash(a) === hash(b);
+}
+
 /** A tokenizer.json that cannot be used: the message says why (the caller names the file). */
 export class TokenizerFileError extends Error {}
 
