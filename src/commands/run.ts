@@ -4,6 +4,7 @@ import { concludeRun } from "../app/conclusion.ts";
 import { emit } from "../app/emit.ts";
 import { runBenchmark } from "../app/run.ts";
 import { runRepeated } from "../app/runs.ts";
+import { prepareTokenizer } from "../app/target.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
@@ -23,6 +24,8 @@ export const run = defineCommand({
   args: cittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
     const opts = parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+    // --tokenizer FILE is read and checked once, before anything starts (workers read it again each)
+    await prepareTokenizer(opts);
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);

@@ -11,12 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { runBenchmark } from "../../src/app/run.ts";
+import { runSweep } from "../../src/app/sweep.ts";
 import { warmServer } from "../../src/app/warm.ts";
 import { LlmbenchError } from "../../src/core/errors.ts";
 import { deriveRequest } from "../../src/core/metrics.ts";
 import { parseWarmOptions } from "../../src/core/options/warm.ts";
 import { argv } from "../core/helpers.ts";
-import { runOptions, scripted, sseStream } from "./helpers.ts";
+import type { ResultDocument } from "../../src/core/result.ts";
+import { cli, runOptions, scripted, sseStream } from "./helpers.ts";
 
 const MISTRAL_FILE = `${import.meta.dir}/../fixtures/tokenizers/mistral-7b/tokenizer.json`;
 const ANSWER = "The quick brown fox jumps over the lazy dog. Tokenizers disagree about llmbench prefill and decode latencies, so count with the model's own vocabulary.";
@@ -90,6 +92,49 @@ describe("one token per chunk, no usage", () => {
     const { doc, error } = await warmServer(opts);
     expect(error).toBeNull();
     expect((doc.config as { tokenizer: string }).tokenizer).toBe(label);
+  });
+});
+
+describe("every way of running loads the file", () => {
+  const common = () => ["run", "--endpoint", `${peer.url}/v1/chat/completions`, "--model", "m", "--requests", "6", "--concurrency", "2", "--warmup", "0", "--repeat-ratio", "0", "--max-tokens", String(chunks.length), "--seed", "3", "--quiet", "--tokenizer", MISTRAL_FILE];
+  const expectChunkCounts = (doc: ResultDocument) => {
+    expect(doc.config.tokenizer).toBe(label);
+    expect(doc.summary.tokens_source).toBe(label);
+    expect(doc.summary.tokens.tokens_per_chunk).toBe(1);
+  };
+
+  test("a sweep: every level counts with the file, and the document names it by its label", async () => {
+    const { doc } = await runSweep(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", concurrency: "1,2", requests: "4", warmup: "0", "repeat-ratio": "0", "max-tokens": String(chunks.length), tokenizer: MISTRAL_FILE }));
+    expect(doc.config.tokenizer).toBe(label);
+    expect(doc.sweep!.levels.length).toBe(2);
+    for (const level of doc.sweep!.levels) {
+      expect(level.summary.tokens_source).toBe(label);
+      expect(level.summary.tokens.tokens_per_chunk).toBe(1);
+    }
+  });
+
+  test("--workers 2 from source: each worker process reads the file; the merged result counts with it", async () => {
+    const out = join(dir, "workers.json");
+    const p = Bun.spawn([process.execPath, `${import.meta.dir}/../../src/cli.ts`, ...common(), "--workers", "2", "--output", out], { stdout: "pipe", stderr: "pipe" });
+    const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const doc = (await Bun.file(out).json()) as ResultDocument;
+    expect(doc.config.workers).toBe(2);
+    expectChunkCounts(doc);
+    for (const r of doc.requests!) expect(r.outputTokensCounted).toBe(chunks.length);
+  });
+
+  test("the compiled binary carries the library: run --tokenizer FILE works from dist/llmbench", async () => {
+    const out = join(dir, "binary.json");
+    const r = await cli([...common(), "--output", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expectChunkCounts((await Bun.file(out).json()) as ResultDocument);
+    // a bad file: exit 2 and one line with the fix
+    const bad = await cli([...common().slice(0, -1), join(dir, "nope.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--tokenizer: cannot read ${join(dir, "nope.json")}: no such file`);
   });
 });
 
