@@ -56,11 +56,18 @@ type CutRule = "keep" | "drop" | null;
 /** by tokenizer: the built-ins have none ("keep") */
 const cutRules = new Map<TokenizerId, CutRule>();
 const ruleOf = (id: TokenizerId): CutRule => (cutRules.has(id) ? cutRules.get(id)! : "keep");
+const pieceChars = (id: TokenizerId): number => (cutRules.has(id) ? FILE_PIECE_CHARS : MAX_PIECE_CHARS);
 
 /** Longest stretch counted without a cut: BPE on it costs O(MAX_RUN_CHARS²), once per MAX_RUN_CHARS characters. */
 export const MAX_RUN_CHARS = 256;
 /** Longest piece handed to the tokenizer at once (a few ms of work): the paced count yields between pieces. */
 export const MAX_PIECE_CHARS = 4096;
+/**
+ * The same for a tokenizer.json: @huggingface/tokenizers counts Mistral 7B's vocabulary (no
+ * pre-tokenizer: BPE over the whole piece) at ~3–4 µs a character, o200k's 0.2–0.5, so a piece of
+ * 4096 characters held the event loop ~10–25 ms; at 1024, ~3 ms, for the same total.
+ */
+export const FILE_PIECE_CHARS = 1024;
 
 const WS = /\s/;
 
@@ -238,7 +245,7 @@ export function countTokens(text: string, name: TokenizerId): number {
   const count = loadedCount(name);
   const rule = ruleOf(name);
   if (text.length <= MAX_RUN_CHARS || rule === null) return count(text);
-  return countPieces(text, iterPieces(text), count, name === "whitespace", rule);
+  return countPieces(text, iterPieces(text, MAX_RUN_CHARS, pieceChars(name)), count, name === "whitespace", rule);
 }
 
 function loadedCount(name: TokenizerId): Count {
@@ -272,10 +279,10 @@ export interface Pacing {
 export async function countTokensPaced(text: string, name: TokenizerId, pacing: Pacing): Promise<PacedCount> {
   const count = loadedCount(name);
   const rule = ruleOf(name);
-  if (text.length <= MAX_PIECE_CHARS || rule === null) return { tokens: countTokens(text, name), estimated: false };
+  if (text.length <= pieceChars(name) || rule === null) return { tokens: countTokens(text, name), estimated: false };
   let tokens = 0;
   let chars = 0;
-  for (const piece of iterPieces(text)) {
+  for (const piece of iterPieces(text, MAX_RUN_CHARS, pieceChars(name))) {
     if (chars > 0) {
       await pacing.yieldNow();
       if (pacing.now() >= pacing.until) {
