@@ -154,8 +154,8 @@ describe("a --tokenizer that is not a built-in name nor a usable file", () => {
   };
 
   test("a name that is not built in, or a missing file: exit 2, with the built-in names in the fix", async () => {
-    const e = await refused("bert");
-    expect(e.message).toBe("--tokenizer: cannot read bert: no such file");
+    const e = await refused("cl100");
+    expect(e.message).toBe("--tokenizer cl100: no built-in tokenizer has that name, and there is no such file");
     expect(e.hint).toBe("--tokenizer takes whitespace, o200k, cl100k, or the path of a model's Hugging Face tokenizer.json");
     expect((await refused(join(dir, "missing.json"))).message).toContain("no such file");
     expect((await refused(dir)).message).toContain("it is a directory");
