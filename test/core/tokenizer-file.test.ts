@@ -28,14 +28,14 @@ let library: Tokenizer;
 const whole = (s: string) => library.encode(s, { add_special_tokens: false }).ids.length;
 const count = (s: string) => countTokens(s, ID);
 
-/** English prose with punctuation, numbers, a newline or two, and a few non-ASCII words */
+/** English prose with punctuation, numbers, a newline or a double space here and there, and a few non-ASCII words */
 function prose(words: number, seed: number): string {
   const vocab = "The quick brown fox jumps over the lazy dog , . ; tokenizers disagree about llmbench prefill and decode latencies 2026 3.14 naïve café 東京 Überraschung (parenthesis) \"quoted\" it's don't e-mail x86_64 http://example.com/a?b=c".split(" ");
   let x = seed;
   const out: string[] = [];
   for (let i = 0; i < words; i++) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
-    out.push(vocab[x % vocab.length] + (x % 97 === 0 ? "\n" : ""));
+    out.push(vocab[x % vocab.length] + (x % 97 === 0 ? "\n" : "") + (x % 89 === 0 ? " " : ""));
   }
   return out.join(" ");
 }
