@@ -24,9 +24,10 @@
  *   no network; itself imported only then) under `id`, the file's label (`tokenizerFileLabel`: its
  *   name and a hash of its contents). Counted without special tokens (no BOS). Pieces add up for the
  *   families measured: byte-level BPE (Qwen, Llama 3) counts a piece " world" as it is ("Ġworld"), as
- *   o200k does; a SentencePiece tokenizer (Mistral 7B, Llama 2: a `Prepend "▁"` normalizer) adds the space back
- *   itself, so the piece is counted without its leading space. Which rule holds (`CutRule`) is found
- *   on probe texts when the file is loaded; a tokenizer for which neither holds is counted whole.
+ *   o200k does; a SentencePiece tokenizer (Mistral 7B, Llama 2: a `Prepend "▁"` normalizer) adds the
+ *   space back itself, so the piece is counted without its leading space. Which rule holds
+ *   (`CutRule`) is found on probe texts when the file is loaded; a tokenizer for which neither holds
+ *   is counted whole. Pieces are shorter (FILE_PIECE_CHARS): these count slower than o200k.
  */
 
 export const TOKENIZERS = ["whitespace", "o200k", "cl100k"] as const;
@@ -155,7 +156,7 @@ export function loadTokenizer(name: TokenizerName): Promise<Count> {
 /**
  * What a tokenizer file is called in results and reports: its base name — with its folder's name
  * when the file is a plain "tokenizer.json", as in a model's folder — and the first 12 hex digits of
- * the SHA-256 of its bytes, e.g. "Llama-2-7b-hf/tokenizer.json@sha256:fc4f0bd70b37". Never the rest
+ * the SHA-256 of its bytes, e.g. "Mistral-7B-v0.1/tokenizer.json@sha256:fc4f0bd70b37". Never the rest
  * of a local path. Two runs counted alike when their hashes are equal, wherever the file sat.
  */
 export function tokenizerFileLabel(path: string, sha256Hex: string): string {
@@ -239,7 +240,8 @@ function cutRule(count: Count): CutRule {
 
 /**
  * The number of tokens in `text`. "whitespace" always works; a BPE tokenizer must have been
- * loaded first with `await loadTokenizer(name)` (throws otherwise: a programming error).
+ * loaded first with `await loadTokenizer(name)`, a tokenizer.json with `loadTokenizerJson(id, …)`
+ * (throws otherwise: a programming error).
  */
 export function countTokens(text: string, name: TokenizerId): number {
   const count = loadedCount(name);
