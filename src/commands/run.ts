@@ -24,8 +24,6 @@ export const run = defineCommand({
   args: cittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
     const opts = parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
-    // --tokenizer FILE is read and checked once, before anything starts (workers read it again each)
-    await prepareTokenizer(opts);
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);
@@ -49,7 +47,9 @@ export const run = defineCommand({
     // a worker of another run's --workers: its start and progress go to the parent
     const worker = workerSide(ctx.interrupt);
     if (worker) Object.assign(deps, worker.deps);
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps))
+    // --tokenizer FILE is read and checked once, before any request (after a re-exec for the HTTP cap; workers read it again each)
+    const outcome = await prepareTokenizer(opts)
+      .then(() => (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps)))
       .finally(() => {
         ctx.close();
         // a worker that failed says nothing more to its parent; one that finished sends its self-check first
