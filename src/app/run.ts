@@ -315,6 +315,12 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   if (perChunk !== null && perChunk > 1.05) {
     notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
   }
+  // fewer tokens than token-bearing chunks, and no usage to go by: the tokenizer is not the model's (README "Token counting")
+  if (perChunk !== null && perChunk < 0.95 && fromUsage === 0) {
+    notes.push(
+      `the ${opts.tokenizer} tokenizer counted fewer output tokens than the stream had chunks with text (${perChunk.toFixed(2)} tokens per chunk): its count was used for output tokens, TPOT and throughput, since the server reported no usage and a chunk is not always one token; but every such chunk carries at least one of the model's tokens, so the tokenizer does not fit the model and TPOT is overstated (by about ${((1 / perChunk - 1) * 100).toFixed(0)}% if each chunk is one token): pass --tokenizer with the model's tokenizer.json`,
+    );
+  }
   // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
   const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
   if (diff !== null && diff > 0.1) {

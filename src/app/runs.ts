@@ -8,6 +8,7 @@ import { poolRuns } from "../core/metrics.ts";
 import type { RepeatedRun, ResultDocument } from "../core/result.ts";
 import type { RunOptions } from "../core/options.ts";
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
+import { prepareTokenizer } from "./target.ts";
 
 export interface RepeatedOutcome {
   doc: ResultDocument;
@@ -21,6 +22,8 @@ export interface RepeatedOutcome {
 
 export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RepeatedOutcome> {
   const info = deps.info ?? (() => {});
+  // every run's copy of the options carries the tokenizer file's label, not its path
+  await prepareTokenizer(opts);
   const outcomes: RunOutcome[] = [];
   let model = opts.model;
   for (let i = 0; i < opts.runs; i++) {

@@ -1,5 +1,6 @@
 /** A sweep: the same benchmark at several levels of concurrency or rate, one after another. */
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
+import { prepareTokenizer } from "./target.ts";
 import { sleep } from "../io/clock.ts";
 import { InterruptedError } from "../core/errors.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
@@ -27,6 +28,8 @@ const CALIBRATION_REQUESTS = 20;
 /** Sleep `ms`, or less when `signal` aborts first. */
 export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
   const sweep = opts.sweep!;
+  // every level's copy of the options carries the tokenizer file's label, not its path
+  await prepareTokenizer(opts);
   // the model is asked of the server once, not once a level
   let model = opts.model;
   const info = deps.info ?? (() => {});

@@ -10,10 +10,11 @@ import type { RawRecord } from "../core/metrics.ts";
 import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
-import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
+import { countTokens, isTokenizerLoaded, isTokenizerName, loadTokenizer, loadTokenizerJson, TokenizerFileError } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
+import { readTokenizerFile, TOKENIZER_FILE_HINT } from "../io/tokenizer-file.ts";
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
@@ -47,7 +48,7 @@ export interface Session {
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
 export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
   const protocol = getProtocol(opts.api);
-  await loadTokenizer(opts.tokenizer);
+  await prepareTokenizer(opts);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
@@ -115,6 +116,27 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     sendPrepared,
     send,
   };
+}
+
+/**
+ * Loads the run's tokenizer, before any clock starts: a built-in by name, or `--tokenizer FILE` read
+ * from disk, hashed and built — `opts.tokenizer` then becomes the file's label (name@sha256:…), which
+ * the result records and every count uses. Once per process; later calls return at once.
+ */
+export async function prepareTokenizer(opts: TargetOptions): Promise<void> {
+  if (isTokenizerLoaded(opts.tokenizer)) return;
+  if (opts.tokenizerFile === undefined || isTokenizerName(opts.tokenizer)) {
+    await loadTokenizer(opts.tokenizer as Parameters<typeof loadTokenizer>[0]);
+    return;
+  }
+  const { label, text } = await readTokenizerFile(opts.tokenizerFile);
+  try {
+    await loadTokenizerJson(label, text);
+  } catch (e) {
+    if (e instanceof TokenizerFileError) throw new UsageError(`--tokenizer ${opts.tokenizerFile}: ${e.message}`, TOKENIZER_FILE_HINT);
+    throw e;
+  }
+  opts.tokenizer = label;
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {

@@ -18,7 +18,7 @@ import {
 import type { WarmOptions } from "../core/options/warm.ts";
 import { now as realClock, sleep, type Clock } from "../io/clock.ts";
 import { VERSION } from "../version.ts";
-import { openSession, type Session } from "./target.ts";
+import { openSession, prepareTokenizer, type Session } from "./target.ts";
 import { unwaitableError } from "../core/hints.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
 
@@ -26,7 +26,6 @@ export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import { ms, pct, seconds } from "../core/format.ts";
 import { trend } from "../render/warm.ts";
-import { loadTokenizer } from "../core/tokenizer.ts";
 
 export interface WarmDeps {
   clock?: Clock;
@@ -63,7 +62,7 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
   const clock = deps.clock ?? realClock;
   const info = deps.info ?? (() => {});
   // the tokenizer takes up to a second to load: before the clock starts, or it would count as the server's start-up
-  await loadTokenizer(opts.tokenizer);
+  await prepareTokenizer(opts);
   const startedAt = new Date();
   const t0 = clock();
 

@@ -4,6 +4,7 @@ import { concludeRun } from "../app/conclusion.ts";
 import { emit } from "../app/emit.ts";
 import { runBenchmark } from "../app/run.ts";
 import { runRepeated } from "../app/runs.ts";
+import { prepareTokenizer } from "../app/target.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
 import { availableParallelism } from "node:os";
@@ -46,7 +47,9 @@ export const run = defineCommand({
     // a worker of another run's --workers: its start and progress go to the parent
     const worker = workerSide(ctx.interrupt);
     if (worker) Object.assign(deps, worker.deps);
-    const outcome = await (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps))
+    // --tokenizer FILE is read and checked once, before any request (after a re-exec for the HTTP cap; workers read it again each)
+    const outcome = await prepareTokenizer(opts)
+      .then(() => (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps)))
       .finally(() => {
         ctx.close();
         // a worker that failed says nothing more to its parent; one that finished sends its self-check first

@@ -4,7 +4,7 @@
  * passed in); io/http.ts feeds it each chunk with the time it was read.
  */
 import type { DecodeEvent, Protocol, Usage } from "./protocols/types.ts";
-import { countTokens, countTokensPaced, MAX_PIECE_CHARS, type Pacing, type TokenizerName } from "./tokenizer.ts";
+import { countsAtOnce, countTokens, countTokensPaced, type Pacing, type TokenizerId } from "./tokenizer.ts";
 
 export interface Decoded {
   /** one time per token-bearing event, from the arrival time of the piece that completed it */
@@ -76,15 +76,15 @@ export function createBodyDecoder(protocol: Protocol, contentType: string, maxMe
  * body broke off. A short answer (the usual one) is counted at once, without a promise: most requests
  * never pay for the pacing.
  */
-export function finishBody(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Decoded | Promise<Decoded> {
-  if (body.text.length <= MAX_PIECE_CHARS && body.reasoning.length <= MAX_PIECE_CHARS) {
+export function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing): Decoded | Promise<Decoded> {
+  if (countsAtOnce(body.text, tokenizer) && countsAtOnce(body.reasoning, tokenizer)) {
     const reasoning = body.reasoning ? countTokens(body.reasoning, tokenizer) : 0;
     return decoded(body, countTokens(body.text, tokenizer) + reasoning, reasoning, false);
   }
   return finishPaced(body, tokenizer, pacing);
 }
 
-async function finishPaced(body: BodyDecoder, tokenizer: TokenizerName, pacing: Pacing): Promise<Decoded> {
+async function finishPaced(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing): Promise<Decoded> {
   const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
   const text = await countTokensPaced(body.text, tokenizer, pacing);
   return decoded(body, text.tokens + reasoning.tokens, reasoning.tokens, text.estimated || reasoning.estimated);

@@ -103,8 +103,9 @@ export interface SyntheticConfig {
  * run is never served from an earlier run's cache by accident.
  */
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
-  // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones)
-  const vocabulary = WORDS.filter((w) => cfg.count(w) === 1 && cfg.count(` ${w}`) === 1);
+  // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones);
+  // "w w", not " w": a SentencePiece tokenizer (Mistral 7B, Llama 2) counts a leading space as a token of its own
+  const vocabulary = WORDS.filter((w) => cfg.count(w) === 1 && cfg.count(`${w} ${w}`) === 2);
   const additive = vocabulary.length >= 16 && addsUp(vocabulary, cfg.count);
   const fill = (seed: number, target: number, head: string): { text: string; tokens: number } => {
     const headTokens = head === "" ? 0 : cfg.count(head);

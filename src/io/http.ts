@@ -8,7 +8,7 @@ import type { RawRecord, RequestError } from "../core/metrics.ts";
 import { redactUrl } from "../core/options.ts";
 import { formatSize } from "../core/size.ts";
 import type { Protocol } from "../core/protocols/types.ts";
-import type { TokenizerName } from "../core/tokenizer.ts";
+import type { TokenizerId } from "../core/tokenizer.ts";
 import type { Clock } from "./clock.ts";
 import { createBodyDecoder, finishBody } from "../core/body.ts";
 
@@ -63,7 +63,7 @@ export interface Target {
   /** most characters of one SSE line/event, NDJSON line or whole JSON body (--max-message) */
   maxMessageBytes: number;
   /** counts the output (the body's own text, for servers that give no usage) */
-  tokenizer: TokenizerName;
+  tokenizer: TokenizerId;
 }
 
 /** One HTTP exchange, a request and its response (not a whole command's outcome): the raw timings and counts of a record (RawRecord). */

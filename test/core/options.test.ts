@@ -49,7 +49,8 @@ describe("parseRunOptions", () => {
     [{ endpoint: "not a url" }, "--endpoint is not a valid URL"],
     [{ endpoint: "http://h/other" }, "cannot tell which API /other speaks"],
     [{ api: "grpc" }, "--api must be one of"],
-    [{ tokenizer: "bert" }, "--tokenizer must be one of"],
+    // any other --tokenizer is the path of a tokenizer.json, refused when it is read (test/integration/tokenizer-file.test.ts)
+    [{ tokenizer: " " }, "--tokenizer is empty"],
     [{ "extra-body": "{bad" }, "--extra-body is not valid JSON"],
     [{ "extra-body": "[1]" }, "--extra-body must be a JSON object"],
     [{ requests: "4", "repeat-ratio": "1" }, "leaving no first request to repeat"],

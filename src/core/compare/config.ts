@@ -13,6 +13,7 @@
  *  - ignore: where and how the result was written, the timeout, which headers were sent.
  */
 import type { RunData } from "../importers/types.ts";
+import { sameTokenizerFile } from "../tokenizer.ts";
 
 export const IGNORED_KEYS: ReadonlySet<string> = new Set(["output", "records", "records_file", "bounded", "quiet", "json", "timeout_s", "header_names", "api_key_set"]);
 
@@ -86,6 +87,11 @@ export function configDifferences(a: RunData, b: RunData): ConfigDifference[] {
       continue;
     }
     if (canonical(x) === canonical(y)) continue;
+    // --tokenizer FILE is recorded as name@sha256:…: one file under two names counts alike
+    if (key === "tokenizer" && typeof x === "string" && typeof y === "string" && sameTokenizerFile(x, y)) {
+      add(key, x, y, "note", "the same tokenizer file (equal SHA-256) under another name");
+      continue;
+    }
     if (NOTE_KEYS[key]) add(key, x, y, "note", NOTE_KEYS[key]);
     else add(key, x, y, "refuse");
   }

@@ -4,7 +4,7 @@ import { detectApi } from "../protocols/index.ts";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from "../protocols/framing.ts";
 import { API_KINDS, type ApiKind } from "../protocols/types.ts";
 import { formatSize } from "../size.ts";
-import { isTokenizerName, TOKENIZERS, type TokenizerName } from "../tokenizer.ts";
+import { isTokenizerName, TOKENIZERS, type TokenizerId } from "../tokenizer.ts";
 import { parseLength, type LengthSpec } from "../workload.ts";
 import type { FlagTable, ParsedArgs } from "./argv.ts";
 import { parseApiKey, parseHeaders, parseNumber, parseSize, parseUrl, redactUrl } from "./values.ts";
@@ -24,7 +24,7 @@ export const TARGET_FLAGS = {
   "max-tokens": { type: "string", description: "tokens to generate per request", default: "100" },
   "ignore-eos": { type: "boolean", description: "ask OpenAI-compatible servers (vLLM, SGLang) to generate all --max-tokens (ignore_eos)" },
   "extra-body": { type: "string", description: "JSON object merged into every request body, e.g. '{\"ignore_eos\": true}'" },
-  tokenizer: { type: "string", description: "counts tokens where the server gives no usage: whitespace | o200k | cl100k (default: whitespace for generate, o200k otherwise)" },
+  tokenizer: { type: "string", description: "counts tokens where the server gives no usage: whitespace | o200k | cl100k, or the path of the model's Hugging Face tokenizer.json (default: whitespace for generate, o200k otherwise)", valueHint: "name|file" },
   seed: { type: "string", description: "seed of the prompts (and of run's repeats) (default: random, printed and saved)" },
   "input-tokens": { type: "string", description: "synthetic prompt length in tokens, or mean:stdev, e.g. 512:128", default: "32" },
   "prefix-tokens": { type: "string", description: "tokens of shared text every synthetic prompt starts with, to test prefix caching", default: "0" },
@@ -55,7 +55,10 @@ export interface TargetOptions {
   maxBodyBytes: number;
   /** most characters one message may buffer: an SSE line or event, an NDJSON line, a whole JSON body (--max-message) */
   maxMessageBytes: number;
-  tokenizer: TokenizerName;
+  /** a built-in name; with --tokenizer FILE the path until the file is loaded, then its label (name@sha256:…) */
+  tokenizer: TokenizerId;
+  /** --tokenizer FILE: the path of a Hugging Face tokenizer.json, as given */
+  tokenizerFile?: string;
   maxTokens: number;
   ignoreEos: boolean;
   seed: number;
@@ -80,10 +83,12 @@ export function parseTargetOptions(p: ParsedArgs, env: Record<string, string | u
       `add --api ${API_KINDS.join("|")} (paths detected: /generate, /v1/completions, /v1/chat/completions)`,
     );
   }
+  // a built-in name, or else the path of a tokenizer.json (read when the run starts; ./o200k is a file named o200k)
   const tokenizerArg = p.given("tokenizer");
-  if (tokenizerArg !== undefined && !isTokenizerName(tokenizerArg)) {
-    throw new UsageError(`--tokenizer must be one of ${TOKENIZERS.join(", ")}; got '${tokenizerArg}'`, `e.g. --tokenizer o200k`);
+  if (tokenizerArg !== undefined && tokenizerArg.trim() === "") {
+    throw new UsageError(`--tokenizer is empty`, `give one of ${TOKENIZERS.join(", ")}, or the path of a model's tokenizer.json`);
   }
+  const tokenizerFile = tokenizerArg !== undefined && !isTokenizerName(tokenizerArg) ? tokenizerArg : undefined;
   const extra = p.given("extra-body");
   let extraBody: Record<string, unknown> | undefined;
   if (extra !== undefined) {
@@ -122,7 +127,8 @@ export function parseTargetOptions(p: ParsedArgs, env: Record<string, string | u
     inputTokens,
     prefixTokens,
     prompts,
-    tokenizer: (tokenizerArg as TokenizerName | undefined) ?? (api === "generate" ? "whitespace" : "o200k"),
+    tokenizer: tokenizerArg ?? (api === "generate" ? "whitespace" : "o200k"),
+    ...(tokenizerFile !== undefined ? { tokenizerFile } : {}),
     headers: parseHeaders(p.all("header")),
     apiKey: parseApiKey(p.given("api-key") ?? env.LLMBENCH_API_KEY ?? env.OPENAI_API_KEY),
     extraBody,

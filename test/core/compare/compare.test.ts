@@ -89,6 +89,16 @@ describe("comparability", () => {
     ]);
   });
 
+  test("--tokenizer FILE: another file refuses; the same file (equal SHA-256) under another name is a note", () => {
+    const label = (name: string, sha: string) => syntheticRun(`${sha}.json`, { config: { tokenizer: `${name}@sha256:${sha}` } });
+    const base = label("Mistral-7B/tokenizer.json", "fc4f0bd70b37");
+    expect(configDifferences(base, label("mistral/tokenizer.json", "fc4f0bd70b37")).map((x) => [x.key, x.severity, x.why])).toEqual([
+      ["tokenizer", "note", "the same tokenizer file (equal SHA-256) under another name"],
+    ]);
+    expect(configDifferences(base, label("Mistral-7B/tokenizer.json", "0123456789ab")).map((x) => [x.key, x.severity])).toEqual([["tokenizer", "refuse"]]);
+    expect(configDifferences(base, syntheticRun("o.json", { config: { tokenizer: "o200k" } })).map((x) => [x.key, x.severity])).toEqual([["tokenizer", "refuse"]]);
+  });
+
   test("what changes the measurement refuses, every difference listed; unknown keys too; unrecorded keys are notes", () => {
     const b = syntheticRun("b.json", {
       config: { max_tokens: 64, concurrency: 8, stream: false, endpoint: "http://127.0.0.1:8000/v1/completions", api: "openai-completions", some_new_option: 3, rate: 10 },
