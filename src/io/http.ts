@@ -38,6 +38,7 @@ function slices(size: number): TransformStream<Uint8Array, Uint8Array> {
 
 /** The body with its Content-Encoding undone (codings apply in the order listed), or why it cannot be. */
 function inflated(stream: ReadableStream<Uint8Array>, contentEncoding: string | null): ReadableStream<Uint8Array> | string {
+  if (contentEncoding === null || contentEncoding === "") return stream; // the usual case, without splitting a string
   const codings = (contentEncoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
   // compressed input goes in small slices: 4 KiB inflates to at most ~4 MiB (deflate's limit is ~1032:1),
   // where a 64 KiB network chunk of a bomb would inflate to 64 MiB at once

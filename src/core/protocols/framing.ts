@@ -39,6 +39,7 @@ const NDJSON_TYPES = new Set([
 
 /** The framing a content-type announces; anything not a stream is decoded as one JSON body. */
 export function framingOf(contentType: string): BodyFraming {
+  if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json"; // most bodies, at no cost
   const mime = (contentType.split(";")[0] ?? "").trim().toLowerCase();
   if (mime === "text/event-stream") return "sse";
   if (NDJSON_TYPES.has(mime)) return "ndjson";
