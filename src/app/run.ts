@@ -8,14 +8,14 @@ import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/res
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
-import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
+import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
 import { realTimers, timersOn, type Clock, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
-import { openSession, type Prepared } from "./target.ts";
+import { openSession, type Prepared, type Session } from "./target.ts";
 import { createStopper } from "./warmup.ts";
 import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
 import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
@@ -160,10 +160,20 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
-  await dispatch(d, pacerFor(opts, { plan, t0, deadline, prepare: session.prepare, ahead: () => {
-    // the body of a request to come is built now, in the gap a completion leaves, not when it is due
-    if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
-  } }));
+  // seq numbers past the warm-up's, for a pacer that plans its own requests (the plan's pacers use the plan's)
+  let seq = opts.warmup;
+  const context: PacerContext = {
+    plan,
+    session,
+    t0,
+    deadline,
+    nextSeq: () => seq++,
+    ahead: () => {
+      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
+      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
+    },
+  };
+  await dispatch(d, pacerFor(opts, context));
   stopStatus?.();
   const loopLagMs = lag.stop();
   stopper.dispose();
@@ -232,24 +242,28 @@ function monitorEventLoop(timers: Timers, periodMs = LAG_PERIOD_MS): { stop(): n
 
 /** What drives the measured phase: when and what to send (app/pacers.ts). A new way of pacing is one more branch here. */
 export interface PacerContext {
+  /** the run's plan: its warm-up is done; closed and open loops take their requests from it */
   plan: RequestPlan;
+  /** builds bodies (`prepare` a planned request) and knows the protocol, model and tokenizer */
+  session: Session;
   /** the measured phase's start on the run's timers (the ramp counts from here) */
   t0: number;
   /** no send at or past it; Infinity for a run of N requests */
   deadline: number;
-  prepare: (req: PlannedRequest) => Prepared;
+  /** the next free `seq`, for a pacer that plans its own requests rather than the plan's */
+  nextSeq: () => number;
   /** after each completion: builds the body of a request to come (closed loop) */
   ahead: () => void;
 }
 
 export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
   if (opts.rate === undefined) {
-    return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
+    return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
   }
   const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
   // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
   const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
-  return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
+  return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
 }
 
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
