@@ -1,7 +1,7 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
+import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import type { ResultDocument } from "../core/result.ts";
@@ -40,16 +40,21 @@ export interface RunDeps {
   startAt?: () => Promise<number>;
 }
 
+/**
+ * How a `run` ended — one run, `--runs N`, a sweep or `--workers N` alike (runBenchmark, runRepeated,
+ * runSweep, runInWorkers all hand back this one type; app/conclusion.ts turns it into warnings and the exit code).
+ */
 export interface RunOutcome {
+  /** the result document: a sweep's or repeated runs' carries every level or run */
   doc: ResultDocument;
-  /** the run was cut short by Ctrl-C */
+  /** cut short by Ctrl-C or another stop signal */
   interrupted: boolean;
-  /** the run stopped early: the endpoint could not be reached */
+  /** stopped early: the endpoint could not be reached (in any run or level) */
   unreachable: boolean;
-  /** the run gave up: every request of the first wave timed out and none succeeded */
+  /** gave up: every request of the first wave timed out and none succeeded (the runs or levels ended there) */
   gaveUp?: GiveUp;
-  /** every record, warm-up included, in dispatch order (with --records-file or --bounded: only the first failures) */
-  records: RawRecord[];
+  /** every record kept, warm-up included, in dispatch order, of every run or level (with --records-file or --bounded: only the first failures) — what an all-failed error quotes */
+  records: readonly RawRecord[];
 }
 
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */

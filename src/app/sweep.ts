@@ -7,25 +7,13 @@ import type { ResultDocument, SweepLevel, SweepResult } from "../core/result.ts"
 import { giveUpWhat } from "../core/hints.ts";
 import { findKnee, saturation } from "../core/sweep.ts";
 
-export interface SweepOutcome {
-  doc: ResultDocument;
-  interrupted: boolean;
-  /** the endpoint stopped answering: the sweep ended there */
-  unreachable: boolean;
-  /** a level gave up on a server that never finished an answer */
-  gaveUp?: RunOutcome["gaveUp"];
-  /** the records of every level, for error messages */
-  records: RunOutcome["records"];
-}
-
 export interface SweepDeps extends RunDeps {
   onLevel?: (level: SweepLevel, index: number, total: number) => void;
 }
 
 const CALIBRATION_REQUESTS = 20;
 
-/** Sleep `ms`, or less when `signal` aborts first. */
-export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
+export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<RunOutcome> {
   const sweep = opts.sweep!;
   // the model is asked of the server once, not once a level
   let model = opts.model;
