@@ -11,7 +11,7 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { realTimers, timersOn, type Clock, type Timers } from "../io/clock.ts";
+import { realTimers, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
@@ -24,8 +24,6 @@ import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
   timers?: Timers;
-  /** the real timers on another clock (ignored when `timers` is given) */
-  clock?: Clock;
   /** aborted on Ctrl-C: stop sending, give in-flight requests `graceMs`, then abort them */
   interrupt?: AbortSignal;
   graceMs?: number;
@@ -61,7 +59,7 @@ export interface RunOutcome {
 const UNREACHABLE_AFTER = 5;
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
-  const timers = deps.timers ?? (deps.clock ? timersOn(deps.clock) : realTimers);
+  const timers = deps.timers ?? realTimers;
   const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt);
