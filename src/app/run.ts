@@ -1,25 +1,29 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
-import { publicConfig, type RunOptions } from "../core/options.ts";
+import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord } from "../core/metrics.ts";
+import type { RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
-import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
+import type { ResultDocument } from "../core/result.ts";
+import { runDocument } from "../core/run-document.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { every, now as realClock, sleepUntil, type Clock, type Every } from "../io/clock.ts";
+import { realTimers, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
-import { openSession, type Prepared } from "./target.ts";
-import { createStopper, sendWarmup } from "./warmup.ts";
+import { openSession, type Prepared, type Session } from "./target.ts";
+import { createStopper } from "./warmup.ts";
+import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
+import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
 
 export interface RunDeps {
-  clock?: Clock;
+  /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
+  timers?: Timers;
   /** aborted on Ctrl-C: stop sending, give in-flight requests `graceMs`, then abort them */
   interrupt?: AbortSignal;
   graceMs?: number;
@@ -30,29 +34,33 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
-  /** the timer of the status line (tests tick it themselves) */
-  every?: Every;
   /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
   startAt?: () => Promise<number>;
 }
 
+/**
+ * How a `run` ended — one run, `--runs N`, a sweep or `--workers N` alike (runBenchmark, runRepeated,
+ * runSweep, runInWorkers all hand back this one type; app/conclusion.ts turns it into warnings and the exit code).
+ */
 export interface RunOutcome {
+  /** the result document: a sweep's or repeated runs' carries every level or run */
   doc: ResultDocument;
-  /** the run was cut short by Ctrl-C */
+  /** cut short by Ctrl-C or another stop signal */
   interrupted: boolean;
-  /** the run stopped early: the endpoint could not be reached */
+  /** stopped early: the endpoint could not be reached (in any run or level) */
   unreachable: boolean;
-  /** the run gave up: every request of the first wave timed out and none succeeded */
+  /** gave up: every request of the first wave timed out and none succeeded (the runs or levels ended there) */
   gaveUp?: GiveUp;
-  /** every record, warm-up included, in dispatch order (with --records-file or --bounded: only the first failures) */
-  records: RawRecord[];
+  /** every record kept, warm-up included, in dispatch order, of every run or level (with --records-file or --bounded: only the first failures) — what an all-failed error quotes */
+  records: readonly RawRecord[];
 }
 
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
-  const clock = deps.clock ?? realClock;
+  const timers = deps.timers ?? realTimers;
+  const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt);
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
@@ -67,23 +75,13 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const sink = opts.recordsFile !== undefined ? openRecordsSink(opts.recordsFile, clock()) : undefined;
   const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
   let firstSend = Infinity;
-  let stopping = false;
   let unreachable = false;
-  const wake = new Set<() => void>();
-  const wakeAll = () => {
-    for (const w of [...wake]) w();
-  };
-  /** aborted once the run is stopping (Ctrl-C, or the endpoint went away): ends timed waits early */
-  const stopped = new AbortController();
-  const stop = () => {
-    stopping = true;
-    stopped.abort();
-    wakeAll();
-  };
-  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop);
-  // giving up aborts what is in flight at once: it would only wait out --timeout too
+  /** stop sending (Ctrl-C, the endpoint went away, giving up): the dispatcher ends every wait */
+  const stop = () => d.stop();
+  // giving up aborts what is in flight at once: it would only wait out --timeout too; Ctrl-C after its grace period
   const giveUpNow = new AbortController();
-  const requestSignal = AbortSignal.any([stopper.signal, giveUpNow.signal]);
+  const graceOver = new AbortController();
+  const requestSignal = AbortSignal.any([graceOver.signal, giveUpNow.signal]);
   const firstWave = new FirstWaveWatch();
   let gaveUp: GiveUp | undefined;
 
@@ -91,8 +89,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const watched = deps.onProgress !== undefined || deps.onStatus !== undefined;
   let measuredStart: number | undefined;
   let connectStreak = 0;
+  let warmupFinished = 0;
   /** every finished request, once the plan has been told of it */
   const onRecord = (record: RawRecord) => {
+    if (record.phase === "warmup") warmupFinished++;
     if (flat) {
       const kept = sink ? sink.relative(record) : record;
       sink?.write(kept);
@@ -103,11 +103,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     } else records.push(record);
     // connections refused again and again, from the start or after the server went away: stop, keep what was measured
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
-    if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
+    if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !d.stopping) {
       unreachable = true;
       stop();
     }
-    if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !stopping) {
+    if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !d.stopping) {
       gaveUp = { wave: firstWave.waveSize, started: firstWave.started, timeoutS: opts.timeoutMs / 1000 };
       info(`gave up: ${giveUpWhat(gaveUp)}`);
       stop();
@@ -126,50 +126,29 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - (measuredStart ?? t), 1)) * (opts.durationMs ?? 0)));
     return view;
   };
-  let warmupFinished = 0;
+  const d = createDispatcher<Prepared>({
+    send: session.sendPrepared,
+    timers,
+    signal: requestSignal,
+    onSend(prepared) {
+      firstWave.onSend();
+      if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
+    },
+    onRecord,
+  });
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop, timers.after);
+  stopper.signal.addEventListener("abort", () => graceOver.abort());
   const runStart = clock();
   const stopStatus = deps.onStatus
-    ? (deps.every ?? every)(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
+    ? timers.every(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
         const t = clock();
-        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
+        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight: d.inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
       })
     : undefined;
 
-  let inFlight = 0;
-  const launch = (prepared: Prepared, tSched: number | null) => {
-    inFlight++;
-    firstWave.onSend();
-    if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    session.sendPrepared(prepared, tSched, requestSignal).then((record) => {
-      inFlight--;
-      plan.complete(record.seq, record.error === null);
-      onRecord(record);
-      wakeAll();
-      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
-      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
-    });
-  };
-  /** resolves at the next completion (or interrupt) */
-  const nextCompletion = () => new Promise<void>((resolve) => wake.add(function w() {
-    wake.delete(w);
-    resolve();
-  }));
-  const drain = async () => {
-    while (inFlight > 0) await nextCompletion();
-  };
-
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
-  const sendCounted: typeof session.send = (req, tSched, signal) => {
-    inFlight++;
-    firstWave.onSend();
-    return session.send(req, tSched, signal).then((record) => {
-      inFlight--;
-      warmupFinished++;
-      return record;
-    });
-  };
-  await sendWarmup({ plan, send: sendCounted, concurrency: warmupConcurrency, signal: requestSignal, stop: () => stopping, onRecord });
+  await dispatch(d, warmupLoop({ plan, concurrency: warmupConcurrency, prepare: session.prepare }));
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
@@ -178,58 +157,27 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
-  const lag = monitorEventLoop(clock);
+  const lag = monitorEventLoop(timers);
   // workers of one run start measuring together: one timeline, one arrival sequence (app/workers.ts)
-  const startAt = deps.startAt && !stopping ? await deps.startAt() : undefined;
-  if (startAt !== undefined) await sleepUntil(startAt, stopped.signal, clock);
+  const startAt = deps.startAt && !d.stopping ? await deps.startAt() : undefined;
+  if (startAt !== undefined) await d.until(startAt);
   const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
-  if (opts.rate === undefined) {
-    // closed loop: at most `concurrency` in flight (rising linearly during a ramp); a finished request lets the next go
-    // wake the loop while ramping (the allowance grows with time) and once at the deadline
-    const ticker = opts.rampUpMs > 0 ? setInterval(wakeAll, 20) : undefined;
-    const alarm = Number.isFinite(deadline) ? setTimeout(wakeAll, deadline - clock()) : undefined;
-    while (!stopping) {
-      const now = clock();
-      if (now >= deadline) break;
-      const ramping = now < rampEnd;
-      const allowed = ramping ? Math.max(1, Math.ceil((opts.concurrency * (now - t0)) / opts.rampUpMs)) : opts.concurrency;
-      let step: ReturnType<typeof plan.next> = "wait";
-      while (!stopping && inFlight < allowed) {
-        step = plan.next(ramping);
-        if (typeof step !== "object") break;
-        launch(session.prepare(step), null);
-      }
-      if (step === "done" || (inFlight === 0 && step === "wait")) break;
-      await nextCompletion();
-    }
-    clearInterval(ticker);
-    clearTimeout(alarm);
-  } else {
-    // open loop: requests leave when due, whatever is in flight (up to the cap); lateness is recorded as send lag
-    const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
-    // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
-    const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
-    for (const at of arrivals) {
-      const due = t0 + at;
-      if (stopping || due >= deadline) break;
-      // decide and build the request before it is due, so that only the send happens on time
-      let step = plan.next(due < rampEnd);
-      while (step === "wait" && !stopping) {
-        await nextCompletion();
-        step = plan.next(due < rampEnd);
-      }
-      if (typeof step !== "object") break;
-      const prepared = session.prepare(step);
-      // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      await sleepUntil(due, stopped.signal, clock);
-      while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
-      if (stopping) break;
-      launch(prepared, due);
-    }
-  }
-  await drain();
+  // seq numbers past the warm-up's, for a pacer that plans its own requests (the plan's pacers use the plan's)
+  let seq = opts.warmup;
+  const context: PacerContext = {
+    plan,
+    session,
+    t0,
+    deadline,
+    nextSeq: () => seq++,
+    ahead: () => {
+      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
+      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
+    },
+  };
+  await dispatch(d, pacerFor(opts, context));
   stopStatus?.();
   const loopLagMs = lag.stop();
   stopper.dispose();
@@ -244,21 +192,22 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   summary.client = clientCheck(loopLagMs, summary);
   const first = flat ? firstSend : records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
   const estimated = flat ? flat.estimated : records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
-  const doc: ResultDocument = {
-    schema: RESULT_SCHEMA,
-    tool: { name: "llmbench", version: VERSION },
+  const doc = runDocument({
+    opts,
+    model: session.model ?? null,
+    prompts: session.workload.source,
     complete: !interrupted && !unreachable && !gaveUp,
-    started_at: startedAt.toISOString(),
-    finished_at: new Date().toISOString(),
-    t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
-    config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    firstSend: first,
+    clockOriginUnixMs: performance.timeOrigin,
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary, estimated),
+    version: VERSION,
     summary,
     digests,
-    requests: opts.records ? relativeRecords(records, first) : null,
-    ...(opts.recordsFile !== undefined ? { records_file: opts.recordsFile } : {}),
-  };
+    estimated,
+    records,
+  });
   return { doc, interrupted, unreachable, gaveUp, records };
 }
 
@@ -268,72 +217,52 @@ const AHEAD_BYTES = 32 * 1024 * 1024;
 /** How often a run prints its status line when stderr is not a terminal. */
 export const STATUS_EVERY_MS = 10_000;
 
-/** Whose number the mean output length is: the server's usage, the client's tokenizer, or both (README "Token counting"). */
-export function outputLengthSource(meanOut: number, fromUsage: number, succeeded: number, tokenizer: string): string {
-  const mean = `${meanOut.toFixed(1)} output tokens per request on average`;
-  if (fromUsage >= succeeded) return `the server reported ${mean} (its usage)`;
-  if (fromUsage === 0) return `the client's ${tokenizer} tokenizer counted ${mean} (the server reported no usage)`;
-  return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
-}
+/** The period of the event-loop lag probe. */
+export const LAG_PERIOD_MS = 10;
 
 /** How late a 10 ms timer fires, every 10 ms: the event loop's own lag, the client's self-check. */
-function monitorEventLoop(clock: Clock, periodMs = 10): { stop(): number[] } {
+function monitorEventLoop(timers: Timers, periodMs = LAG_PERIOD_MS): { stop(): number[] } {
   const lags: number[] = [];
-  let expected = clock() + periodMs;
-  const timer = setInterval(() => {
-    const t = clock();
+  let expected = timers.now() + periodMs;
+  const cancel = timers.every(periodMs, () => {
+    const t = timers.now();
     lags.push(Math.max(0, t - expected));
     expected = t + periodMs;
-  }, periodMs);
+  });
   return {
     stop() {
-      clearInterval(timer);
+      cancel();
       return lags;
     },
   };
 }
 
+/** What drives the measured phase: when and what to send (app/pacers.ts). A new way of pacing is one more branch here. */
+export interface PacerContext {
+  /** the run's plan: its warm-up is done; closed and open loops take their requests from it */
+  plan: RequestPlan;
+  /** builds bodies (`prepare` a planned request) and knows the protocol, model and tokenizer */
+  session: Session;
+  /** the measured phase's start on the run's timers (the ramp counts from here) */
+  t0: number;
+  /** no send at or past it; Infinity for a run of N requests */
+  deadline: number;
+  /** the next free `seq`, for a pacer that plans its own requests rather than the plan's */
+  nextSeq: () => number;
+  /** after each completion: builds the body of a request to come (closed loop) */
+  ahead: () => void;
+}
+
+export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
+  if (opts.rate === undefined) {
+    return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
+  }
+  const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+  // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
+  const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
+  return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
+}
+
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
 const KEEP_FAILURES = 100;
 
-function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
-  const notes: string[] = [];
-  const meanOut = s.tokens.mean_output_per_request;
-  const fromUsage = s.tokens.usage_vs_client.compared;
-  if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
-  if (s.ttft_kind === "first-byte") {
-    notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
-  }
-  if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
-    notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
-  }
-  // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
-  if (estimated > 0) {
-    notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
-  }
-  const perChunk = s.tokens.tokens_per_chunk;
-  if (perChunk !== null && perChunk > 1.05) {
-    notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
-  }
-  // fewer tokens than token-bearing chunks, and no usage to go by: the tokenizer is not the model's (README "Token counting")
-  if (perChunk !== null && perChunk < 0.95 && fromUsage === 0) {
-    notes.push(
-      `the ${opts.tokenizer} tokenizer counted fewer output tokens than the stream had chunks with text (${perChunk.toFixed(2)} tokens per chunk): its count was used for output tokens, TPOT and throughput, since the server reported no usage and a chunk is not always one token; but every such chunk carries at least one of the model's tokens, so the tokenizer does not fit the model and TPOT is overstated (by about ${((1 / perChunk - 1) * 100).toFixed(0)}% if each chunk is one token): pass --tokenizer with the model's tokenizer.json`,
-    );
-  }
-  // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
-  const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
-  if (diff !== null && diff > 0.1) {
-    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
-  }
-  // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
-  const earlyHits = s.cache.hits - s.cache.repeat_hits;
-  if (earlyHits > 0) {
-    notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
-  }
-  // open loop: the load applied is the load offered only when requests left on time
-  if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
-    notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
-  }
-  return notes;
-}

@@ -10,17 +10,7 @@ import type { RunOptions } from "../core/options.ts";
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
 import { prepareTokenizer } from "./target.ts";
 
-export interface RepeatedOutcome {
-  doc: ResultDocument;
-  interrupted: boolean;
-  unreachable: boolean;
-  /** a run gave up on a server that never finished an answer: the runs ended there */
-  gaveUp?: RunOutcome["gaveUp"];
-  /** every record of every run, for error messages */
-  records: RunOutcome["records"];
-}
-
-export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RepeatedOutcome> {
+export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   const info = deps.info ?? (() => {});
   // every run's copy of the options carries the tokenizer file's label, not its path
   await prepareTokenizer(opts);
