@@ -145,3 +145,18 @@ export function mergePrefixSummaries(parts: ReadonlyArray<PrefixCacheSummary | u
           })),
   };
 }
+
+/** How far the cached share may exceed the offered reusable share before a note says why (shares of two tokenizers' counts differ a little). */
+export const EXCESS_CACHED_SHARE = 0.05;
+
+/**
+ * A note when the server reported clearly more cached than the workload offered: it had seen the
+ * prompts before (an earlier run with the same --seed, prompts that repeat in a file, prefixes the
+ * workload does not know it shares). Null otherwise.
+ */
+export function prefixCacheNote(p: PrefixCacheSummary | undefined): string | null {
+  if (!p || p.cached_share === null || p.reusable_share === null) return null;
+  if (p.cached_share <= p.reusable_share + EXCESS_CACHED_SHARE) return null;
+  const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return `the server reported ${pc(p.cached_share)} of prompt tokens cached where the workload offered ${pc(p.reusable_share)} reusable: it had seen these prompts or their prefixes before (an earlier run with the same --seed, prompts that repeat or share a prefix in --prompts)`;
+}

@@ -7,6 +7,11 @@ import { openaiChatProtocol } from "../../src/core/protocols/openai.ts";
 import { createBodyDecoder } from "../../src/core/body.ts";
 import { ProtocolError } from "../../src/core/errors.ts";
 import { fixtureBytes, runDecoder, SEEDS, splitBytes, utf8 } from "./protocols/helpers.ts";
+import { compareRuns, type CompareSettings } from "../../src/core/compare/compare.ts";
+import { ratioEstimate } from "../../src/core/compare/shares.ts";
+import { parseGate, parseThresholds } from "../../src/core/compare/thresholds.ts";
+import type { RunData } from "../../src/core/importers/types.ts";
+import { syntheticRun } from "./compare/helpers.ts";
 
 function rec(over: Partial<RawRecord>): RawRecord {
   return {
@@ -144,5 +149,42 @@ describe("the summary", () => {
     expect(m).toMatchObject({ reported: 2, prompt_tokens: 400, cached_tokens: 48, cached_share: 48 / 400, offered: 2, offered_prompt_tokens: 400, reusable_tokens: 50, reusable_share: 50 / 400, cached_share_per_request: null });
     expect(m.ttft_by_reusable_share.map((b) => [b.requests, b.ttft_ms])).toEqual([[1, null], [0, null], [1, null], [0, null], [0, null]]); // shares 0 and 50%
     expect(mergePrefixSummaries([undefined, undefined])).toBeUndefined();
+  });
+});
+
+describe("compare: the prefix cached share", () => {
+  const settings = (): CompareSettings => ({ thresholds: parseThresholds([]), gate: parseGate("default,cached_token_share"), alpha: 0.05, gateOnRatios: false });
+  /** 200 requests of 1000 prompt tokens, `cached(i)` of them cached */
+  const withShare = (source: string, cached: (i: number) => number, records = true): RunData => {
+    const pairs = Array.from({ length: 200 }, (_, i): [number, number] => [cached(i), 1000]);
+    return { ...syntheticRun(source), prefixCache: { part: pairs.reduce((a, [y]) => a + y, 0), whole: 200_000, perRequest: records ? pairs : null } };
+  };
+  const row = (c: ReturnType<typeof compareRuns>) => c.metrics.find((m) => m.name === "cached_token_share")!;
+
+  test("the ratio estimator's variance by hand", () => {
+    // shares 0.5 and 0.7 of 100 tokens each: R = 0.6, residuals −10 and +10
+    expect(ratioEstimate([[50, 100], [70, 100]])).toEqual({ share: 0.6, variance: (2 * 200) / 200 ** 2, n: 2 });
+    expect(ratioEstimate([[5, 10]]).variance).toBeNull();
+  });
+
+  test("a drop in cached share beyond 5pp regresses (and fails a gate that holds it); the same share is unchanged", () => {
+    // baseline: alternating 600 and 700 cached (65%); candidate: 500 and 600 (55%)
+    const base = withShare("base.json", (i) => (i % 2 ? 600 : 700));
+    const worse = compareRuns([base], [withShare("cand.json", (i) => (i % 2 ? 500 : 600))], settings());
+    expect(row(worse)).toMatchObject({ verdict: "regressed", base: 0.65, cand: 0.55, changeUnit: "pp", gated: true, samples: { base: 200, cand: 200 } });
+    expect(row(worse).change).toBeCloseTo(-0.1, 12);
+    expect(worse.gatedRegressions).toContain("cached_token_share");
+    const same = compareRuns([base], [withShare("cand.json", (i) => (i % 2 ? 700 : 600))], settings());
+    expect(row(same)).toMatchObject({ verdict: "unchanged", change: 0 });
+    const better = compareRuns([base], [withShare("cand.json", (i) => (i % 2 ? 800 : 900))], settings());
+    expect(row(better).verdict).toBe("improved");
+  });
+
+  test("without records: the bare difference, not judged; without cached_tokens: n/a", () => {
+    const c = compareRuns([withShare("a.json", () => 650, false)], [withShare("b.json", () => 100, false)], settings());
+    expect(row(c)).toMatchObject({ verdict: "unjudged", interval: null });
+    expect(row(c).change).toBeCloseTo(-0.55, 12);
+    const none = compareRuns([syntheticRun("a.json")], [withShare("b.json", () => 100)], settings());
+    expect(row(none)).toMatchObject({ verdict: "unavailable", reason: "no cached_tokens reported in a.json" });
   });
 });
