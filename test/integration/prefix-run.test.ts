@@ -1,6 +1,7 @@
 /** `run` against `serve --prefix-cache` on 127.0.0.1: the cached share the client reports, against what the prompts and the block size imply. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { runBenchmark } from "../../src/app/run.ts";
+import { mergeResults } from "../../src/core/merge.ts";
 import { renderReport } from "../../src/render/report.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { runOptions } from "./helpers.ts";
@@ -79,6 +80,32 @@ test("a server that reports no cached_tokens: the report says so and splits TTFT
     const report = renderReport(doc);
     expect(report).toContain("the server reported no cached_tokens (vLLM sends them with --enable-prompt-tokens-details)");
     expect(report).toMatch(/ {2}0% {8} {8}10 +[\d.]+ +[\d.]+ +[\d.]+\n {2}>75–100% {4,}10 /);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("merge: with records the cached share is derived again; without, from the parts' sums — the same numbers", async () => {
+  const server = await startServer({ prefixCache: true, prefixBlockTokens: B, cacheSize: 0, decodeStepMs: 1, batchWindowMs: 0 });
+  try {
+    const run = (seed: string, prefix: string) =>
+      runBenchmark(runOptions(`${server.url}/v1/chat/completions`, { tokenizer: "whitespace", "prefix-tokens": prefix, "input-tokens": "80", requests: "8", concurrency: "2", "max-tokens": "2", "repeat-ratio": "0.25", warmup: "1", seed }));
+    const a = (await run("5", "20")).doc;
+    const b = (await run("6", "50")).doc;
+    const pa = a.summary.prefix_cache!;
+    const pb = b.summary.prefix_cache!;
+    const withRecords = mergeResults([{ file: "a.json", doc: a }, { file: "b.json", doc: b }]).summary.prefix_cache!;
+    const without = mergeResults([{ file: "a.json", doc: { ...a, requests: null } }, { file: "b.json", doc: { ...b, requests: null } }]).summary.prefix_cache!;
+    for (const m of [withRecords, without]) {
+      expect(m.cached_tokens).toBe(pa.cached_tokens + pb.cached_tokens);
+      expect(m.prompt_tokens).toBe(pa.prompt_tokens + pb.prompt_tokens);
+      expect(m.cached_share).toBe((pa.cached_tokens + pb.cached_tokens) / (pa.prompt_tokens + pb.prompt_tokens));
+      expect(m.reusable_share).toBe((pa.reusable_tokens + pb.reusable_tokens) / (pa.offered_prompt_tokens + pb.offered_prompt_tokens));
+    }
+    expect(withRecords.cached_share_per_request?.count).toBe(16);
+    expect(without.cached_share_per_request).toBeNull();
+    // the prefixes differ in length: 16 and 48 tokens of shared blocks per fresh chat prompt
+    expect(pa.cached_tokens).toBeLessThan(pb.cached_tokens);
   } finally {
     await server.stop();
   }
