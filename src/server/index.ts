@@ -184,6 +184,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
         onDone() {
           // populated only now: a request that arrived while this one was generating was a miss
           cache.set(key, tokens);
+          // the prompt's and the answer's blocks: the next turn of a conversation carries both
+          prefixCache?.store([...promptWords(req.prompt), ...tokens.flatMap(promptWords)]);
           finish();
           sink.end(false, prefixHit);
         },
