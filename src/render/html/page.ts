@@ -382,7 +382,7 @@ function sweepSection(f: ReportFile, prefix: string): string {
     ],
     yLog: wantsLog(Math.min(...ys.filter((y) => y > 0)), Math.max(...ys)),
     xZero: true,
-    highlight: k && k.summary.e2e_ms ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${levelName(k)})` } : undefined,
+    highlight: k?.summary.e2e_ms ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${levelName(k)})` } : undefined,
     caption: `Each point is a level (labelled with its ${sw.kind}); up and to the right, latency buys throughput; the ring marks the knee.`,
   });
   const gains = sw.levels.flatMap((l, i) => (l.batching_gain === null ? [] : [[i + 1, l.batching_gain] as [number, number]]));
@@ -481,7 +481,7 @@ function compareTable(c: Record<string, unknown>, id: string): string {
       const m = metricRow(raw);
       const verdict = cls(m.verdict);
       const reason = m.reason ? (verdict === "unavailable" ? `: ${m.reason}` : ` (${m.reason})`) : "";
-      const flags = m.flags && m.flags.length ? ` [${m.flags.join("; ")}]` : "";
+      const flags = m.flags?.length ? ` [${m.flags.join("; ")}]` : "";
       return `<tr class="v-${esc(verdict)}"><th>${esc(m.label)}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}</th><td>${esc(formatValue(m, m.base))}</td><td>${esc(formatValue(m, m.cand))}</td><td>${esc(formatChange(m))}</td><td>${esc(formatInterval(m))}</td><td>${esc(formatP(m.pValue))}</td><td class="verdict">${esc(`${VERDICT_WORD[verdict] ?? verdict}${reason}${flags}`)}</td></tr>`;
     })
     .join("");
