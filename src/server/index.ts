@@ -11,7 +11,7 @@ import type { ApiKind } from "../core/protocols/types.ts";
 import { Batcher, coldStartExtraMs } from "./batcher.ts";
 import { LruCache } from "./cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
-import { resolveServerOptions, type ServerOptions } from "./options.ts";
+import { resolveServerOptions, type ServerOptions } from "../core/options/serve.ts";
 import {
   BadRequestError,
   encoderFor,
@@ -19,7 +19,7 @@ import {
   type GenerationRequest,
 } from "./protocols.ts";
 
-export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "./options.ts";
+export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "../core/options/serve.ts";
 export { coldStartExtraMs, stepMs } from "./batcher.ts";
 
 /** Counters since start; also served as JSON at `GET /stats`. */

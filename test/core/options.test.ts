@@ -4,7 +4,7 @@ import { parseArgv, parseHeaders, parseRunOptions, publicConfig, redactUrl, RUN_
 import { parseServeOptions, SERVE_FLAGS } from "../../src/core/options/serve.ts";
 import { parseWarmOptions, WARM_FLAGS } from "../../src/core/options/warm.ts";
 import { parseCompareArgs } from "../../src/core/options/compare.ts";
-import { SERVER_DEFAULTS } from "../../src/server/options.ts";
+import { SERVER_DEFAULTS } from "../../src/core/options/serve.ts";
 import { cittyArgs } from "../../src/commands/args.ts";
 import { argv, usageError } from "./helpers.ts";
 
