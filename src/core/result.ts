@@ -76,7 +76,8 @@ export interface SweepResult {
   stop_reason: string | null;
 }
 
-export type ResultRecord = Omit<RawRecord, "tokenTimes"> & { tokenTimes: number[] };
+/** A record as a result document holds it: a RawRecord whose times are relative to the run's first send. */
+export type ResultRecord = RawRecord;
 
 /** Records with times relative to `t0` (the run's first send), rounded to µs: smaller files, same numbers. */
 export function relativeRecords(records: readonly RawRecord[], t0: number): ResultRecord[] {
