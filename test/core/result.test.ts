@@ -7,7 +7,7 @@ import { checkResult } from "../../src/core/result.ts";
 import { ERROR_CLASSES, FAILURE_REASONS } from "../../src/core/errors.ts";
 import schema from "../../schema/result.schema.json" with { type: "json" };
 import { TYPES_PATH, typesSource, VALIDATOR_PATH, validatorSource } from "../../scripts/gen-schema.ts";
-import { resultDoc, streamed } from "./compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 import { usageError } from "./helpers.ts";
 
 const root = join(import.meta.dir, "../..");

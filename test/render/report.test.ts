@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { findKnee, saturation } from "../../src/core/sweep.ts";
 import { renderProgress, renderReport } from "../../src/render/report.ts";
 import { renderSweep } from "../../src/render/sweep.ts";
-import { config, dist, document, level, summary } from "./documents.ts";
+import { config, dist, document, level, summary } from "../documents.ts";
 import { expectGolden } from "./golden.ts";
 
 describe("renderReport", () => {

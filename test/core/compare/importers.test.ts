@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { importRun } from "../../../src/core/importers/index.ts";
 import { upgradeResult } from "../../../src/core/result.ts";
 import { deriveRequest } from "../../../src/core/metrics.ts";
-import { resultDoc, streamed } from "./helpers.ts";
+import { resultDoc, streamed } from "../../documents.ts";
 import { usageError } from "../helpers.ts";
 
 const records = [
