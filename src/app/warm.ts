@@ -24,8 +24,7 @@ import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
-import { ms, pct, seconds } from "../core/format.ts";
-import { trend } from "../render/warm.ts";
+import { ms, pct, seconds, trend } from "../core/format.ts";
 import { loadTokenizer } from "../core/tokenizer.ts";
 
 export interface WarmDeps {
