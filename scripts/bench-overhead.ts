@@ -22,7 +22,6 @@
 import { spawnSync } from "node:child_process";
 import { arg } from "./lib/args.ts";
 
-const argv = process.argv.slice(2);
 const rounds = Number(arg("rounds", "3"));
 const levels = arg("levels", "256,512").split(",").map(Number);
 const seconds = Number(arg("seconds", "5"));

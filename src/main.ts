@@ -1,5 +1,5 @@
 /** The one place that turns a thrown error into a one-line message and an exit code. */
-import { renderUsage, runCommand, type CommandDef } from "citty";
+import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, LlmbenchError, UsageError } from "./core/errors.ts";
 import { BUILD, versionLine } from "./version.ts";
 import { suggest } from "./core/options/argv.ts";
@@ -8,7 +8,7 @@ import { suggest } from "./core/options/argv.ts";
 const isCittyError = (e: unknown): e is Error & { code: string } =>
   e instanceof Error && e.name === "CLIError" && typeof (e as { code?: unknown }).code === "string";
 
-export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.argv.slice(2)): Promise<void> {
+export async function runCli(root: CommandDef<ArgsDef>, rawArgs: string[] = process.argv.slice(2)): Promise<void> {
   try {
     // `llmbench help run` is `llmbench run --help`
     if (rawArgs[0] === "help") rawArgs = [...rawArgs.slice(1), "--help"];
@@ -51,11 +51,11 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[] = process.
 }
 
 /** The subcommand named in rawArgs (for --help of a subcommand). */
-async function resolve(root: CommandDef<any>, rawArgs: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
+async function resolve(root: CommandDef<ArgsDef>, rawArgs: string[]): Promise<[CommandDef<ArgsDef>, CommandDef<ArgsDef> | undefined]> {
   const subs = await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands);
   const name = rawArgs.find((a) => !a.startsWith("-"));
   const loader = name && subs ? (subs as Record<string, unknown>)[name] : undefined;
   if (!loader) return [root, undefined];
-  const sub = await (typeof loader === "function" ? (loader as () => Promise<CommandDef<any>>)() : (loader as CommandDef<any>));
+  const sub = await (typeof loader === "function" ? (loader as () => Promise<CommandDef<ArgsDef>>)() : (loader as CommandDef<ArgsDef>));
   return [sub, root];
 }

@@ -180,7 +180,7 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
   models.pathname = `${models.pathname.replace(/\/(chat\/)?completions\/?$/, "")}/models`;
   // what messages show: never the credentials of the endpoint
   const url = redactUrl(models);
-  let res;
+  let res: Awaited<ReturnType<typeof http.raw>>;
   try {
     res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json", redirect: "manual" });
   } catch (err) {

@@ -3,7 +3,7 @@
  * requests until its latency is steady (or exactly --requests N, or each prompt of a file once).
  * Failures come back in the outcome, not thrown, so the command can still write what was seen.
  */
-import { countErrors, EndpointError, LlmbenchError } from "../core/errors.ts";
+import { countErrors, EndpointError, type LlmbenchError } from "../core/errors.ts";
 import { deriveRequest, type RawRecord } from "../core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../core/schedule.ts";
 import {
@@ -24,8 +24,7 @@ import { createStopper, sendWarmup } from "./warmup.ts";
 
 export type { WarmProgressView as WarmProgress } from "../render/warm.ts";
 import type { WarmProgressView as WarmProgress } from "../render/warm.ts";
-import { ms, pct, seconds } from "../core/format.ts";
-import { trend } from "../render/warm.ts";
+import { ms, pct, seconds, trend } from "../core/format.ts";
 
 export interface WarmDeps {
   clock?: Clock;

@@ -15,6 +15,9 @@ export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined ? "-" : `${(x * 100).toFixed(digits)}%`;
 }
 
+/** a fall across a window of latencies (a share of their mean), shown as their trend: a fall of 0.05 is −5.0% */
+export const trend = (drop: number): string => `${drop > 0 ? "−" : "+"}${pct(Math.abs(drop))}`;
+
 /** a number with `digits` decimals and thousands grouped: 2,143.6; "-" when missing */
 export function num(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined) return "-";

@@ -7,7 +7,7 @@
  * (approximate, and the notes say so). Pure.
  */
 import { ERROR_CLASSES, UsageError } from "./errors.ts";
-import { isObj } from "./importers/check.ts";
+import { isRecord } from "./guards.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
 import type { ResultDocument, ResultRecord } from "./result.ts";
 import type { ShardTotals } from "./shard.ts";
@@ -98,7 +98,7 @@ const SHARD_HINT = "merge the files of one sharded run: the same --seed and opti
 /** The shard of one workload a file says it is (config.shard, written by run --shard), or null. */
 export function shardOf(doc: ResultDocument): ShardTotals | null {
   const s = doc.config.shard;
-  if (!isObj(s)) return null;
+  if (!isRecord(s)) return null;
   const ok = [s.index, s.count].every((x) => Number.isInteger(x)) && (s.index as number) >= 0 && (s.index as number) < (s.count as number);
   return ok ? (s as unknown as ShardTotals) : null;
 }

@@ -3,67 +3,24 @@
  * (SPEC §4). Records hold only timestamps and counts, so records from several workers or machines
  * can be concatenated and summarised again.
  */
-import type { ErrorClass, FailureReason } from "./errors.ts";
+import type { ErrorClass } from "./errors.ts";
+import type { SchemaRecord } from "./generated/result-types.ts";
 import { countErrors } from "./errors.ts";
-import type { Usage } from "./protocols/types.ts";
-import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
 import { PrefixCacheAccumulator, type PrefixCacheSummary } from "./prefix.ts";
 import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 
-export interface RequestError {
-  class: ErrorClass;
-  /** finer than the class where the fix differs (hints match on it); absent for the rest */
-  reason?: FailureReason;
-  message: string;
-  status?: number;
-  /** the first bytes of the response body, when there was one */
-  body?: string;
-}
+/**
+ * What the engine records for one request: raw monotonic timestamps (ms) and counts, nothing derived.
+ * It is the result document's record (schema/result.schema.json `$defs.record`, each field described
+ * there), so the type is the schema's generated one: in memory its times are the monotonic clock's,
+ * in a document they are relative to the run's first send.
+ */
+export type RawRecord = SchemaRecord;
 
-/** What the engine records for one request: raw monotonic timestamps (ms) and counts, nothing derived. */
-export interface RawRecord {
-  seq: number;
-  phase: Phase;
-  promptId: number;
-  repeat: boolean;
-  /** when the request was due (open loop); null in closed loop */
-  tSched: number | null;
-  /** handed to the HTTP client (the first attempt's send, when the request was sent twice) */
-  tSend: number;
-  /**
-   * present only when a reused keep-alive connection died before any response byte and the request
-   * was sent once more on a fresh connection: when that second attempt was sent
-   */
-  tRetry?: number;
-  /** first body byte read */
-  tFirstByte: number | null;
-  /** one timestamp per token-bearing chunk (event), in order */
-  tokenTimes: number[];
-  /** body complete (or the failure observed) */
-  tEnd: number | null;
-  /** the response was a stream (SSE or NDJSON), so chunk times are token times */
-  streamed: boolean;
-  status: number | null;
-  /** output tokens counted on the client with the run's tokenizer (text + reasoning) */
-  outputTokensCounted: number;
-  /** of which reasoning/thinking tokens */
-  reasoningTokensCounted: number;
-  /** prompt tokens counted on the client */
-  promptTokensCounted: number;
-  /** of those, how many the workload made reusable: a prefix sent before (shared trace blocks, earlier turns, an exact repeat); absent when the workload does not say */
-  reusableTokens?: number;
-  /**
-   * true when the output was too long to count in the time the response took to arrive (or before
-   * the deadline): the counts are extrapolated from the part counted. Absent otherwise.
-   */
-  tokensEstimated?: true;
-  usage: Usage | null;
-  /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
-  cached: boolean | null;
-  error: RequestError | null;
-}
+/** Why a request failed: its class, and finer where the fix differs (hints match on `reason`). */
+export type RequestError = NonNullable<SchemaRecord["error"]>;
 
 export type TtftKind = "token" | "first-byte";
 

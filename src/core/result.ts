@@ -41,27 +41,26 @@ export interface ResultDocument {
   runs?: RepeatedRun[];
 }
 
-/** One of the runs of `run --runs N`: its own warm-up, prompts, summary and records. */
-export interface RepeatedRun {
+/** What one measurement holds, wherever it stands (a run of `--runs`, a sweep level): its summary, digests and records. */
+export interface MeasuredBody {
   complete: boolean;
-  started_at: string;
-  finished_at: string;
   notes: string[];
   summary: RunSummary;
   digests: Record<DigestMetric, SerializedDigest>;
   requests: ResultRecord[] | null;
 }
 
-export interface SweepLevel {
+/** One of the runs of `run --runs N`: its own warm-up, prompts, summary and records. */
+export interface RepeatedRun extends MeasuredBody {
+  started_at: string;
+  finished_at: string;
+}
+
+export interface SweepLevel extends MeasuredBody {
   concurrency: number | null;
   rate: number | null;
   /** output throughput at this level ÷ output throughput one request at a time: 1 = no batching benefit */
   batching_gain: number | null;
-  complete: boolean;
-  notes: string[];
-  summary: RunSummary;
-  digests: Record<DigestMetric, SerializedDigest>;
-  requests: ResultRecord[] | null;
 }
 
 export interface SweepResult {
@@ -76,7 +75,8 @@ export interface SweepResult {
   stop_reason: string | null;
 }
 
-export type ResultRecord = Omit<RawRecord, "tokenTimes"> & { tokenTimes: number[] };
+/** A record as a result document holds it: a RawRecord whose times are relative to the run's first send. */
+export type ResultRecord = RawRecord;
 
 /** Records with times relative to `t0` (the run's first send), rounded to µs: smaller files, same numbers. */
 export function relativeRecords(records: readonly RawRecord[], t0: number): ResultRecord[] {

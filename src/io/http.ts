@@ -122,7 +122,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
     out.tSend = clock();
-    let res;
+    let res: Response;
     for (;;) {
       try {
         // redirects are never followed (README: Redirects); the retry goes on a fresh connection

@@ -55,7 +55,8 @@ export function formatP(p: number | null): string {
   return p >= 0.1 ? p.toFixed(2) : p.toFixed(3);
 }
 
-const VERDICT_TEXT: Record<Verdict, string> = {
+/** A verdict in words, in the terminal and on the HTML page. */
+export const VERDICT_TEXT: Record<Verdict, string> = {
   regressed: "regressed",
   improved: "improved",
   unchanged: "~",
@@ -73,10 +74,18 @@ const VERDICT_MD: Record<Verdict, string> = {
   unavailable: "n/a",
 };
 
-/** The verdict cell: the verdict, why (for n/a and unjudged rows, or what qualifies it), and the row's flags. */
+/** The verdict cell: the verdict, why (for n/a and unjudged rows, or what qualifies it), and the row's flags. A verdict we do not know (a crafted file's) is shown as it is. */
 function verdictCell(m: MetricResult, words: Record<Verdict, string>): string {
-  const base = m.verdict === "unavailable" && m.reason ? `${words.unavailable}: ${m.reason}` : m.reason ? `${words[m.verdict]} (${m.reason})` : words[m.verdict];
+  const word = Object.hasOwn(words, m.verdict) ? words[m.verdict] : String(m.verdict);
+  const base = m.verdict === "unavailable" && m.reason ? `${words.unavailable}: ${m.reason}` : m.reason ? `${word} (${m.reason})` : word;
   return m.flags?.length ? `${base} [${m.flags.join("; ")}]` : base;
+}
+
+/** compare's table: its columns (the interval's heading carries the confidence) and a metric's cells, in the terminal and on the HTML page. */
+export const compareColumns = (confidence: string): string[] => ["metric", "baseline", "candidate", "change", `${confidence} interval`, "p", "verdict"];
+
+export function compareCells(m: MetricResult, words: Record<Verdict, string> = VERDICT_TEXT): string[] {
+  return [`${m.label}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}`, formatValue(m, m.base), formatValue(m, m.cand), formatChange(m), formatInterval(m), formatP(m.pValue), verdictCell(m, words)];
 }
 
 function threshold(m: Pick<MetricResult, "threshold" | "changeUnit">): string {
@@ -157,16 +166,8 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
   lines.push(`  gated (*): ${c.settings.gate.length ? c.settings.gate.join(", ") : "none"}`);
   lines.push(`  ${P_LEGEND}`);
   lines.push("");
-  const head = ["metric", "baseline", "candidate", "change", `${confidence(c)} interval`, "p", "verdict"];
-  const rows = visible(c, o).map((m) => [
-    `${m.label}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}`,
-    formatValue(m, m.base),
-    formatValue(m, m.cand),
-    formatChange(m),
-    formatInterval(m),
-    formatP(m.pValue),
-    verdictCell(m, VERDICT_TEXT),
-  ]);
+  const head = compareColumns(confidence(c));
+  const rows = visible(c, o).map((m) => compareCells(m));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const align = (cells: string[]) =>
     `  ${cells

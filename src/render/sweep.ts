@@ -1,54 +1,22 @@
 /** A sweep's result → a table (a row per level), the knee, and a text chart of throughput against latency. Pure. */
-import { ms, num, pct, times } from "../core/format.ts";
-import type { ResultDocument, SweepLevel } from "../core/result.ts";
-
-/** a level's name: its concurrency or rate as given (0.5, not rounded) */
-const levelName = (kind: "concurrency" | "rate", l: SweepLevel) => String(kind === "rate" ? l.rate : l.concurrency);
+import { num } from "../core/format.ts";
+import type { ResultDocument } from "../core/result.ts";
+import { CUT_SHORT, FACT_WIDTH, levelName, sizeText, sweepColumns, sweepFacts, sweepRows } from "./rows.ts";
 
 export function renderSweep(doc: ResultDocument): string {
   const sw = doc.sweep!;
   const c = doc.config;
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — sweep of ${sw.kind} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
-  lines.push(`  ${c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`} per level (+${c.warmup} warm-up each), max tokens ${c.max_tokens}, seed ${c.seed}${c.stream ? ", streamed" : ""}`);
+  lines.push(`  ${sizeText(c)} per level (+${c.warmup} warm-up each), max tokens ${c.max_tokens}, seed ${c.seed}${c.stream ? ", streamed" : ""}`);
   if (!doc.complete) lines.push(`  INCOMPLETE: ${sw.stop_reason ?? "the sweep was stopped early"}; every level measured is kept`);
   lines.push("");
-  const withSlo = sw.levels.some((l) => l.summary.slo);
-  // the server's prefix-cached share of prompt tokens, where it reported cached_tokens (README "Prefix caching")
-  const withCached = sw.levels.some((l) => l.summary.prefix_cache?.cached_share != null);
-  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), ...(withCached ? ["cached"] : []), "gain"];
-  lines.push(`  ${head.map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(10))).join("")}`);
-  sw.levels.forEach((l, i) => {
-    const s = l.summary;
-    const row = [
-      `${levelName(sw.kind, l)}${l.complete ? "" : "*"}`,
-      num(s.throughput.requests_per_s, 2),
-      num(s.throughput.output_tokens_per_s),
-      ms(s.ttft_ms?.p50),
-      ms(s.ttft_ms?.p99),
-      ms(s.tpot_ms?.p50),
-      ms(s.e2e_ms?.p50),
-      pct(s.error_rate),
-      ...(withSlo ? [num(s.slo?.goodput_rps, 2)] : []),
-      ...(withCached ? [pct(s.prefix_cache?.cached_share)] : []),
-      times(l.batching_gain),
-    ];
-    const mark = i === sw.knee ? "  ← knee" : "";
-    lines.push(`  ${row.map((v, j) => (j === 0 ? v.padEnd(8) : v.padStart(10))).join("")}${mark}`);
-  });
-  if (sw.levels.some((l) => !l.complete)) lines.push(`  * cut short: the level covers the requests that finished`);
+  const row = (cells: string[]) => cells.map((v, j) => (j === 0 ? v.padEnd(8) : v.padStart(10))).join("");
+  lines.push(`  ${row(sweepColumns(sw))}`);
+  for (const r of sweepRows(sw)) lines.push(`  ${row([r.name, ...r.cells])}${r.knee ? "  ← knee" : ""}`);
+  if (sw.levels.some((l) => !l.complete)) lines.push(`  ${CUT_SHORT}`);
   lines.push("");
-  if (sw.knee !== null) {
-    const k = sw.levels[sw.knee];
-    lines.push(`Knee          ${sw.kind} ${levelName(sw.kind, k)}: ${sw.knee_reason}`);
-  } else if (sw.knee_reason) lines.push(`Knee          none: ${sw.knee_reason}`);
-  if (sw.single_request_tokens_per_s === null) lines.push(`Gain          not known: no request succeeded when sent one at a time`);
-  else {
-    lines.push(
-      `Gain          output throughput ÷ one request at a time (${num(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the number in flight`,
-    );
-  }
-  if (sw.stop_reason) lines.push(`Stopped       ${sw.stop_reason}`);
+  for (const [label, text] of sweepFacts(sw)) lines.push(`${label.padEnd(FACT_WIDTH)}${text}`);
   lines.push("");
   lines.push(...chart(sw.levels.map((l) => ({ x: l.summary.throughput.output_tokens_per_s, y: l.summary.e2e_ms?.p50 ?? null, label: levelName(sw.kind, l) }))));
   return `${lines.join("\n")}\n`;

@@ -1,10 +1,7 @@
 /** The warm document → the terminal report, with a small curve of latency against request number. Pure. */
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { WarmDocument, WarmPoint, WindowStats } from "../core/steady.ts";
-import { ms, pct, seconds, times } from "../core/format.ts";
-
-/** a fall across the window, shown as the trend: −5.0% */
-export const trend = (drop: number) => `${drop > 0 ? "−" : "+"}${pct(Math.abs(drop))}`;
+import { ms, pct, seconds, times, trend } from "../core/format.ts";
 
 export function renderWarmReport(doc: WarmDocument): string {
   const c = doc.config;

@@ -14,7 +14,7 @@ import { Batcher, coldStartExtraMs } from "./batcher.ts";
 import { LruCache } from "./cache.ts";
 import { PrefixCache, promptWords } from "./prefix-cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
-import { resolveServerOptions, type ServerOptions } from "./options.ts";
+import { resolveServerOptions, type ServerOptions } from "../core/options/serve.ts";
 import {
   BadRequestError,
   encoderFor,
@@ -22,7 +22,7 @@ import {
   type GenerationRequest,
 } from "./protocols.ts";
 
-export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "./options.ts";
+export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "../core/options/serve.ts";
 export { coldStartExtraMs, stepMs } from "./batcher.ts";
 
 /** Counters since start; also served as JSON at `GET /stats`. */

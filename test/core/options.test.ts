@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../src/core/errors.ts";
 import { renderUsage } from "citty";
 import { parseArgv, parseHeaders, parseRunOptions, publicConfig, redactUrl, RUN_FLAGS, suggest, type FlagTable } from "../../src/core/options.ts";
 import { parseServeOptions, SERVE_FLAGS } from "../../src/core/options/serve.ts";
 import { parseWarmOptions, WARM_FLAGS } from "../../src/core/options/warm.ts";
 import { parseCompareArgs } from "../../src/core/options/compare.ts";
-import { SERVER_DEFAULTS } from "../../src/server/options.ts";
+import { SERVER_DEFAULTS } from "../../src/core/options/serve.ts";
 import { cittyArgs } from "../../src/commands/args.ts";
 import { argv, usageError } from "./helpers.ts";
 
@@ -173,7 +172,7 @@ describe("one defaults table per command: help shows what the parser uses", () =
   const usage = async (table: FlagTable) => Bun.stripANSI(await renderUsage({ meta: { name: "x" }, args: cittyArgs(table) }));
   test("run: every default in its help is the value parsed when the flag is absent", async () => {
     const help = await usage(RUN_FLAGS);
-    for (const [name, spec] of Object.entries(RUN_FLAGS as FlagTable)) if (typeof spec.default === "string") expect(help).toContain(`(Default: ${spec.default})`);
+    for (const spec of Object.values(RUN_FLAGS as FlagTable)) if (typeof spec.default === "string") expect(help).toContain(`(Default: ${spec.default})`);
     const o = parse({});
     expect([o.requests, o.concurrency, o.maxTokens, o.repeatRatio, o.warmup, o.timeoutMs / 1000]).toEqual(["requests", "concurrency", "max-tokens", "repeat-ratio", "warmup", "timeout"].map((k) => Number((RUN_FLAGS as FlagTable)[k].default)));
   });

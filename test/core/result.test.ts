@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importFile } from "../../src/core/importers/index.ts";
 import { checkResult } from "../../src/core/result.ts";
+import { ERROR_CLASSES, FAILURE_REASONS } from "../../src/core/errors.ts";
+import schema from "../../schema/result.schema.json" with { type: "json" };
 import { TYPES_PATH, typesSource, VALIDATOR_PATH, validatorSource } from "../../scripts/gen-schema.ts";
-import { resultDoc, streamed } from "./compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 import { usageError } from "./helpers.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -23,6 +25,13 @@ describe("the reader is generated from schema/result.schema.json", () => {
     const importers = files.filter((f) => /from\s+["']ajv|require\(["']ajv/.test(readFileSync(join(root, "src", f), "utf8")));
     expect(importers).toEqual([]);
     expect(readFileSync(join(root, VALIDATOR_PATH), "utf8")).not.toMatch(/\bimport\b[^\n]*from|require\(/);
+  });
+
+  test("a record's enums are the code's lists: RawRecord is the schema's record type, so they must not drift", () => {
+    const record = schema.$defs.record.properties;
+    const error = record.error.anyOf[1] as { properties: { class: { enum: string[] }; reason: { enum: string[] } } };
+    expect(error.properties.class.enum).toEqual([...ERROR_CLASSES]);
+    expect(error.properties.reason.enum).toEqual([...FAILURE_REASONS]);
   });
 });
 

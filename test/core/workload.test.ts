@@ -24,7 +24,10 @@ describe("synthetic prompts", () => {
 
   test("a synthetic prompt carries its own count (not counted again when it is sent): exactly the tokenizer's", () => {
     let calls = 0;
-    const counting = (t: string) => (calls++, bpe(t));
+    const counting = (t: string) => {
+      calls++;
+      return bpe(t);
+    };
     const w = syntheticWorkload({ seed: 5, inputTokens: { mean: 300, stdev: 120 }, prefixTokens: 40, count: counting });
     for (let id = 0; id < 40; id++) {
       const item = w.prompt(id);
@@ -53,7 +56,10 @@ describe("synthetic prompts", () => {
 
   test("a tokenizer whose words do not add up (one token per 3 characters): each prompt is counted as it is filled, and still meets the length", () => {
     let calls = 0;
-    const chars = (t: string) => (calls++, Math.ceil(t.length / 3));
+    const chars = (t: string) => {
+      calls++;
+      return Math.ceil(t.length / 3);
+    };
     const w = syntheticWorkload({ seed: 2, inputTokens: { mean: 200, stdev: 0 }, prefixTokens: 0, count: chars });
     for (let id = 0; id < 20; id++) {
       const item = w.prompt(id);

@@ -16,7 +16,7 @@ import { runRepeated } from "../../src/app/runs.ts";
 import { parseCompareArgs } from "../../src/core/options/compare.ts";
 import { createRng } from "../../src/core/rng.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
-import { resultDoc, streamed } from "../core/compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 import schema from "../../schema/result.schema.json" with { type: "json" };
 import { BIN, freePort, runOptions, cli } from "./helpers.ts";
 

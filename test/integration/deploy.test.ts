@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
+import { cli as run } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
-const CLI = join(ROOT, "src/cli.ts");
 const manifest = (name: string) => Bun.YAML.parse(readFileSync(join(ROOT, "deploy/kubernetes", name), "utf8")) as any;
 
 let server: RunningServer;
@@ -19,11 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [code, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => run(args, { source: true });
 
 describe("deploy/kubernetes", () => {
   test("the Indexed Job runs N shards of one workload (N in one place agrees with the others), and the merge Job joins their files", async () => {

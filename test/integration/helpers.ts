@@ -37,8 +37,12 @@ export interface CliResult {
 }
 
 /** Run the compiled binary to the end. */
-export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
-  const proc = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: { ...process.env, ...options.env } });
+/** The command from source (`bun src/cli.ts`): for tests that must not depend on a built binary. */
+export const CLI_SOURCE = `${import.meta.dir}/../../src/cli.ts`;
+
+/** Run llmbench (the compiled binary, or with `source` the command from source) to its end. */
+export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; source?: boolean } = {}): Promise<CliResult> {
+  const proc = Bun.spawn([...(options.source ? [process.execPath, CLI_SOURCE] : [BIN]), ...args], { stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: { ...process.env, ...options.env } });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { stdout, stderr, code };
 }

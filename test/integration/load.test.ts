@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { runBenchmark } from "../../src/app/run.ts";
 import { summarizeRun } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
-import { BIN, runOptions, scripted, cli } from "./helpers.ts";
+import { runOptions, scripted, cli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-load-"));
 let server: RunningServer;

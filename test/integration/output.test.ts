@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, cli, scripted } from "./helpers.ts";
+import { cli, scripted } from "./helpers.ts";
 
 const root = mkdtempSync(join(tmpdir(), "llmbench-output-"));
 let n = 0;

@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { hostTarget, RELEASE_TARGETS, releaseFile } from "../../scripts/build.ts";
-import { startServer } from "../../src/server/index.ts";
-import { BIN, until } from "./helpers.ts";
+import { BIN } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "llmbench-release-"));

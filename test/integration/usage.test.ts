@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resultDoc, streamed } from "../core/compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 import { cli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-usage-"));

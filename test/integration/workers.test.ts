@@ -13,8 +13,8 @@ import { arrivalTimes } from "../../src/core/arrivals.ts";
 import type { ResultDocument } from "../../src/core/result.ts";
 import { createRng, hashString } from "../../src/core/rng.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
+import { CLI_SOURCE, cli as run } from "./helpers.ts";
 
-const CLI = join(import.meta.dir, "../../src/cli.ts");
 const dir = mkdtempSync(join(tmpdir(), "llmbench-workers-"));
 const validate = new Ajv2020({ strict: false }).compile(schema);
 
@@ -24,11 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [code, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => run(args, { source: true });
 const read = (f: string) => JSON.parse(readFileSync(f, "utf8")) as ResultDocument;
 
 describe("run --workers", () => {
@@ -97,7 +93,7 @@ describe("run --workers", () => {
 
   test("SIGTERM to the parent alone reaches the workers: the partial result is written, marked incomplete, exit 143", async () => {
     const out = join(dir, "term.json");
-    const p = Bun.spawn([process.execPath, CLI, "run", "--endpoint", `${server.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet", "--output", out], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, CLI_SOURCE, "run", "--endpoint", `${server.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet", "--output", out], { stdout: "pipe", stderr: "pipe" });
     // wait until the server has answered some of the measured requests
     const before = server.stats().requests;
     while (server.stats().requests < before + 20) await Bun.sleep(50);
@@ -114,7 +110,7 @@ describe("run --workers, a worker lost", () => {
   test("a worker killed mid-run stops the others; the run fails naming it, and keeps what the others measured", async () => {
     const s = await startServer({ decodeStepMs: 2 });
     try {
-      const p = Bun.spawn([process.execPath, CLI, "run", "--endpoint", `${s.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet"], { stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([process.execPath, CLI_SOURCE, "run", "--endpoint", `${s.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet"], { stdout: "pipe", stderr: "pipe" });
       while (s.stats().requests < 20) await Bun.sleep(50);
       const children = Bun.spawnSync(["pgrep", "-P", String(p.pid)]).stdout.toString().trim().split("\n").map(Number);
       expect(children.length).toBe(2);

@@ -7,7 +7,7 @@ import { binWidth, cdfPoints, digestCdf, errorsOverTime, inFlight, samplesOf, th
 import { renderHtml } from "../../src/render/html/page.ts";
 import { esc, logTicks, makeScale, niceTicks, wantsLog } from "../../src/render/html/svg.ts";
 import { ms } from "../../src/core/format.ts";
-import { resultDoc, streamed } from "../core/compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 
 const rec = (r: RawRecord) => r as unknown as ResultRecord;
 

@@ -1,7 +1,7 @@
 /** The result file's text: indented JSON with one line per record, the same document when parsed. */
 import { describe, expect, test } from "bun:test";
 import { formatDocument } from "../../src/render/json.ts";
-import { resultDoc, streamed } from "../core/compare/helpers.ts";
+import { resultDoc, streamed } from "../documents.ts";
 
 describe("formatDocument", () => {
   const records = Array.from({ length: 50 }, (_, i) => streamed(i, i * 10, 5 + (i % 3), Array(99).fill(2.125)));

@@ -176,17 +176,26 @@ export type SchemaRecord = {
   phase: "warmup" | "rampup" | "measured";
   promptId: number;
   repeat: boolean;
+  /** when the request was due (open loop); null in closed loop. Times are ms on a monotonic clock; in a result document, relative to the run's first send */
   tSched: number | null;
+  /** when the request was handed to the HTTP client (the first attempt's send, when it was sent twice) */
   tSend: number;
   /** only on a request sent a second time on a fresh connection (its reused connection died before any response byte): when the second attempt was sent; tSend is the first attempt's */
   tRetry?: number;
+  /** when the first body byte was read */
   tFirstByte: number | null;
+  /** one timestamp per token-bearing chunk (event), in order */
   tokenTimes: Array<number>;
+  /** when the body was complete (or the failure observed) */
   tEnd: number | null;
+  /** the response was a stream (SSE or NDJSON), so chunk times are token times */
   streamed: boolean;
   status: number | null;
+  /** output tokens counted on the client with the run's tokenizer (text + reasoning) */
   outputTokensCounted: number;
+  /** of which reasoning/thinking tokens */
   reasoningTokensCounted: number;
+  /** prompt tokens counted on the client */
   promptTokensCounted: number;
   /** of the prompt's tokens (client-counted), how many the workload made reusable: a prefix sent before (README: Prefix caching); absent when the workload does not say */
   reusableTokens?: number;
@@ -197,6 +206,7 @@ export type SchemaRecord = {
     completionTokens?: number;
     cachedTokens?: number;
   };
+  /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
   cached: boolean | null;
   error: null | {
     class: "connect" | "timeout" | "http_4xx" | "http_5xx" | "redirect" | "protocol" | "client" | "aborted";

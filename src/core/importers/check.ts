@@ -4,7 +4,6 @@ import { isRecord } from "../guards.ts";
 
 export type Obj = Record<string, unknown>;
 
-export const isObj: (x: unknown) => x is Obj = isRecord;
 export const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
 export class Checker {
@@ -19,7 +18,7 @@ export class Checker {
   }
 
   obj(x: unknown, path: string): Obj {
-    if (!isObj(x)) this.fail(`${path} is not an object`);
+    if (!isRecord(x)) this.fail(`${path} is not an object`);
     return x;
   }
 

@@ -4,7 +4,8 @@
  */
 import { UsageError } from "../errors.ts";
 import { checkResult, RESULT_SCHEMA_PREFIX, type ResultDocument } from "../result.ts";
-import { isObj, looksTruncated, MAX_NESTING, nonFinitePath, scanJson } from "./check.ts";
+import { looksTruncated, MAX_NESTING, nonFinitePath, scanJson } from "./check.ts";
+import { isRecord } from "../guards.ts";
 import { fromLlmbench } from "./llmbench.ts";
 import type { RunData } from "./types.ts";
 import { fromVllm, isVllmResult } from "./vllm.ts";
@@ -15,7 +16,7 @@ const HINT = "pass result files written by 'llmbench run --output FILE' or 'vllm
 
 function describe(doc: unknown): string {
   if (Array.isArray(doc)) return `a JSON list of ${doc.length} items`;
-  if (!isObj(doc)) return `a JSON ${doc === null ? "null" : typeof doc}`;
+  if (!isRecord(doc)) return `a JSON ${doc === null ? "null" : typeof doc}`;
   const keys = Object.keys(doc);
   if (keys.length === 0) return "an empty JSON object";
   return `a JSON object with ${keys.slice(0, 4).map((k) => `"${k}"`).join(", ")}${keys.length > 4 ? ", …" : ""}`;
@@ -82,16 +83,16 @@ export function parseDocument(text: string, source: string): unknown {
     throw new UsageError(`${source} nests values more than ${MAX_NESTING} levels deep: no result file does (crafted or damaged?)`, HINT);
   }
   if (nonFinite) {
-    const what = isLlmbench(doc) ? "llmbench result" : isObj(doc) && isVllmResult(doc) ? "vLLM bench serve result" : "file";
+    const what = isLlmbench(doc) ? "llmbench result" : isRecord(doc) && isVllmResult(doc) ? "vLLM bench serve result" : "file";
     throw new UsageError(`${source} is a damaged ${what}: ${nonFinitePath(doc)} is Infinity, expected a number (no JSON writer writes one this large)`, HINT);
   }
   return doc;
 }
 
-const isLlmbench = (doc: unknown): doc is Record<string, unknown> => isObj(doc) && typeof doc.schema === "string" && doc.schema.startsWith(RESULT_SCHEMA_PREFIX);
+const isLlmbench = (doc: unknown): doc is Record<string, unknown> => isRecord(doc) && typeof doc.schema === "string" && doc.schema.startsWith(RESULT_SCHEMA_PREFIX);
 
 function readForeign(doc: unknown, source: string): RunData {
-  if (isObj(doc) && isVllmResult(doc)) return fromVllm(doc, source);
-  const schema = isObj(doc) && doc.schema !== undefined ? ` (schema ${JSON.stringify(doc.schema)})` : "";
+  if (isRecord(doc) && isVllmResult(doc)) return fromVllm(doc, source);
+  const schema = isRecord(doc) && doc.schema !== undefined ? ` (schema ${JSON.stringify(doc.schema)})` : "";
   throw new UsageError(`${source} is not an llmbench result nor a vLLM bench serve result: it is ${describe(doc)}${schema}`, HINT);
 }

@@ -167,6 +167,7 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
 
 /** What an HTTP header value may hold (RFC 9110 field-value): visible characters, spaces and tabs inside, no other control character. */
 export function isHeaderValue(v: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this check's purpose
   return !/[\x00-\x08\x0a-\x1f\x7f]/.test(v);
 }
 

@@ -230,3 +230,9 @@ export function errorMessageOf(v: Record<string, unknown>): string | undefined {
   }
   return JSON.stringify(err);
 }
+
+/** A message or body that carries an API error: a ProtocolError (reason `server_error`) with the server's own words. */
+export function throwIfError(label: string, v: Record<string, unknown>): void {
+  const err = errorMessageOf(v);
+  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
+}

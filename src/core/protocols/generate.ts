@@ -6,7 +6,7 @@
  * `cached` (llmbench serve --prefix-cache writes one) is read as the usage's cachedTokens.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, parseWholeJson, throwIfError } from "./framing.ts";
 import { isRecord } from "../guards.ts";
 import { excerpt } from "./ndjson.ts";
 import type { DecodeEvent, Protocol, RequestSpec, ResponseDecoder } from "./types.ts";
@@ -46,8 +46,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
       if (!isRecord(value)) {
         throw new ProtocolError(`${LABEL}: stream message is not an object; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
       }
-      const err = errorMessageOf(value);
-      if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`, "server_error");
+      throwIfError(LABEL, value);
       const { text } = value;
       const isEnd = value.done === true;
       if (text === undefined && !isEnd) {
@@ -71,10 +70,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
     doneMarker: finish,
     whole(text, out) {
       const value = parseWholeJson(LABEL, text, GENERATE_SCHEMA);
-      if (isRecord(value)) {
-        const err = errorMessageOf(value);
-        if (err !== undefined) throw new ProtocolError(`${LABEL}: the server reported an error: ${excerpt(err)}`, "server_error");
-      }
+      if (isRecord(value)) throwIfError(LABEL, value);
       if (!isRecord(value) || typeof value.text !== "string") {
         throw new ProtocolError(`${LABEL}: response has no string "text"; expected ${GENERATE_SCHEMA}; got: ${excerpt(text)}`);
       }

@@ -8,7 +8,7 @@
  * continuous usage stats); the last one wins.
  */
 import { ProtocolError } from "../errors.ts";
-import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
+import { createFramedDecoder, type DecoderLimits, parseWholeJson, throwIfError } from "./framing.ts";
 import { isRecord } from "../guards.ts";
 import { excerpt } from "./ndjson.ts";
 import type { ApiKind, DecodeEvent, Protocol, RequestSpec, ResponseDecoder, Usage } from "./types.ts";
@@ -126,11 +126,6 @@ function pushUsage(api: OpenAiApi, v: Record<string, unknown>, out: DecodeEvent[
   if (usage === undefined) return;
   out.push({ type: "usage", usage });
   if (usage.cachedTokens !== undefined) out.push({ type: "cached", cached: usage.cachedTokens > 0 });
-}
-
-function throwIfError(label: string, v: Record<string, unknown>): void {
-  const err = errorMessageOf(v);
-  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
 }
 
 function createOpenAiDecoder(api: OpenAiApi, contentType: string, limits?: DecoderLimits): ResponseDecoder {

@@ -153,7 +153,7 @@ export function createSseParser(callbacks: SseCallbacks, limits: SseLimits = {})
     for (;;) {
       if (nextLf < lineStart) nextLf = indexOr(text, "\n", lineStart, n);
       if (nextCr < lineStart) nextCr = indexOr(text, "\r", lineStart, n);
-      const end = nextLf < nextCr ? nextLf : nextCr;
+      const end = Math.min(nextLf, nextCr);
       if (end >= n) break;
       const c = text.charCodeAt(end);
       let line = text.slice(lineStart, end);

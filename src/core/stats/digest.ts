@@ -148,7 +148,7 @@ export class MetricDigest {
     if (p1 === p0) return x0;
     const v = x0 + ((h - p0) * (x1 - x0)) / (p1 - p0);
     // guard against rounding outside the bracket
-    return v < x0 ? x0 : v > x1 ? x1 : v;
+    return Math.max(x0, Math.min(v, x1));
   }
 
   /** count/mean/min/max exact, p50…p99 from the digest; null when empty. */

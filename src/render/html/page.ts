@@ -4,16 +4,17 @@
  * from a file goes through `esc`. Numbers in tables are the result's own (the text report's);
  * charts are drawn from the records, downsampled for drawing only. Pure.
  */
-import { ERROR_CLASSES, type ErrorClass } from "../../core/errors.ts";
+import type { ErrorClass } from "../../core/errors.ts";
 import type { RunSummary } from "../../core/metrics.ts";
 import type { ResultDocument, ResultRecord } from "../../core/result.ts";
 import type { SerializedDigest } from "../../core/stats/digest.ts";
 import type { Distribution } from "../../core/stats/percentiles.ts";
 import type { MetricResult } from "../../core/compare/compare.ts";
-import { formatChange, formatInterval, formatP, formatValue } from "../compare.ts";
-import { ms, pct } from "../../core/format.ts";
+import { compareCells, compareColumns } from "../compare.ts";
+import { ms, num, pct } from "../../core/format.ts";
 import { renderReport } from "../report.ts";
 import { renderSweep } from "../sweep.ts";
+import { CUT_SHORT, DIST_COLUMNS, distCells, distRows, type Fact, INCOMPLETE, levelName, loadText, RUNS_COLUMNS, RUNS_INTRO, runsRows, sizeText, sloFact, sloRows, summaryFacts, sweepColumns, sweepFacts, sweepRows } from "../rows.ts";
 import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
 import { prefixCacheFacts } from "../prefix.ts";
@@ -46,8 +47,6 @@ export interface ReportInput {
 const GRID = [200, 80] as const;
 
 const LABEL: Record<DistMetric, string> = { ttft_ms: "TTFT", tpot_ms: "TPOT", itl_ms: "ITL", e2e_ms: "E2E latency" };
-
-const num = (x: number, digits = 1) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const ERROR_COLOR: Record<ErrorClass, string> = {
   connect: "#7f3b08",
@@ -93,18 +92,18 @@ function viewsOf(f: ReportFile): RunView[] {
 
 function distRow(label: string, d: Distribution | null | undefined): string {
   if (!d) return `<tr><th>${esc(label)}</th><td colspan="7" class="na">n/a</td></tr>`;
-  return `<tr><th>${esc(label)}</th>${[d.mean, d.p50, d.p90, d.p95, d.p99, d.max].map((x) => `<td>${ms(x)}</td>`).join("")}<td>${d.count}</td></tr>`;
+  return `<tr><th>${esc(label)}</th>${distCells(d)
+    .map((x) => `<td>${x}</td>`)
+    .join("")}</tr>`;
 }
 
-function loadText(c: Record<string, unknown>): string {
-  if (c.rate !== null && c.rate !== undefined) return `rate ${c.rate}/s${c.burstiness !== 1 && c.burstiness !== undefined ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : ""}`;
-  return `concurrency ${c.concurrency}`;
-}
+/** labelled facts as a two-column table */
+const factsTable = (facts: readonly Fact[]) => `<table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 
 function header(f: ReportFile): string {
   const d = f.doc;
   const c = d.config;
-  const size = c.requests !== null && c.requests !== undefined ? `${c.requests} requests` : `${c.duration_s} s`;
+  const size = sizeText(c);
   const seed = c.shards ? (Array.isArray(c.seeds) ? `seeds ${(c.seeds as unknown[]).join(", ")}` : `${c.seed} (${c.shards} shards)`) : String(c.seed);
   const rows: Array<[string, string]> = [
     ["endpoint", String(c.endpoint)],
@@ -113,7 +112,7 @@ function header(f: ReportFile): string {
     ["load", `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`],
     ["seed", seed],
     ["tool", `${d.tool.name} ${d.tool.version}`],
-    ["complete", d.complete ? "yes" : "NO: the run was stopped early; numbers cover the requests that finished"],
+    ["complete", d.complete ? "yes" : INCOMPLETE.replace(/^INCOMPLETE/, "NO")],
     ["started", `${d.started_at} → ${d.finished_at}`],
     ["environment", `${d.environment.os} ${d.environment.arch}, ${d.environment.cpus} CPUs, ${d.environment.runtime}`],
   ];
@@ -125,7 +124,7 @@ function notes(f: ReportFile, views: RunView[]): string {
   const d = f.doc;
   const s = d.summary;
   const items: Array<{ warn: boolean; text: string }> = [];
-  if (!d.complete) items.push({ warn: true, text: "INCOMPLETE: the run was stopped early; numbers cover the requests that finished" });
+  if (!d.complete) items.push({ warn: true, text: INCOMPLETE });
   if (s.client?.distorted && s.client.reason) items.push({ warn: true, text: `WARNING: ${s.client.reason}` });
   for (const n of d.notes) items.push({ warn: false, text: `Note: ${n}` });
   const source = views[0].source;
@@ -142,47 +141,23 @@ function notes(f: ReportFile, views: RunView[]): string {
 
 function summaryTable(d: ResultDocument): string {
   const s = d.summary;
-  const errs = ERROR_CLASSES.filter((k) => s.errors[k] > 0).map((k) => `${k} ${s.errors[k]}`);
-  const rows: Array<[string, string]> = [
-    ["Requests", `sent ${s.requests.sent}, succeeded ${s.requests.succeeded}, failed ${s.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`],
-  ];
-  if (s.connections && s.connections.retried_requests > 0) {
-    rows.push(["Connections", `${s.connections.retried_requests} requests sent again on a fresh connection (the server had closed the reused one before answering)${s.connections.retries_failed > 0 ? `; ${s.connections.retries_failed} failed again` : ""}`]);
-  }
-  rows.push(
-    ["Duration", `${num(s.duration_s, 2)} s (first measured send → last measured end)`],
-    ["Throughput", `${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`],
-    ["Tokens", `${s.tokens.output} out${s.tokens.reasoning > 0 ? ` (${s.tokens.reasoning} reasoning)` : ""}, ${s.tokens.input} in (counted by: ${s.tokens_source})`],
-    ["Cache", `hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`],
-    ...prefixCacheFacts(s.prefix_cache),
-    ["Avg latency", `${ms(s.e2e_ms?.mean)} ms`],
-  );
-  const facts = `<table class="facts">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
-  const head = `<tr><th>ms</th>${["mean", "p50", "p90", "p95", "p99", "max", "n"].map((h) => `<th>${h}</th>`).join("")}</tr>`;
-  const dist = [
-    distRow(`TTFT${s.ttft_kind === "first-byte" ? " (first byte)" : ""}`, s.ttft_ms),
-    distRow("TPOT", s.tpot_ms),
-    distRow("ITL", s.itl_ms),
-    distRow("E2E latency", s.e2e_ms),
-    distRow("latency per token", s.latency_per_token_ms),
-    ...(s.send_lag_ms ? [distRow("send lag", s.send_lag_ms)] : []),
-    ...(s.client?.event_loop_lag_ms ? [distRow("client loop lag", s.client.event_loop_lag_ms)] : []),
-  ].join("");
+  // the server's prefix-cached share goes under the cache line, as in the text report
+  const facts = factsTable(summaryFacts(s).flatMap((f): Fact[] => (f[0] === "Cache" ? [f, ...prefixCacheFacts(s.prefix_cache)] : [f])));
+  const head = `<tr><th>ms</th>${DIST_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>`;
+  const dist = distRows(s)
+    .map((r) => distRow(r.label, r.dist))
+    .join("");
   let slo = "";
   if (s.slo) {
-    const status = (t: (typeof s.slo.terms)[number]) => t.status ?? (t.passed ? "met" : "missed");
-    const verdict = s.slo.passed ? "met" : s.slo.terms.some((t) => status(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
-    slo = `<p class="${s.slo.passed ? "" : "warn"}">SLO ${esc(verdict)}; goodput ${num(s.slo.goodput_rps, 2)} req/s (${s.slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)</p><table class="num"><tr><th>term</th><th>value ms</th><th>bound ms</th><th>status</th></tr>${s.slo.terms
-      .map((t) => `<tr><th>${esc(t.name)}</th><td>${status(t) === "not measured" ? "not measured" : ms(t.value_ms)}</td><td>${ms(t.bound_ms)}</td><td>${esc(status(t) === "met" ? "ok" : status(t) === "missed" ? "MISSED" : status(t))}</td></tr>`)
+    const [, text] = sloFact(s, s.slo);
+    slo = `<p class="${s.slo.passed ? "" : "warn"}">SLO ${esc(text)}</p><table class="num"><tr><th>term</th><th>value ms</th><th>bound ms</th><th>status</th></tr>${sloRows(s.slo)
+      .map((t) => `<tr><th>${esc(t.name)}</th><td>${t.status === "not measured" ? "not measured" : t.value}</td><td>${t.bound}</td><td>${esc(t.word)}</td></tr>`)
       .join("")}</table>`;
   }
   let runs = "";
   if (d.runs && d.runs.length > 1) {
-    runs = `<p>${d.runs.length} runs of the same measurement (the table above pools them); run to run:</p><table class="num"><tr><th>run</th><th>TTFT p50</th><th>TPOT p50</th><th>E2E p50</th><th>E2E p95</th><th>out tok/s</th></tr>${d.runs
-      .map((r, i) => {
-        const x = r.summary;
-        return `<tr><th>${i + 1}${r.complete ? "" : "*"}</th>${[ms(x.ttft_ms?.p50), ms(x.tpot_ms?.p50), ms(x.e2e_ms?.p50), ms(x.e2e_ms?.p95), num(x.throughput.output_tokens_per_s)].map((v) => `<td>${v}</td>`).join("")}</tr>`;
-      })
+    runs = `<p>${esc(RUNS_INTRO(d.runs.length))}</p><table class="num"><tr><th>run</th>${RUNS_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>${runsRows(d.runs)
+      .map((r) => `<tr><th>${r.name}</th>${r.cells.map((v) => `<td>${v}</td>`).join("")}</tr>`)
       .join("")}</table>`;
   }
   return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}`;
@@ -349,26 +324,20 @@ function overTime(prefix: string, views: RunView[]): string {
 
 function sweepSection(f: ReportFile, prefix: string): string {
   const sw = f.doc.sweep!;
-  const levelName = (l: (typeof sw.levels)[number]) => String(sw.kind === "rate" ? l.rate : l.concurrency);
-  const withSlo = sw.levels.some((l) => l.summary.slo);
-  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), "gain"];
-  const f1 = (x: number | null | undefined, dg = 1) => (x === null || x === undefined ? "-" : x >= 1000 ? x.toFixed(0) : x.toFixed(dg));
-  const rows = sw.levels
-    .map((l, i) => {
-      const s = l.summary;
-      const cells = [f1(s.throughput.requests_per_s, 2), f1(s.throughput.output_tokens_per_s), f1(s.ttft_ms?.p50), f1(s.ttft_ms?.p99), f1(s.tpot_ms?.p50, 2), f1(s.e2e_ms?.p50), `${(s.error_rate * 100).toFixed(1)}%`, ...(withSlo ? [f1(s.slo?.goodput_rps, 2)] : []), l.batching_gain === null ? "-" : `${l.batching_gain.toFixed(2)}×`];
-      return `<tr${i === sw.knee ? ' class="knee"' : ""}><th>${esc(levelName(l))}${i === sw.knee ? " ← knee" : ""}</th>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
-    })
+  const name = (l: (typeof sw.levels)[number]) => levelName(sw.kind, l);
+  const rows = sweepRows(sw)
+    .map((r) => `<tr${r.knee ? ' class="knee"' : ""}><th>${esc(r.name)}${r.knee ? " ← knee" : ""}</th>${r.cells.map((c) => `<td>${c}</td>`).join("")}</tr>`)
     .join("");
-  const table = `<table class="num" data-table="sweep"><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr>${rows}</table>`;
-  const knee = sw.knee !== null ? `Knee: ${sw.kind} ${levelName(sw.levels[sw.knee])}: ${sw.knee_reason}` : sw.knee_reason ? `Knee: none: ${sw.knee_reason}` : "";
-  const lines = [knee, `Gain: output throughput ÷ one request at a time (${f1(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the concurrency`, ...(sw.stop_reason ? [`Stopped: ${sw.stop_reason}`] : [])].filter(Boolean);
+  const table = `<table class="num" data-table="sweep"><tr>${sweepColumns(sw)
+    .map((h) => `<th>${h}</th>`)
+    .join("")}</tr>${rows}</table>`;
+  const lines = [...(sw.levels.some((l) => !l.complete) ? [CUT_SHORT] : []), ...sweepFacts(sw).map(([label, text]) => `${label}: ${text}`)];
   const pts = (pick: (s: RunSummary) => number | null | undefined) =>
     sw.levels.flatMap((l) => {
       const y = pick(l.summary);
       return y === null || y === undefined ? [] : [[l.summary.throughput.output_tokens_per_s, y] as [number, number]];
     });
-  const labels = (pick: (s: RunSummary) => number | null | undefined) => sw.levels.filter((l) => pick(l.summary) !== null && pick(l.summary) !== undefined).map(levelName);
+  const labels = (pick: (s: RunSummary) => number | null | undefined) => sw.levels.filter((l) => pick(l.summary) !== null && pick(l.summary) !== undefined).map(name);
   const p50 = pts((s) => s.e2e_ms?.p50);
   const p99 = pts((s) => s.e2e_ms?.p99);
   const ys = [...p50, ...p99].map((p) => p[1]);
@@ -384,7 +353,7 @@ function sweepSection(f: ReportFile, prefix: string): string {
     ],
     yLog: wantsLog(Math.min(...ys.filter((y) => y > 0)), Math.max(...ys)),
     xZero: true,
-    highlight: k && k.summary.e2e_ms ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${levelName(k)})` } : undefined,
+    highlight: k?.summary.e2e_ms ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${name(k)})` } : undefined,
     caption: `Each point is a level (labelled with its ${sw.kind}); up and to the right, latency buys throughput; the ring marks the knee.`,
   });
   const gains = sw.levels.flatMap((l, i) => (l.batching_gain === null ? [] : [[i + 1, l.batching_gain] as [number, number]]));
@@ -392,14 +361,14 @@ function sweepSection(f: ReportFile, prefix: string): string {
   const gain = chart({
     id: `${prefix}-sweep-gain`,
     title: "Batching gain per level",
-    xLabel: `level (${sw.levels.map((l, i) => `${i + 1} = ${levelName(l)}`).join(", ")})`,
+    xLabel: `level (${sw.levels.map((l, i) => `${i + 1} = ${name(l)}`).join(", ")})`,
     yLabel: "gain ×",
     series: [{ kind: "bars", name: "gain", color: PALETTE[2], points: gains, width: 0.6 }, ...(ideal.length ? [{ kind: "line" as const, name: "ideal (= concurrency)", color: "#999", points: ideal, dash: true }] : [])],
     yZero: true,
     xDomain: [0.5, sw.levels.length + 0.5],
     caption: `Output throughput at the level ÷ one request at a time; 1× means batching does not pay${ideal.length ? "; the dashed line is the ideal, the concurrency" : ""}.`,
   });
-  const levelViews: RunView[] = sw.levels.map((l) => ({ label: `${sw.kind} ${levelName(l)}`, records: l.requests, summary: l.summary, digests: l.digests, latencyFrom: latencyFromOf(f.doc), source: l.requests ? "records" : "digest" }));
+  const levelViews: RunView[] = sw.levels.map((l) => ({ label: `${sw.kind} ${name(l)}`, records: l.requests, summary: l.summary, digests: l.digests, latencyFrom: latencyFromOf(f.doc), source: l.requests ? "records" : "digest" }));
   return `<h3>Sweep of ${esc(sw.kind)}</h3>${table}<ul class="notes">${lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul><div class="charts">${tradeoff}${gain}</div><h3>Distributions per level</h3><div class="charts">${distributions(`${prefix}-levels`, levelViews, null)}</div>`;
 }
 
@@ -449,8 +418,6 @@ const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperC
 /** A verdict as a class name: one of ours, or "other" (a crafted file's verdict is shown as text, never as markup) */
 const cls = (v: unknown): string => (typeof v === "string" && /^[a-z]+$/.test(v) ? v : "other");
 
-const VERDICT_WORD: Record<string, string> = { regressed: "regressed", improved: "improved", unchanged: "~", inconclusive: "inconclusive", unjudged: "not judged", unavailable: "n/a" };
-
 const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 
@@ -482,10 +449,9 @@ function compareTable(c: Record<string, unknown>, id: string): string {
   const rows = metrics
     .map((raw) => {
       const m = metricRow(raw);
-      const verdict = cls(m.verdict);
-      const reason = m.reason ? (verdict === "unavailable" ? `: ${m.reason}` : ` (${m.reason})`) : "";
-      const flags = m.flags && m.flags.length ? ` [${m.flags.join("; ")}]` : "";
-      return `<tr class="v-${esc(verdict)}"><th>${esc(m.label)}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}</th><td>${esc(formatValue(m, m.base))}</td><td>${esc(formatValue(m, m.cand))}</td><td>${esc(formatChange(m))}</td><td>${esc(formatInterval(m))}</td><td>${esc(formatP(m.pValue))}</td><td class="verdict">${esc(`${VERDICT_WORD[verdict] ?? verdict}${reason}${flags}`)}</td></tr>`;
+      const [label, ...cells] = compareCells(m);
+      const verdict = cells.pop()!;
+      return `<tr class="v-${esc(cls(m.verdict))}"><th>${esc(label)}</th>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}<td class="verdict">${esc(verdict)}</td></tr>`;
     })
     .join("");
   const side = (s: unknown) => {
@@ -498,7 +464,9 @@ function compareTable(c: Record<string, unknown>, id: string): string {
   const why =
     verdict === "failed" ? list("failures").join("; ") : verdict === "regressed" ? `${list("gated_regressions").join(", ")} worse beyond the threshold` : verdict === "improved" ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed` : verdict === "undecided" ? `${list("undecided").join(", ")}: only a bare ratio (no interval)` : verdict === "unchanged" ? "no gated metric regressed or improved beyond its threshold" : `verdict ${JSON.stringify(c.verdict ?? null)}`;
   const notes = list("notes");
-  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc((Array.isArray(settings.gate) ? settings.gate : []).map(text).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr><th>metric</th><th>baseline</th><th>candidate</th><th>change</th><th>${esc(conf)} interval</th><th>p</th><th>verdict</th></tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
+  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc((Array.isArray(settings.gate) ? settings.gate : []).map(text).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr>${compareColumns(conf)
+    .map((h) => `<th>${esc(h)}</th>`)
+    .join("")}</tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
 }
 
 function compareSection(cf: CompareFile, index: number): string {

@@ -257,7 +257,7 @@ function drawSeries(s: Series, xs: Scale, ys: Scale, yBase: number): string {
       .map((p, i) => {
         if (!ok(p) || p[1] === 0) return "";
         const b = s.base?.[i] ?? 0;
-        const [yt, yb] = [ys(p[1] + b), ys(b) > yBase ? yBase : ys(b)];
+        const [yt, yb] = [ys(p[1] + b), Math.min(ys(b), yBase)];
         const [xa, xb] = [xs(p[0] - w / 2), xs(p[0] + w / 2)];
         return `M${px(xa)} ${px(yb)}V${px(yt)}H${px(Math.max(xb, xa + 1))}V${px(yb)}Z`;
       })

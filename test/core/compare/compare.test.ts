@@ -6,7 +6,8 @@ import { DEFAULT_GATE } from "../../../src/core/compare/metrics.ts";
 import { parseAlpha, parseGate, parseThresholds } from "../../../src/core/compare/thresholds.ts";
 import { UsageError } from "../../../src/core/errors.ts";
 import { importRun } from "../../../src/core/importers/index.ts";
-import { resultDoc, streamed, syntheticRun } from "./helpers.ts";
+import { resultDoc, streamed } from "../../documents.ts";
+import { syntheticRun } from "./helpers.ts";
 
 const settings = (over: Partial<CompareSettings> = {}): CompareSettings => ({
   thresholds: parseThresholds([]),

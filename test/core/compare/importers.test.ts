@@ -1,10 +1,9 @@
 /** Reading result files: llmbench (any schema version) and vLLM bench serve; refusing anything else by name. */
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../../src/core/errors.ts";
 import { importRun } from "../../../src/core/importers/index.ts";
 import { upgradeResult } from "../../../src/core/result.ts";
 import { deriveRequest } from "../../../src/core/metrics.ts";
-import { resultDoc, streamed } from "./helpers.ts";
+import { resultDoc, streamed } from "../../documents.ts";
 import { usageError } from "../helpers.ts";
 
 const records = [

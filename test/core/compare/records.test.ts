@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { importFile, importRun } from "../../../src/core/importers/index.ts";
 import { nestingDepth } from "../../../src/core/importers/check.ts";
 import type { RawRecord } from "../../../src/core/metrics.ts";
-import { resultDoc, streamed } from "./helpers.ts";
+import { resultDoc, streamed } from "../../documents.ts";
 
 const records = () => [streamed(0, 0, 5, [2, 2, 2]), streamed(1, 10, 6, [2, 3, 2]), streamed(2, 20, 5, [2, 2, 4])];
 

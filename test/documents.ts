@@ -1,11 +1,13 @@
 /**
- * Hand-built result documents for the renderers' golden tests: every number written here, none
- * measured, so the report's text depends on the renderer alone.
+ * The one builder of result documents for tests. `document()` is hand-built — every number written
+ * here, none measured — so a renderer's golden text depends on the renderer alone; `resultDoc()` is
+ * the same document around real records, summarised by the real summarizeRun (readers, compare,
+ * importers). `streamed()` builds one such record.
  */
-import { countErrors, type ErrorClass } from "../../src/core/errors.ts";
-import type { RunSummary } from "../../src/core/metrics.ts";
-import type { ResultDocument, SweepLevel } from "../../src/core/result.ts";
-import type { Distribution } from "../../src/core/stats/percentiles.ts";
+import { countErrors, type ErrorClass } from "../src/core/errors.ts";
+import { summarizeRun, type RawRecord, type RunSummary } from "../src/core/metrics.ts";
+import type { ResultDocument, SweepLevel } from "../src/core/result.ts";
+import type { Distribution } from "../src/core/stats/percentiles.ts";
 
 /** count, mean, min, max, then p50, p90, p95, p99 */
 export function dist(count: number, mean: number, min: number, max: number, p50: number, p90: number, p95: number, p99: number): Distribution {
@@ -79,7 +81,7 @@ export function config(over: Record<string, unknown> = {}): ResultDocument["conf
   } as ResultDocument["config"];
 }
 
-export function document(over: Partial<ResultDocument> & { config?: Record<string, unknown> } = {}): ResultDocument {
+export function document(over: Omit<Partial<ResultDocument>, "config"> & { config?: Record<string, unknown> } = {}): ResultDocument {
   return {
     schema: "llmbench.result/v1",
     tool: { name: "llmbench", version: "0.1.0" },
@@ -99,4 +101,55 @@ export function document(over: Partial<ResultDocument> & { config?: Record<strin
 
 export function level(x: number, s: RunSummary, gain: number | null, over: Partial<SweepLevel> = {}): SweepLevel {
   return { concurrency: x, rate: null, batching_gain: gain, complete: true, notes: [], summary: s, digests: {} as SweepLevel["digests"], requests: null, ...over };
+}
+
+/** A streamed, successful record: sent at `tSend`, first token after `ttft`, then one token per gap. */
+export function streamed(seq: number, tSend: number, ttft: number, gaps: number[], extra: Partial<RawRecord> = {}): RawRecord {
+  const tokenTimes = [tSend + ttft];
+  for (const g of gaps) tokenTimes.push(tokenTimes[tokenTimes.length - 1] + g);
+  return {
+    seq,
+    phase: "measured",
+    promptId: seq,
+    repeat: false,
+    tSched: null,
+    tSend,
+    tFirstByte: tSend + ttft - 0.1,
+    tokenTimes,
+    tEnd: tokenTimes[tokenTimes.length - 1] + 0.05,
+    streamed: true,
+    status: 200,
+    outputTokensCounted: tokenTimes.length,
+    reasoningTokensCounted: 0,
+    promptTokensCounted: 34,
+    usage: null,
+    cached: false,
+    error: null,
+    ...extra,
+  };
+}
+
+export const BASE_CONFIG = {
+  endpoint: "http://127.0.0.1:8000/generate",
+  api: "generate",
+  stream: true,
+  model: null,
+  requests: 3,
+  concurrency: 1,
+  max_tokens: 4,
+  repeat_ratio: 0,
+  warmup: 1,
+  seed: 1,
+  timeout_s: 60,
+  tokenizer: "whitespace",
+  output: "a.json",
+  records: true,
+  header_names: [],
+  api_key_set: false,
+};
+
+/** A v1 result document from records, summarised by the real summarizeRun. */
+export function resultDoc(records: RawRecord[], config: Record<string, unknown> = {}, keepRecords = true): Record<string, unknown> {
+  const { summary, digests } = summarizeRun(records, "whitespace");
+  return document({ summary, digests, requests: keepRecords ? records : null, config: { ...BASE_CONFIG, ...config } }) as unknown as Record<string, unknown>;
 }
