@@ -66,7 +66,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     built++;
     const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    return { body, promptTokens: item.tokens ?? count(item.text), ...(item.reusableTokens !== undefined ? { reusableTokens: item.reusableTokens } : {}) };
+    const b: Built = { body, promptTokens: item.tokens ?? count(item.text) };
+    if (item.reusableTokens !== undefined) b.reusableTokens = item.reusableTokens;
+    return b;
   };
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
   const ready = new Map<number, Built>();
@@ -83,7 +85,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     builtUpTo = Math.max(builtUpTo, req.promptId + 1);
     const b = built ?? build(req.promptId);
     const reusableTokens = reusableOf(req, b, workload, preparedCount++ > 0);
-    return { req, body: b.body, promptTokens: b.promptTokens, ...(reusableTokens !== undefined ? { reusableTokens } : {}) };
+    const p: Prepared = { req, body: b.body, promptTokens: b.promptTokens };
+    if (reusableTokens !== undefined) p.reusableTokens = reusableTokens;
+    return p;
   };
   let readyBytes = 0;
   const prepareAhead = (n: number, limits: { untilId?: number; maxBytes?: number } = {}) => {
@@ -97,18 +101,31 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     }
   };
   const sendPrepared = async ({ req, body, promptTokens, reusableTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
-    const { tokensEstimated, ...timing } = await sendRequest(target, body, stop, clock);
-    return {
+    const x = await sendRequest(target, body, stop, clock);
+    // field by field, not spread: object spreads cost ~3% of the client's CPU per request (a profile against a static server)
+    const record: RawRecord = {
       seq: req.seq,
       phase: req.phase,
       promptId: req.promptId,
       repeat: req.repeat,
       tSched,
-      ...timing,
+      tSend: x.tSend,
+      tFirstByte: x.tFirstByte,
+      tokenTimes: x.tokenTimes,
+      tEnd: x.tEnd,
+      streamed: x.streamed,
+      status: x.status,
+      outputTokensCounted: x.outputTokensCounted,
+      reasoningTokensCounted: x.reasoningTokensCounted,
+      usage: x.usage,
+      cached: x.cached,
+      error: x.error,
       promptTokensCounted: promptTokens,
-      ...(reusableTokens !== undefined ? { reusableTokens } : {}),
-      ...(tokensEstimated ? { tokensEstimated: true as const } : {}),
     };
+    if (x.tRetry !== undefined) record.tRetry = x.tRetry;
+    if (reusableTokens !== undefined) record.reusableTokens = reusableTokens;
+    if (x.tokensEstimated) record.tokensEstimated = true;
+    return record;
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
   return {

@@ -67,7 +67,11 @@ const join = (head: string, filler: string[]) => (head === "" ? filler.join(" ")
  */
 function fillByWords(seed: number, target: number, head: string, headTokens: number, vocabulary: readonly string[]): { text: string; tokens: number } {
   const n = Math.max(0, target);
-  return { text: join(head, words(seed, n, vocabulary)), tokens: headTokens + n };
+  // the text of join(head, words(seed, n, vocabulary)), appended word by word: no array per prompt
+  const rng = createRng(seed);
+  let text = head;
+  for (let i = 0; i < n; i++) text += (text === "" ? "" : " ") + vocabulary[rng.int(vocabulary.length)];
+  return { text, tokens: headTokens + n };
 }
 
 /**
