@@ -125,6 +125,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     if (x.tRetry !== undefined) record.tRetry = x.tRetry;
     if (reusableTokens !== undefined) record.reusableTokens = reusableTokens;
     if (x.tokensEstimated) record.tokensEstimated = true;
+    if (x.outputUncounted) record.outputUncounted = true;
     return record;
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);

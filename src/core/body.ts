@@ -74,19 +74,21 @@ export function createBodyDecoder(protocol: Protocol, contentType: string, maxMe
 /**
  * The record's part of a decoded body, its output counted (paced: see countTokensPaced) — also when the
  * body broke off. A short answer (the usual one) is counted at once, without a promise: most requests
- * never pay for the pacing.
+ * never pay for the pacing. `countText` false counts only the reasoning (the server's usage gave the
+ * length, and this answer is not in the sample compared with it).
  */
-export function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing): Decoded | Promise<Decoded> {
-  if (countsAtOnce(body.text, tokenizer) && countsAtOnce(body.reasoning, tokenizer)) {
+export function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing, countText = true): Decoded | Promise<Decoded> {
+  const text = countText ? body.text : "";
+  if (countsAtOnce(text, tokenizer) && countsAtOnce(body.reasoning, tokenizer)) {
     const reasoning = body.reasoning ? countTokens(body.reasoning, tokenizer) : 0;
-    return decoded(body, countTokens(body.text, tokenizer) + reasoning, reasoning, false);
+    return decoded(body, (text ? countTokens(text, tokenizer) : 0) + reasoning, reasoning, false);
   }
-  return finishPaced(body, tokenizer, pacing);
+  return finishPaced(body, text, tokenizer, pacing);
 }
 
-async function finishPaced(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing): Promise<Decoded> {
+async function finishPaced(body: BodyDecoder, output: string, tokenizer: TokenizerId, pacing: Pacing): Promise<Decoded> {
   const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
-  const text = await countTokensPaced(body.text, tokenizer, pacing);
+  const text = await countTokensPaced(output, tokenizer, pacing);
   return decoded(body, text.tokens + reasoning.tokens, reasoning.tokens, text.estimated || reasoning.estimated);
 }
 

@@ -270,7 +270,7 @@ export class SummaryAccumulator {
     if (m.ttftKind === "first-byte") this.anyFirstByte = true;
     this.outTokens += m.outputTokens;
     this.reasoningTokens += r.reasoningTokensCounted;
-    if (m.tokensFromUsage) {
+    if (m.tokensFromUsage && !r.outputUncounted) {
       this.compared++;
       if (r.outputTokensCounted !== m.outputTokens) this.disagreed++;
       this.relDiff += m.outputTokens > 0 ? Math.abs(r.outputTokensCounted - m.outputTokens) / m.outputTokens : 0;

@@ -201,6 +201,8 @@ export type SchemaRecord = {
   reusableTokens?: number;
   /** the output was too long to count in the time the response took to arrive: counts extrapolated from the part counted */
   tokensEstimated?: true;
+  /** the server reported the output length (usage) and the client did not count the text itself: it counts a sample of such answers to compare (README "Token counts"); outputTokensCounted then holds only the reasoning tokens */
+  outputUncounted?: true;
   usage: null | {
     promptTokens?: number;
     completionTokens?: number;
