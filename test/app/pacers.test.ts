@@ -249,7 +249,13 @@ describe("the two pacers the dispatcher was made for", () => {
   test("timed requests: each its own request, built while the previous waits, sent at its time up to the cap", async () => {
     const built: number[] = [];
     let seq = 0;
-    const trace = [0, 5, 5, 20].map((at, i) => ({ at, build: (): Item => (built.push(i), { seq: seq++, text: `line ${i}` }) }));
+    const trace = [0, 5, 5, 20].map((at, i) => ({
+      at,
+      build: (): Item => {
+        built.push(i);
+        return { seq: seq++, text: `line ${i}` };
+      },
+    }));
     const s = start<Item>(() => timedRequests({ requests: trace, t0: 0, concurrency: 2, deadline: Infinity }));
     await s.timers.advanceTo(4);
     // the next is built ahead, so only the send happens on time
