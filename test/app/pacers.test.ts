@@ -318,4 +318,16 @@ describe("the two pacers the dispatcher was made for", () => {
     expect(s.server.sent.map((x) => x.req.text)).toEqual(["a1", "b1", "b2 after seq 1 at 10", "c1", "a2 after seq 0 at 17", "c2 after seq 3 at 30"]);
     expect(s.server.sent.map((x) => x.at)).toEqual([0, 0, 17, 17, 24, 37]);
   });
+
+  test("chains: a step whose think time ends at or past the deadline is not waited for; the chains end at the completion", async () => {
+    let seq = 0;
+    const chain: Chain<Item> = { step: (previous) => ({ req: { seq: seq++, text: "turn" }, waitMs: previous === null ? 0 : 50 }) };
+    const s = start<Item>(() => chains({ concurrency: 1, nextChain: () => chain, deadline: 40 }));
+    await s.timers.advanceTo(10);
+    await s.server.complete(0);
+    await s.run;
+    expect(s.times()).toEqual([0]);
+    expect(s.timers.t).toBe(10);
+    expect(s.timers.waiting).toBe(0);
+  });
 });
