@@ -35,7 +35,8 @@ const unitOf = (fromSrc: string) => fromSrc.split("/")[0];
 /** Every import specifier of a file: `import … from`, `export … from`, `import("…")`, side-effect imports. */
 function specifiers(text: string): string[] {
   const found = [
-    ...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/gm),
+    // no parenthesis between the keyword and `from`: `export function f(x: Pick<T, "from" | "to">)` is not a re-export
+    ...text.matchAll(/^\s*(?:import|export)\b[^;()]*?\bfrom\s*["']([^"']+)["']/gm),
     ...text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
     ...text.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
   ];
