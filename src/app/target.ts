@@ -11,7 +11,7 @@ import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, loadTokenizer } from "../core/tokenizer.ts";
-import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
+import { fileWorkload, parsePromptsFile, syntheticWorkload, type PromptItem, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
 
@@ -23,6 +23,10 @@ export interface Prepared {
   req: PlannedRequest;
   body: string;
   promptTokens: number;
+  /** how many of its prompt tokens the workload made reusable (a prefix sent before) */
+  reusableTokens?: number;
+  /** a turn of a multi-turn session: its place (the answer is kept for the next turn) */
+  turn?: { session: number; turn: number; turns: number };
 }
 
 export interface Session {
@@ -42,6 +46,10 @@ export interface Session {
   sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** prepare and send */
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
+  /** a turn of a multi-turn session: its body from the history so far (`maxTokens`: the turn's own, else the run's) */
+  prepareTurn(req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared;
+  /** send a turn; its answer's text comes back for the next turn's history */
+  sendTurn(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<{ record: RawRecord; answer: string }>;
 }
 
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
@@ -59,12 +67,12 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
-  const build = (promptId: number) => {
+  const buildItem = (item: PromptItem, maxTokens = opts.maxTokens) => {
     built++;
-    const item = workload.prompt(promptId);
-    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
+    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens, stream: opts.stream, model, extraBody }));
     return { body, promptTokens: item.tokens ?? count(item.text) };
   };
+  const build = (promptId: number) => buildItem(workload.prompt(promptId));
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
   const ready = new Map<number, { body: string; promptTokens: number }>();
   /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
@@ -89,9 +97,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       builtUpTo++;
     }
   };
-  const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
-    const { tokensEstimated, ...timing } = await sendRequest(target, body, stop, clock);
-    return {
+  const exchange = async ({ req, body, promptTokens, reusableTokens, turn }: Prepared, tSched: number | null, stop: AbortSignal): Promise<{ record: RawRecord; answer: string }> => {
+    const { tokensEstimated, answer, ...timing } = await sendRequest(target, body, stop, clock, turn !== undefined);
+    const record: RawRecord = {
       seq: req.seq,
       phase: req.phase,
       promptId: req.promptId,
@@ -100,8 +108,13 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       ...timing,
       promptTokensCounted: promptTokens,
       ...(tokensEstimated ? { tokensEstimated: true as const } : {}),
+      ...(reusableTokens !== undefined ? { reusableTokens } : {}),
+      ...(turn ? { session: turn.session, turn: turn.turn, sessionTurns: turn.turns } : {}),
     };
+    return { record, answer: answer ?? "" };
   };
+  const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => (await exchange(p, tSched, stop)).record;
+  const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => ({ req, ...buildItem(prompt, maxTokens), reusableTokens, turn });
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
   return {
     target,
@@ -114,6 +127,8 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     },
     sendPrepared,
     send,
+    prepareTurn,
+    sendTurn: exchange,
   };
 }
 

@@ -10,6 +10,7 @@ import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
 import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
+import { SessionStats, type SessionsSummary } from "./sessions.ts";
 
 export interface RequestError {
   class: ErrorClass;
@@ -60,6 +61,12 @@ export interface RawRecord {
   /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
   cached: boolean | null;
   error: RequestError | null;
+  /** how many of its prompt tokens the workload made reusable (a prefix sent before) */
+  reusableTokens?: number;
+  /** multi-turn sessions: the conversation (0-based), this request's turn in it (1-based), and its turns in all */
+  session?: number;
+  turn?: number;
+  sessionTurns?: number;
 }
 
 export type TtftKind = "token" | "first-byte";
@@ -148,6 +155,8 @@ export interface RunSummary {
   percentiles?: "exact" | "digest";
   /** requests sent again on a fresh connection because the server had closed the reused one (absent in older files) */
   connections?: ConnectionCounts;
+  /** multi-turn sessions (--sessions, --turns): TTFT and context by turn, sessions completed; absent otherwise */
+  sessions?: SessionsSummary;
 }
 
 export interface ConnectionCounts {
@@ -259,6 +268,8 @@ export class SummaryAccumulator {
   /** measured successes whose output tokens were extrapolated by the client (no usage) */
   estimated = 0;
   private readonly slo: readonly SloTerm[];
+  /** the turns of multi-turn sessions, when records carry them */
+  private readonly chats = new SessionStats();
 
   constructor(
     private readonly tokenizer: string,
@@ -283,6 +294,9 @@ export class SummaryAccumulator {
     // the measured window spans every measured request, failed ones too (SPEC §4)
     this.windowStart = Math.min(this.windowStart, r.tSend);
     if (r.tEnd !== null) this.windowEnd = Math.max(this.windowEnd, r.tEnd);
+    if (r.turn !== undefined && r.session !== undefined) {
+      this.chats.add({ session: r.session, turn: r.turn, sessionTurns: r.sessionTurns ?? r.turn, ok: m.ok, ttftMs: m.ttftMs, promptTokens: m.promptTokens, reusableTokens: r.reusableTokens ?? 0, cachedTokens: r.usage?.cachedTokens });
+    }
     metricValues(m, this.values);
     for (const k of SUMMARY_METRICS) {
       const xs = this.values[k];
@@ -382,6 +396,7 @@ export class SummaryAccumulator {
       connections: { reconnects: this.retried, retried_requests: this.retried, retries_failed: this.retriesFailed },
     };
     if (this.slo.length > 0) summary.slo = checkSlo(this.slo, summary, this.good, windowS);
+    if (this.chats.any) summary.sessions = this.chats.finish();
     return { summary, digests };
   }
 }

@@ -79,12 +79,16 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const ERROR_BODY_CHARS = 500;
 
-/** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Exchange> {
+/**
+ * Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`.
+ * `keepAnswer` (multi-turn sessions only): the answer's text comes back as `answer`, for the next
+ * turn's history — the decoder holds it already, so other runs pay nothing for this.
+ */
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock, keepAnswer = false): Promise<Exchange & { answer?: string }> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), target.timeoutMs);
   const signal = AbortSignal.any([stop, deadline.signal]);
-  const out: Exchange = {
+  const out: Exchange & { answer?: string } = {
     tSend: 0,
     tFirstByte: null,
     tokenTimes: [],
@@ -203,6 +207,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
     const { tokensEstimated, ...decoded } = await finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs });
     Object.assign(out, decoded, tokensEstimated ? { tokensEstimated } : {});
+    if (keepAnswer) out.answer = decoder.text;
     if (failed !== undefined) {
       const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);
