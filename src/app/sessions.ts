@@ -7,11 +7,13 @@ import { ConversationState, parseSessionsFile, syntheticConversations, type Conv
 import type { RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
+import { countTokens } from "../core/tokenizer.ts";
+import { syntheticWorkload } from "../core/workload.ts";
 import { readInputFile } from "../io/files.ts";
 import type { Prepared, Session } from "./target.ts";
 
 /** The conversations of a session run: the file's, or `ceil(requests / turns)` synthetic ones after the warm-up's prompt ids. */
-export async function loadConversations(opts: RunOptions, session: Session, info: (m: string) => void): Promise<Conversation[]> {
+export async function loadConversations(opts: RunOptions, session: Session, info: (m: string) => void, salt?: string): Promise<Conversation[]> {
   const spec = opts.sessions!;
   if (spec.file !== undefined) {
     const text = await readInputFile(spec.file, `--sessions takes a JSONL file, one conversation a line: {"id": "a", "turns": [{"user": "..."}]}`);
@@ -21,7 +23,9 @@ export async function loadConversations(opts: RunOptions, session: Session, info
   const requests = opts.requests ?? turns;
   const count = Math.ceil(requests / turns);
   if (count * turns !== requests) info(`--requests ${requests} is not a multiple of --turns ${turns}: ${count} sessions send ${count * turns} requests`);
-  return syntheticConversations(count, turns, spec.thinkMs, (id) => session.workload.prompt(id).text, opts.warmup);
+  // follow-ups of their own length: a workload of their own (its tags apart from the first messages')
+  const followups = spec.followupTokens ? syntheticWorkload({ seed: opts.seed, inputTokens: spec.followupTokens, prefixTokens: 0, count: (t) => countTokens(t, opts.tokenizer), salt: `${salt ?? ""}f` }) : session.workload;
+  return syntheticConversations(count, turns, spec.thinkMs, (id, k) => (k === 0 ? session.workload : followups).prompt(id).text, opts.warmup);
 }
 
 export interface ChainDeps {
@@ -32,10 +36,11 @@ export interface ChainDeps {
   firstSeq: number;
   firstPromptId: number;
   session: Pick<Session, "prepareTurn" | "sendTurn">;
+  /** aborts the requests in flight (Ctrl-C past the grace, giving up) */
   signal: AbortSignal;
   stopping(): boolean;
-  /** wait `ms` (a think time); resolves early once `signal` aborts */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** wait `ms` (a think time); resolves early once the run is stopping */
+  sleep(ms: number): Promise<void>;
   /** every turn's record, as it completes */
   onRecord(record: RawRecord): void;
   /** a turn is about to be sent / has finished (the run's in-flight count, its first-wave watch) */
@@ -62,7 +67,7 @@ export async function runChains(d: ChainDeps): Promise<void> {
       while (!state.done && !d.stopping()) {
         const { spec, prompt, turn, reusableTokens } = state.next();
         if (turn > 1 && spec.thinkMs > 0) {
-          await d.sleep(spec.thinkMs, d.signal);
+          await d.sleep(spec.thinkMs);
           if (d.stopping()) return;
         }
         const req: PlannedRequest = { seq: seq++, phase: "measured", promptId: base[s] + turn - 1, repeat: false };

@@ -98,13 +98,13 @@ export function parseSessionsFile(text: string, source: string): Conversation[] 
 
 /**
  * `sessions` synthetic conversations of `turns` turns: each user message is the workload's prompt
- * `firstPromptId + s × turns + k` (so every message is distinct, at the run's --input-tokens), with
+ * `firstPromptId + s × turns + k` (every message distinct; `turnIndex` k lets the first be longer), with
  * `thinkMs` before every turn after the first.
  */
-export function syntheticConversations(sessions: number, turns: number, thinkMs: number, message: (promptId: number) => string, firstPromptId = 0): Conversation[] {
+export function syntheticConversations(sessions: number, turns: number, thinkMs: number, message: (promptId: number, turnIndex: number) => string, firstPromptId = 0): Conversation[] {
   return Array.from({ length: sessions }, (_, s) => ({
     id: `s${s}`,
-    turns: Array.from({ length: turns }, (_, k) => ({ user: message(firstPromptId + s * turns + k), thinkMs: k === 0 ? 0 : thinkMs })),
+    turns: Array.from({ length: turns }, (_, k) => ({ user: message(firstPromptId + s * turns + k, k), thinkMs: k === 0 ? 0 : thinkMs })),
   }));
 }
 

@@ -64,6 +64,11 @@ export type SchemaResultDocument = {
       file: string | null;
       turns: number | null;
       think_time_s: number;
+      /** --followup-tokens: the user messages after the first (absent: --input-tokens) */
+      followup_tokens?: {
+        mean: number;
+        stdev: number;
+      };
       concurrency: number | null;
     };
     /** run --shard i/N: this file is shard index of count of one workload; requests, warmup and concurrency here are the whole workload's (the file's own config.requests etc. are its share) */

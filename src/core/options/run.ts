@@ -8,6 +8,7 @@ import { parseWorkers, type WorkersSpec } from "../workers.ts";
 import { parseArgv, type FlagTable, type ParsedArgs } from "./argv.ts";
 import { OUTPUT_FLAGS, parseTargetOptions, TARGET_FLAGS, type TargetOptions } from "./target.ts";
 import { parseDuration, parseLevels, parseNumber } from "./values.ts";
+import { parseLength, type LengthSpec } from "../workload.ts";
 
 export const RUN_FLAGS = {
   ...TARGET_FLAGS,
@@ -32,6 +33,7 @@ export const RUN_FLAGS = {
   html: { type: "string", description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)", valueHint: "file" },
   sessions: { type: "string", description: "multi-turn sessions from a JSONL file, one conversation a line: {\"id\": \"a\", \"turns\": [{\"user\": \"...\", \"think_ms\": 0}]}; each turn carries the whole history", valueHint: "file" },
   turns: { type: "string", description: "synthetic multi-turn sessions of N turns (user messages of --input-tokens; --requests / N sessions, rounded up)" },
+  "followup-tokens": { type: "string", description: "synthetic sessions: length of every user message after the first (a chat opens with the long one); tokens or mean:stdev (default: --input-tokens)" },
   "think-time": { type: "string", description: "sessions: the user's pause between an answer and the next turn (synthetic sessions; a file gives think_ms per turn)", default: "0s" },
   "session-concurrency": { type: "string", description: "sessions: conversations going on at once, each with one turn in flight (default: --concurrency)" },
   ...OUTPUT_FLAGS,
@@ -128,6 +130,8 @@ export interface SessionsSpec {
   turns?: number;
   /** --think-time (synthetic; a file gives its own per turn) */
   thinkMs: number;
+  /** --followup-tokens: the user messages after the first (synthetic); absent: --input-tokens */
+  followupTokens?: LengthSpec;
   /** --session-concurrency when given; else --concurrency (so a concurrency sweep sweeps sessions) */
   concurrency?: number;
 }
@@ -177,7 +181,7 @@ export function publicConfig(o: RunOptions): ResultConfig {
     api_key_set: o.apiKey !== undefined,
     extra_body: o.extraBody ?? null,
     ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
-    ...(o.sessions ? { sessions: { file: o.sessions.file ?? null, turns: o.sessions.turns ?? null, think_time_s: o.sessions.thinkMs / 1000, concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null) } } : {}),
+    ...(o.sessions ? { sessions: { file: o.sessions.file ?? null, turns: o.sessions.turns ?? null, think_time_s: o.sessions.thinkMs / 1000, ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}), concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null) } } : {}),
   };
 }
 
@@ -292,7 +296,7 @@ function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined;
   const thinkArg = p.given("think-time");
   const concurrencyArg = p.given("session-concurrency");
   if (file === undefined && turnsArg === undefined) {
-    const stray = thinkArg !== undefined ? "--think-time" : concurrencyArg !== undefined ? "--session-concurrency" : undefined;
+    const stray = thinkArg !== undefined ? "--think-time" : concurrencyArg !== undefined ? "--session-concurrency" : p.given("followup-tokens") !== undefined ? "--followup-tokens" : undefined;
     if (stray) throw new UsageError(`${stray} belongs to multi-turn sessions`, `add --turns N (synthetic sessions) or --sessions FILE`);
     return undefined;
   }
@@ -313,9 +317,12 @@ function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined;
   if (run.recordsFile || run.bounded) clash(run.recordsFile ? "--records-file" : "--bounded", "the per-turn numbers are found from the records in memory");
   const turns = turnsArg === undefined ? undefined : parseNumber("turns", turnsArg, { min: 1, integer: true }, 3);
   const thinkMs = parseDuration("think-time", p.get("think-time")!, true);
+  const followupArg = p.given("followup-tokens");
+  if (followupArg !== undefined && (file !== undefined || p.given("prompts") !== undefined)) throw new UsageError(`--followup-tokens sets the length of synthetic messages; ${file !== undefined ? file : p.given("prompts")} gives its own`, `drop --followup-tokens`);
+  const followupTokens = followupArg === undefined ? undefined : parseLength("followup-tokens", followupArg);
   const concurrency = concurrencyArg === undefined ? undefined : parseNumber("session-concurrency", concurrencyArg, { min: 1, integer: true }, 4);
   if (concurrency !== undefined && run.sweep?.kind === "concurrency") throw new UsageError(`--session-concurrency is fixed while --concurrency sweeps: in a session run --concurrency is the sessions at once`, `drop --session-concurrency to sweep sessions at once with --concurrency ${run.sweep.levels.join(",")}`);
-  return { ...(file !== undefined ? { file } : {}), ...(turns !== undefined ? { turns } : {}), thinkMs, ...(concurrency !== undefined ? { concurrency } : {}) };
+  return { ...(file !== undefined ? { file } : {}), ...(turns !== undefined ? { turns } : {}), thinkMs, ...(followupTokens ? { followupTokens } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
 }
 
 /** `--shard i/N`: a seed every shard shares, one measurement; the totals split by core/shard.ts. */
