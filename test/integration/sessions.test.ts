@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCompare } from "../../src/app/compare.ts";
 import { runBenchmark } from "../../src/app/run.ts";
+import { mergeResults } from "../../src/core/merge.ts";
+import { parseCompareArgs } from "../../src/core/options/compare.ts";
+import type { ResultDocument } from "../../src/core/result.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -33,6 +37,8 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
   const args = { "input-tokens": "300", "followup-tokens": "20", "max-tokens": "10", turns: "3", requests: "12", "session-concurrency": "1", warmup: "0", tokenizer: "whitespace" };
   let cached: RunningServer;
   let plain: RunningServer;
+  /** the two runs' documents, for compare and merge */
+  const docs: { cached?: ResultDocument; plain?: ResultDocument } = {};
   beforeAll(async () => {
     cached = await startServer({ ...cfg, prefixCache: true });
     plain = await startServer(cfg);
@@ -44,6 +50,7 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
 
   test("with --prefix-cache: later turns hit the history they carry, exactly, and their TTFT falls below the first turn's", async () => {
     const { doc, records } = await runBenchmark(runOptions(`${cached.url}/v1/completions`, args));
+    docs.cached = doc;
     const sessions = byTurn(records);
     expect(sessions.map((s) => s.map((r) => [r.turn, r.error]))).toEqual(Array(4).fill([[1, null], [2, null], [3, null]]));
     for (const [t1, t2, t3] of sessions) {
@@ -80,6 +87,7 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
 
   test("without it: nothing is cached, every turn prefills its whole context, and later turns are not faster", async () => {
     const { doc, records } = await runBenchmark(runOptions(`${plain.url}/v1/completions`, args));
+    docs.plain = doc;
     const sessions = byTurn(records);
     const all = sessions.flat();
     expect(all).toHaveLength(12);
@@ -92,6 +100,38 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     expect(Math.min(...later.map(ttft))).toBeGreaterThanOrEqual(Math.min(...later.map((r) => r.usage!.promptTokens!)) * cfg.prefillMsPerToken - 1);
     expect(doc.summary.sessions!.later_turns_ttft_ms!.p50).toBeGreaterThan(doc.summary.sessions!.first_turn_ttft_ms!.p50);
     expect(doc.summary.sessions!.by_turn.map((t) => t.cached_tokens_mean)).toEqual([0, 0, 0]);
+  });
+
+  test("compare carries TTFT by turn (first turn, later turns) with the other latencies; merge derives it again from the records", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llmbench-sessions-"));
+    const [a, b] = [join(dir, "plain.json"), join(dir, "cached.json")];
+    writeFileSync(a, JSON.stringify(docs.plain));
+    writeFileSync(b, JSON.stringify(docs.cached));
+    const { comparison } = await runCompare(parseCompareArgs([a, b, "--allow-mismatch", "--format", "json"]));
+    const row = (name: string) => comparison.metrics.find((m) => m.name === name)!;
+    const [first, later] = [docs.plain!.summary.sessions!, docs.cached!.summary.sessions!];
+    // (the file's times are rounded to the µs)
+    expect(row("ttft_later_turns_p50").label).toBe("TTFT later turns p50");
+    expect(row("ttft_later_turns_p50").base!).toBeCloseTo(first.later_turns_ttft_ms!.p50, 2);
+    expect(row("ttft_later_turns_p50").cand!).toBeCloseTo(later.later_turns_ttft_ms!.p50, 2);
+    expect(row("ttft_first_turn_p50").base!).toBeCloseTo(first.first_turn_ttft_ms!.p50, 2);
+    expect(row("ttft_first_turn_p50").cand!).toBeCloseTo(later.first_turn_ttft_ms!.p50, 2);
+    // the cache made later turns faster: by far more than the first turns moved
+    expect(row("ttft_later_turns_p50").change!).toBeLessThan(-0.5);
+    // a comparison of runs without sessions has no such rows
+    const single = join(dir, "single.json");
+    writeFileSync(single, JSON.stringify({ ...docs.plain, config: { ...docs.plain!.config, sessions: undefined }, summary: { ...docs.plain!.summary, sessions: undefined }, requests: docs.plain!.requests!.map(({ session: _s, turn: _t, sessionTurns: _n, ...r }) => r) }));
+    const plainOnly = await runCompare(parseCompareArgs([single, single, "--format", "json"]));
+    expect(plainOnly.comparison.metrics.filter((m) => m.name.includes("turn"))).toEqual([]);
+    // merge: both runs' sessions kept apart, every number derived again from the records
+    const merged = mergeResults([
+      { file: a, doc: docs.plain! },
+      { file: b, doc: docs.cached! },
+    ]).summary.sessions!;
+    expect({ started: merged.started, completed: merged.completed }).toEqual({ started: 8, completed: 8 });
+    expect(merged.by_turn.map((t) => t.sent)).toEqual([8, 8, 8]);
+    const firsts = [docs.plain!, docs.cached!].flatMap((d) => d.requests!.filter((r) => r.turn === 1).map((r) => r.tokenTimes[0] - r.tSend));
+    expect(merged.first_turn_ttft_ms!.p50).toBeCloseTo(median(firsts), 2);
   });
 });
 
