@@ -14,7 +14,9 @@ export function renderSweep(doc: ResultDocument): string {
   if (!doc.complete) lines.push(`  INCOMPLETE: ${sw.stop_reason ?? "the sweep was stopped early"}; every level measured is kept`);
   lines.push("");
   const withSlo = sw.levels.some((l) => l.summary.slo);
-  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), "gain"];
+  // multi-turn sessions: a level's TTFT of first turns and of later turns (what a prefix cache changes)
+  const withTurns = sw.levels.some((l) => l.summary.sessions);
+  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", ...(withTurns ? ["turn 1", "later"] : []), "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), "gain"];
   lines.push(`  ${head.map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(10))).join("")}`);
   sw.levels.forEach((l, i) => {
     const s = l.summary;
@@ -24,6 +26,7 @@ export function renderSweep(doc: ResultDocument): string {
       num(s.throughput.output_tokens_per_s),
       ms(s.ttft_ms?.p50),
       ms(s.ttft_ms?.p99),
+      ...(withTurns ? [ms(s.sessions?.first_turn_ttft_ms?.p50), ms(s.sessions?.later_turns_ttft_ms?.p50)] : []),
       ms(s.tpot_ms?.p50),
       ms(s.e2e_ms?.p50),
       pct(s.error_rate),
@@ -34,6 +37,7 @@ export function renderSweep(doc: ResultDocument): string {
     lines.push(`  ${row.map((v, j) => (j === 0 ? v.padEnd(8) : v.padStart(10))).join("")}${mark}`);
   });
   if (sw.levels.some((l) => !l.complete)) lines.push(`  * cut short: the level covers the requests that finished`);
+  if (withTurns) lines.push(`  turn 1, later: TTFT p50 of the sessions' first turns and of their later turns; conc is sessions at once`);
   lines.push("");
   if (sw.knee !== null) {
     const k = sw.levels[sw.knee];
