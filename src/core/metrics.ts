@@ -295,7 +295,7 @@ export class SummaryAccumulator {
     this.windowStart = Math.min(this.windowStart, r.tSend);
     if (r.tEnd !== null) this.windowEnd = Math.max(this.windowEnd, r.tEnd);
     if (r.turn !== undefined && r.session !== undefined) {
-      this.chats.add({ session: r.session, turn: r.turn, sessionTurns: r.sessionTurns ?? r.turn, ok: m.ok, ttftMs: m.ttftMs, promptTokens: m.promptTokens, reusableTokens: r.reusableTokens ?? 0, cachedTokens: r.usage?.cachedTokens });
+      this.chats.add({ session: r.session, turn: r.turn, sessionTurns: r.sessionTurns ?? r.turn, ok: m.ok, aborted: r.error?.class === "aborted", ttftMs: m.ttftMs, promptTokens: m.promptTokens, reusableTokens: r.reusableTokens ?? 0, cachedTokens: r.usage?.cachedTokens });
     }
     metricValues(m, this.values);
     for (const k of SUMMARY_METRICS) {

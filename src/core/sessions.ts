@@ -197,6 +197,8 @@ export interface TurnValues {
   turn: number;
   sessionTurns: number;
   ok: boolean;
+  /** failed because the run was stopping (Ctrl-C): the session is unfinished, not failed */
+  aborted: boolean;
   ttftMs: number | null;
   promptTokens: number;
   reusableTokens: number;
@@ -215,7 +217,7 @@ export class SessionStats {
     if (!s) this.sessions.set(v.session, (s = { of: v.sessionTurns, ok: 0, failed: false }));
     t.sent++;
     if (!v.ok) {
-      s.failed = true;
+      if (!v.aborted) s.failed = true;
       return;
     }
     s.ok++;

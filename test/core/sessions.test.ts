@@ -97,6 +97,7 @@ describe("the report's numbers by turn", () => {
     turn: t,
     sessionTurns: extra.of ?? 3,
     ok,
+    aborted: false,
     ttftMs,
     promptTokens,
     reusableTokens: t === 1 ? 0 : promptTokens - 10,
@@ -124,5 +125,13 @@ describe("the report's numbers by turn", () => {
     ]);
     expect(out.first_turn_ttft_ms).toMatchObject({ count: 3, min: 100, max: 120, mean: 110 });
     expect(out.later_turns_ttft_ms).toMatchObject({ count: 2, min: 30, max: 40, p50: 35 });
+  });
+
+  test("a turn aborted by Ctrl-C leaves its session unfinished, not failed", () => {
+    const s = new SessionStats();
+    s.add(turn(0, 1, true, 100, 20));
+    s.add({ ...turn(0, 2, false, null, 0), aborted: true });
+    s.add(turn(1, 1, true, 100, 20, { of: 1 }));
+    expect(s.finish()).toMatchObject({ started: 2, completed: 1, failed: 0, unfinished: 1 });
   });
 });
