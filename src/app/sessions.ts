@@ -28,58 +28,78 @@ export async function loadConversations(opts: RunOptions, session: Session, info
   return syntheticConversations(count, turns, spec.thinkMs, (id, k) => (k === 0 ? session.workload : followups).prompt(id).text, opts.warmup);
 }
 
-export interface ChainDeps {
-  conversations: readonly Conversation[];
-  /** conversations going on at once */
-  concurrency: number;
-  /** the first turn's seq (after the warm-up's) and prompt ids: of the synthetic message, or counted over the file's turns */
-  firstSeq: number;
-  firstPromptId: number;
-  session: Pick<Session, "prepareTurn" | "sendTurn">;
-  /** aborts the requests in flight (Ctrl-C past the grace, giving up) */
-  signal: AbortSignal;
-  stopping(): boolean;
-  /** wait `ms` (a think time); resolves early once the run is stopping */
-  sleep(ms: number): Promise<void>;
-  /** every turn's record, as it completes */
-  onRecord(record: RawRecord): void;
-  /** a turn is about to be sent / has finished (the run's in-flight count, its first-wave watch) */
-  onSend?(p: Prepared): void;
+/** A chain of requests sent in order: its next step from the previous step's record (null for the first); null when it ends. */
+export interface Chain<R> {
+  step(previous: RawRecord | null): { req: R; waitMs?: number } | null;
 }
 
-/** Send every conversation, `concurrency` at once, each turn after the previous answer and the think time. */
-export async function runChains(d: ChainDeps): Promise<void> {
-  const { conversations } = d;
-  // prompt ids in file order: turn k of conversation s is id base[s] + k
+export interface ConversationChains {
+  conversations: readonly Conversation[];
+  /** the first turn's seq (after the warm-up's) and prompt id (synthetic: of its message; a file: counted over its turns) */
+  firstSeq: number;
+  firstPromptId: number;
+  session: Pick<Session, "prepareTurn">;
+}
+
+/**
+ * The conversations as chains, one after another: a chain's step is the next turn, built from the
+ * history and the answer the previous turn left on its Prepared, with the think time before it. A
+ * failed turn ends its chain. Seqs follow the order turns are built in (the order they leave).
+ */
+export function conversationChains(o: ConversationChains): () => Chain<Prepared> | null {
   const base: number[] = [];
-  let id = d.firstPromptId;
-  for (const c of conversations) {
+  let id = o.firstPromptId;
+  for (const c of o.conversations) {
     base.push(id);
     id += c.turns.length;
   }
   let nextConversation = 0;
-  let seq = d.firstSeq;
-  const chain = async () => {
-    while (!d.stopping()) {
-      const s = nextConversation++;
-      if (s >= conversations.length) return;
-      const state = new ConversationState(conversations[s]);
-      while (!state.done && !d.stopping()) {
-        const { spec, prompt, turn, reusableTokens } = state.next();
-        if (turn > 1 && spec.thinkMs > 0) {
-          await d.sleep(spec.thinkMs);
-          if (d.stopping()) return;
+  let seq = o.firstSeq;
+  return () => {
+    const s = nextConversation++;
+    if (s >= o.conversations.length) return null;
+    const state = new ConversationState(o.conversations[s]);
+    let sent: Prepared | undefined;
+    return {
+      step(previous) {
+        if (previous !== null && sent !== undefined) {
+          // a failed turn ends its session: the next turn would carry a history without its answer
+          if (previous.error !== null) return null;
+          state.answered(sent.answer ?? "", sent.promptTokens);
         }
+        if (state.done) return null;
+        const { spec, prompt, turn, reusableTokens } = state.next();
         const req: PlannedRequest = { seq: seq++, phase: "measured", promptId: base[s] + turn - 1, repeat: false };
-        const p = d.session.prepareTurn(req, prompt, { session: s, turn, turns: state.conversation.turns.length }, reusableTokens, spec.maxTokens);
-        d.onSend?.(p);
-        const { record, answer } = await d.session.sendTurn(p, null, d.signal);
-        d.onRecord(record);
-        // a failed turn ends its session: the next turn would carry a history without its answer
-        if (record.error !== null) break;
-        state.answered(answer, p.promptTokens);
+        sent = o.session.prepareTurn(req, prompt, { session: s, turn, turns: state.conversation.turns.length }, reusableTokens, spec.maxTokens);
+        return { req: sent, waitMs: turn > 1 ? spec.thinkMs : 0 };
+      },
+    };
+  };
+}
+
+export interface ChainDeps {
+  nextChain: () => Chain<Prepared> | null;
+  /** conversations going on at once */
+  concurrency: number;
+  send(p: Prepared): Promise<RawRecord>;
+  stopping(): boolean;
+  /** wait `ms` (a think time); resolves early once the run is stopping */
+  sleep(ms: number): Promise<void>;
+}
+
+/** Send every chain, `concurrency` at once, each step after the previous answer and its wait. */
+export async function runChains(d: ChainDeps): Promise<void> {
+  const lane = async () => {
+    for (let chain = d.nextChain(); chain !== null && !d.stopping(); chain = d.stopping() ? null : d.nextChain()) {
+      let previous: RawRecord | null = null;
+      for (;;) {
+        const step = chain.step(previous);
+        if (step === null || d.stopping()) break;
+        if (step.waitMs) await d.sleep(step.waitMs);
+        if (d.stopping()) return;
+        previous = await d.send(step.req);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(d.concurrency, conversations.length) }, chain));
+  await Promise.all(Array.from({ length: d.concurrency }, lane));
 }

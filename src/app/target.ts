@@ -27,6 +27,8 @@ export interface Prepared {
   reusableTokens?: number;
   /** a turn of a multi-turn session: its place (the answer is kept for the next turn) */
   turn?: { session: number; turn: number; turns: number };
+  /** a session turn, once sent: the answer's text, for the next turn's history */
+  answer?: string;
 }
 
 export interface Session {
@@ -48,8 +50,6 @@ export interface Session {
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** a turn of a multi-turn session: its body from the history so far (`maxTokens`: the turn's own, else the run's) */
   prepareTurn(req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared;
-  /** send a turn; its answer's text comes back for the next turn's history */
-  sendTurn(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<{ record: RawRecord; answer: string }>;
 }
 
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
@@ -97,9 +97,12 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       builtUpTo++;
     }
   };
-  const exchange = async ({ req, body, promptTokens, reusableTokens, turn }: Prepared, tSched: number | null, stop: AbortSignal): Promise<{ record: RawRecord; answer: string }> => {
+  /** a session turn's answer is left on its Prepared (`answer`), for the next turn */
+  const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+    const { req, body, promptTokens, reusableTokens, turn } = p;
     const { tokensEstimated, answer, ...timing } = await sendRequest(target, body, stop, clock, turn !== undefined);
-    const record: RawRecord = {
+    if (turn !== undefined) p.answer = answer ?? "";
+    return {
       seq: req.seq,
       phase: req.phase,
       promptId: req.promptId,
@@ -111,9 +114,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       ...(reusableTokens !== undefined ? { reusableTokens } : {}),
       ...(turn ? { session: turn.session, turn: turn.turn, sessionTurns: turn.turns } : {}),
     };
-    return { record, answer: answer ?? "" };
   };
-  const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => (await exchange(p, tSched, stop)).record;
   const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => ({ req, ...buildItem(prompt, maxTokens), reusableTokens, turn });
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
   return {
@@ -128,7 +129,6 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     sendPrepared,
     send,
     prepareTurn,
-    sendTurn: exchange,
   };
 }
 
