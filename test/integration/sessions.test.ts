@@ -11,7 +11,7 @@ import type { ResultDocument } from "../../src/core/result.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
-import { runOptions, scripted, sseStream } from "./helpers.ts";
+import { cli, runOptions, scripted, sseStream } from "./helpers.ts";
 
 const byTurn = (records: RawRecord[]) => {
   const sessions = new Map<number, RawRecord[]>();
@@ -233,6 +233,16 @@ describe("bad sessions files and options", () => {
     } finally {
       p.stop();
     }
+  });
+
+  test("the binary: a bad sessions file exits 2 with one line naming the line and the fix, no stack", async () => {
+    const file = join(dir, "bad2.jsonl");
+    writeFileSync(file, '{"id": "a", "turns": [{"user": "hi"}]}\n\n{"id": "b", "turns": [{"user": "x", "think_ms": "soon"}]}\n');
+    const r = await cli(["run", "--endpoint", "http://127.0.0.1:9/v1/completions", "--model", "m", "--sessions", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:3: turns[0]: "think_ms" must be a number ≥ 0, got "soon"`);
+    expect(r.stderr).toContain("think_ms");
+    expect(r.stderr).not.toContain("    at ");
   });
 
   test.each([
