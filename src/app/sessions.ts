@@ -10,6 +10,7 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens } from "../core/tokenizer.ts";
 import { syntheticWorkload } from "../core/workload.ts";
 import { readInputFile } from "../io/files.ts";
+import type { Chain } from "./pacers.ts";
 import type { Prepared, Session } from "./target.ts";
 
 /** The conversations of a session run: the file's, or `ceil(requests / turns)` synthetic ones after the warm-up's prompt ids. */
@@ -28,15 +29,11 @@ export async function loadConversations(opts: RunOptions, session: Session, info
   return syntheticConversations(count, turns, spec.thinkMs, (id, k) => (k === 0 ? session.workload : followups).prompt(id).text, opts.warmup);
 }
 
-/** A chain of requests sent in order: its next step from the previous step's record (null for the first); null when it ends. */
-export interface Chain<R> {
-  step(previous: RawRecord | null): { req: R; waitMs?: number } | null;
-}
-
 export interface ConversationChains {
   conversations: readonly Conversation[];
-  /** the first turn's seq (after the warm-up's) and prompt id (synthetic: of its message; a file: counted over its turns) */
-  firstSeq: number;
+  /** the next free seq (the run's, past the warm-up's), taken as each turn is built: the order turns leave in */
+  nextSeq: () => number;
+  /** the first turn's prompt id (synthetic: of its message; a file: counted over its turns) */
   firstPromptId: number;
   session: Pick<Session, "prepareTurn">;
 }
@@ -44,7 +41,7 @@ export interface ConversationChains {
 /**
  * The conversations as chains, one after another: a chain's step is the next turn, built from the
  * history and the answer the previous turn left on its Prepared, with the think time before it. A
- * failed turn ends its chain. Seqs follow the order turns are built in (the order they leave).
+ * failed turn ends its chain. The chains pacer (app/pacers.ts) sends them, C at once.
  */
 export function conversationChains(o: ConversationChains): () => Chain<Prepared> | null {
   const base: number[] = [];
@@ -54,7 +51,6 @@ export function conversationChains(o: ConversationChains): () => Chain<Prepared>
     id += c.turns.length;
   }
   let nextConversation = 0;
-  let seq = o.firstSeq;
   return () => {
     const s = nextConversation++;
     if (s >= o.conversations.length) return null;
@@ -69,37 +65,10 @@ export function conversationChains(o: ConversationChains): () => Chain<Prepared>
         }
         if (state.done) return null;
         const { spec, prompt, turn, reusableTokens } = state.next();
-        const req: PlannedRequest = { seq: seq++, phase: "measured", promptId: base[s] + turn - 1, repeat: false };
+        const req: PlannedRequest = { seq: o.nextSeq(), phase: "measured", promptId: base[s] + turn - 1, repeat: false };
         sent = o.session.prepareTurn(req, prompt, { session: s, turn, turns: state.conversation.turns.length }, reusableTokens, spec.maxTokens);
         return { req: sent, waitMs: turn > 1 ? spec.thinkMs : 0 };
       },
     };
   };
-}
-
-export interface ChainDeps {
-  nextChain: () => Chain<Prepared> | null;
-  /** conversations going on at once */
-  concurrency: number;
-  send(p: Prepared): Promise<RawRecord>;
-  stopping(): boolean;
-  /** wait `ms` (a think time); resolves early once the run is stopping */
-  sleep(ms: number): Promise<void>;
-}
-
-/** Send every chain, `concurrency` at once, each step after the previous answer and its wait. */
-export async function runChains(d: ChainDeps): Promise<void> {
-  const lane = async () => {
-    for (let chain = d.nextChain(); chain !== null && !d.stopping(); chain = d.stopping() ? null : d.nextChain()) {
-      let previous: RawRecord | null = null;
-      for (;;) {
-        const step = chain.step(previous);
-        if (step === null || d.stopping()) break;
-        if (step.waitMs) await d.sleep(step.waitMs);
-        if (d.stopping()) return;
-        previous = await d.send(step.req);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: d.concurrency }, lane));
 }

@@ -14,6 +14,7 @@ const session = {
     turn,
   }),
 };
+const counter = (from: number) => () => from++;
 const record = (p: Prepared, error = false) => ({ seq: p.req.seq, error: error ? { class: "http_5xx", message: "x" } : null }) as RawRecord;
 
 describe("conversations as chains", () => {
@@ -23,7 +24,7 @@ describe("conversations as chains", () => {
   ];
 
   test("a chain's steps are its turns in order: the answer left on the previous turn goes into the next; think time before each later turn", () => {
-    const next = conversationChains({ conversations, firstSeq: 5, firstPromptId: 5, session });
+    const next = conversationChains({ conversations, nextSeq: counter(5), firstPromptId: 5, session });
     const a = next()!;
     const s1 = a.step(null)!;
     expect([s1.req.req, s1.req.turn, s1.req.reusableTokens, s1.waitMs]).toEqual([{ seq: 5, phase: "measured", promptId: 5, repeat: false }, { session: 0, turn: 1, turns: 3 }, 0, 0]);
@@ -43,7 +44,7 @@ describe("conversations as chains", () => {
   });
 
   test("a failed turn ends its chain", () => {
-    const next = conversationChains({ conversations, firstSeq: 0, firstPromptId: 0, session });
+    const next = conversationChains({ conversations, nextSeq: counter(0), firstPromptId: 0, session });
     const a = next()!;
     const s1 = a.step(null)!;
     expect(a.step(record(s1.req, true))).toBeNull();
