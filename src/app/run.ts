@@ -2,9 +2,10 @@
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
 import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
-import { publicConfig, type RunOptions } from "../core/options.ts";
+import type { RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
-import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
+import type { ResultDocument } from "../core/result.ts";
+import { runDocument } from "../core/run-document.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
@@ -194,21 +195,22 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   summary.client = clientCheck(loopLagMs, summary);
   const first = flat ? firstSend : records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
   const estimated = flat ? flat.estimated : records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
-  const doc: ResultDocument = {
-    schema: RESULT_SCHEMA,
-    tool: { name: "llmbench", version: VERSION },
+  const doc = runDocument({
+    opts,
+    model: session.model ?? null,
+    prompts: session.workload.source,
     complete: !interrupted && !unreachable && !gaveUp,
-    started_at: startedAt.toISOString(),
-    finished_at: new Date().toISOString(),
-    t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
-    config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    firstSend: first,
+    clockOriginUnixMs: performance.timeOrigin,
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary, estimated),
+    version: VERSION,
     summary,
     digests,
-    requests: opts.records ? relativeRecords(records, first) : null,
-    ...(opts.recordsFile !== undefined ? { records_file: opts.recordsFile } : {}),
-  };
+    estimated,
+    records,
+  });
   return { doc, interrupted, unreachable, gaveUp, records };
 }
 
@@ -217,14 +219,6 @@ const AHEAD_BYTES = 32 * 1024 * 1024;
 
 /** How often a run prints its status line when stderr is not a terminal. */
 export const STATUS_EVERY_MS = 10_000;
-
-/** Whose number the mean output length is: the server's usage, the client's tokenizer, or both (README "Token counting"). */
-export function outputLengthSource(meanOut: number, fromUsage: number, succeeded: number, tokenizer: string): string {
-  const mean = `${meanOut.toFixed(1)} output tokens per request on average`;
-  if (fromUsage >= succeeded) return `the server reported ${mean} (its usage)`;
-  if (fromUsage === 0) return `the client's ${tokenizer} tokenizer counted ${mean} (the server reported no usage)`;
-  return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
-}
 
 /** The period of the event-loop lag probe. */
 export const LAG_PERIOD_MS = 10;
@@ -282,39 +276,3 @@ export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
 const KEEP_FAILURES = 100;
 
-function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
-  const notes: string[] = [];
-  const meanOut = s.tokens.mean_output_per_request;
-  const fromUsage = s.tokens.usage_vs_client.compared;
-  if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
-  if (s.ttft_kind === "first-byte") {
-    notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
-  }
-  if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
-    notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
-  }
-  // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
-  if (estimated > 0) {
-    notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
-  }
-  const perChunk = s.tokens.tokens_per_chunk;
-  if (perChunk !== null && perChunk > 1.05) {
-    notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
-  }
-  // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
-  const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
-  if (diff !== null && diff > 0.1) {
-    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
-  }
-  // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
-  const earlyHits = s.cache.hits - s.cache.repeat_hits;
-  // (a session's later turns are meant to hit: their history was sent before)
-  if (earlyHits > 0 && !s.sessions) {
-    notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
-  }
-  // open loop: the load applied is the load offered only when requests left on time
-  if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
-    notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
-  }
-  return notes;
-}
