@@ -101,8 +101,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { req, body, promptTokens, reusableTokens, turn } = p;
     const { tokensEstimated, answer, ...timing } = await sendRequest(target, body, stop, clock, turn !== undefined);
-    if (turn !== undefined) p.answer = answer ?? "";
-    return {
+    const record: RawRecord = {
       seq: req.seq,
       phase: req.phase,
       promptId: req.promptId,
@@ -111,11 +110,22 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       ...timing,
       promptTokensCounted: promptTokens,
       ...(tokensEstimated ? { tokensEstimated: true as const } : {}),
-      ...(reusableTokens !== undefined ? { reusableTokens } : {}),
-      ...(turn ? { session: turn.session, turn: turn.turn, sessionTurns: turn.turns } : {}),
     };
+    if (reusableTokens !== undefined) record.reusableTokens = reusableTokens;
+    // a session turn: its place, and its answer left on the Prepared for the next turn (other runs skip both)
+    if (turn !== undefined) {
+      record.session = turn.session;
+      record.turn = turn.turn;
+      record.sessionTurns = turn.turns;
+      p.answer = answer ?? "";
+    }
+    return record;
   };
-  const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => ({ req, ...buildItem(prompt, maxTokens), reusableTokens, turn });
+  // chat: the messages go as they are and are counted as their contents (as fileWorkload counts them); the text APIs send the transcript
+  const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => {
+    const item = opts.api === "openai-chat" && prompt.messages ? { text: prompt.messages.map((m) => m.content).join("\n"), messages: prompt.messages } : { text: prompt.text };
+    return { req, ...buildItem(item, maxTokens), reusableTokens, turn };
+  };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
   return {
     target,
