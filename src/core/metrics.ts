@@ -435,7 +435,10 @@ export function poolRuns(
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const windowS = runs.reduce((s, r) => s + measuredWindowS(r.records), 0);
   const acc = new SummaryAccumulator(tokenizer, options);
-  for (const r of runs) for (const record of r.records) acc.add(record);
+  // a session of one run is not the same-numbered session of another
+  runs.forEach((r, i) => {
+    for (const record of r.records) acc.add(i === 0 || record.session === undefined ? record : { ...record, session: i * 1e6 + record.session });
+  });
   const pooled = acc.finish({}, windowS);
   const distorted = runs.map((r, i) => ({ c: r.client, i })).filter(({ c }) => c?.distorted);
   pooled.summary.client = {

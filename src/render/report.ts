@@ -17,7 +17,7 @@ export function renderReport(doc: ResultDocument): string {
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
   const chat = c.sessions;
-  const size = chat ? `${s.requests.sent} turns of ${s.sessions?.started ?? 0} sessions${chat.file ? ` from ${chat.file}` : `, ${chat.turns} turns each`}` : c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`;
+  const size = chat ? `${s.requests.sent} turns of ${s.sessions?.started ?? 0} session${s.sessions?.started === 1 ? "" : "s"}${chat.file ? ` from ${chat.file}` : `, ${chat.turns} turns each`}` : c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`;
   const load = chat ? `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}` : c.rate !== null ? `rate ${c.rate}/s${c.burstiness !== 1 ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}` : `concurrency ${c.concurrency}`;
   lines.push(
     `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,

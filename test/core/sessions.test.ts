@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
+import { poolRuns, type RawRecord } from "../../src/core/metrics.ts";
 import { ConversationState, parseSessionsFile, SessionStats, syntheticConversations } from "../../src/core/sessions.ts";
 
 const thrown = (f: () => unknown): UsageError => {
@@ -133,5 +134,39 @@ describe("the report's numbers by turn", () => {
     s.add({ ...turn(0, 2, false, null, 0), aborted: true });
     s.add(turn(1, 1, true, 100, 20, { of: 1 }));
     expect(s.finish()).toMatchObject({ started: 2, completed: 1, failed: 0, unfinished: 1 });
+  });
+});
+
+describe("sessions in pooled runs (--runs N)", () => {
+  const rec = (seq: number, session: number, turn: number): RawRecord => ({
+    seq,
+    phase: "measured",
+    promptId: seq,
+    repeat: false,
+    tSched: null,
+    tSend: seq * 10,
+    tFirstByte: seq * 10 + 2,
+    tokenTimes: [seq * 10 + 2, seq * 10 + 3],
+    tEnd: seq * 10 + 3,
+    streamed: true,
+    status: 200,
+    outputTokensCounted: 2,
+    reasoningTokensCounted: 0,
+    promptTokensCounted: 10 * turn,
+    usage: null,
+    cached: null,
+    error: null,
+    session,
+    turn,
+    sessionTurns: 2,
+  });
+  test("session 0 of one run is not session 0 of the next", () => {
+    const run = { records: [rec(0, 0, 1), rec(1, 0, 2)] };
+    const { summary } = poolRuns([run, run], "whitespace");
+    expect(summary.sessions).toMatchObject({ started: 2, completed: 2, failed: 0 });
+    expect(summary.sessions!.by_turn.map((t) => [t.turn, t.sent, t.context_tokens!.mean])).toEqual([
+      [1, 2, 10],
+      [2, 2, 20],
+    ]);
   });
 });
