@@ -61,8 +61,8 @@ export function conversationChains(o: ConversationChains): () => Chain<Prepared>
         if (previous !== null && sent !== undefined) {
           // a failed turn ends its session: the next turn would carry a history without its answer
           if (previous.error !== null) return null;
-          // what of the next prompt was sent before: the previous prompt, as the server counted it where it said
-          state.answered(sent.answer ?? "", previous.usage?.promptTokens ?? sent.promptTokens);
+          // what of the next prompt was sent before: the previous prompt (client-counted, as promptTokensCounted is)
+          state.answered(sent.answer ?? "", sent.promptTokens);
         }
         if (state.done) return null;
         const { spec, prompt, turn, reusableTokens } = state.next();

@@ -9,6 +9,7 @@ import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
+import { PrefixCacheAccumulator, type PrefixCacheSummary } from "./prefix.ts";
 import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 import { SessionStats, type SessionsSummary } from "./sessions.ts";
 
@@ -52,6 +53,8 @@ export interface RawRecord {
   reasoningTokensCounted: number;
   /** prompt tokens counted on the client */
   promptTokensCounted: number;
+  /** of those, how many the workload made reusable: a prefix sent before (shared trace blocks, earlier turns, an exact repeat); absent when the workload does not say */
+  reusableTokens?: number;
   /**
    * true when the output was too long to count in the time the response took to arrive (or before
    * the deadline): the counts are extrapolated from the part counted. Absent otherwise.
@@ -61,8 +64,6 @@ export interface RawRecord {
   /** the server's cache signal: `cached` of the generate API, or cached_tokens > 0; null when not given */
   cached: boolean | null;
   error: RequestError | null;
-  /** how many of its prompt tokens the workload made reusable (a prefix sent before) */
-  reusableTokens?: number;
   /** multi-turn sessions: the conversation (0-based), this request's turn in it (1-based), and its turns in all */
   session?: number;
   turn?: number;
@@ -157,6 +158,8 @@ export interface RunSummary {
   connections?: ConnectionCounts;
   /** multi-turn sessions (--sessions, --turns): TTFT and context by turn, sessions completed; absent otherwise */
   sessions?: SessionsSummary;
+  /** the server's cached_tokens share next to the workload's reusable share (README "Prefix caching"; absent in older files) */
+  prefix_cache?: PrefixCacheSummary;
 }
 
 export interface ConnectionCounts {
@@ -270,6 +273,7 @@ export class SummaryAccumulator {
   private readonly slo: readonly SloTerm[];
   /** the turns of multi-turn sessions, when records carry them */
   private readonly chats = new SessionStats();
+  private readonly prefix: PrefixCacheAccumulator;
 
   constructor(
     private readonly tokenizer: string,
@@ -277,6 +281,7 @@ export class SummaryAccumulator {
     keepSamples = true,
   ) {
     this.slo = options.slo ?? [];
+    this.prefix = new PrefixCacheAccumulator(keepSamples);
     this.samples = keepSamples ? { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] } : null;
     const d = () => new MetricDigest();
     this.digests = { ttft_ms: d(), tpot_ms: d(), itl_ms: d(), e2e_ms: d(), latency_per_token_ms: d(), send_lag_ms: d() };
@@ -330,6 +335,7 @@ export class SummaryAccumulator {
       this.streamedChunks += r.tokenTimes.length;
     }
     this.inTokens += m.promptTokens;
+    this.prefix.add({ cachedTokens: r.usage?.cachedTokens, promptTokens: m.promptTokens, promptTokensCounted: r.promptTokensCounted, reusableTokens: r.reusableTokens, ttftMs: m.ttftMs });
     if (!m.tokensFromUsage) this.allUsage = false;
     if (m.cached) {
       this.hits++;
@@ -394,6 +400,7 @@ export class SummaryAccumulator {
       tokens_source: succeeded > 0 && this.allUsage ? "usage" : this.tokenizer,
       // one fresh connection per retried request: the rule retries once, never twice
       connections: { reconnects: this.retried, retried_requests: this.retried, retries_failed: this.retriesFailed },
+      prefix_cache: this.prefix.finish(),
     };
     if (this.slo.length > 0) summary.slo = checkSlo(this.slo, summary, this.good, windowS);
     if (this.chats.any) summary.sessions = this.chats.finish();

@@ -59,8 +59,10 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
       expect(t3.usage!.promptTokens!).toBeGreaterThan(t2.usage!.promptTokens! + 20 + 10 - 1);
       // what the workload made reusable: the previous turn's prompt, counted as the server counts it (words)
       expect([t1.reusableTokens, t2.reusableTokens, t3.reusableTokens]).toEqual([0, t1.usage!.promptTokens!, t2.usage!.promptTokens!]);
-      // the server cached every full block of the previous prompt: that many tokens hit, no more, no fewer
-      expect([t1.usage!.cachedTokens, t2.usage!.cachedTokens, t3.usage!.cachedTokens]).toEqual([0, B * Math.floor(t1.usage!.promptTokens! / B), B * Math.floor(t2.usage!.promptTokens! / B)]);
+      // the server stored every full block of the previous prompt and of its answer (as vLLM caches generated
+      // tokens): the next turn, which starts with both, hits that many tokens, no more, no fewer
+      const seen = (r: RawRecord) => r.usage!.promptTokens! + r.usage!.completionTokens!;
+      expect([t1.usage!.cachedTokens, t2.usage!.cachedTokens, t3.usage!.cachedTokens]).toEqual([0, B * Math.floor(seen(t1) / B), B * Math.floor(seen(t2) / B)]);
     }
     // the server's own counters agree: every hit token was reported, and only the rest was prefilled
     const all = sessions.flat();
