@@ -1,7 +1,7 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
+import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
 import type { ResultDocument } from "../core/result.ts";
@@ -11,7 +11,7 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { realTimers, timersOn, type Clock, type Timers } from "../io/clock.ts";
+import { realTimers, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
@@ -26,8 +26,6 @@ import { chains, closedLoop, openLoop, warmupLoop } from "./pacers.ts";
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
   timers?: Timers;
-  /** the real timers on another clock (ignored when `timers` is given) */
-  clock?: Clock;
   /** aborted on Ctrl-C: stop sending, give in-flight requests `graceMs`, then abort them */
   interrupt?: AbortSignal;
   graceMs?: number;
@@ -42,23 +40,28 @@ export interface RunDeps {
   startAt?: () => Promise<number>;
 }
 
+/**
+ * How a `run` ended — one run, `--runs N`, a sweep or `--workers N` alike (runBenchmark, runRepeated,
+ * runSweep, runInWorkers all hand back this one type; app/conclusion.ts turns it into warnings and the exit code).
+ */
 export interface RunOutcome {
+  /** the result document: a sweep's or repeated runs' carries every level or run */
   doc: ResultDocument;
-  /** the run was cut short by Ctrl-C */
+  /** cut short by Ctrl-C or another stop signal */
   interrupted: boolean;
-  /** the run stopped early: the endpoint could not be reached */
+  /** stopped early: the endpoint could not be reached (in any run or level) */
   unreachable: boolean;
-  /** the run gave up: every request of the first wave timed out and none succeeded */
+  /** gave up: every request of the first wave timed out and none succeeded (the runs or levels ended there) */
   gaveUp?: GiveUp;
-  /** every record, warm-up included, in dispatch order (with --records-file or --bounded: only the first failures) */
-  records: RawRecord[];
+  /** every record kept, warm-up included, in dispatch order, of every run or level (with --records-file or --bounded: only the first failures) — what an all-failed error quotes */
+  records: readonly RawRecord[];
 }
 
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
-  const timers = deps.timers ?? (deps.clock ? timersOn(deps.clock) : realTimers);
+  const timers = deps.timers ?? realTimers;
   const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt);
@@ -78,12 +81,8 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
   let firstSend = Infinity;
   let unreachable = false;
-  /** stop sending (Ctrl-C, the endpoint went away, giving up): the dispatcher ends every wait */
-  const stop = () => d.stop();
   // giving up aborts what is in flight at once: it would only wait out --timeout too; Ctrl-C after its grace period
-  const giveUpNow = new AbortController();
-  const graceOver = new AbortController();
-  const requestSignal = AbortSignal.any([graceOver.signal, giveUpNow.signal]);
+  const abortInFlight = new AbortController();
   const firstWave = new FirstWaveWatch();
   let gaveUp: GiveUp | undefined;
 
@@ -107,13 +106,13 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
     if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !d.stopping) {
       unreachable = true;
-      stop();
+      d.stop();
     }
     if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !d.stopping) {
       gaveUp = { wave: firstWave.waveSize, started: firstWave.started, timeoutS: opts.timeoutMs / 1000 };
       info(`gave up: ${giveUpWhat(gaveUp)}`);
-      stop();
-      giveUpNow.abort();
+      d.stop();
+      abortInFlight.abort();
     }
     // live progress (digests, derivation) only for someone watching: --quiet/--json runs skip it per request
     if (record.phase !== "measured" || measuredStart === undefined || !watched) return;
@@ -131,15 +130,16 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const d = createDispatcher<Prepared>({
     send: session.sendPrepared,
     timers,
-    signal: requestSignal,
+    signal: abortInFlight.signal,
     onSend(prepared) {
       firstWave.onSend();
       if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
     },
     onRecord,
   });
-  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop, timers.after);
-  stopper.signal.addEventListener("abort", () => graceOver.abort());
+  // Ctrl-C: send no more (the dispatcher ends every wait), then abort what is in flight after the grace period
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, () => d.stop(), timers.after);
+  stopper.signal.addEventListener("abort", () => abortInFlight.abort());
   const runStart = clock();
   const stopStatus = deps.onStatus
     ? timers.every(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
