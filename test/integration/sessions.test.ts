@@ -13,7 +13,7 @@ import type { RawRecord } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { cli, runOptions, scripted, sseStream } from "./helpers.ts";
 
-const byTurn = (records: RawRecord[]) => {
+const byTurn = (records: readonly RawRecord[]) => {
   const sessions = new Map<number, RawRecord[]>();
   for (const r of records.filter((x) => x.phase === "measured")) {
     const list = sessions.get(r.session!) ?? [];
