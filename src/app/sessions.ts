@@ -61,8 +61,9 @@ export function conversationChains(o: ConversationChains): () => Chain<Prepared>
         if (previous !== null && sent !== undefined) {
           // a failed turn ends its session: the next turn would carry a history without its answer
           if (previous.error !== null) return null;
-          // what of the next prompt was sent before: the previous prompt (client-counted, as promptTokensCounted is)
-          state.answered(sent.answer ?? "", sent.promptTokens);
+          // what of the next prompt the server has seen: the whole history, the previous prompt and its answer
+          // (client-counted, as promptTokensCounted is; reasoning is not carried)
+          state.answered(sent.answer ?? "", sent.promptTokens + previous.outputTokensCounted - previous.reasoningTokensCounted);
         }
         if (state.done) return null;
         const { spec, prompt, turn, reusableTokens } = state.next();

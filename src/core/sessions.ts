@@ -129,7 +129,7 @@ export interface TurnPrompt {
 export class ConversationState {
   private transcript = "";
   private readonly messages: ChatMessage[] = [];
-  /** the prompt tokens of the previous turn: what of this turn's prompt was sent before */
+  /** the tokens of the history before this turn's message (the previous prompt and its answer): what the server has seen */
   private sentTokens = 0;
   /** turns sent so far */
   turn = 0;
@@ -149,11 +149,11 @@ export class ConversationState {
     return { spec, prompt: { text: this.transcript, messages: [...this.messages] }, turn: this.turn, reusableTokens: this.sentTokens };
   }
 
-  /** the answer to the turn just sent, and that turn's prompt length in tokens */
-  answered(answer: string, promptTokens: number): void {
+  /** the answer to the turn just sent, and the tokens of that turn's prompt and answer together */
+  answered(answer: string, historyTokens: number): void {
     this.transcript += answer.startsWith(" ") || answer === "" ? answer : ` ${answer}`;
     this.messages.push({ role: "assistant", content: answer });
-    this.sentTokens = promptTokens;
+    this.sentTokens = historyTokens;
   }
 }
 
@@ -168,7 +168,7 @@ export interface TurnSummary {
   ttft_ms: Distribution | null;
   /** prompt tokens of the turn's request (the whole history): the server's usage where given, else counted */
   context_tokens: Distribution | null;
-  /** mean prompt tokens sent before in the same session (the previous turn's prompt) */
+  /** mean tokens the server has seen before in the same session (the previous turn's prompt and answer) */
   reusable_tokens_mean: number | null;
   /** mean usage.prompt_tokens_details.cached_tokens; null when the server reported none */
   cached_tokens_mean: number | null;

@@ -15,7 +15,7 @@ const session = {
   }),
 };
 const counter = (from: number) => () => from++;
-const record = (p: Prepared, error = false) => ({ seq: p.req.seq, error: error ? { class: "http_5xx", message: "x" } : null }) as RawRecord;
+const record = (p: Prepared, error = false) => ({ seq: p.req.seq, outputTokensCounted: 3, reasoningTokensCounted: 1, error: error ? { class: "http_5xx", message: "x" } : null }) as RawRecord;
 
 describe("conversations as chains", () => {
   const conversations = [
@@ -31,7 +31,8 @@ describe("conversations as chains", () => {
     s1.req.answer = "first answer";
     const s2 = a.step(record(s1.req))!;
     expect(s2.req.body).toBe(`${s1.req.body} first answer\n\nUser: two\n\nAssistant:`);
-    expect([s2.req.req.seq, s2.req.req.promptId, s2.req.reusableTokens, s2.waitMs]).toEqual([6, 6, s1.req.promptTokens, 250]);
+    // reusable: the previous prompt and its answer (3 output tokens, of which 1 reasoning, not carried)
+    expect([s2.req.req.seq, s2.req.req.promptId, s2.req.reusableTokens, s2.waitMs]).toEqual([6, 6, s1.req.promptTokens + 2, 250]);
     // the other conversation's turns take the next seqs as they are built; its prompt ids follow the first's turns
     const b = next()!;
     expect(b.step(null)!.req.req).toMatchObject({ seq: 7, promptId: 8 });

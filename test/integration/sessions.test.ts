@@ -23,6 +23,8 @@ const byTurn = (records: readonly RawRecord[]) => {
   for (const list of sessions.values()) list.sort((a, b) => a.turn! - b.turn!);
   return [...sessions.entries()].sort((a, b) => a[0] - b[0]).map(([, list]) => list);
 };
+/** the tokens of a turn's prompt and answer, as the server counted them: the history the next turn starts with */
+const seen = (r: RawRecord) => r.usage!.promptTokens! + r.usage!.completionTokens!;
 const ttft = (r: RawRecord) => r.tokenTimes[0] - r.tSend;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,11 +59,10 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
       // the history grows: each prompt holds the previous one, its answer and the new message
       expect(t2.usage!.promptTokens!).toBeGreaterThan(t1.usage!.promptTokens! + 20 + 10 - 1);
       expect(t3.usage!.promptTokens!).toBeGreaterThan(t2.usage!.promptTokens! + 20 + 10 - 1);
-      // what the workload made reusable: the previous turn's prompt, counted as the server counts it (words)
-      expect([t1.reusableTokens, t2.reusableTokens, t3.reusableTokens]).toEqual([0, t1.usage!.promptTokens!, t2.usage!.promptTokens!]);
+      // what the workload made reusable: the whole history, the previous prompt and its answer (counted in words, as the server counts)
+      expect([t1.reusableTokens, t2.reusableTokens, t3.reusableTokens]).toEqual([0, seen(t1), seen(t2)]);
       // the server stored every full block of the previous prompt and of its answer (as vLLM caches generated
       // tokens): the next turn, which starts with both, hits that many tokens, no more, no fewer
-      const seen = (r: RawRecord) => r.usage!.promptTokens! + r.usage!.completionTokens!;
       expect([t1.usage!.cachedTokens, t2.usage!.cachedTokens, t3.usage!.cachedTokens]).toEqual([0, B * Math.floor(seen(t1) / B), B * Math.floor(seen(t2) / B)]);
     }
     // the server's own counters agree: every hit token was reported, and only the rest was prefilled

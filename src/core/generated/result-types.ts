@@ -350,7 +350,7 @@ export type SchemaSessions = {
     ttft_ms: null | SchemaDistribution;
     /** prompt tokens of the turn's request (its whole history): the server's usage where given, else counted */
     context_tokens: null | SchemaDistribution;
-    /** mean prompt tokens sent before in the same session */
+    /** mean tokens the server has seen before in the same session: the previous turn's prompt and answer */
     reusable_tokens_mean: number | null;
     /** mean usage cached_tokens; null when the server reported none */
     cached_tokens_mean: number | null;
