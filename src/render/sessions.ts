@@ -19,7 +19,7 @@ export function renderSessions(s: SessionsSummary): string[] {
     lines.push(`  ${String(t.turn).padEnd(6)}${cells.map((c) => c.padStart(10)).join("")}`);
   }
   if (s.by_turn.length > TURN_ROWS) lines.push(`  … ${s.by_turn.length - TURN_ROWS} more turns (the result file has every one)`);
-  lines.push(`  context, reusable, cached: mean prompt tokens per turn (reusable: sent before in the session; cached: the server's cached_tokens, n/a when it reports none)`);
+  lines.push(`  context, reusable, cached: mean prompt tokens per turn (reusable: the history the server has seen, earlier prompts and answers; cached: the server's cached_tokens, n/a when it reports none)`);
   if (s.first_turn_ttft_ms && s.later_turns_ttft_ms) {
     lines.push(`  TTFT p50 first turn ${ms(s.first_turn_ttft_ms.p50)} ms, later turns ${ms(s.later_turns_ttft_ms.p50)} ms (n ${s.first_turn_ttft_ms.count} and ${s.later_turns_ttft_ms.count})`);
   }
