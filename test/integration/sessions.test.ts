@@ -8,6 +8,9 @@ import { runBenchmark } from "../../src/app/run.ts";
 import { mergeResults } from "../../src/core/merge.ts";
 import { parseCompareArgs } from "../../src/core/options/compare.ts";
 import type { ResultDocument } from "../../src/core/result.ts";
+import { ms } from "../../src/core/format.ts";
+import { renderHtml } from "../../src/render/html/page.ts";
+import { renderReport } from "../../src/render/report.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -103,6 +106,20 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     expect(Math.min(...later.map(ttft))).toBeGreaterThanOrEqual(Math.min(...later.map((r) => r.usage!.promptTokens!)) * cfg.prefillMsPerToken - 1);
     expect(doc.summary.sessions!.later_turns_ttft_ms!.p50).toBeGreaterThan(doc.summary.sessions!.first_turn_ttft_ms!.p50);
     expect(doc.summary.sessions!.by_turn.map((t) => t.cached_tokens_mean)).toEqual([0, 0, 0]);
+  });
+
+  test("the text report and the HTML page show the same rows by turn", () => {
+    const doc = docs.cached!;
+    const text = renderReport(doc);
+    const html = renderHtml({ files: [{ name: "cached.json", doc, recordsFromFile: null }], comparisons: [], version: "test" });
+    const s = doc.summary.sessions!;
+    expect(text).toContain(`Sessions      4 started, 4 completed, 0 failed`);
+    const table = /<table class="num" data-table="sessions">(.*?)<\/table>/s.exec(html)![1];
+    const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]));
+    expect(rows.map((r) => r[0])).toEqual(["1", "2", "3"]);
+    // each HTML row is a line of the text, cell for cell
+    for (const r of rows) expect(text).toContain(`  ${r[0].padEnd(6)}${r.slice(1).map((c) => c.padStart(10)).join("")}`);
+    expect(rows[1][6]).toBe(ms(s.by_turn[1].ttft_ms!.p50));
   });
 
   test("compare carries TTFT by turn (first turn, later turns) with the other latencies; merge derives it again from the records", async () => {

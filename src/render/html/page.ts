@@ -17,6 +17,7 @@ import { renderSweep } from "../sweep.ts";
 import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
 import { prefixCacheFacts } from "../prefix.ts";
+import { sessionRows } from "../sessions.ts";
 
 /** One result file, with its records when they exist (in the result, or read from its records file). */
 export interface ReportFile {
@@ -185,7 +186,15 @@ function summaryTable(d: ResultDocument): string {
       })
       .join("")}</table>`;
   }
-  return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}`;
+  // multi-turn sessions: the text report's rows (render/sessions.ts)
+  let chats = "";
+  if (s.sessions) {
+    const r = sessionRows(s.sessions);
+    chats = `<p>Sessions: ${esc(r.line)}</p><table class="num" data-table="sessions"><tr>${r.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${r.rows
+      .map((row) => `<tr><th>${esc(row[0])}</th>${row.slice(1).map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`)
+      .join("")}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
+  }
+  return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
 }
 
 // ——— charts ———
