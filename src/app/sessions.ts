@@ -1,10 +1,9 @@
 /**
- * Multi-turn sessions, wired: the conversations (a file, or synthetic), and the "chains" pacer —
+ * Multi-turn sessions, wired: the conversations (a file, or synthetic) as chains for the "chains" pacer —
  * C conversations at once, each sending its turns in order, the next turn built from the previous
  * answer, the user's think time between. A failed turn ends its session (README "Multi-turn sessions").
  */
 import { ConversationState, parseSessionsFile, syntheticConversations, type Conversation } from "../core/sessions.ts";
-import type { RawRecord } from "../core/metrics.ts";
 import type { RunOptions } from "../core/options.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens } from "../core/tokenizer.ts";
