@@ -16,10 +16,12 @@ import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
+import { conversationChains, loadConversations } from "./sessions.ts";
+import type { Conversation } from "../core/sessions.ts";
 import { openSession, type Prepared, type Session } from "./target.ts";
 import { createStopper } from "./warmup.ts";
 import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
-import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
+import { chains, closedLoop, openLoop, warmupLoop } from "./pacers.ts";
 
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
@@ -63,6 +65,9 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt);
+  // multi-turn sessions: a bad sessions file fails here, before any request; the run's size is their turns
+  const conversations = opts.sessions ? await loadConversations(opts, session, info, deps.promptSalt) : undefined;
+  if (conversations) opts = { ...opts, requests: conversations.reduce((n, c) => n + c.turns.length, 0) };
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
     info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
   }
@@ -149,7 +154,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
-  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
+  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) && !conversations ? (opts.requests ?? opts.concurrency) : 0;
   const aheadLimits = { untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests, maxBytes: AHEAD_BYTES };
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
@@ -169,6 +174,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     t0,
     deadline,
     nextSeq: () => seq++,
+    conversations,
     ahead: () => {
       // the body of a request to come is built now, in the gap a completion leaves, not when it is due
       if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
@@ -248,9 +254,16 @@ export interface PacerContext {
   nextSeq: () => number;
   /** after each completion: builds the body of a request to come (closed loop) */
   ahead: () => void;
+  /** multi-turn sessions (--sessions, --turns): the conversations, loaded before the clock starts */
+  conversations?: readonly Conversation[];
 }
 
 export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
+  if (c.conversations) {
+    // each conversation a chain: its turns in order, the next built from the previous answer, think time between
+    const nextChain = conversationChains({ conversations: c.conversations, nextSeq: c.nextSeq, firstPromptId: opts.warmup, session: c.session });
+    return chains({ concurrency: opts.sessions?.concurrency ?? opts.concurrency, nextChain, deadline: c.deadline });
+  }
   if (opts.rate === undefined) {
     return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
   }

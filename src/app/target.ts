@@ -11,7 +11,7 @@ import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, isTokenizerLoaded, isTokenizerName, loadTokenizer, loadTokenizerJson, TokenizerFileError } from "../core/tokenizer.ts";
-import { fileWorkload, parsePromptsFile, syntheticWorkload, type Workload } from "../core/workload.ts";
+import { fileWorkload, parsePromptsFile, syntheticWorkload, type PromptItem, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
 import { readTokenizerFile, TOKENIZER_FILE_HINT } from "../io/tokenizer-file.ts";
@@ -26,6 +26,10 @@ export interface Prepared {
   promptTokens: number;
   /** of `promptTokens`, how many the workload made reusable (a prefix sent before); see `reusableOf` */
   reusableTokens?: number;
+  /** a turn of a multi-turn session: its place (the answer is kept for the next turn) */
+  turn?: { session: number; turn: number; turns: number };
+  /** a session turn, once sent: the answer's text, for the next turn's history */
+  answer?: string;
 }
 
 export interface Session {
@@ -45,6 +49,8 @@ export interface Session {
   sendPrepared(p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** prepare and send */
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
+  /** a turn of a multi-turn session: its body from the history so far (`maxTokens`: the turn's own, else the run's) */
+  prepareTurn(req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared;
 }
 
 /** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
@@ -62,14 +68,14 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
-  const build = (promptId: number): Built => {
+  const buildItem = (item: PromptItem, maxTokens = opts.maxTokens): Built => {
     built++;
-    const item = workload.prompt(promptId);
-    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
+    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens, stream: opts.stream, model, extraBody }));
     const b: Built = { body, promptTokens: item.tokens ?? count(item.text) };
     if (item.reusableTokens !== undefined) b.reusableTokens = item.reusableTokens;
     return b;
   };
+  const build = (promptId: number) => buildItem(workload.prompt(promptId));
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
   const ready = new Map<number, Built>();
   /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
@@ -100,8 +106,10 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       builtUpTo++;
     }
   };
-  const sendPrepared = async ({ req, body, promptTokens, reusableTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
-    const x = await sendRequest(target, body, stop, clock);
+  /** a session turn's answer is left on its Prepared (`answer`), for the next turn */
+  const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+    const { req, body, promptTokens, reusableTokens, turn } = p;
+    const x = await sendRequest(target, body, stop, clock, turn !== undefined);
     // field by field, not spread: object spreads cost ~3% of the client's CPU per request (a profile against a static server)
     const record: RawRecord = {
       seq: req.seq,
@@ -126,7 +134,20 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     if (reusableTokens !== undefined) record.reusableTokens = reusableTokens;
     if (x.tokensEstimated) record.tokensEstimated = true;
     if (x.outputUncounted) record.outputUncounted = true;
+    // a session turn: its place, and its answer left on the Prepared for the next turn (other runs skip both)
+    if (turn !== undefined) {
+      record.session = turn.session;
+      record.turn = turn.turn;
+      record.sessionTurns = turn.turns;
+      p.answer = x.answer ?? "";
+    }
     return record;
+  };
+  // chat: the messages go as they are and are counted as their contents (as fileWorkload counts them); the text APIs send the transcript
+  const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => {
+    const item = opts.api === "openai-chat" && prompt.messages ? { text: prompt.messages.map((m) => m.content).join("\n"), messages: prompt.messages } : { text: prompt.text };
+    const b = buildItem(item, maxTokens);
+    return { req, body: b.body, promptTokens: b.promptTokens, reusableTokens, turn };
   };
   const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
   return {
@@ -140,6 +161,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     },
     sendPrepared,
     send,
+    prepareTurn,
   };
 }
 

@@ -33,8 +33,9 @@ export const run = defineCommand({
     if (html) await checkWritable(html).catch((err) => Promise.reject(err instanceof UsageError ? new UsageError(err.message, "create the folder first, or choose another --html") : err));
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
-    const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
-    const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
+    const chat = opts.sessions;
+    const size = chat ? (chat.file !== undefined ? `the conversations of ${chat.file}` : `${Math.ceil((opts.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`) : opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
+    const load = chat ? `${chat.concurrency ?? opts.concurrency} sessions at once` : opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
     ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
 
     const deps: SweepDeps = {

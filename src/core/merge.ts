@@ -56,7 +56,7 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
       for (const r of d.requests!) {
         maxSeq = Math.max(maxSeq, r.seq);
         // prompt ids are per shard: keep them apart so repeats still point at their own shard's prompts
-        all.push({ ...r, seq: seqBase + r.seq, promptId: split ? r.promptId : i * 1e9 + r.promptId, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
+        all.push({ ...r, seq: seqBase + r.seq, promptId: split ? r.promptId : i * 1e9 + r.promptId, ...(r.session !== undefined ? { session: i * 1e6 + r.session } : {}), tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
       }
       seqBase += maxSeq + 1;
     });

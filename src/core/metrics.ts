@@ -10,6 +10,7 @@ import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
 import { PrefixCacheAccumulator, type PrefixCacheSummary } from "./prefix.ts";
 import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
+import { SessionStats, type SessionsSummary } from "./sessions.ts";
 
 /**
  * What the engine records for one request: raw monotonic timestamps (ms) and counts, nothing derived.
@@ -108,6 +109,8 @@ export interface RunSummary {
   percentiles?: "exact" | "digest";
   /** requests sent again on a fresh connection because the server had closed the reused one (absent in older files) */
   connections?: ConnectionCounts;
+  /** multi-turn sessions (--sessions, --turns): TTFT and context by turn, sessions completed; absent otherwise */
+  sessions?: SessionsSummary;
   /** the server's cached_tokens share next to the workload's reusable share (README "Prefix caching"; absent in older files) */
   prefix_cache?: PrefixCacheSummary;
 }
@@ -221,6 +224,8 @@ export class SummaryAccumulator {
   /** measured successes whose output tokens were extrapolated by the client (no usage) */
   estimated = 0;
   private readonly slo: readonly SloTerm[];
+  /** the turns of multi-turn sessions, when records carry them */
+  private readonly chats = new SessionStats();
   private readonly prefix: PrefixCacheAccumulator;
 
   constructor(
@@ -247,6 +252,9 @@ export class SummaryAccumulator {
     // the measured window spans every measured request, failed ones too (SPEC §4)
     this.windowStart = Math.min(this.windowStart, r.tSend);
     if (r.tEnd !== null) this.windowEnd = Math.max(this.windowEnd, r.tEnd);
+    if (r.turn !== undefined && r.session !== undefined) {
+      this.chats.add({ session: r.session, turn: r.turn, sessionTurns: r.sessionTurns ?? r.turn, ok: m.ok, aborted: r.error?.class === "aborted", ttftMs: m.ttftMs, promptTokens: m.promptTokens, reusableTokens: r.reusableTokens ?? 0, cachedTokens: r.usage?.cachedTokens });
+    }
     metricValues(m, this.values);
     for (const k of SUMMARY_METRICS) {
       const xs = this.values[k];
@@ -348,6 +356,7 @@ export class SummaryAccumulator {
       prefix_cache: this.prefix.finish(),
     };
     if (this.slo.length > 0) summary.slo = checkSlo(this.slo, summary, this.good, windowS);
+    if (this.chats.any) summary.sessions = this.chats.finish();
     return { summary, digests };
   }
 }
@@ -386,7 +395,10 @@ export function poolRuns(
 ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
   const windowS = runs.reduce((s, r) => s + measuredWindowS(r.records), 0);
   const acc = new SummaryAccumulator(tokenizer, options);
-  for (const r of runs) for (const record of r.records) acc.add(record);
+  // a session of one run is not the same-numbered session of another
+  runs.forEach((r, i) => {
+    for (const record of r.records) acc.add(i === 0 || record.session === undefined ? record : { ...record, session: i * 1e6 + record.session });
+  });
   const pooled = acc.finish({}, windowS);
   const distorted = runs.map((r, i) => ({ c: r.client, i })).filter(({ c }) => c?.distorted);
   pooled.summary.client = {

@@ -80,8 +80,12 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const ERROR_BODY_CHARS = 500;
 
-/** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock): Promise<Exchange> {
+/**
+ * Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`.
+ * `keepAnswer` (multi-turn sessions only): the answer's text comes back as `answer`, for the next
+ * turn's history — the decoder holds it already, so other runs pay nothing for this.
+ */
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock, keepAnswer = false): Promise<Exchange & { answer?: string }> {
   // one signal for fetch, aborted by the deadline or by `stop`: AbortSignal.any costs 3.5–5 µs a request,
   // and fetch more with a composite signal (scripts/bench-wire.ts: main-thread CPU per request)
   const abort = new AbortController();
@@ -98,7 +102,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
   };
   const timer = setTimeout(timeOut, target.timeoutMs);
   const unwatch = whenStopped(stop, onStop);
-  const out: Exchange = {
+  const out: Exchange & { answer?: string } = {
     tSend: 0,
     tFirstByte: null,
     tokenTimes: [],
@@ -227,6 +231,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     out.reasoningTokensCounted = d.reasoningTokensCounted;
     if (d.tokensEstimated) out.tokensEstimated = true;
     if (uncounted) out.outputUncounted = true;
+    if (keepAnswer) out.answer = decoder.text;
     if (failed !== undefined) {
       const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);

@@ -139,7 +139,7 @@ function gateLines(c: Comparison): string[] {
 }
 
 function testLines(c: Comparison): string[] {
-  const names: Record<string, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E" };
+  const names: Record<string, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
   return c.tests.map(
     (t) =>
       `${names[t.family]}: U = ${t.u} (n ${t.nBase} → ${t.nCand}${t.unit === "request median gap" ? " requests' median gaps" : ""}), ` +

@@ -3,6 +3,7 @@ import type { ResultDocument } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
 import type { ProgressView } from "../core/progress.ts";
 import { ms, num } from "../core/format.ts";
+import { renderSessions } from "./sessions.ts";
 import { prefixCacheLines } from "./prefix.ts";
 import { DIST_COLUMNS, distCells, distRows, type Fact, FACT_WIDTH, INCOMPLETE, loadText, RUNS_COLUMNS, RUNS_INTRO, runsRows, sizeText, sloFact, sloRows, summaryFacts } from "./rows.ts";
 
@@ -21,14 +22,16 @@ export function renderReport(doc: ResultDocument): string {
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
   lines.push(
-    `  ${sizeText(c)} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${loadText(c)}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
+    `  ${sizeText(c, s)} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${loadText(c)}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
   );
   if (!doc.complete) lines.push(`  ${INCOMPLETE}`);
   lines.push("");
   for (const f of summaryFacts(s)) {
     lines.push(fact(f));
-    // the server's prefix-cached share beside the workload's offer (README "Prefix caching")
-    if (f[0] === "Cache") lines.push(...prefixCacheLines(s.prefix_cache));
+    if (f[0] !== "Cache") continue;
+    // multi-turn sessions, then the server's prefix-cached share beside the workload's offer (README "Prefix caching")
+    if (s.sessions) lines.push(...renderSessions(s.sessions));
+    lines.push(...prefixCacheLines(s.prefix_cache));
   }
   lines.push("");
   lines.push(`  ${"ms".padEnd(22)}${DIST_COLUMNS.map((h) => h.padStart(9)).join("")}`);

@@ -19,15 +19,24 @@ export const FACT_WIDTH = 14;
 export const INCOMPLETE = "INCOMPLETE: the run was stopped early; numbers cover the requests that finished";
 
 /** The load of a run: `concurrency 8`, `rate 20/s (burstiness 0.5), cap 64`. */
-export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency">): string {
+export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency" | "sessions">): string {
+  const chat = c.sessions;
+  if (chat) return `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
   if (c.rate === null || c.rate === undefined) return `concurrency ${c.concurrency}`;
   const burst = c.burstiness !== 1 && c.burstiness !== undefined ? ` (burstiness ${c.burstiness})` : "";
   const cap = c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : "";
   return `rate ${c.rate}/s${burst}${cap}`;
 }
 
-/** How much a run sends: `100 requests` or `60 s`. */
-export const sizeText = (c: Pick<ResultConfig, "requests" | "duration_s">): string => (c.requests !== null && c.requests !== undefined ? `${c.requests} requests` : `${c.duration_s} s`);
+/** How much a run sends: `100 requests`, `60 s`, or (multi-turn sessions, given the summary) `36 turns of 12 sessions, 3 turns each`. */
+export function sizeText(c: Pick<ResultConfig, "requests" | "duration_s" | "sessions">, s?: Pick<RunSummary, "requests" | "sessions">): string {
+  const chat = c.sessions;
+  if (chat && s) {
+    const started = s.sessions?.started ?? 0;
+    return `${s.requests.sent} turns of ${started} session${started === 1 ? "" : "s"}${chat.file ? ` from ${chat.file}` : `, ${chat.turns} turns each`}`;
+  }
+  return c.requests !== null && c.requests !== undefined ? `${c.requests} requests` : `${c.duration_s} s`;
+}
 
 /** The facts above the latency table: requests, connections sent again, duration, throughput, tokens, cache, mean latency. */
 export function summaryFacts(s: RunSummary): Fact[] {
@@ -107,18 +116,26 @@ export const levelName = (kind: SweepResult["kind"], l: SweepLevel): string => S
 
 /** The sweep table's columns: the level, then one per cell of `sweepRows`. */
 export function sweepColumns(sw: SweepResult): string[] {
-  const { withSlo, withCached } = sweepExtras(sw);
-  return [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), ...(withCached ? ["cached"] : []), "gain"];
+  const { withSlo, withCached, withTurns } = sweepExtras(sw);
+  return [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", ...(withTurns ? ["turn 1", "later"] : []), "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), ...(withCached ? ["cached"] : []), "gain"];
 }
 
 /** The sweep table's optional columns: goodput with an SLO, the server's prefix-cached share where it reported cached_tokens. */
-function sweepExtras(sw: SweepResult): { withSlo: boolean; withCached: boolean } {
-  return { withSlo: sw.levels.some((l) => l.summary.slo), withCached: sw.levels.some((l) => l.summary.prefix_cache?.cached_share != null) };
+function sweepExtras(sw: SweepResult): { withSlo: boolean; withCached: boolean; withTurns: boolean } {
+  return {
+    withSlo: sw.levels.some((l) => l.summary.slo),
+    withCached: sw.levels.some((l) => l.summary.prefix_cache?.cached_share != null),
+    // multi-turn sessions: a level's TTFT of first turns and of later turns (what a prefix cache changes)
+    withTurns: sw.levels.some((l) => l.summary.sessions),
+  };
 }
+
+/** Under a sweep of sessions: what its two turn columns hold. */
+export const TURNS_LEGEND = "turn 1, later: TTFT p50 of the sessions' first turns and of their later turns; conc is sessions at once";
 
 /** A row per level: its name (`8*` when cut short), whether it is the knee, and its cells. */
 export function sweepRows(sw: SweepResult): Array<{ name: string; knee: boolean; cells: string[] }> {
-  const { withSlo, withCached } = sweepExtras(sw);
+  const { withSlo, withCached, withTurns } = sweepExtras(sw);
   return sw.levels.map((l, i) => {
     const s = l.summary;
     return {
@@ -129,6 +146,7 @@ export function sweepRows(sw: SweepResult): Array<{ name: string; knee: boolean;
         num(s.throughput.output_tokens_per_s),
         ms(s.ttft_ms?.p50),
         ms(s.ttft_ms?.p99),
+        ...(withTurns ? [ms(s.sessions?.first_turn_ttft_ms?.p50), ms(s.sessions?.later_turns_ttft_ms?.p50)] : []),
         ms(s.tpot_ms?.p50),
         ms(s.e2e_ms?.p50),
         pct(s.error_rate),

@@ -1,7 +1,7 @@
 /** A sweep's result → a table (a row per level), the knee, and a text chart of throughput against latency. Pure. */
 import { num } from "../core/format.ts";
 import type { ResultDocument } from "../core/result.ts";
-import { CUT_SHORT, FACT_WIDTH, levelName, sizeText, sweepColumns, sweepFacts, sweepRows } from "./rows.ts";
+import { CUT_SHORT, FACT_WIDTH, levelName, sizeText, sweepColumns, sweepFacts, sweepRows, TURNS_LEGEND } from "./rows.ts";
 
 export function renderSweep(doc: ResultDocument): string {
   const sw = doc.sweep!;
@@ -15,6 +15,7 @@ export function renderSweep(doc: ResultDocument): string {
   lines.push(`  ${row(sweepColumns(sw))}`);
   for (const r of sweepRows(sw)) lines.push(`  ${row([r.name, ...r.cells])}${r.knee ? "  ← knee" : ""}`);
   if (sw.levels.some((l) => !l.complete)) lines.push(`  ${CUT_SHORT}`);
+  if (sw.levels.some((l) => l.summary.sessions)) lines.push(`  ${TURNS_LEGEND}`);
   lines.push("");
   for (const [label, text] of sweepFacts(sw)) lines.push(`${label.padEnd(FACT_WIDTH)}${text}`);
   lines.push("");

@@ -17,7 +17,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { ms, pct } from "../format.ts";
-import type { Family, RunData } from "../importers/types.ts";
+import type { BaseFamily, Family, RunData } from "../importers/types.ts";
 import { MetricDigest } from "../stats/digest.ts";
 import { quantileSorted } from "../stats/percentiles.ts";
 import { checkComparable, type ConfigDifference } from "./config.ts";
@@ -158,7 +158,7 @@ function sideSummary(runs: readonly RunData[]): SideSummary {
   };
 }
 
-const FAMILY_WORD: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E" };
+const FAMILY_WORD: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
 
 /**
  * A side's percentile without samples: one file's own summary, or the merged t-digests of several
@@ -167,14 +167,14 @@ const FAMILY_WORD: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "
 function percentileWithoutSamples(runs: readonly RunData[], family: Family, p: "p50" | "p95" | "p99", q: number): number | null {
   if (runs.length === 1) return runs[0].summary[family]?.[p] ?? null;
   if (runs.every((r) => r.samples !== null)) {
-    const all = Float64Array.from(runs.flatMap((r) => (family === "itl" ? r.samples!.itl.flat() : r.samples![family])));
+    const all = Float64Array.from(runs.flatMap((r) => (family === "itl" ? r.samples!.itl.flat() : (r.samples![family] ?? []))));
     return all.length > 0 ? quantileSorted(all.sort(), q) : null;
   }
-  if (!runs.every((r) => r.digests?.[family])) return null;
+  if (!runs.every((r) => r.digests?.[family as BaseFamily])) return null;
   const d = new MetricDigest();
   for (const r of runs) {
     try {
-      d.merge(r.digests![family]!);
+      d.merge(r.digests![family as BaseFamily]!);
     } catch (e) {
       throw new UsageError(`${r.source}: ${(e as Error).message}`, "the result file is damaged or was not written by llmbench");
     }
@@ -192,7 +192,7 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
   const withSamples = base.every((r) => r.samples !== null) && cand.every((r) => r.samples !== null);
   if (withSamples) {
     // runs → requests → values (ITL: a request's gaps; otherwise its one value)
-    const perRun = (runs: readonly RunData[]) => runs.map((r) => (family === "itl" ? r.samples!.itl : r.samples![family].map((x) => [x])));
+    const perRun = (runs: readonly RunData[]) => runs.map((r) => (family === "itl" ? r.samples!.itl : (r.samples![family] ?? []).map((x) => [x])));
     const rb = perRun(base);
     const rc = perRun(cand);
     const gb = rb.flat().filter((g) => g.length > 0);
@@ -348,7 +348,9 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   }
   const rows = new Map<string, Row>();
   const tests: DistributionTest[] = [];
-  for (const family of ["ttft", "tpot", "itl", "e2e"] as const) {
+  // multi-turn sessions: TTFT of first and of later turns, where a side has them
+  const turns = [...base, ...cand].some((r) => (r.samples?.ttft_first_turn?.length ?? 0) > 0 || r.summary.ttft_first_turn);
+  for (const family of ["ttft", "tpot", "itl", "e2e", ...(turns ? (["ttft_first_turn", "ttft_later_turns"] as const) : [])] as const) {
     const { rows: fr, test } = distributionRows(family, base, cand, settings, notes);
     QUANTILES.forEach(([p], i) => rows.set(`${family}_${p}`, fr[i]));
     if (test) tests.push(test);
@@ -404,7 +406,7 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
     );
   }
 
-  const metrics = METRICS.map((def): MetricResult => {
+  const metrics = METRICS.filter((def) => rows.has(def.name)).map((def): MetricResult => {
     const { unjudged, ratioOnly: _r, missingOn: _m, ...row } = rows.get(def.name)!;
     const threshold = settings.thresholds[def.name];
     const verdict: Verdict = row.change === null ? "unavailable" : unjudged ? "unjudged" : judge(row.change, row.interval, threshold, def.direction);

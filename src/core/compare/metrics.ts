@@ -18,7 +18,7 @@ export interface MetricDef {
   q?: number;
 }
 
-const FAMILY_LABELS: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E" };
+const FAMILY_LABELS: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
 export const QUANTILES = [
   ["p50", 0.5],
   ["p95", 0.95],
@@ -26,7 +26,8 @@ export const QUANTILES = [
 ] as const;
 
 export const METRICS: readonly MetricDef[] = [
-  ...(["ttft", "tpot", "itl", "e2e"] as const).flatMap((family) =>
+  // the turn families: rows only where a side ran multi-turn sessions
+  ...(["ttft", "tpot", "itl", "e2e", "ttft_first_turn", "ttft_later_turns"] as const).flatMap((family) =>
     QUANTILES.map(([p, q]): MetricDef => ({ name: `${family}_${p}`, label: `${FAMILY_LABELS[family]} ${p}`, unit: "ms", kind: "distribution", direction: "lower", family, q })),
   ),
   { name: "error_rate", label: "error rate", unit: "%", kind: "proportion", direction: "lower" },

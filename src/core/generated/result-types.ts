@@ -59,6 +59,18 @@ export type SchemaResultDocument = {
     shards?: number;
     /** merge of independent runs (not --shard): each file's seed, in the order merged */
     seeds?: Array<number>;
+    /** run --sessions FILE / --turns N: multi-turn sessions */
+    sessions?: {
+      file: string | null;
+      turns: number | null;
+      think_time_s: number;
+      /** --followup-tokens: the user messages after the first (absent: --input-tokens) */
+      followup_tokens?: {
+        mean: number;
+        stdev: number;
+      };
+      concurrency: number | null;
+    };
     /** run --shard i/N: this file is shard index of count of one workload; requests, warmup and concurrency here are the whole workload's (the file's own config.requests etc. are its share) */
     shard?: {
       index: number;
@@ -203,6 +215,12 @@ export type SchemaRecord = {
   tokensEstimated?: true;
   /** the server reported the output length (usage) and the client did not count the text itself: it counts a sample of such answers to compare (README "Token counts"); outputTokensCounted then holds only the reasoning tokens */
   outputUncounted?: true;
+  /** multi-turn sessions: the conversation (0-based, in the order the run took them) */
+  session?: number;
+  /** multi-turn sessions: this request's turn in its conversation (1-based) */
+  turn?: number;
+  /** multi-turn sessions: the turns its conversation has in all (sent or not) */
+  sessionTurns?: number;
   usage: null | {
     promptTokens?: number;
     completionTokens?: number;
@@ -321,4 +339,32 @@ export type SchemaSummary = {
     retried_requests: number;
     retries_failed: number;
   };
+  sessions?: SchemaSessions;
+};
+
+/** multi-turn sessions (run --sessions FILE or --turns N): sessions completed, TTFT and context by turn (README: Multi-turn sessions) */
+export type SchemaSessions = {
+  /** conversations that sent at least one measured turn */
+  started: number;
+  /** every turn answered */
+  completed: number;
+  /** a turn failed: the session ended there, its later turns not sent */
+  failed: number;
+  /** stopped before its last turn without a failure (Ctrl-C, or the run gave up) */
+  unfinished: number;
+  turns_per_session_mean: number | null;
+  first_turn_ttft_ms: null | SchemaDistribution;
+  later_turns_ttft_ms: null | SchemaDistribution;
+  by_turn: Array<{
+    turn: number;
+    sent: number;
+    succeeded: number;
+    ttft_ms: null | SchemaDistribution;
+    /** prompt tokens of the turn's request (its whole history): the server's usage where given, else counted */
+    context_tokens: null | SchemaDistribution;
+    /** mean tokens the server has seen before in the same session: the previous turn's prompt and answer */
+    reusable_tokens_mean: number | null;
+    /** mean usage cached_tokens; null when the server reported none */
+    cached_tokens_mean: number | null;
+  }>;
 };

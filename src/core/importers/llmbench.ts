@@ -7,11 +7,11 @@ import { RESULT_SCHEMA, type ResultDocument, type ResultRecord } from "../result
 import type { RunSummary } from "../metrics.ts";
 import type { SerializedDigest } from "../stats/digest.ts";
 import { UsageError } from "../errors.ts";
-import { FAMILIES, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
+import { FAMILIES, type BaseFamily, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
 
 const HINT = "pass a result file written by 'llmbench run --output FILE'";
 
-const DIST_KEYS = { ttft: "ttft_ms", tpot: "tpot_ms", itl: "itl_ms", e2e: "e2e_ms" } as const satisfies Record<Family, string>;
+const DIST_KEYS = { ttft: "ttft_ms", tpot: "tpot_ms", itl: "itl_ms", e2e: "e2e_ms" } as const satisfies Record<BaseFamily, string>;
 
 /** One run of a file: the document's own, one of `runs`, or one sweep level. */
 export interface RunBody {
@@ -29,7 +29,11 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
   const { config } = doc;
   const { summary } = body;
   const requests = summary.requests;
-  const dists = Object.fromEntries(FAMILIES.map((f) => [f, percentileSummary(summary[DIST_KEYS[f]])])) as Record<Family, PercentileSummary | null>;
+  const dists = Object.fromEntries(FAMILIES.map((f) => [f, percentileSummary(summary[DIST_KEYS[f]])])) as RunData["summary"];
+  if (summary.sessions) {
+    dists.ttft_first_turn = percentileSummary(summary.sessions.first_turn_ttft_ms);
+    dists.ttft_later_turns = percentileSummary(summary.sessions.later_turns_ttft_ms);
+  }
   const digests = Object.fromEntries(FAMILIES.filter((f) => body.digests[DIST_KEYS[f]] !== undefined).map((f) => [f, body.digests[DIST_KEYS[f]]]));
 
   let samples: RunSamples | null = null;
@@ -51,6 +55,7 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
       if (m.tpotMs !== null) samples.tpot.push(m.tpotMs);
       if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
+      if (r.turn !== undefined && m.ttftMs !== null) (r.turn === 1 ? (samples.ttft_first_turn ??= []) : (samples.ttft_later_turns ??= [])).push(m.ttftMs);
       cachedPairs?.push([r.usage?.cachedTokens ?? 0, m.promptTokens]);
     }
     // the records are what every interval is computed from: they must be the requests the summary counts (no copies, none missing)

@@ -7,8 +7,12 @@ import type { SerializedDigest } from "../stats/digest.ts";
 import type { Distribution } from "../stats/percentiles.ts";
 
 export const FAMILIES = ["ttft", "tpot", "itl", "e2e"] as const;
+/** multi-turn sessions: TTFT of first turns, and of every later turn (what a prefix cache changes) */
+export const TURN_FAMILIES = ["ttft_first_turn", "ttft_later_turns"] as const;
+export type BaseFamily = (typeof FAMILIES)[number];
+export type TurnFamily = (typeof TURN_FAMILIES)[number];
 /** a latency distribution measured per request (ITL: per gap) */
-export type Family = (typeof FAMILIES)[number];
+export type Family = BaseFamily | TurnFamily;
 
 /** Samples of the successful measured requests, derived with `deriveRequest`. */
 export interface RunSamples {
@@ -17,6 +21,9 @@ export interface RunSamples {
   e2e: number[];
   /** ITL gaps, one list per request (gaps of one request are not independent) */
   itl: number[][];
+  /** multi-turn sessions: TTFT of first turns and of later turns (absent, or empty, for other runs) */
+  ttft_first_turn?: number[];
+  ttft_later_turns?: number[];
 }
 
 /** The percentiles a file states about a distribution (a vLLM file may give only some). */
@@ -40,7 +47,7 @@ export interface RunData {
   /** per-request samples; null when the file has none (written with --no-records, or vLLM without --save-detailed) */
   samples: RunSamples | null;
   /** what the file's summary states, per distribution */
-  summary: Record<Family, PercentileSummary | null>;
+  summary: Record<BaseFamily, PercentileSummary | null> & Partial<Record<TurnFamily, PercentileSummary | null>>;
   /** serialised t-digests, when the file has them (several files without samples are pooled through these) */
   digests: Partial<Record<Family, SerializedDigest>> | null;
   requests: { sent: number; succeeded: number; failed: number };

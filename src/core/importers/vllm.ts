@@ -18,7 +18,7 @@
  */
 import { deriveRequest, type RawRecord } from "../metrics.ts";
 import { Checker, isNum, type Obj } from "./check.ts";
-import { FAMILIES, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
+import { FAMILIES, type BaseFamily, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
 
 export const VLLM_FORMAT = "vllm bench serve";
 
@@ -31,7 +31,7 @@ export function isVllmResult(doc: Obj): boolean {
   return hasRun && (isNum(doc.mean_ttft_ms) || isNum(doc.mean_e2el_ms) || Array.isArray(doc.ttfts));
 }
 
-const VLLM_NAMES: Record<Family, string> = { ttft: "ttft", tpot: "tpot", itl: "itl", e2e: "e2el" };
+const VLLM_NAMES: Record<BaseFamily, string> = { ttft: "ttft", tpot: "tpot", itl: "itl", e2e: "e2el" };
 
 /** backend → llmbench's API name, where they are the same API */
 const APIS: Record<string, string> = { openai: "openai-completions", vllm: "openai-completions", "openai-chat": "openai-chat" };

@@ -5,9 +5,10 @@ import { repeatCount } from "../schedule.ts";
 import { parseShard, shardLoad, type ShardLoad, type ShardTotals } from "../shard.ts";
 import { parseSlo, STREAM_ONLY_METRICS, type SloTerm } from "../slo.ts";
 import { parseWorkers, type WorkersSpec } from "../workers.ts";
-import { parseArgv, type FlagTable } from "./argv.ts";
+import { parseArgv, type FlagTable, type ParsedArgs } from "./argv.ts";
 import { OUTPUT_FLAGS, parseTargetOptions, TARGET_FLAGS, type TargetOptions } from "./target.ts";
 import { parseDuration, parseLevels, parseNumber } from "./values.ts";
+import { parseLength, type LengthSpec } from "../workload.ts";
 
 export const RUN_FLAGS = {
   ...TARGET_FLAGS,
@@ -30,6 +31,11 @@ export const RUN_FLAGS = {
   "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
   bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
   html: { type: "string", description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)", valueHint: "file" },
+  sessions: { type: "string", description: "multi-turn sessions from a JSONL file, one conversation a line: {\"id\": \"a\", \"turns\": [{\"user\": \"...\", \"think_ms\": 0}]}; each turn carries the whole history", valueHint: "file" },
+  turns: { type: "string", description: "synthetic multi-turn sessions of N turns (user messages of --input-tokens; --requests / N sessions, rounded up)" },
+  "followup-tokens": { type: "string", description: "synthetic sessions: length of every user message after the first (a chat opens with the long one); tokens or mean:stdev (default: --input-tokens)" },
+  "think-time": { type: "string", description: "sessions: the user's pause between an answer and the next turn (synthetic sessions; a file gives think_ms per turn)", default: "0s" },
+  "session-concurrency": { type: "string", description: "sessions: conversations going on at once, each with one turn in flight (default: --concurrency)" },
   ...OUTPUT_FLAGS,
 } as const satisfies FlagTable;
 
@@ -112,6 +118,22 @@ export interface RunOptions extends TargetOptions {
   workers: WorkersSpec;
   /** --shard i/N: this process's part of the workload (requests, warmup and concurrency above are its share) */
   shard?: ShardRun;
+  /** --sessions FILE or --turns N: multi-turn sessions instead of independent requests */
+  sessions?: SessionsSpec;
+}
+
+/** Multi-turn sessions (core/sessions.ts): from a file, or `turns` synthetic turns each. */
+export interface SessionsSpec {
+  /** --sessions FILE; absent for synthetic sessions */
+  file?: string;
+  /** --turns N (synthetic) */
+  turns?: number;
+  /** --think-time (synthetic; a file gives its own per turn) */
+  thinkMs: number;
+  /** --followup-tokens: the user messages after the first (synthetic); absent: --input-tokens */
+  followupTokens?: LengthSpec;
+  /** --session-concurrency when given; else --concurrency (so a concurrency sweep sweeps sessions) */
+  concurrency?: number;
 }
 
 /** A shard's place and the whole workload's totals (core/shard.ts says how it is split). */
@@ -159,6 +181,7 @@ export function publicConfig(o: RunOptions): ResultConfig {
     api_key_set: o.apiKey !== undefined,
     extra_body: o.extraBody ?? null,
     ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
+    ...(o.sessions ? { sessions: { file: o.sessions.file ?? null, turns: o.sessions.turns ?? null, think_time_s: o.sessions.thinkMs / 1000, ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}), concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null) } } : {}),
   };
 }
 
@@ -236,6 +259,7 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     if (p.given("shard") !== undefined) throw new UsageError(`--workers and --shard both split the workload`, `on several machines use --shard i/N alone, with N = every process on every machine`);
   }
   const shard = parseShardOption(p.given("shard"), p.given("seed"), { requests, warmup, repeatRatio, concurrency }, sweep !== undefined, runs);
+  const sessions = parseSessionsOption(p, { sweep, workers: workers !== 1, recordsFile: recordsFile !== undefined, bounded });
   return {
     ...target,
     requests: shard ? shard.load.requests : requests,
@@ -245,7 +269,8 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     burstiness: parseNumber("burstiness", p.get("burstiness")!, { min: 0, exclusiveMin: true }, d.burstiness.default),
     rampUpMs: parseDuration("ramp-up", p.get("ramp-up")!, true),
     latencyFrom,
-    repeatRatio,
+    // a session's turns are never repeats: its history is what a cache may reuse
+    repeatRatio: sessions ? 0 : repeatRatio,
     warmup: shard ? shard.load.warmup : warmup,
     slo,
     sweep,
@@ -260,7 +285,44 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     ...(p.given("html") ? { html: p.given("html") } : {}),
     workers,
     ...(shard ? { shard: shard.run } : {}),
+    ...(sessions ? { sessions } : {}),
   };
+}
+
+/** --sessions FILE | --turns N, with --think-time and --session-concurrency; what does not go with them is refused. */
+function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined; workers: boolean; recordsFile: boolean; bounded: boolean }): SessionsSpec | undefined {
+  const file = p.given("sessions");
+  const turnsArg = p.given("turns");
+  const thinkArg = p.given("think-time");
+  const concurrencyArg = p.given("session-concurrency");
+  if (file === undefined && turnsArg === undefined) {
+    const stray = thinkArg !== undefined ? "--think-time" : concurrencyArg !== undefined ? "--session-concurrency" : p.given("followup-tokens") !== undefined ? "--followup-tokens" : undefined;
+    if (stray) throw new UsageError(`${stray} belongs to multi-turn sessions`, `add --turns N (synthetic sessions) or --sessions FILE`);
+    return undefined;
+  }
+  const what = file !== undefined ? "--sessions" : "--turns";
+  if (file !== undefined && turnsArg !== undefined) throw new UsageError(`--sessions FILE and --turns both say how many turns a session has`, `give one: the file's conversations, or --turns N synthetic ones`);
+  if (file !== undefined && thinkArg !== undefined) throw new UsageError(`--think-time is for synthetic sessions; a sessions file gives "think_ms" per turn`, `drop --think-time, or write "think_ms" in ${file}`);
+  if (file !== undefined && p.given("requests") !== undefined) throw new UsageError(`--sessions sends every conversation of ${file} once: --requests has nothing to bound`, `drop --requests (write fewer lines to send fewer)`);
+  if (file !== undefined && p.given("prompts") !== undefined) throw new UsageError(`--sessions FILE holds the user messages; --prompts would give others`, `drop --prompts`);
+  const clash = (flag: string, why: string) => {
+    throw new UsageError(`${what} cannot go with ${flag}: ${why}`, `drop ${flag}`);
+  };
+  if (p.given("rate") !== undefined) clash("--rate", "sessions pace themselves (a turn leaves when the previous answer is in and the think time is over)");
+  if (p.given("duration") !== undefined) clash("--duration", "a session run ends when its sessions have");
+  if (p.given("repeat-ratio") !== undefined) clash("--repeat-ratio", "a session's turns are never repeats; its history is what a cache may reuse");
+  if (p.given("ramp-up") !== undefined) clash("--ramp-up", "sessions start together, --session-concurrency at once");
+  if (run.workers) clash("--workers", "a conversation's turns must go from one process");
+  if (p.given("shard") !== undefined) clash("--shard", "run the whole sessions file on one machine");
+  if (run.recordsFile || run.bounded) clash(run.recordsFile ? "--records-file" : "--bounded", "the per-turn numbers are found from the records in memory");
+  const turns = turnsArg === undefined ? undefined : parseNumber("turns", turnsArg, { min: 1, integer: true }, 3);
+  const thinkMs = parseDuration("think-time", p.get("think-time")!, true);
+  const followupArg = p.given("followup-tokens");
+  if (followupArg !== undefined && (file !== undefined || p.given("prompts") !== undefined)) throw new UsageError(`--followup-tokens sets the length of synthetic messages; ${file !== undefined ? file : p.given("prompts")} gives its own`, `drop --followup-tokens`);
+  const followupTokens = followupArg === undefined ? undefined : parseLength("followup-tokens", followupArg);
+  const concurrency = concurrencyArg === undefined ? undefined : parseNumber("session-concurrency", concurrencyArg, { min: 1, integer: true }, 4);
+  if (concurrency !== undefined && run.sweep?.kind === "concurrency") throw new UsageError(`--session-concurrency is fixed while --concurrency sweeps: in a session run --concurrency is the sessions at once`, `drop --session-concurrency to sweep sessions at once with --concurrency ${run.sweep.levels.join(",")}`);
+  return { ...(file !== undefined ? { file } : {}), ...(turns !== undefined ? { turns } : {}), thinkMs, ...(followupTokens ? { followupTokens } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
 }
 
 /** `--shard i/N`: a seed every shard shares, one measurement; the totals split by core/shard.ts. */

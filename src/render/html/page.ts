@@ -18,6 +18,7 @@ import { CUT_SHORT, DIST_COLUMNS, distCells, distRows, type Fact, INCOMPLETE, le
 import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
 import { prefixCacheFacts } from "../prefix.ts";
+import { sessionRows } from "../sessions.ts";
 
 /** One result file, with its records when they exist (in the result, or read from its records file). */
 export interface ReportFile {
@@ -103,7 +104,7 @@ const factsTable = (facts: readonly Fact[]) => `<table class="facts">${facts.map
 function header(f: ReportFile): string {
   const d = f.doc;
   const c = d.config;
-  const size = sizeText(c);
+  const size = sizeText(c, d.summary);
   const seed = c.shards ? (Array.isArray(c.seeds) ? `seeds ${(c.seeds as unknown[]).join(", ")}` : `${c.seed} (${c.shards} shards)`) : String(c.seed);
   const rows: Array<[string, string]> = [
     ["endpoint", String(c.endpoint)],
@@ -160,7 +161,15 @@ function summaryTable(d: ResultDocument): string {
       .map((r) => `<tr><th>${r.name}</th>${r.cells.map((v) => `<td>${v}</td>`).join("")}</tr>`)
       .join("")}</table>`;
   }
-  return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}`;
+  // multi-turn sessions: the text report's rows (render/sessions.ts)
+  let chats = "";
+  if (s.sessions) {
+    const r = sessionRows(s.sessions);
+    chats = `<p>Sessions: ${esc(r.line)}</p><table class="num" data-table="sessions"><tr>${r.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${r.rows
+      .map((row) => `<tr><th>${esc(row[0])}</th>${row.slice(1).map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`)
+      .join("")}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
+  }
+  return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
 }
 
 // ——— charts ———
