@@ -51,7 +51,7 @@ export interface Dispatcher<R> {
   wake(): void;
   /** send no more; every wait ends at once. Those in flight go on (the request signal aborts them) */
   stop(): void;
-  /** waits until nothing is in flight */
+  /** waits until nothing is in flight; then rethrows the first error a send or its completion threw (that error stopped the run) */
   drain(): Promise<void>;
   /** cancels the timers `next(until)` left pending (`dispatch` does, once its pacer is done) */
   disarm(): void;
@@ -98,6 +98,8 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
       waiting.add(w);
       if (until !== undefined) arm(until);
     });
+  /** the first throw of a send or its completion handlers: rethrown by `drain` */
+  let failure: { err: unknown } | undefined;
   const d: Dispatcher<R> = {
     timers,
     get inFlight() {
@@ -110,13 +112,32 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
     send(req, tSched, done) {
       inFlight++;
       cfg.onSend?.(req);
-      return cfg.send(req, tSched, cfg.signal).then((record) => {
-        inFlight--;
-        done?.(record);
-        cfg.onRecord?.(record);
-        wake();
-        return record;
-      });
+      let counted = true;
+      const leave = () => {
+        if (counted) inFlight--;
+        counted = false;
+      };
+      const sent = cfg.send(req, tSched, cfg.signal)
+        .then((record) => {
+          leave(); // before `done`: a plan told of the completion sees it no longer in flight
+          done?.(record);
+          cfg.onRecord?.(record);
+          return record;
+        })
+        .catch((err: unknown) => {
+          // a throw after the request (writing the records file, say) stops the run: it is rethrown
+          // once what is in flight has drained, never left as an unhandled rejection
+          failure ??= { err };
+          d.stop();
+          throw err;
+        })
+        .finally(() => {
+          leave();
+          wake();
+        });
+      // a pacer that does not await its sends (`void d.send(…)`) must not make the rejection unhandled
+      sent.catch(() => {});
+      return sent;
     },
     next,
     async until(t) {
@@ -142,6 +163,7 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
         waiting.delete(w);
         resolve();
       }));
+      if (failure) throw failure.err;
     },
   };
   return d;

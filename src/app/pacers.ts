@@ -40,22 +40,23 @@ export function warmupLoop<R>(o: { plan: RequestPlan; concurrency: number; prepa
 }
 
 /**
- * How many may be in flight `elapsed` ms into a linear ramp to `concurrency` over `rampMs`: 1 at the
- * start, one more at each k·rampMs/concurrency (k = 1 … concurrency−1), all of them at the end.
- * Pure; the same expression as `rampRise`, so a wake at a rise always sees it.
+ * How many may be in flight at `now` in a linear ramp to `concurrency` over `rampMs` from `t0`: 1 at the
+ * start, one more at each t0 + k·rampMs/concurrency (k = 1 … concurrency−1), all of them at the end.
+ * Pure. Absolute times, compared as `rampRise` computes them: (t0 + r) − t0 is not r in floating
+ * point, so a wake at the time `rampRise` gave always sees the rise.
  */
-export function rampAllowance(concurrency: number, rampMs: number, elapsed: number): number {
-  if (rampMs <= 0 || elapsed >= rampMs) return concurrency;
-  let k = Math.max(0, Math.min(concurrency - 1, Math.floor((concurrency * elapsed) / rampMs)));
-  while (k + 1 <= concurrency - 1 && rise(concurrency, rampMs, k + 1) <= elapsed) k++;
-  while (k > 0 && rise(concurrency, rampMs, k) > elapsed) k--;
+export function rampAllowance(concurrency: number, rampMs: number, now: number, t0 = 0): number {
+  if (rampMs <= 0 || now >= t0 + rampMs) return concurrency;
+  let k = Math.max(0, Math.min(concurrency - 1, Math.floor((concurrency * (now - t0)) / rampMs)));
+  while (k + 1 <= concurrency - 1 && t0 + rise(concurrency, rampMs, k + 1) <= now) k++;
+  while (k > 0 && t0 + rise(concurrency, rampMs, k) > now) k--;
   return k + 1;
 }
 
-/** When (ms into the ramp) the allowance next rises after `elapsed`; null once it is complete. */
-export function rampRise(concurrency: number, rampMs: number, elapsed: number): number | null {
-  const now = rampAllowance(concurrency, rampMs, elapsed);
-  return now >= concurrency ? null : rise(concurrency, rampMs, now);
+/** When (on the same clock as `now` and `t0`) the allowance next rises after `now`; null once it is complete. */
+export function rampRise(concurrency: number, rampMs: number, now: number, t0 = 0): number | null {
+  const allowed = rampAllowance(concurrency, rampMs, now, t0);
+  return allowed >= concurrency ? null : t0 + rise(concurrency, rampMs, allowed);
 }
 
 const rise = (concurrency: number, rampMs: number, k: number) => (k * rampMs) / concurrency;
@@ -87,7 +88,7 @@ export function closedLoop<R>(o: ClosedLoop<R>): Pacer<R> {
       const now = d.timers.now();
       if (now >= deadline) break;
       const ramping = now < rampEnd;
-      const allowed = rampAllowance(o.concurrency, o.rampUpMs, now - t0);
+      const allowed = rampAllowance(o.concurrency, o.rampUpMs, now, t0);
       let step: ReturnType<RequestPlan["next"]> = "wait";
       while (!d.stopping && d.inFlight < allowed) {
         step = plan.next(ramping);
@@ -96,8 +97,8 @@ export function closedLoop<R>(o: ClosedLoop<R>): Pacer<R> {
       }
       if (step === "done" || (d.inFlight === 0 && step === "wait")) break;
       // woken by a completion, the ramp's next rise, or the deadline
-      const rise = ramping ? rampRise(o.concurrency, o.rampUpMs, now - t0) : null;
-      const wakeAt = Math.min(rise === null ? Number.POSITIVE_INFINITY : t0 + rise, deadline);
+      const rise = ramping ? rampRise(o.concurrency, o.rampUpMs, now, t0) : null;
+      const wakeAt = Math.min(rise ?? Number.POSITIVE_INFINITY, deadline);
       await d.next(Number.isFinite(wakeAt) ? wakeAt : undefined);
     }
   };

@@ -13,8 +13,12 @@ import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens, isTokenizerLoaded, isTokenizerName, loadTokenizer, loadTokenizerJson, TokenizerFileError } from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type PromptItem, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
-import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type Target } from "../io/http.ts";
+import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type SendOptions, type Target } from "../io/http.ts";
 import { readTokenizerFile, TOKENIZER_FILE_HINT } from "../io/tokenizer-file.ts";
+
+/** Measured answers with usage whose text the client counts too (then one in COMPARE_EVERY): the sample tokens.usage_vs_client compares. */
+const COMPARE_FIRST = 100;
+const COMPARE_EVERY = 10;
 
 /** The options `run` and `warm` have in common (parsed by parseTargetOptions). */
 export type { TargetOptions };
@@ -106,10 +110,22 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       builtUpTo++;
     }
   };
+  // answers the server gave usage for are counted by the client only for a sample: the first
+  // COMPARE_FIRST measured ones, then one in COMPARE_EVERY (README "Token counts"). Counting is the
+  // largest cost left on the thread that timestamps chunks (o200k: ~13% of the client's CPU per
+  // streamed request), and tokens.usage_vs_client needs a sample, not every answer. Warm-up: none.
+  let withUsage = 0;
+  const inSample = () => {
+    const n = withUsage++;
+    return n < COMPARE_FIRST || n % COMPARE_EVERY === 0;
+  };
+  const MEASURED: SendOptions = { countDespiteUsage: inSample };
+  const KEEP_ANSWER: SendOptions = { countDespiteUsage: inSample, keepAnswer: true };
+  const WARMUP: SendOptions = { countDespiteUsage: () => false };
   /** a session turn's answer is left on its Prepared (`answer`), for the next turn */
   const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { req, body, promptTokens, reusableTokens, turn } = p;
-    const x = await sendRequest(target, body, stop, clock, turn !== undefined);
+    const x = await sendRequest(target, body, stop, clock, req.phase === "warmup" ? WARMUP : turn !== undefined ? KEEP_ANSWER : MEASURED);
     // field by field, not spread: object spreads cost ~3% of the client's CPU per request (a profile against a static server)
     const record: RawRecord = {
       seq: req.seq,

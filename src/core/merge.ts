@@ -186,6 +186,7 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
       input: sum((s) => s.tokens.input),
       reasoning: sum((s) => s.tokens.reasoning),
       mean_output_per_request: succeeded > 0 ? output / succeeded : null,
+      ...(docs.every((d) => d.summary.tokens.from_usage !== undefined) ? { from_usage: sum((s) => s.tokens.from_usage ?? 0) } : {}),
       usage_vs_client: {
         compared: sum((s) => s.tokens.usage_vs_client.compared),
         disagreed: sum((s) => s.tokens.usage_vs_client.disagreed),

@@ -93,7 +93,9 @@ export interface RunSummary {
     /** reasoning/thinking tokens among `output`, counted on the client */
     reasoning: number;
     mean_output_per_request: number | null;
-    /** requests where the server's usage and the client's tokenizer both gave a count, and how many of those disagreed */
+    /** succeeded requests whose output length is the server's usage (absent in older files) */
+    from_usage?: number;
+    /** requests where the server's usage and the client's tokenizer both gave a count (a sample: README "Token counts"), and how many of those disagreed */
     usage_vs_client: { compared: number; disagreed: number; mean_relative_difference: number | null };
     /** streamed output tokens per token-bearing chunk (1 = one token per chunk; more = ITL is per chunk, not per token) */
     tokens_per_chunk: number | null;
@@ -216,6 +218,7 @@ export class SummaryAccumulator {
   private repeatHits = 0;
   private anyFirstByte = false;
   private allUsage = true;
+  private fromUsage = 0;
   private windowStart = Infinity;
   private windowEnd = -Infinity;
   private good = 0;
@@ -289,7 +292,8 @@ export class SummaryAccumulator {
     }
     this.inTokens += m.promptTokens;
     this.prefix.add({ cachedTokens: r.usage?.cachedTokens, promptTokens: m.promptTokens, promptTokensCounted: r.promptTokensCounted, reusableTokens: r.reusableTokens, ttftMs: m.ttftMs });
-    if (!m.tokensFromUsage) this.allUsage = false;
+    if (m.tokensFromUsage) this.fromUsage++;
+    else this.allUsage = false;
     if (m.cached) {
       this.hits++;
       if (r.repeat) this.repeatHits++;
@@ -338,6 +342,7 @@ export class SummaryAccumulator {
         input: this.inTokens,
         reasoning: this.reasoningTokens,
         mean_output_per_request: succeeded > 0 ? this.outTokens / succeeded : null,
+        from_usage: this.fromUsage,
         usage_vs_client: { compared: this.compared, disagreed: this.disagreed, mean_relative_difference: this.compared > 0 ? this.relDiff / this.compared : null },
         tokens_per_chunk: this.streamedChunks > 0 ? this.streamedTokens / this.streamedChunks : null,
       },

@@ -75,9 +75,12 @@ export class PrefixCacheAccumulator {
     // vLLM leaves prompt_tokens_details out when nothing was cached: once any response of the run
     // carries cached_tokens, one without it counts as 0 cached (finish() drops it all when none does)
     if (s.cachedTokens !== undefined) this.#reported++;
+    // never more cached than the prompt: where usage has no prompt_tokens (the generate API) the prompt
+    // is the client's count, and the server's cached_tokens may exceed it
+    const cached = Math.min(s.cachedTokens ?? 0, s.promptTokens);
     this.#promptTokens += s.promptTokens;
-    this.#cachedTokens += s.cachedTokens ?? 0;
-    if (s.promptTokens > 0) this.#perRequest.push((s.cachedTokens ?? 0) / s.promptTokens);
+    this.#cachedTokens += cached;
+    if (s.promptTokens > 0) this.#perRequest.push(cached / s.promptTokens);
     if (s.reusableTokens !== undefined) {
       this.#offered++;
       this.#offeredPrompt += s.promptTokensCounted;

@@ -65,7 +65,8 @@ export function outputLengthSource(meanOut: number, fromUsage: number, succeeded
 function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
   const notes: string[] = [];
   const meanOut = s.tokens.mean_output_per_request;
-  const fromUsage = s.tokens.usage_vs_client.compared;
+  // older files lack from_usage: then every request with usage was also compared
+  const fromUsage = s.tokens.from_usage ?? s.tokens.usage_vs_client.compared;
   if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
   if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");

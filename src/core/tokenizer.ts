@@ -283,19 +283,22 @@ export interface Pacing {
   until: number;
 }
 
+/** A text short enough that its paced count would be one piece, no yield: `countTokens` it at once. */
+export function countsAtOnce(text: string, name: TokenizerId): boolean {
+  return text.length <= pieceChars(name);
+}
+
 /**
  * `countTokens`, a piece at a time with a yield between pieces, so that a long text never blocks the
  * event loop for more than one piece; past `until`, the rest is extrapolated at the rate of the part
- * counted (tokens per character) and the count is marked estimated.
+ * counted (tokens per character) and the count is marked estimated. A tokenizer.json whose pieces do
+ * not add up (no cut rule) is still counted in pieces, never whole on this thread: its count is then
+ * marked estimated (each cut may move it by a token).
  */
-/** A text short enough that its paced count would be one piece, no yield (or one counted whole): `countTokens` it at once. */
-export function countsAtOnce(text: string, name: TokenizerId): boolean {
-  return text.length <= pieceChars(name) || ruleOf(name) === null;
-}
-
 export async function countTokensPaced(text: string, name: TokenizerId, pacing: Pacing): Promise<PacedCount> {
   const count = loadedCount(name);
-  const rule = ruleOf(name);
+  const exact = ruleOf(name);
+  const rule = exact ?? "keep";
   if (countsAtOnce(text, name)) return { tokens: countTokens(text, name), estimated: false };
   let tokens = 0;
   let chars = 0;
@@ -309,5 +312,5 @@ export async function countTokensPaced(text: string, name: TokenizerId, pacing: 
     tokens += countPieces(text, [piece], count, name === "whitespace", rule);
     chars = piece[1];
   }
-  return { tokens, estimated: false };
+  return { tokens, estimated: exact === null };
 }

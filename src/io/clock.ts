@@ -57,7 +57,7 @@ export const after: After = (ms, fn) => {
 /**
  * Every timer the run loop uses, in one value: the clock, the one cancellable wait, a periodic
  * tick and a one-shot. `realTimers` is the world's; tests pass fake ones and move time themselves
- * (test/core/pacing.test.ts), so pacing is tested in milliseconds without sockets or wall time.
+ * (test/app/pacers.test.ts), so pacing is tested in milliseconds without sockets or wall time.
  */
 export interface Timers {
   now: Clock;

@@ -80,12 +80,18 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const ERROR_BODY_CHARS = 500;
 
-/**
- * Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`.
- * `keepAnswer` (multi-turn sessions only): the answer's text comes back as `answer`, for the next
- * turn's history — the decoder holds it already, so other runs pay nothing for this.
- */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock, keepAnswer = false): Promise<Exchange & { answer?: string }> {
+export interface SendOptions {
+  /** multi-turn sessions only: the answer's text comes back as `answer`, for the next turn's history (the decoder holds it already) */
+  keepAnswer?: boolean;
+  /**
+   * Asked of an answer whose output length the server reported (usage): count its text too? (The
+   * comparison, tokens.usage_vs_client, needs a sample; absent: always.)
+   */
+  countDespiteUsage?: () => boolean;
+}
+
+/** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
+export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock, how: SendOptions = {}): Promise<Exchange & { answer?: string }> {
   // one signal for fetch, aborted by the deadline or by `stop`: AbortSignal.any costs 3.5–5 µs a request,
   // and fetch more with a composite signal (scripts/bench-wire.ts: main-thread CPU per request)
   const abort = new AbortController();
@@ -220,7 +226,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     const tEnd = out.tEnd ?? clock();
     const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
     // the server gave the output length: the text is counted only for the sample compared with it
-    const uncounted = failed === undefined && decoder.usage?.completionTokens !== undefined && !inComparisonSample(target);
+    const uncounted = failed === undefined && decoder.usage?.completionTokens !== undefined && how.countDespiteUsage !== undefined && !how.countDespiteUsage();
     const finished = finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs }, !uncounted);
     const d = finished instanceof Promise ? await finished : finished;
     out.tokenTimes = d.tokenTimes;
@@ -231,7 +237,7 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     out.reasoningTokensCounted = d.reasoningTokensCounted;
     if (d.tokensEstimated) out.tokensEstimated = true;
     if (uncounted) out.outputUncounted = true;
-    if (keepAnswer) out.answer = decoder.text;
+    if (how.keepAnswer) out.answer = decoder.text;
     if (failed !== undefined) {
       const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
       return fail(failed.cls, failed.message, detail, failed.at);
@@ -246,22 +252,6 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     unwatch();
     if (out.error) reader?.cancel().catch(() => {});
   }
-}
-
-/**
- * Answers whose output length the server reported (usage) are counted by the client too only for a
- * sample: the first COMPARE_FIRST of each target, then one in COMPARE_EVERY. Counting is the largest
- * cost left on the thread that timestamps chunks (o200k: ~13% of the client's CPU per streamed
- * request), and the comparison (tokens.usage_vs_client) needs a sample, not every answer.
- */
-const COMPARE_FIRST = 100;
-const COMPARE_EVERY = 10;
-const withUsage = new WeakMap<Target, number>();
-
-function inComparisonSample(target: Target): boolean {
-  const n = withUsage.get(target) ?? 0;
-  withUsage.set(target, n + 1);
-  return n < COMPARE_FIRST || n % COMPARE_EVERY === 0;
 }
 
 /**

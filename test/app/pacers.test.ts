@@ -51,6 +51,9 @@ describe("the ramp's allowance", () => {
         expect(rampAllowance(cc, r, at)).toBe(k + 1);
       }
     }
+    // and from a start that is not 0, as a real clock's: (t0 + r) − t0 is not r in floating point
+    const t0 = 736643.1986158817;
+    for (let k = 1; k < 7; k++) expect(rampAllowance(7, 1000, rampRise(7, 1000, t0 + ((k - 1) * 1000) / 7, t0)!, t0)).toBe(k + 1);
   });
 });
 
@@ -329,5 +332,38 @@ describe("the two pacers the dispatcher was made for", () => {
     expect(s.times()).toEqual([0]);
     expect(s.timers.t).toBe(10);
     expect(s.timers.waiting).toBe(0);
+  });
+});
+
+describe("the dispatcher when a completion handler throws", () => {
+  test("the run stops sending, what is in flight drains, and dispatch rejects with that error (no hang, no unhandled rejection)", async () => {
+    const timers = new FakeTimers();
+    const server = new FakeServer<PlannedRequest>(timers);
+    let handled = 0;
+    const d = createDispatcher<PlannedRequest>({
+      send: server.send,
+      timers,
+      signal: new AbortController().signal,
+      onRecord: (r) => {
+        handled++;
+        if (r.seq === 1) throw new Error("the records file could not be written");
+      },
+    });
+    const p = plan(6);
+    let outcome: unknown = "pending";
+    dispatch(d, closedLoop({ plan: p, concurrency: 3, prepare: same, t0: 0, rampUpMs: 0, deadline: Infinity })).then(
+      () => (outcome = "resolved"),
+      (e: Error) => (outcome = e.message),
+    );
+    await settle();
+    expect(server.inFlight).toEqual([0, 1, 2]);
+    await server.complete(1); // its handler throws: no more sends
+    expect(d.stopping).toBe(true);
+    expect(server.sent.length).toBe(3);
+    expect(outcome).toBe("pending"); // 0 and 2 are still in flight
+    await server.complete(0);
+    await server.complete(2);
+    await settle();
+    expect([outcome, handled, d.inFlight]).toEqual(["the records file could not be written", 3, 0]);
   });
 });

@@ -117,6 +117,12 @@ describe("the summary", () => {
     expect(p.ttft_by_reusable_share[4].ttft_ms).toMatchObject({ count: 1, p50: 7 });
   });
 
+  test("cached_tokens past the prompt's count (usage without prompt_tokens: the client counted the prompt) is held to the prompt", () => {
+    const p = summarizeRun([rec({ tokenTimes: [7, 8], promptTokensCounted: 80, usage: { cachedTokens: 96 } }), rec({ tokenTimes: [7, 8], promptTokensCounted: 120, usage: { cachedTokens: 60 } })], "o200k").summary.prefix_cache!;
+    expect(p).toMatchObject({ reported: 2, cached_tokens: 140, prompt_tokens: 200, cached_share: 0.7 });
+    expect([p.cached_share_per_request!.min, p.cached_share_per_request!.max]).toEqual([0.5, 1]);
+  });
+
   test("a workload that says nothing about reuse: no offered share and no split", () => {
     const p = summarizeRun([rec({ tokenTimes: [7, 8], usage: { promptTokens: 10, cachedTokens: 5 } })], "o200k").summary.prefix_cache!;
     expect(p).toMatchObject({ reported: 1, cached_share: 0.5, offered: 0, reusable_share: null, ttft_by_reusable_share: [] });

@@ -22,4 +22,7 @@ test("150 answers with usage: 105 counted and compared (100, then every 10th), a
   expect(t.usage_vs_client.mean_relative_difference).toBeCloseTo(2 / 12, 12);
   expect(t.output).toBe(150 * 12);
   expect(doc.summary.tokens_source).toBe("usage");
+  expect(t.from_usage).toBe(150);
+  // the note quotes whose count the output length is: the server's, for all 150 (not the 105 compared)
+  expect(doc.notes.some((n) => n.startsWith("the server reported 12.0 output tokens per request on average (its usage)"))).toBe(true);
 });

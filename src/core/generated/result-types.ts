@@ -271,6 +271,8 @@ export type SchemaSummary = {
     input: number;
     mean_output_per_request: number | null;
     reasoning: number;
+    /** succeeded requests whose output length is the server's usage (the rest: the client's tokenizer); absent in older files */
+    from_usage?: number;
     usage_vs_client: {
       compared: number;
       disagreed: number;

@@ -56,7 +56,7 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
       if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
       if (r.turn !== undefined && m.ttftMs !== null) (r.turn === 1 ? (samples.ttft_first_turn ??= []) : (samples.ttft_later_turns ??= [])).push(m.ttftMs);
-      cachedPairs?.push([r.usage?.cachedTokens ?? 0, m.promptTokens]);
+      cachedPairs?.push([Math.min(r.usage?.cachedTokens ?? 0, m.promptTokens), m.promptTokens]); // as the summary clamps it (core/prefix.ts)
     }
     // the records are what every interval is computed from: they must be the requests the summary counts (no copies, none missing)
     if (measured !== requests.sent || succeeded !== requests.succeeded) {
