@@ -153,3 +153,27 @@ export function resultDoc(records: RawRecord[], config: Record<string, unknown> 
   const { summary, digests } = summarizeRun(records, "whitespace");
   return document({ summary, digests, requests: keepRecords ? records : null, config: { ...BASE_CONFIG, ...config } }) as unknown as Record<string, unknown>;
 }
+
+/** One raw record: a measured, successful, unstreamed request sent at 1000, with what a test gives it. */
+export function record(over: Partial<RawRecord> = {}): RawRecord {
+  return {
+    seq: 0,
+    phase: "measured",
+    promptId: 0,
+    repeat: false,
+    tSched: null,
+    tSend: 1000,
+    tFirstByte: null,
+    tokenTimes: [],
+    tEnd: null,
+    streamed: false,
+    status: 200,
+    outputTokensCounted: 0,
+    reasoningTokensCounted: 0,
+    promptTokensCounted: 10,
+    usage: null,
+    cached: null,
+    error: null,
+    ...over,
+  };
+}

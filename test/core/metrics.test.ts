@@ -1,29 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { clientCheck, deriveRequest, poolRuns, summarizeRun, type ClientCheck, type RawRecord } from "../../src/core/metrics.ts";
 import { parseSlo } from "../../src/core/slo.ts";
+import { record as rec } from "../documents.ts";
 
-function rec(over: Partial<RawRecord>): RawRecord {
-  return {
-    seq: 0,
-    phase: "measured",
-    promptId: 0,
-    repeat: false,
-    tSched: null,
-    tSend: 1000,
-    tFirstByte: null,
-    tokenTimes: [],
-    tEnd: null,
-    streamed: false,
-    status: 200,
-    outputTokensCounted: 0,
-    reasoningTokensCounted: 0,
-    promptTokensCounted: 10,
-    usage: null,
-    cached: null,
-    error: null,
-    ...over,
-  };
-}
 
 describe("deriveRequest", () => {
   test("streamed: TTFT at the first token chunk, ITL between chunks, TPOT = (E2E − TTFT)/(n − 1)", () => {

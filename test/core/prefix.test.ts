@@ -12,29 +12,10 @@ import { ratioEstimate } from "../../src/core/compare/shares.ts";
 import { parseGate, parseThresholds } from "../../src/core/compare/thresholds.ts";
 import type { RunData } from "../../src/core/importers/types.ts";
 import { syntheticRun } from "./compare/helpers.ts";
+import { record } from "../documents.ts";
 
-function rec(over: Partial<RawRecord>): RawRecord {
-  return {
-    seq: 0,
-    phase: "measured",
-    promptId: 0,
-    repeat: false,
-    tSched: null,
-    tSend: 0,
-    tFirstByte: null,
-    tokenTimes: [],
-    tEnd: 100,
-    streamed: true,
-    status: 200,
-    outputTokensCounted: 2,
-    reasoningTokensCounted: 0,
-    promptTokensCounted: 100,
-    usage: null,
-    cached: null,
-    error: null,
-    ...over,
-  };
-}
+/** a streamed request of 100 prompt tokens sent at 0 and ended at 100 */
+const rec = (over: Partial<RawRecord>): RawRecord => record({ tSend: 0, tEnd: 100, streamed: true, outputTokensCounted: 2, promptTokensCounted: 100, ...over });
 
 describe("cached_tokens from the wire", () => {
   test("a vLLM-format chat stream (usage on every chunk, cached_tokens on the last), split at 200 seeded boundaries", () => {
