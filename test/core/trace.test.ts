@@ -168,3 +168,19 @@ describe("tracePrompts", () => {
     }
   });
 });
+
+describe("the shipped trace", () => {
+  test("examples/traces/synthetic.jsonl is what scripts/gen-trace.ts makes from its seed, and parses", async () => {
+    const { TRACE_PATH, traceText } = await import("../../scripts/gen-trace.ts");
+    const text = await Bun.file(TRACE_PATH).text();
+    expect(text).toBe(traceText());
+    const t = parseTrace(text, TRACE_PATH);
+    expect(t.entries).toHaveLength(300);
+    expect(() => checkBlocks(t, 512, TRACE_PATH)).not.toThrow();
+    // what it is for: shared prefixes (system prompts, conversations) and bursts
+    const reusable = reusableTokens(t.entries, 512);
+    const share = reusable.reduce((a, b) => a + b, 0) / t.entries.reduce((a, e) => a + e.inputLength, 0);
+    expect(share).toBeGreaterThan(0.3);
+    expect(reusable.filter((r) => r === 0).length).toBeGreaterThan(10);
+  });
+});
