@@ -23,6 +23,8 @@ export interface Prepared {
   req: PlannedRequest;
   body: string;
   promptTokens: number;
+  /** how many of its prompt tokens the workload made reusable (a prefix sent before: shared trace blocks, earlier turns) */
+  reusableTokens?: number;
 }
 
 export interface Session {
@@ -44,29 +46,33 @@ export interface Session {
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
 }
 
-/** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
-export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
+/**
+ * `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts.
+ * `wrap` replaces the workload with one built over it (a trace's requests after synthetic warm-up).
+ */
+export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string, wrap?: (w: Workload, count: (text: string) => number) => Workload): Promise<Session> {
   const protocol = getProtocol(opts.api);
   await loadTokenizer(opts.tokenizer);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
   const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes, tokenizer: opts.tokenizer };
-  const workload = await loadWorkload(opts, salt);
+  const count = (text: string) => countTokens(text, opts.tokenizer);
+  const loaded = await loadWorkload(opts, salt);
+  const workload = wrap ? wrap(loaded, count) : loaded;
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
-  const count = (text: string) => countTokens(text, opts.tokenizer);
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
   const build = (promptId: number) => {
     built++;
     const item = workload.prompt(promptId);
-    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: opts.maxTokens, stream: opts.stream, model, extraBody }));
-    return { body, promptTokens: item.tokens ?? count(item.text) };
+    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: item.maxTokens ?? opts.maxTokens, stream: opts.stream, model, extraBody }));
+    return { body, promptTokens: item.tokens ?? count(item.text), ...(item.reusableTokens !== undefined ? { reusableTokens: item.reusableTokens } : {}) };
   };
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
-  const ready = new Map<number, { body: string; promptTokens: number }>();
+  const ready = new Map<number, { body: string; promptTokens: number; reusableTokens?: number }>();
   /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
   let builtUpTo = 0;
   const prepare = (req: PlannedRequest): Prepared => {
@@ -89,7 +95,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       builtUpTo++;
     }
   };
-  const sendPrepared = async ({ req, body, promptTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
+  const sendPrepared = async ({ req, body, promptTokens, reusableTokens }: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { tokensEstimated, ...timing } = await sendRequest(target, body, stop, clock);
     return {
       seq: req.seq,
@@ -99,6 +105,7 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       tSched,
       ...timing,
       promptTokensCounted: promptTokens,
+      ...(reusableTokens !== undefined ? { reusableTokens } : {}),
       ...(tokensEstimated ? { tokensEstimated: true as const } : {}),
     };
   };

@@ -51,6 +51,8 @@ export interface RawRecord {
   reasoningTokensCounted: number;
   /** prompt tokens counted on the client */
   promptTokensCounted: number;
+  /** how many of its prompt tokens the workload made reusable (a prefix sent before: shared trace blocks, earlier turns) */
+  reusableTokens?: number;
   /**
    * true when the output was too long to count in the time the response took to arrive (or before
    * the deadline): the counts are extrapolated from the part counted. Absent otherwise.

@@ -168,6 +168,8 @@ export interface TracePromptsConfig {
   blockTokens: number;
   /** the run's tokenizer */
   count: (text: string) => number;
+  /** mixed into every block's text: a run of --runs N after the first shares no block with the runs before */
+  salt?: string;
 }
 
 /**
@@ -180,7 +182,7 @@ export interface TracePromptsConfig {
 export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: number; request(i: number): TraceRequest } {
   const { vocabulary, additive } = fillerVocabulary(cfg.count);
   const reusable = reusableTokens(trace.entries, cfg.blockTokens);
-  const blockSeed = (id: number) => hashString(`trace-block:${cfg.seed}:${id}`);
+  const blockSeed = (id: number) => hashString(`trace-block:${cfg.seed}${cfg.salt ?? ""}:${id}`);
   /** the prompt's words: its blocks, then its own words, `n` in all */
   const promptWords = (i: number, n: number): string[] => {
     const e = trace.entries[i];
@@ -188,7 +190,7 @@ export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: num
     for (const [b, take] of blockSizes(n, e.hashIds.length, cfg.blockTokens).entries()) {
       for (const w of words(blockSeed(e.hashIds[b]), take, vocabulary)) out.push(w);
     }
-    if (out.length < n) for (const w of words(hashString(`trace-own:${cfg.seed}:${i}`), n - out.length, vocabulary)) out.push(w);
+    if (out.length < n) for (const w of words(hashString(`trace-own:${cfg.seed}${cfg.salt ?? ""}:${i}`), n - out.length, vocabulary)) out.push(w);
     return out;
   };
   return {

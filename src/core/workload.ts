@@ -20,6 +20,10 @@ export interface PromptItem {
   messages?: ChatMessage[];
   /** `text`'s token count by the workload's own counter, when it counted it (synthetic prompts): not counted again */
   tokens?: number;
+  /** max_tokens of this prompt's request, where the workload sets it (a trace's output_length); else --max-tokens */
+  maxTokens?: number;
+  /** how many of its tokens the workload made reusable (a prefix sent before) */
+  reusableTokens?: number;
 }
 
 export interface Workload {

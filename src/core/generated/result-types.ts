@@ -67,6 +67,13 @@ export type SchemaResultDocument = {
       warmup: number;
       concurrency: number | null;
     };
+    /** run --trace: the trace replayed (README: Trace replay); requests is how many of its requests were replayed */
+    trace?: {
+      file: string;
+      speed: number;
+      block_tokens: number | null;
+      format: "mooncake" | "bailian" | null;
+    };
     sweep?: null | {
       kind: "concurrency" | "rate";
       levels: Array<number>;
@@ -188,6 +195,8 @@ export type SchemaRecord = {
   outputTokensCounted: number;
   reasoningTokensCounted: number;
   promptTokensCounted: number;
+  /** how many of its prompt tokens the workload made reusable: a prefix sent before (shared trace blocks, earlier turns of a session) */
+  reusableTokens?: number;
   /** the output was too long to count in the time the response took to arrive: counts extrapolated from the part counted */
   tokensEstimated?: true;
   usage: null | {
