@@ -3,6 +3,7 @@ import { startCommand } from "../app/command.ts";
 import { concludeRun } from "../app/conclusion.ts";
 import { emit } from "../app/emit.ts";
 import { runBenchmark } from "../app/run.ts";
+import { withTrace } from "../app/trace.ts";
 import { runRepeated } from "../app/runs.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
 import { autoWorkers } from "../core/workers.ts";
@@ -22,7 +23,8 @@ export const run = defineCommand({
   meta: { name: "run", description: "Run a benchmark against an endpoint, print a report, write a result JSON" },
   args: cittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
-    const opts = parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+    // a trace is read (and a bad line refused) before anything starts
+    const opts = await withTrace(parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31)));
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);
@@ -33,7 +35,7 @@ export const run = defineCommand({
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
     const size = opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
-    const load = opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
+    const load = opts.trace ? `trace ${opts.trace.file}${opts.trace.speed !== 1 ? ` at ${opts.trace.speed}× speed` : ""}${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
     ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
 
     const deps: SweepDeps = {
