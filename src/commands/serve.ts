@@ -34,7 +34,8 @@ export const serve = defineCommand({
     process.stderr.write(
       `llmbench serve: model ${o.model}; step ${o.decodeStepMs} ms × batch^${o.batchExponent} + ${o.prefillMsPerToken} ms per joining prompt token; ` +
         `max batch ${o.maxBatchSize}, batch window ${o.batchWindowMs} ms; cache ${o.cacheSize === 0 ? "off" : `${o.cacheSize} entries, hit ${o.cacheHitMs} ms`}` +
-        `${o.coldStartRequests > 0 ? `; cold start: first request +${o.coldStartMs} ms, falling linearly to 0 at request ${o.coldStartRequests}` : ""}\n` +
+        `${o.coldStartRequests > 0 ? `; cold start: first request +${o.coldStartMs} ms, falling linearly to 0 at request ${o.coldStartRequests}` : ""}` +
+        `${o.prefixCache ? `; prefix cache: ${o.prefixCacheBlocks} blocks of ${o.prefixBlockTokens} tokens (whitespace words), prefill charged for the uncached suffix` : ""}\n` +
         `endpoints: POST /generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health, /stats. Ctrl-C stops.\n`,
     );
 

@@ -3,13 +3,16 @@
  *
  * It speaks the generate API and OpenAI's completions and chat completions, streams
  * one token per event, batches concurrent requests continuously (batcher.ts) and
- * answers repeats from an LRU cache. Timings follow the options, so a client's
+ * answers repeats from an LRU cache. With --prefix-cache it also keeps blocks of prompt
+ * tokens (prefix-cache.ts), charges prefill only for the uncached suffix and reports the hit as
+ * `usage.prompt_tokens_details.cached_tokens` (the generate API: `cached_tokens`). Timings follow the options, so a client's
  * measured TTFT and TPOT can be checked against them; `cached` is only ever true
  * for an answer that really came from the cache.
  */
 import type { ApiKind } from "../core/protocols/types.ts";
 import { Batcher, coldStartExtraMs } from "./batcher.ts";
 import { LruCache } from "./cache.ts";
+import { PrefixCache, promptWords } from "./prefix-cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
 import { resolveServerOptions, type ServerOptions } from "./options.ts";
 import {
@@ -35,6 +38,14 @@ export interface ServerStats {
   decode_steps: number;
   /** tokens produced by decode steps (cache hits generate none) */
   tokens_generated: number;
+  /** prompt tokens prefilled by the engine (response-cache hits and prefix-cache hits are not) */
+  prefill_tokens: number;
+  /** --prefix-cache: prompt tokens looked up in the prefix cache, and of those found cached (0 when off) */
+  prefix_queried_tokens: number;
+  prefix_hit_tokens: number;
+  /** --prefix-cache: blocks held now, and blocks evicted so far */
+  prefix_cache_blocks: number;
+  prefix_evicted_blocks: number;
 }
 
 export interface RunningServer {
@@ -49,7 +60,8 @@ export interface RunningServer {
 /** Where the tokens of one answer go: a stream, or a buffer for a whole body. */
 interface Sink {
   token(text: string): void;
-  end(cached: boolean): void;
+  /** `cachedTokens`: prompt tokens not computed (the whole prompt for a response-cache hit, the prefix-cache hit otherwise) */
+  end(cached: boolean, cachedTokens: number): void;
   /** the server stopped before the answer was complete */
   stopped(): void;
 }
@@ -86,10 +98,25 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
     max_batch_size_seen: 0,
     decode_steps: 0,
     tokens_generated: 0,
+    prefill_tokens: 0,
+    prefix_queried_tokens: 0,
+    prefix_hit_tokens: 0,
+    prefix_cache_blocks: 0,
+    prefix_evicted_blocks: 0,
   };
   const batcher = new Batcher(o, counters);
   /** key: max_tokens and prompt text, whatever the API; value: the answer's tokens */
   const cache = new LruCache<string, readonly string[]>(o.cacheSize);
+  const prefixCache = o.prefixCache ? new PrefixCache(o.prefixBlockTokens, o.prefixCacheBlocks) : null;
+  const stats = (): ServerStats => {
+    if (prefixCache) {
+      counters.prefix_queried_tokens = prefixCache.counters.queried_tokens;
+      counters.prefix_hit_tokens = prefixCache.counters.hit_tokens;
+      counters.prefix_cache_blocks = prefixCache.size;
+      counters.prefix_evicted_blocks = prefixCache.counters.evicted_blocks;
+    }
+    return { ...counters };
+  };
   /** pending cache-hit answers, so stop() can end them */
   const hitTimers = new Map<ReturnType<typeof setTimeout>, () => void>();
   let seq = 0;
@@ -125,7 +152,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
         finish();
         try {
           for (const t of hit) sink.token(t);
-          sink.end(true);
+          sink.end(true, promptTokens);
         } catch {
           // the client went away
         }
@@ -142,8 +169,11 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
       counters.cache_misses++;
       const seed = answerSeed(req.prompt);
       const tokens: string[] = [];
+      // looked up (and stored) on arrival, in arrival order; prefill is charged for the rest only
+      const prefixHit = prefixCache ? prefixCache.admit(promptWords(req.prompt)).cachedTokens : 0;
+      counters.prefill_tokens += promptTokens - prefixHit;
       cancel = batcher.submit({
-        promptTokens,
+        promptTokens: promptTokens - prefixHit,
         maxTokens: req.maxTokens,
         onToken(index) {
           const t = tokenText(seed, index);
@@ -154,7 +184,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
           // populated only now: a request that arrived while this one was generating was a miss
           cache.set(key, tokens);
           finish();
-          sink.end(false);
+          sink.end(false, prefixHit);
         },
         onStopped() {
           finish();
@@ -190,7 +220,13 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
 
     const promptTokens = countPromptTokens(req.prompt);
     const id = `${api === "openai-chat" ? "chatcmpl" : "cmpl"}-sim${++seq}`;
-    const encoder = encoderFor(req, { id, created: Math.floor(Date.now() / 1000), model: o.model, promptTokens });
+    const encoder = encoderFor(req, {
+      id,
+      created: Math.floor(Date.now() / 1000),
+      model: o.model,
+      promptTokens,
+      generateCachedTokens: prefixCache !== null,
+    });
 
     if (!req.stream) {
       return new Promise<Response>((resolve) => {
@@ -201,8 +237,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
             text += t;
             n++;
           },
-          end(cached) {
-            resolve(json(encoder.whole(text, cached, n)));
+          end(cached, cachedTokens) {
+            resolve(json(encoder.whole(text, cached, n, cachedTokens)));
           },
           stopped() {
             resolve(errorResponse(503, "the server stopped", "server_error"));
@@ -230,8 +266,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
             n++;
             push(encoder.streamToken(t));
           },
-          end(cached) {
-            push(encoder.streamEnd(cached, n));
+          end(cached, cachedTokens) {
+            push(encoder.streamEnd(cached, n, cachedTokens));
             if (!closed) {
               closed = true;
               controller.close();
@@ -269,7 +305,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
       }
       if (route.api) return handleGeneration(request, route.api);
       if (path === "/health") return json({ status: "ok" });
-      if (path === "/stats") return json({ ...counters });
+      if (path === "/stats") return json(stats());
       return json({ object: "list", data: [{ id: o.model, object: "model", owned_by: "llmbench" }] });
     },
     error(err) {
@@ -282,7 +318,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
     url: `http://${urlHost(o.host)}:${port}`,
     port,
     options: o,
-    stats: () => ({ ...counters }),
+    stats,
     async stop() {
       if (stopping) return;
       stopping = true;

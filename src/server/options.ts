@@ -27,6 +27,12 @@ export interface ServerOptions {
   coldStartRequests: number;
   /** the first request's extra latency, ms; it falls linearly to 0 at request `coldStartRequests` */
   coldStartMs: number;
+  /** automatic prefix caching (prefix-cache.ts): prefill is charged only for the uncached suffix, usage reports cached_tokens */
+  prefixCache: boolean;
+  /** tokens per prefix-cache block; only full blocks are cached */
+  prefixBlockTokens: number;
+  /** prefix-cache capacity in blocks (LRU) */
+  prefixCacheBlocks: number;
 }
 
 export const SERVER_DEFAULTS: ServerOptions = {
@@ -42,6 +48,9 @@ export const SERVER_DEFAULTS: ServerOptions = {
   model: "llmbench-sim",
   coldStartRequests: 0,
   coldStartMs: 200,
+  prefixCache: false,
+  prefixBlockTokens: 16,
+  prefixCacheBlocks: 4096,
 };
 
 type NumericKey = { [K in keyof ServerOptions]: ServerOptions[K] extends number ? K : never }[keyof ServerOptions];
@@ -66,6 +75,8 @@ export const NUMBER_RULES: Record<NumericKey, NumberRule> = {
   cacheHitMs: { flag: "cache-hit-ms", integer: false, min: 0, max: 60_000 },
   coldStartRequests: { flag: "cold-start", integer: true, min: 0, max: 1_000_000 },
   coldStartMs: { flag: "cold-start-ms", integer: false, min: 0, max: 600_000 },
+  prefixBlockTokens: { flag: "prefix-block-tokens", integer: true, min: 1, max: 1_000_000 },
+  prefixCacheBlocks: { flag: "prefix-cache-blocks", integer: true, min: 1, max: 100_000_000 },
 };
 
 /** Defaults filled in and every value checked (the same rule and message as the command line's); throws UsageError on a bad value. */
@@ -78,16 +89,19 @@ export function resolveServerOptions(opts: Partial<ServerOptions> = {}): ServerO
   }
   if (typeof o.host !== "string" || o.host.trim() === "") throw new UsageError("--host must not be empty", "for example --host 127.0.0.1");
   if (typeof o.model !== "string" || o.model.trim() === "") throw new UsageError("--model must not be empty", "for example --model llmbench-sim");
+  if (typeof o.prefixCache !== "boolean") throw new UsageError("--prefix-cache takes no value", "write --prefix-cache, or leave it out");
   return o;
 }
 
 /** Options from command-line strings keyed by option name (the one number parser every command uses); undefined means the default. */
-export function serverOptionsFromStrings(raw: Partial<Record<keyof ServerOptions, string | undefined>>): ServerOptions {
+export function serverOptionsFromStrings(raw: Partial<Record<keyof ServerOptions, string | boolean | undefined>>): ServerOptions {
   const out: Partial<ServerOptions> = {};
   for (const key of Object.keys(raw) as (keyof ServerOptions)[]) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (key === "host" || key === "model") out[key] = v;
+    if (key === "prefixCache") out.prefixCache = v === true || v === "true";
+    else if (typeof v !== "string") continue;
+    else if (key === "host" || key === "model") out[key] = v;
     else if (key in NUMBER_RULES) {
       const r = NUMBER_RULES[key as NumericKey];
       out[key as NumericKey] = parseNumberValue(r.flag, v, r, SERVER_DEFAULTS[key as NumericKey]);

@@ -109,6 +109,8 @@ export interface ResponseContext {
   created: number;
   model: string;
   promptTokens: number;
+  /** the generate API carries `cached_tokens` in its last event and whole body (serve --prefix-cache) */
+  generateCachedTokens?: boolean;
 }
 
 /** Turns tokens into a response body, streamed or whole, in one API's format. */
@@ -116,10 +118,10 @@ export interface ResponseEncoder {
   /** text before the first token (chat: the role chunk) */
   streamStart(): string;
   streamToken(text: string): string;
-  /** everything after the last token, through `data: [DONE]` */
-  streamEnd(cached: boolean, completionTokens: number): string;
+  /** everything after the last token, through `data: [DONE]`; `cachedTokens`: prompt tokens served from a cache */
+  streamEnd(cached: boolean, completionTokens: number, cachedTokens: number): string;
   /** the non-streaming body */
-  whole(text: string, cached: boolean, completionTokens: number): unknown;
+  whole(text: string, cached: boolean, completionTokens: number, cachedTokens: number): unknown;
 }
 
 export function sse(data: unknown): string {
@@ -128,22 +130,23 @@ export function sse(data: unknown): string {
 
 const DONE = sse("[DONE]");
 
-function usage(ctx: ResponseContext, cached: boolean, completionTokens: number) {
+function usage(ctx: ResponseContext, completionTokens: number, cachedTokens: number) {
   return {
     prompt_tokens: ctx.promptTokens,
     completion_tokens: completionTokens,
     total_tokens: ctx.promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: cached ? ctx.promptTokens : 0 },
+    prompt_tokens_details: { cached_tokens: cachedTokens },
   };
 }
 
 export function encoderFor(req: GenerationRequest, ctx: ResponseContext): ResponseEncoder {
   if (req.api === "generate") {
+    const extra = (cachedTokens: number) => (ctx.generateCachedTokens ? { cached_tokens: cachedTokens } : {});
     return {
       streamStart: () => "",
       streamToken: (text) => sse({ text }),
-      streamEnd: (cached) => sse({ done: true, cached }) + DONE,
-      whole: (text, cached) => ({ text, cached }),
+      streamEnd: (cached, _n, cachedTokens) => sse({ done: true, cached, ...extra(cachedTokens) }) + DONE,
+      whole: (text, cached, _n, cachedTokens) => ({ text, cached, ...extra(cachedTokens) }),
     };
   }
   const chat = req.api === "openai-chat";
@@ -164,14 +167,14 @@ export function encoderFor(req: GenerationRequest, ctx: ResponseContext): Respon
   return {
     streamStart: () => (chat ? sse(chunk({ delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null })) : ""),
     streamToken: (text) => sse(chunk(tokenChoice(text))),
-    streamEnd: (cached, completionTokens) => {
+    streamEnd: (_cached, completionTokens, cachedTokens) => {
       let out = sse(chunk(lastChoice));
       if (req.includeUsage) {
-        out += sse({ id: ctx.id, object, created: ctx.created, model: ctx.model, choices: [], usage: usage(ctx, cached, completionTokens) });
+        out += sse({ id: ctx.id, object, created: ctx.created, model: ctx.model, choices: [], usage: usage(ctx, completionTokens, cachedTokens) });
       }
       return out + DONE;
     },
-    whole: (text, cached, completionTokens) => ({
+    whole: (text, _cached, completionTokens, cachedTokens) => ({
       id: ctx.id,
       object: chat ? "chat.completion" : "text_completion",
       created: ctx.created,
@@ -181,7 +184,7 @@ export function encoderFor(req: GenerationRequest, ctx: ResponseContext): Respon
           ? { index: 0, message: { role: "assistant", content: text }, logprobs: null, finish_reason: "length" }
           : { index: 0, text, logprobs: null, finish_reason: "length" },
       ],
-      usage: usage(ctx, cached, completionTokens),
+      usage: usage(ctx, completionTokens, cachedTokens),
     }),
   };
 }

@@ -86,7 +86,21 @@ describe("routes and errors", () => {
     const stats = await body(await fetch(s.url + "/stats"));
     expect(stats).toEqual(s.stats());
     expect(Object.keys(stats).sort()).toEqual(
-      ["requests", "cache_hits", "cache_misses", "in_flight", "max_in_flight", "max_batch_size_seen", "decode_steps", "tokens_generated"].sort(),
+      [
+        "requests",
+        "cache_hits",
+        "cache_misses",
+        "in_flight",
+        "max_in_flight",
+        "max_batch_size_seen",
+        "decode_steps",
+        "tokens_generated",
+        "prefill_tokens",
+        "prefix_queried_tokens",
+        "prefix_hit_tokens",
+        "prefix_cache_blocks",
+        "prefix_evicted_blocks",
+      ].sort(),
     );
     const nf = await fetch(s.url + "/nope");
     expect(nf.status).toBe(404);

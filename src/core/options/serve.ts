@@ -21,6 +21,9 @@ const SERVE = {
   model: ["model", { type: "string", description: "model name reported by the server", default: d.model, valueHint: "name" }],
   "cold-start": ["coldStartRequests", { type: "string", description: "slow down the first N generation requests, decaying linearly to none (0: off)", default: String(d.coldStartRequests), valueHint: "n" }],
   "cold-start-ms": ["coldStartMs", { type: "string", description: "extra latency of the first request with --cold-start, ms", default: String(d.coldStartMs), valueHint: "ms" }],
+  "prefix-cache": ["prefixCache", { type: "boolean", description: "automatic prefix caching: cache full blocks of prompt tokens (LRU), charge prefill only for the uncached suffix, report cached_tokens", default: d.prefixCache }],
+  "prefix-block-tokens": ["prefixBlockTokens", { type: "string", description: "tokens (whitespace words) per prefix-cache block; only full blocks are cached", default: String(d.prefixBlockTokens), valueHint: "n" }],
+  "prefix-cache-blocks": ["prefixCacheBlocks", { type: "string", description: "prefix-cache capacity in blocks, least recently used evicted first", default: String(d.prefixCacheBlocks), valueHint: "n" }],
 } as const satisfies Record<string, readonly [keyof ServerOptions, FlagTable[string]]>;
 
 export const SERVE_FLAGS = Object.fromEntries(Object.entries(SERVE).map(([flag, [, spec]]) => [flag, spec])) as { [K in keyof typeof SERVE]: (typeof SERVE)[K][1] };
@@ -28,7 +31,7 @@ export const SERVE_FLAGS = Object.fromEntries(Object.entries(SERVE).map(([flag, 
 /** `serve`'s command line → the server's options (`argv` without the command name). */
 export function parseServeOptions(argv: readonly string[]): ServerOptions {
   const p = parseArgv(argv, SERVE_FLAGS, "serve");
-  const raw: Partial<Record<keyof ServerOptions, string>> = {};
-  for (const [flag, [key]] of Object.entries(SERVE)) raw[key] = p.get(flag);
+  const raw: Partial<Record<keyof ServerOptions, string | boolean>> = {};
+  for (const [flag, [key, spec]] of Object.entries(SERVE)) raw[key] = spec.type === "boolean" ? p.flag(flag) : p.get(flag);
   return serverOptionsFromStrings(raw);
 }
