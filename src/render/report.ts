@@ -16,9 +16,12 @@ export function renderReport(doc: ResultDocument): string {
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
   const size = c.requests !== null ? `${c.requests} requests` : `${c.duration_s} s`;
-  const load = c.rate !== null ? `rate ${c.rate}/s${c.burstiness !== 1 ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}` : `concurrency ${c.concurrency}`;
+  const trace = c.trace;
+  const load = trace
+    ? `trace ${trace.file}${trace.speed !== 1 ? ` at ${trace.speed}× speed` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}`
+    : c.rate !== null ? `rate ${c.rate}/s${c.burstiness !== 1 ? ` (burstiness ${c.burstiness})` : ""}${c.concurrency !== null ? `, cap ${c.concurrency}` : ""}` : `concurrency ${c.concurrency}`;
   lines.push(
-    `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
+    `  ${size} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${load}, ${trace ? `max tokens and prompts from the trace (blocks of ${trace.block_tokens} tokens)` : `max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}`}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
   );
   if (!doc.complete) lines.push(`  INCOMPLETE: the run was stopped early; numbers cover the requests that finished`);
   lines.push("");
