@@ -17,6 +17,7 @@ import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
 import { openSession, type Prepared } from "./target.ts";
 import { createStopper, sendWarmup } from "./warmup.ts";
+import { prefixCacheNote } from "../core/prefix.ts";
 
 export interface RunDeps {
   clock?: Clock;
@@ -321,8 +322,11 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
     notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
   }
   // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
+  // (with cached_tokens reported, a first-time prompt whose prefix was sent before is a hit too: prefixCacheNote says what is unexpected)
   const earlyHits = s.cache.hits - s.cache.repeat_hits;
-  if (earlyHits > 0) {
+  const prefixNote = prefixCacheNote(s.prefix_cache);
+  if (prefixNote !== null) notes.push(prefixNote);
+  if (earlyHits > 0 && !(s.prefix_cache && s.prefix_cache.reported > 0)) {
     notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
   }
   // open loop: the load applied is the load offered only when requests left on time

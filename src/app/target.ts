@@ -23,7 +23,7 @@ export interface Prepared {
   req: PlannedRequest;
   body: string;
   promptTokens: number;
-  /** how many of its prompt tokens the workload made reusable (a prefix sent before: shared trace blocks, earlier turns) */
+  /** of `promptTokens`, how many the workload made reusable (a prefix sent before); see `reusableOf` */
   reusableTokens?: number;
 }
 
@@ -65,16 +65,18 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
-  const build = (promptId: number) => {
+  const build = (promptId: number): Built => {
     built++;
     const item = workload.prompt(promptId);
     const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: item.maxTokens ?? opts.maxTokens, stream: opts.stream, model, extraBody }));
     return { body, promptTokens: item.tokens ?? count(item.text), ...(item.reusableTokens !== undefined ? { reusableTokens: item.reusableTokens } : {}) };
   };
   /** bodies built ahead, by prompt id; each is taken once (a repeat of a prompt builds it again) */
-  const ready = new Map<number, { body: string; promptTokens: number; reusableTokens?: number }>();
+  const ready = new Map<number, Built>();
   /** fresh prompt ids come in order (RequestPlan): every id below this one has been built or asked for */
   let builtUpTo = 0;
+  /** requests prepared so far (warm-up included): after the first, a shared synthetic prefix has been sent */
+  let preparedCount = 0;
   const prepare = (req: PlannedRequest): Prepared => {
     const built = ready.get(req.promptId);
     if (built !== undefined) {
@@ -82,7 +84,9 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
       readyBytes -= built.body.length;
     }
     builtUpTo = Math.max(builtUpTo, req.promptId + 1);
-    return { req, ...(built ?? build(req.promptId)) };
+    const b = built ?? build(req.promptId);
+    const reusableTokens = reusableOf(req, b, workload, preparedCount++ > 0);
+    return { req, body: b.body, promptTokens: b.promptTokens, ...(reusableTokens !== undefined ? { reusableTokens } : {}) };
   };
   let readyBytes = 0;
   const prepareAhead = (n: number, limits: { untilId?: number; maxBytes?: number } = {}) => {
@@ -122,6 +126,26 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     sendPrepared,
     send,
   };
+}
+
+/** A built body: the prompt's count and what its workload said about reuse. */
+interface Built {
+  body: string;
+  promptTokens: number;
+  reusableTokens?: number;
+}
+
+/**
+ * The prompt tokens a request offers a prefix cache (README "Prefix caching"): all of them for a
+ * prompt sent before (a repeat, or a prompts file come round again); else what the workload says
+ * (trace blocks, session history); else the shared synthetic prefix (--prefix-tokens) once a first
+ * request has carried it; else 0. Common prefixes of different prompts from a file are not looked
+ * for: they count 0.
+ */
+export function reusableOf(req: PlannedRequest, b: Built, workload: Workload, prefixSent: boolean): number {
+  if (req.repeat || req.promptId >= workload.size) return b.promptTokens;
+  if (b.reusableTokens !== undefined) return Math.min(b.reusableTokens, b.promptTokens);
+  return prefixSent ? Math.min(workload.sharedPrefixTokens ?? 0, b.promptTokens) : 0;
 }
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {

@@ -11,6 +11,7 @@ import { isObj } from "./importers/check.ts";
 import { DIGEST_METRICS, summarizeRun, type DigestMetric, type RawRecord, type RunSummary } from "./metrics.ts";
 import type { ResultDocument, ResultRecord } from "./result.ts";
 import type { ShardTotals } from "./shard.ts";
+import { mergePrefixSummaries } from "./prefix.ts";
 import { parseSlo } from "./slo.ts";
 import { MetricDigest } from "./stats/digest.ts";
 
@@ -198,6 +199,8 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
     tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
     slo: undefined,
     client: undefined,
+    // token sums add up, and the shares follow exactly; per-request distributions need the records
+    prefix_cache: mergePrefixSummaries(docs.map((d) => d.summary.prefix_cache)),
     connections: {
       reconnects: sum((s) => s.connections?.reconnects ?? 0),
       retried_requests: sum((s) => s.connections?.retried_requests ?? 0),

@@ -9,6 +9,7 @@ import type { Usage } from "./protocols/types.ts";
 import type { Phase } from "./schedule.ts";
 import { MetricDigest, type SerializedDigest } from "./stats/digest.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
+import { PrefixCacheAccumulator, type PrefixCacheSummary } from "./prefix.ts";
 import { checkSlo, meetsSlo, type SloResult, type SloTerm } from "./slo.ts";
 
 export interface RequestError {
@@ -51,7 +52,7 @@ export interface RawRecord {
   reasoningTokensCounted: number;
   /** prompt tokens counted on the client */
   promptTokensCounted: number;
-  /** how many of its prompt tokens the workload made reusable (a prefix sent before: shared trace blocks, earlier turns) */
+  /** of those, how many the workload made reusable: a prefix sent before (shared trace blocks, earlier turns, an exact repeat); absent when the workload does not say */
   reusableTokens?: number;
   /**
    * true when the output was too long to count in the time the response took to arrive (or before
@@ -150,6 +151,8 @@ export interface RunSummary {
   percentiles?: "exact" | "digest";
   /** requests sent again on a fresh connection because the server had closed the reused one (absent in older files) */
   connections?: ConnectionCounts;
+  /** the server's cached_tokens share next to the workload's reusable share (README "Prefix caching"; absent in older files) */
+  prefix_cache?: PrefixCacheSummary;
 }
 
 export interface ConnectionCounts {
@@ -261,6 +264,7 @@ export class SummaryAccumulator {
   /** measured successes whose output tokens were extrapolated by the client (no usage) */
   estimated = 0;
   private readonly slo: readonly SloTerm[];
+  private readonly prefix: PrefixCacheAccumulator;
 
   constructor(
     private readonly tokenizer: string,
@@ -268,6 +272,7 @@ export class SummaryAccumulator {
     keepSamples = true,
   ) {
     this.slo = options.slo ?? [];
+    this.prefix = new PrefixCacheAccumulator(keepSamples);
     this.samples = keepSamples ? { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] } : null;
     const d = () => new MetricDigest();
     this.digests = { ttft_ms: d(), tpot_ms: d(), itl_ms: d(), e2e_ms: d(), latency_per_token_ms: d(), send_lag_ms: d() };
@@ -318,6 +323,7 @@ export class SummaryAccumulator {
       this.streamedChunks += r.tokenTimes.length;
     }
     this.inTokens += m.promptTokens;
+    this.prefix.add({ cachedTokens: r.usage?.cachedTokens, promptTokens: m.promptTokens, promptTokensCounted: r.promptTokensCounted, reusableTokens: r.reusableTokens, ttftMs: m.ttftMs });
     if (!m.tokensFromUsage) this.allUsage = false;
     if (m.cached) {
       this.hits++;
@@ -382,6 +388,7 @@ export class SummaryAccumulator {
       tokens_source: succeeded > 0 && this.allUsage ? "usage" : this.tokenizer,
       // one fresh connection per retried request: the rule retries once, never twice
       connections: { reconnects: this.retried, retried_requests: this.retried, retries_failed: this.retriesFailed },
+      prefix_cache: this.prefix.finish(),
     };
     if (this.slo.length > 0) summary.slo = checkSlo(this.slo, summary, this.good, windowS);
     return { summary, digests };

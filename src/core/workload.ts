@@ -22,7 +22,7 @@ export interface PromptItem {
   tokens?: number;
   /** max_tokens of this prompt's request, where the workload sets it (a trace's output_length); else --max-tokens */
   maxTokens?: number;
-  /** how many of its tokens the workload made reusable (a prefix sent before) */
+  /** of its tokens, how many the workload made reusable (a prefix sent before), when the workload knows */
   reusableTokens?: number;
 }
 
@@ -33,6 +33,8 @@ export interface Workload {
   readonly size: number;
   /** prompt `id` (stable within a run) */
   prompt(id: number): PromptItem;
+  /** tokens every prompt starts with (synthetic --prefix-tokens, as counted); absent or 0: none */
+  readonly sharedPrefixTokens?: number;
 }
 
 export interface LengthSpec {
@@ -113,7 +115,8 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
     const headTokens = head === "" ? 0 : cfg.count(head);
     return additive ? fillByWords(seed, target - headTokens, head, headTokens, vocabulary) : fillByCounting(seed, target - headTokens, cfg.count, head, headTokens);
   };
-  const prefix = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, "").text : "";
+  const prefixFill = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, "") : { text: "", tokens: 0 };
+  const prefix = prefixFill.text;
   const lengths = createRng(hashString(`lengths:${cfg.seed}`));
   // 4 bytes a prompt (a Map took ~60: 1M requests held 60 MB of lengths, see README "Long runs")
   let lengthOf = new Uint32Array(1024);
@@ -134,6 +137,7 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
   return {
     source: "synthetic",
     size: Number.POSITIVE_INFINITY,
+    sharedPrefixTokens: prefixFill.tokens,
     prompt(id) {
       const head = join(prefix, [`[llmbench ${cfg.seed}${cfg.salt ?? ""}-${id}]`]);
       return fill(hashString(`${cfg.seed}:${id}`), length(id), head);

@@ -4,6 +4,7 @@ import type { Distribution } from "../core/stats/percentiles.ts";
 import { ERROR_CLASSES } from "../core/errors.ts";
 import type { ProgressView } from "../core/progress.ts";
 import { ms, num, pct } from "../core/format.ts";
+import { prefixCacheLines } from "./prefix.ts";
 
 function distRow(label: string, d: Distribution | null): string {
   if (!d) return `  ${label.padEnd(22)}${"n/a".padStart(9)}`;
@@ -42,6 +43,7 @@ export function renderReport(doc: ResultDocument): string {
   lines.push(
     `Cache         hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`,
   );
+  lines.push(...prefixCacheLines(s.prefix_cache));
   lines.push(`Avg latency   ${ms(s.e2e_ms?.mean)} ms`);
   lines.push("");
   lines.push(`  ${"ms".padEnd(22)}${["mean", "p50", "p90", "p95", "p99", "max", "n"].map((h) => h.padStart(9)).join("")}`);

@@ -14,7 +14,9 @@ export function renderSweep(doc: ResultDocument): string {
   if (!doc.complete) lines.push(`  INCOMPLETE: ${sw.stop_reason ?? "the sweep was stopped early"}; every level measured is kept`);
   lines.push("");
   const withSlo = sw.levels.some((l) => l.summary.slo);
-  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), "gain"];
+  // the server's prefix-cached share of prompt tokens, where it reported cached_tokens (README "Prefix caching")
+  const withCached = sw.levels.some((l) => l.summary.prefix_cache?.cached_share != null);
+  const head = [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), ...(withCached ? ["cached"] : []), "gain"];
   lines.push(`  ${head.map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(10))).join("")}`);
   sw.levels.forEach((l, i) => {
     const s = l.summary;
@@ -28,6 +30,7 @@ export function renderSweep(doc: ResultDocument): string {
       ms(s.e2e_ms?.p50),
       pct(s.error_rate),
       ...(withSlo ? [num(s.slo?.goodput_rps, 2)] : []),
+      ...(withCached ? [pct(s.prefix_cache?.cached_share)] : []),
       times(l.batching_gain),
     ];
     const mark = i === sw.knee ? "  ← knee" : "";

@@ -26,6 +26,7 @@ import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } f
 import { fisherExact, newcombeDifference } from "./proportions.ts";
 import { quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
 import { compareScalars } from "./scalars.ts";
+import { compareShares, type ShareSide } from "./shares.ts";
 import type { Thresholds } from "./thresholds.ts";
 
 export const COMPARE_SCHEMA = "llmbench.compare/v1";
@@ -310,6 +311,29 @@ function scalarRow(name: string, base: readonly RunData[], cand: readonly RunDat
 }
 
 
+/** Σ cached ÷ Σ prompt tokens per side (runs pooled), its difference tested over requests (shares.ts). */
+function cachedShareRow(base: readonly RunData[], cand: readonly RunData[], s: CompareSettings): Row {
+  const without = [...base, ...cand].filter((r) => !r.prefixCache);
+  if (without.length > 0) return unavailable(`no cached_tokens reported in ${without.map((r) => r.source).join(", ")}`);
+  const side = (runs: readonly RunData[]): ShareSide => ({
+    part: runs.reduce((a, r) => a + r.prefixCache!.part, 0),
+    whole: runs.reduce((a, r) => a + r.prefixCache!.whole, 0),
+    perRequest: runs.every((r) => r.prefixCache!.perRequest !== null) ? runs.flatMap((r) => r.prefixCache!.perRequest!) : null,
+  });
+  const d = compareShares(side(base), side(cand), s.alpha);
+  const row: Row = { base: d.base, cand: d.cand, change: d.difference, interval: d.interval, pValue: d.pValue, method: "Σ cached ÷ Σ prompt tokens per side; delta-method interval of the difference over requests (a request's tokens are not independent); z-test" };
+  if (d.n) row.samples = d.n;
+  if (d.interval !== null) return row;
+  const ratioOnly = d.n === null;
+  return {
+    ...row,
+    method: ratioOnly ? "Σ cached ÷ Σ prompt tokens per side (no per-request records: no interval)" : row.method,
+    reason: ratioOnly ? `difference only: no per-request records${s.gateOnRatios ? "; judged on the bare difference (--gate-on-ratios)" : ""}` : "too few requests for an interval (fewer than two on a side)",
+    unjudged: ratioOnly ? !s.gateOnRatios : true,
+    ratioOnly,
+  };
+}
+
 export function compareRuns(base: readonly RunData[], cand: readonly RunData[], settings: CompareSettings): Comparison {
   if (base.length === 0 || cand.length === 0) throw new RangeError("compareRuns needs at least one run per side");
   const notes = new Set<string>();
@@ -353,6 +377,7 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
       ofB > 0 && ofC > 0 ? proportionRow(sum(base, (r) => r.cache!.hits), ofB, sum(cand, (r) => r.cache!.hits), ofC, settings.alpha) : unavailable("no request succeeded"),
     );
   }
+  rows.set("cached_token_share", cachedShareRow(base, cand, settings));
   rows.set("output_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.outputTokensPerS ?? null, settings, "output throughput"));
   rows.set("request_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings, "request throughput"));
   const slos = new Set([...base, ...cand].map((r) => r.goodput?.slo ?? null));

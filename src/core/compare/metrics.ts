@@ -31,6 +31,7 @@ export const METRICS: readonly MetricDef[] = [
   ),
   { name: "error_rate", label: "error rate", unit: "%", kind: "proportion", direction: "lower" },
   { name: "cache_hit_rate", label: "cache hit rate", unit: "%", kind: "proportion", direction: "higher" },
+  { name: "cached_token_share", label: "prefix cached share", unit: "%", kind: "proportion", direction: "higher" },
   { name: "output_throughput", label: "output tok/s", unit: "tok/s", kind: "scalar", direction: "higher" },
   { name: "request_throughput", label: "requests/s", unit: "req/s", kind: "scalar", direction: "higher" },
   { name: "goodput", label: "goodput req/s", unit: "req/s", kind: "scalar", direction: "higher" },
@@ -56,4 +57,4 @@ export const DEFAULT_GATE: readonly string[] = ["ttft_p50", "ttft_p95", "tpot_p5
 
 /** Default thresholds: relative for distributions and scalars, in percentage points (as a fraction) for proportions. */
 export const DEFAULT_RELATIVE_THRESHOLD = 0.05;
-export const DEFAULT_PP_THRESHOLDS: Record<string, number> = { error_rate: 0.01, cache_hit_rate: 0.05 };
+export const DEFAULT_PP_THRESHOLDS: Record<string, number> = { error_rate: 0.01, cache_hit_rate: 0.05, cached_token_share: 0.05 };

@@ -195,7 +195,7 @@ export type SchemaRecord = {
   outputTokensCounted: number;
   reasoningTokensCounted: number;
   promptTokensCounted: number;
-  /** how many of its prompt tokens the workload made reusable: a prefix sent before (shared trace blocks, earlier turns of a session) */
+  /** of the prompt's tokens (client-counted), how many the workload made reusable: a prefix sent before (README: Prefix caching); absent when the workload does not say */
   reusableTokens?: number;
   /** the output was too long to count in the time the response took to arrive: counts extrapolated from the part counted */
   tokensEstimated?: true;
@@ -284,6 +284,31 @@ export type SchemaSummary = {
     event_loop_lag_ms: null | SchemaDistribution;
     distorted: boolean;
     reason: string | null;
+  };
+  /** prefix caching (README: Prefix caching): the share of prompt tokens the server reported cached (usage.prompt_tokens_details.cached_tokens) next to the share the workload made reusable; absent in older files */
+  prefix_cache?: {
+    /** measured successes whose response carried cached_tokens (once one did, a response without it counts as 0 cached: vLLM leaves the field out when nothing was cached) */
+    reported: number;
+    /** prompt tokens of the measured successes (the server's usage.prompt_tokens where given) */
+    prompt_tokens: number;
+    cached_tokens: number;
+    /** cached_tokens / prompt_tokens; null when no response carried cached_tokens */
+    cached_share: number | null;
+    cached_share_per_request: null | SchemaDistribution;
+    /** measured successes whose workload said how many prompt tokens it made reusable */
+    offered: number;
+    /** their prompt tokens, counted on the client */
+    offered_prompt_tokens: number;
+    reusable_tokens: number;
+    /** reusable_tokens / offered_prompt_tokens; null when the workload said nothing */
+    reusable_share: number | null;
+    /** TTFT by the request's reusable share: the first bucket is exactly 0, the others (from, to] */
+    ttft_by_reusable_share: Array<{
+      from: number;
+      to: number;
+      requests: number;
+      ttft_ms: null | SchemaDistribution;
+    }>;
   };
   /** requests sent again on a fresh connection because the server had closed the reused one before any response byte (README: Connections) */
   connections?: {

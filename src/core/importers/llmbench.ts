@@ -33,6 +33,9 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
   const digests = Object.fromEntries(FAMILIES.filter((f) => body.digests[DIST_KEYS[f]] !== undefined).map((f) => [f, body.digests[DIST_KEYS[f]]]));
 
   let samples: RunSamples | null = null;
+  const prefix = summary.prefix_cache;
+  const reportsCached = prefix !== undefined && prefix.reported > 0 && prefix.prompt_tokens > 0;
+  const cachedPairs: Array<[number, number]> | null = reportsCached && body.requests !== null ? [] : null;
   if (body.requests !== null) {
     samples = { ttft: [], tpot: [], e2e: [], itl: [] };
     const latencyFrom = config.latency_from === "due" ? "due" : "send";
@@ -48,6 +51,7 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
       if (m.tpotMs !== null) samples.tpot.push(m.tpotMs);
       if (m.e2eMs !== null) samples.e2e.push(m.e2eMs);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
+      cachedPairs?.push([r.usage?.cachedTokens ?? 0, m.promptTokens]);
     }
     // the records are what every interval is computed from: they must be the requests the summary counts (no copies, none missing)
     if (measured !== requests.sent || succeeded !== requests.succeeded) {
@@ -69,6 +73,7 @@ export function fromLlmbench(doc: ResultDocument, from: string, body: RunBody, s
     digests,
     requests: { sent: requests.sent, succeeded: requests.succeeded, failed: requests.failed },
     cache: { hits: summary.cache.hits, of: requests.succeeded },
+    prefixCache: reportsCached ? { part: prefix.cached_tokens, whole: prefix.prompt_tokens, perRequest: cachedPairs } : null,
     throughput: { outputTokensPerS: summary.throughput.output_tokens_per_s, requestsPerS: summary.throughput.requests_per_s },
     goodput,
     distorted: client?.distorted ? (client.reason ?? "the client's self-check flagged it") : null,

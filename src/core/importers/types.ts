@@ -44,6 +44,8 @@ export interface RunData {
   /** serialised t-digests, when the file has them (several files without samples are pooled through these) */
   digests: Partial<Record<Family, SerializedDigest>> | null;
   requests: { sent: number; succeeded: number; failed: number };
+  /** the prefix-cached share of prompt tokens (README "Prefix caching"); null or absent when the server reported no cached_tokens */
+  prefixCache?: { part: number; whole: number; perRequest: Array<[number, number]> | null } | null;
   /** cache hits among `of` successful requests; null when the file says nothing about caching */
   cache: { hits: number; of: number } | null;
   throughput: { outputTokensPerS: number; requestsPerS: number } | null;

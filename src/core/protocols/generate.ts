@@ -2,7 +2,8 @@
  * The generate API (SPEC §3): `POST {"prompt", "max_tokens", "temperature": 0}` →
  * `{"text": str, "cached": bool}`; with `"stream": true`, SSE events `data: {"text": "<delta>"}`,
  * then `data: {"done": true, "cached": bool}`, then `data: [DONE]` (or the same objects as NDJSON).
- * The server reports no usage: tokens are counted on the client.
+ * The server reports no usage: tokens are counted on the client. A `cached_tokens` count next to
+ * `cached` (llmbench serve --prefix-cache writes one) is read as the usage's cachedTokens.
  */
 import { ProtocolError } from "../errors.ts";
 import { createFramedDecoder, type DecoderLimits, errorMessageOf, parseWholeJson } from "./framing.ts";
@@ -19,6 +20,16 @@ function cachedOf(v: Record<string, unknown>, raw: string, expected: string): bo
   if (c === undefined || c === null) return undefined;
   if (typeof c === "boolean") return c;
   throw new ProtocolError(`${LABEL}: "cached" is not a boolean; expected ${expected}; got: ${excerpt(raw)}`);
+}
+
+/** `cached_tokens` next to `cached`, when the server sends it: prompt tokens it served from a prefix cache. */
+function pushCachedTokens(v: Record<string, unknown>, raw: string, expected: string, out: DecodeEvent[]): void {
+  const c = v.cached_tokens;
+  if (c === undefined || c === null) return;
+  if (typeof c !== "number" || !Number.isInteger(c) || c < 0) {
+    throw new ProtocolError(`${LABEL}: "cached_tokens" is ${JSON.stringify(c)}, not a count; expected ${expected} (cached_tokens optional); got: ${excerpt(raw)}`);
+  }
+  out.push({ type: "usage", usage: { cachedTokens: c } });
 }
 
 function createGenerateDecoder(contentType: string, limits?: DecoderLimits): ResponseDecoder {
@@ -53,6 +64,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
       if (isEnd) {
         const cached = cachedOf(value, raw, STREAM_SCHEMA);
         if (cached !== undefined) out.push({ type: "cached", cached });
+        pushCachedTokens(value, raw, STREAM_SCHEMA, out);
         finish(out);
       }
     },
@@ -69,6 +81,7 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
       if (value.text !== "") out.push({ type: "delta", text: value.text, reasoning: "" });
       const cached = cachedOf(value, text, GENERATE_SCHEMA);
       if (cached !== undefined) out.push({ type: "cached", cached });
+      pushCachedTokens(value, text, GENERATE_SCHEMA, out);
       finish(out);
     },
     isDone: () => done,

@@ -16,6 +16,7 @@ import { renderReport } from "../report.ts";
 import { renderSweep } from "../sweep.ts";
 import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
+import { prefixCacheFacts } from "../prefix.ts";
 
 /** One result file, with its records when they exist (in the result, or read from its records file). */
 export interface ReportFile {
@@ -153,6 +154,7 @@ function summaryTable(d: ResultDocument): string {
     ["Throughput", `${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`],
     ["Tokens", `${s.tokens.output} out${s.tokens.reasoning > 0 ? ` (${s.tokens.reasoning} reasoning)` : ""}, ${s.tokens.input} in (counted by: ${s.tokens_source})`],
     ["Cache", `hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`],
+    ...prefixCacheFacts(s.prefix_cache),
     ["Avg latency", `${ms(s.e2e_ms?.mean)} ms`],
   );
   const facts = `<table class="facts">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
@@ -434,6 +436,7 @@ function overlaySection(files: ReportFile[]): string {
     row("output tok/s", (s) => num(s.throughput.output_tokens_per_s)),
     row("req/s", (s) => num(s.throughput.requests_per_s, 2)),
     row("cache hit rate", (s) => pct(s.cache.hit_rate)),
+    ...(files.some((f) => f.doc.summary.prefix_cache?.cached_share != null) ? [row("prefix cached share", (s) => pct(s.prefix_cache?.cached_share))] : []),
     ...DIST_METRICS.flatMap((m) => (["p50", "p95", "p99"] as const).map((q) => row(`${LABEL[m]} ${q} ms`, (s) => ms(s[m]?.[q])))),
   ].join("");
   return `<section class="overlay"><h2>${files.length} runs overlaid</h2><table class="num" data-table="overlay"><tr><th></th>${cols}</tr>${rows}</table><h3>Distributions</h3><div class="charts">${distributions("all", views, null)}</div><h3>Over time</h3><div class="charts">${overTime("all", views)}</div></section>`;

@@ -66,7 +66,7 @@ describe("--threshold, --gate, --alpha", () => {
     expect(parseGate(undefined)).toEqual([...DEFAULT_GATE]);
     expect(parseGate("tpot,error_rate")).toEqual(["tpot_p50", "tpot_p95", "tpot_p99", "error_rate"]);
     expect(parseGate("default,throughput")).toEqual([...DEFAULT_GATE.slice(0, 6), "error_rate", "output_throughput", "request_throughput"]);
-    expect(parseGate("all")).toHaveLength(17);
+    expect(parseGate("all")).toHaveLength(18);
     expect(parseGate("none")).toEqual([]);
     expect(() => parseGate("latency")).toThrow(UsageError);
   });

@@ -39,7 +39,7 @@ describe("text", () => {
     expect(text).toContain("TPOT p50 ms *");
     expect(text).toContain("TPOT p99 ms  ");
     expect(text).toContain("Result: REGRESSED: tpot_p50, tpot_p95, e2e_p50, e2e_p95 are worse beyond the threshold");
-    expect(text).toContain("threshold 5% (ttft_p95 10%, error_rate 1pp, cache_hit_rate 5pp)");
+    expect(text).toContain("threshold 5% (ttft_p95 10%, error_rate 1pp, cache_hit_rate 5pp, cached_token_share 5pp)");
     expect(text).toContain("seed: 1 in base.json, 9 in cand.json");
     expect(text).toContain("TPOT: U = 40000");
   });
@@ -60,7 +60,7 @@ describe("markdown", () => {
     expect(md).toContain("**regressed**: tpot_p50, tpot_p95, e2e_p50, e2e_p95 are worse beyond the threshold.");
     expect(md).toMatch(/\d+ regressed · \d+ improved · \d+ unchanged · \d+ inconclusive · \d+ not judged · \d+ n\/a\./);
     const table = lines.filter((l) => l.startsWith("|"));
-    expect(table).toHaveLength(2 + 17);
+    expect(table).toHaveLength(2 + 18);
     const cells = (l: string) => l.replace(/\\\|/g, "").split("|").length;
     for (const l of table) expect(cells(l)).toBe(cells(table[0]));
     expect(md).toContain("| **TPOT p50** (ms) |");
