@@ -37,7 +37,8 @@ export function traceWorkload(opts: RunOptions, count: (text: string) => number,
   const prompts = tracePrompts(loaded.trace, { seed: opts.seed, blockTokens: loaded.blockTokens, count, salt });
   return {
     source: opts.trace!.file,
-    size: prompts.size,
+    // every id below `first + size` is a prompt of its own (target.ts counts an id past the size as a wrapped-around repeat)
+    size: first + prompts.size,
     prompt: (id) => (id < first ? before.prompt(id) : prompts.request(id - first)),
   };
 }
