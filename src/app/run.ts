@@ -10,16 +10,21 @@ import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { every, now as realClock, sleepUntil, type Clock, type Every } from "../io/clock.ts";
+import { realTimers, timersOn, type Clock, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
 import { exactFromRecords } from "./records.ts";
-import { openSession, type Prepared } from "./target.ts";
-import { createStopper, sendWarmup } from "./warmup.ts";
+import { openSession, type Prepared, type Session } from "./target.ts";
+import { createStopper } from "./warmup.ts";
+import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
+import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
 import { prefixCacheNote } from "../core/prefix.ts";
 
 export interface RunDeps {
+  /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
+  timers?: Timers;
+  /** the real timers on another clock (ignored when `timers` is given) */
   clock?: Clock;
   /** aborted on Ctrl-C: stop sending, give in-flight requests `graceMs`, then abort them */
   interrupt?: AbortSignal;
@@ -31,8 +36,6 @@ export interface RunDeps {
   /** a one-line status every `statusEveryMs` (default 10 s): what a CI log shows when stderr is not a terminal */
   onStatus?: (line: string) => void;
   statusEveryMs?: number;
-  /** the timer of the status line (tests tick it themselves) */
-  every?: Every;
   /** a worker of `--workers`: once warmed up, when to start measuring (this clock), set by the parent for all workers */
   startAt?: () => Promise<number>;
 }
@@ -53,7 +56,8 @@ export interface RunOutcome {
 const UNREACHABLE_AFTER = 5;
 
 export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
-  const clock = deps.clock ?? realClock;
+  const timers = deps.timers ?? (deps.clock ? timersOn(deps.clock) : realTimers);
+  const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt);
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
@@ -68,23 +72,13 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const sink = opts.recordsFile !== undefined ? openRecordsSink(opts.recordsFile, clock()) : undefined;
   const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
   let firstSend = Infinity;
-  let stopping = false;
   let unreachable = false;
-  const wake = new Set<() => void>();
-  const wakeAll = () => {
-    for (const w of [...wake]) w();
-  };
-  /** aborted once the run is stopping (Ctrl-C, or the endpoint went away): ends timed waits early */
-  const stopped = new AbortController();
-  const stop = () => {
-    stopping = true;
-    stopped.abort();
-    wakeAll();
-  };
-  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop);
-  // giving up aborts what is in flight at once: it would only wait out --timeout too
+  /** stop sending (Ctrl-C, the endpoint went away, giving up): the dispatcher ends every wait */
+  const stop = () => d.stop();
+  // giving up aborts what is in flight at once: it would only wait out --timeout too; Ctrl-C after its grace period
   const giveUpNow = new AbortController();
-  const requestSignal = AbortSignal.any([stopper.signal, giveUpNow.signal]);
+  const graceOver = new AbortController();
+  const requestSignal = AbortSignal.any([graceOver.signal, giveUpNow.signal]);
   const firstWave = new FirstWaveWatch();
   let gaveUp: GiveUp | undefined;
 
@@ -92,8 +86,10 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   const watched = deps.onProgress !== undefined || deps.onStatus !== undefined;
   let measuredStart: number | undefined;
   let connectStreak = 0;
+  let warmupFinished = 0;
   /** every finished request, once the plan has been told of it */
   const onRecord = (record: RawRecord) => {
+    if (record.phase === "warmup") warmupFinished++;
     if (flat) {
       const kept = sink ? sink.relative(record) : record;
       sink?.write(kept);
@@ -104,11 +100,11 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     } else records.push(record);
     // connections refused again and again, from the start or after the server went away: stop, keep what was measured
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
-    if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !stopping) {
+    if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !d.stopping) {
       unreachable = true;
       stop();
     }
-    if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !stopping) {
+    if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !d.stopping) {
       gaveUp = { wave: firstWave.waveSize, started: firstWave.started, timeoutS: opts.timeoutMs / 1000 };
       info(`gave up: ${giveUpWhat(gaveUp)}`);
       stop();
@@ -127,50 +123,29 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
     if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - (measuredStart ?? t), 1)) * (opts.durationMs ?? 0)));
     return view;
   };
-  let warmupFinished = 0;
+  const d = createDispatcher<Prepared>({
+    send: session.sendPrepared,
+    timers,
+    signal: requestSignal,
+    onSend(prepared) {
+      firstWave.onSend();
+      if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
+    },
+    onRecord,
+  });
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop, timers.after);
+  stopper.signal.addEventListener("abort", () => graceOver.abort());
   const runStart = clock();
   const stopStatus = deps.onStatus
-    ? (deps.every ?? every)(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
+    ? timers.every(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
         const t = clock();
-        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
+        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight: d.inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
       })
     : undefined;
 
-  let inFlight = 0;
-  const launch = (prepared: Prepared, tSched: number | null) => {
-    inFlight++;
-    firstWave.onSend();
-    if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
-    session.sendPrepared(prepared, tSched, requestSignal).then((record) => {
-      inFlight--;
-      plan.complete(record.seq, record.error === null);
-      onRecord(record);
-      wakeAll();
-      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
-      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
-    });
-  };
-  /** resolves at the next completion (or interrupt) */
-  const nextCompletion = () => new Promise<void>((resolve) => wake.add(function w() {
-    wake.delete(w);
-    resolve();
-  }));
-  const drain = async () => {
-    while (inFlight > 0) await nextCompletion();
-  };
-
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
   const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
-  const sendCounted: typeof session.send = (req, tSched, signal) => {
-    inFlight++;
-    firstWave.onSend();
-    return session.send(req, tSched, signal).then((record) => {
-      inFlight--;
-      warmupFinished++;
-      return record;
-    });
-  };
-  await sendWarmup({ plan, send: sendCounted, concurrency: warmupConcurrency, signal: requestSignal, stop: () => stopping, onRecord });
+  await dispatch(d, warmupLoop({ plan, concurrency: warmupConcurrency, prepare: session.prepare }));
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
@@ -179,58 +154,27 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
-  const lag = monitorEventLoop(clock);
+  const lag = monitorEventLoop(timers);
   // workers of one run start measuring together: one timeline, one arrival sequence (app/workers.ts)
-  const startAt = deps.startAt && !stopping ? await deps.startAt() : undefined;
-  if (startAt !== undefined) await sleepUntil(startAt, stopped.signal, clock);
+  const startAt = deps.startAt && !d.stopping ? await deps.startAt() : undefined;
+  if (startAt !== undefined) await d.until(startAt);
   const t0 = startAt ?? clock();
   const rampEnd = t0 + opts.rampUpMs;
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : rampEnd + opts.durationMs;
-  if (opts.rate === undefined) {
-    // closed loop: at most `concurrency` in flight (rising linearly during a ramp); a finished request lets the next go
-    // wake the loop while ramping (the allowance grows with time) and once at the deadline
-    const ticker = opts.rampUpMs > 0 ? setInterval(wakeAll, 20) : undefined;
-    const alarm = Number.isFinite(deadline) ? setTimeout(wakeAll, deadline - clock()) : undefined;
-    while (!stopping) {
-      const now = clock();
-      if (now >= deadline) break;
-      const ramping = now < rampEnd;
-      const allowed = ramping ? Math.max(1, Math.ceil((opts.concurrency * (now - t0)) / opts.rampUpMs)) : opts.concurrency;
-      let step: ReturnType<typeof plan.next> = "wait";
-      while (!stopping && inFlight < allowed) {
-        step = plan.next(ramping);
-        if (typeof step !== "object") break;
-        launch(session.prepare(step), null);
-      }
-      if (step === "done" || (inFlight === 0 && step === "wait")) break;
-      await nextCompletion();
-    }
-    clearInterval(ticker);
-    clearTimeout(alarm);
-  } else {
-    // open loop: requests leave when due, whatever is in flight (up to the cap); lateness is recorded as send lag
-    const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
-    // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
-    const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
-    for (const at of arrivals) {
-      const due = t0 + at;
-      if (stopping || due >= deadline) break;
-      // decide and build the request before it is due, so that only the send happens on time
-      let step = plan.next(due < rampEnd);
-      while (step === "wait" && !stopping) {
-        await nextCompletion();
-        step = plan.next(due < rampEnd);
-      }
-      if (typeof step !== "object") break;
-      const prepared = session.prepare(step);
-      // a Ctrl-C wakes the wait too: at a low rate the next arrival may be seconds away
-      await sleepUntil(due, stopped.signal, clock);
-      while (!stopping && inFlight >= opts.concurrency) await nextCompletion();
-      if (stopping) break;
-      launch(prepared, due);
-    }
-  }
-  await drain();
+  // seq numbers past the warm-up's, for a pacer that plans its own requests (the plan's pacers use the plan's)
+  let seq = opts.warmup;
+  const context: PacerContext = {
+    plan,
+    session,
+    t0,
+    deadline,
+    nextSeq: () => seq++,
+    ahead: () => {
+      // the body of a request to come is built now, in the gap a completion leaves, not when it is due
+      if (ahead > 0) session.prepareAhead(ahead, aheadLimits);
+    },
+  };
+  await dispatch(d, pacerFor(opts, context));
   stopStatus?.();
   const loopLagMs = lag.stop();
   stopper.dispose();
@@ -277,21 +221,50 @@ export function outputLengthSource(meanOut: number, fromUsage: number, succeeded
   return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
 }
 
+/** The period of the event-loop lag probe. */
+export const LAG_PERIOD_MS = 10;
+
 /** How late a 10 ms timer fires, every 10 ms: the event loop's own lag, the client's self-check. */
-function monitorEventLoop(clock: Clock, periodMs = 10): { stop(): number[] } {
+function monitorEventLoop(timers: Timers, periodMs = LAG_PERIOD_MS): { stop(): number[] } {
   const lags: number[] = [];
-  let expected = clock() + periodMs;
-  const timer = setInterval(() => {
-    const t = clock();
+  let expected = timers.now() + periodMs;
+  const cancel = timers.every(periodMs, () => {
+    const t = timers.now();
     lags.push(Math.max(0, t - expected));
     expected = t + periodMs;
-  }, periodMs);
+  });
   return {
     stop() {
-      clearInterval(timer);
+      cancel();
       return lags;
     },
   };
+}
+
+/** What drives the measured phase: when and what to send (app/pacers.ts). A new way of pacing is one more branch here. */
+export interface PacerContext {
+  /** the run's plan: its warm-up is done; closed and open loops take their requests from it */
+  plan: RequestPlan;
+  /** builds bodies (`prepare` a planned request) and knows the protocol, model and tokenizer */
+  session: Session;
+  /** the measured phase's start on the run's timers (the ramp counts from here) */
+  t0: number;
+  /** no send at or past it; Infinity for a run of N requests */
+  deadline: number;
+  /** the next free `seq`, for a pacer that plans its own requests rather than the plan's */
+  nextSeq: () => number;
+  /** after each completion: builds the body of a request to come (closed loop) */
+  ahead: () => void;
+}
+
+export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
+  if (opts.rate === undefined) {
+    return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
+  }
+  const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+  // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
+  const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
+  return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
 }
 
 /** Failed records a run without records in memory keeps, for the error that quotes them. */

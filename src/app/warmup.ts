@@ -6,6 +6,9 @@
  */
 import type { RawRecord } from "../core/metrics.ts";
 import type { RequestPlan } from "../core/schedule.ts";
+import { after as realAfter, realTimers, type After } from "../io/clock.ts";
+import { createDispatcher, dispatch } from "./dispatch.ts";
+import { warmupLoop } from "./pacers.ts";
 import type { Session } from "./target.ts";
 
 export interface WarmupLoop {
@@ -21,28 +24,21 @@ export interface WarmupLoop {
   stop?: () => boolean;
 }
 
-/** Send the plan's remaining warm-up requests; resolves with their records, in completion order. */
+/** Send the plan's remaining warm-up requests (the warm-up pacer on a dispatcher of its own); resolves with their records, in completion order. */
 export async function sendWarmup(loop: WarmupLoop): Promise<RawRecord[]> {
-  const { plan, send, concurrency, signal } = loop;
-  const stop = loop.stop ?? (() => false);
   const records: RawRecord[] = [];
-  const inFlight = new Set<Promise<void>>();
-  for (;;) {
-    // past the warm-up phase plan.next() would hand out measured requests: ask only while it lasts
-    while (!stop() && !plan.warmupFinished && inFlight.size < concurrency) {
-      const step = plan.next();
-      if (typeof step !== "object") break; // "wait": all sent, some still in flight
-      const done: Promise<void> = send(step, null, signal).then((record) => {
-        inFlight.delete(done);
-        plan.complete(record.seq, record.error === null);
-        records.push(record);
-        loop.onRecord?.(record);
-      });
-      inFlight.add(done);
-    }
-    if (inFlight.size === 0) return records;
-    await Promise.race(inFlight);
-  }
+  const d = createDispatcher({
+    send: loop.send,
+    timers: realTimers,
+    signal: loop.signal,
+    stopWhen: loop.stop,
+    onRecord(record) {
+      records.push(record);
+      loop.onRecord?.(record);
+    },
+  });
+  await dispatch(d, warmupLoop({ plan: loop.plan, concurrency: loop.concurrency, prepare: (req) => req }));
+  return records;
 }
 
 /** What `run` and `warm` do on Ctrl-C: stop sending at once, abort what is still in flight after a grace period. */
@@ -55,14 +51,14 @@ export interface Stopper {
   dispose(): void;
 }
 
-export function createStopper(interrupt: AbortSignal | undefined, graceMs = 2000, info: (m: string) => void, onInterrupt?: () => void): Stopper {
+export function createStopper(interrupt: AbortSignal | undefined, graceMs = 2000, info: (m: string) => void, onInterrupt?: () => void, after: After = realAfter): Stopper {
   const hardStop = new AbortController();
   let interrupted = false;
   const handle = () => {
     if (interrupted) return;
     interrupted = true;
     info(`interrupted: no new requests; waiting up to ${graceMs / 1000} s for those in flight`);
-    setTimeout(() => hardStop.abort(), graceMs).unref?.();
+    after(graceMs, () => hardStop.abort());
     onInterrupt?.();
   };
   if (interrupt?.aborted) handle();

@@ -44,3 +44,30 @@ export function sleepUntil(t: number, cancel?: AbortSignal, clock: Clock = now):
 
 /** Wait `ms`, or until `cancel` aborts. */
 export const sleep = (ms: number, cancel?: AbortSignal): Promise<void> => sleepUntil(now() + ms, cancel);
+
+/** Call `fn` once, `ms` from now, unless the returned function is called first. Never keeps the process alive. */
+export type After = (ms: number, fn: () => void) => () => void;
+
+export const after: After = (ms, fn) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref?.();
+  return () => clearTimeout(timer);
+};
+
+/**
+ * Every timer the run loop uses, in one value: the clock, the one cancellable wait, a periodic
+ * tick and a one-shot. `realTimers` is the world's; tests pass fake ones and move time themselves
+ * (test/core/pacing.test.ts), so pacing is tested in milliseconds without sockets or wall time.
+ */
+export interface Timers {
+  now: Clock;
+  /** resolves once `now()` reaches `t`, or at once when `cancel` aborts; leaves no timer behind */
+  sleepUntil(t: number, cancel?: AbortSignal): Promise<void>;
+  every: Every;
+  after: After;
+}
+
+export const realTimers: Timers = { now, sleepUntil: (t, cancel) => sleepUntil(t, cancel, now), every, after };
+
+/** The real timers reading another clock (a test's, or a worker's shifted one). */
+export const timersOn = (clock: Clock): Timers => (clock === now ? realTimers : { ...realTimers, now: clock, sleepUntil: (t, cancel) => sleepUntil(t, cancel, clock) });

@@ -1,0 +1,133 @@
+/**
+ * The one dispatcher: it sends requests, keeps count of those in flight, and wakes whoever waits
+ * when one completes, when time comes, or when the run stops. *When* and *what* to send is a
+ * pacer's business (app/pacers.ts): a pacer is an async function of the dispatcher that returns
+ * once it will send no more; `dispatch` then drains what is in flight. Warm-up, the closed loop,
+ * the open loop and `warm` are pacers over this; trace replay and sessions plug in the same way.
+ *
+ * It owns no timer: every wait goes through the injected `Timers` (io/clock.ts), so pacing runs
+ * on fake timers in tests.
+ */
+import type { RawRecord } from "../core/metrics.ts";
+import type { Timers } from "../io/clock.ts";
+
+export interface DispatcherConfig<R> {
+  /** sends one request; never throws (failures are classified in the record) */
+  send(req: R, tSched: number | null, signal: AbortSignal): Promise<RawRecord>;
+  timers: Timers;
+  /** aborts the requests in flight (Ctrl-C after a grace period, giving up) */
+  signal: AbortSignal;
+  /** each request as it leaves */
+  onSend?(req: R): void;
+  /** each record as it completes: after the pacer's own `done`, before any waiting pacer wakes */
+  onRecord?(record: RawRecord): void;
+  /** asked before each send: true sends no more (as `stop()` does, without ending the waits) */
+  stopWhen?(): boolean;
+}
+
+export interface Dispatcher<R> {
+  readonly timers: Timers;
+  readonly inFlight: number;
+  /** true once `stop()` was called or `stopWhen()` holds: send no more */
+  readonly stopping: boolean;
+  /** aborted by `stop()`: ends timed waits early */
+  readonly stopped: AbortSignal;
+  /**
+   * Send `req` now (`tSched`: when it was due, for its send lag; null when not timed). `done` runs at
+   * its completion before anyone is woken (a plan learns of it before the pacer asks for the next).
+   * Resolves with the record — a chain awaits it to build its next step.
+   */
+  send(req: R, tSched: number | null, done?: (record: RawRecord) => void): Promise<RawRecord>;
+  /**
+   * Resolves at the next completion, `wake()`, `stop()` or — when given — once the timers reach `until`.
+   * Once stopped it resolves at once: a pacer checks `stopping` in every loop that waits on it.
+   */
+  next(until?: number): Promise<void>;
+  /** waits until the timers reach `t`; false when the run stopped first */
+  until(t: number): Promise<boolean>;
+  /** waits until fewer than `limit` are in flight; false when the run stopped first */
+  slot(limit: number): Promise<boolean>;
+  /** wakes every `next()` */
+  wake(): void;
+  /** send no more; every wait ends at once. Those in flight go on (the request signal aborts them) */
+  stop(): void;
+  /** waits until nothing is in flight */
+  drain(): Promise<void>;
+}
+
+/** Decides when and what to send through the dispatcher; resolves once it will send no more. */
+export type Pacer<R> = (d: Dispatcher<R>) => Promise<void>;
+
+export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
+  const { timers } = cfg;
+  let inFlight = 0;
+  let stopped = false;
+  const stopSignal = new AbortController();
+  const waiting = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...waiting]) w();
+  };
+  const next = (until?: number) =>
+    new Promise<void>((resolve) => {
+      if (stopped) return resolve();
+      const cancel = until === undefined ? undefined : new AbortController();
+      const w = () => {
+        waiting.delete(w);
+        cancel?.abort();
+        resolve();
+      };
+      waiting.add(w);
+      if (until !== undefined) void timers.sleepUntil(until, AbortSignal.any([cancel!.signal, stopSignal.signal])).then(w);
+    });
+  const d: Dispatcher<R> = {
+    timers,
+    get inFlight() {
+      return inFlight;
+    },
+    get stopping() {
+      return stopped || (cfg.stopWhen?.() ?? false);
+    },
+    stopped: stopSignal.signal,
+    send(req, tSched, done) {
+      inFlight++;
+      cfg.onSend?.(req);
+      return cfg.send(req, tSched, cfg.signal).then((record) => {
+        inFlight--;
+        done?.(record);
+        cfg.onRecord?.(record);
+        wake();
+        return record;
+      });
+    },
+    next,
+    async until(t) {
+      if (!stopped) await timers.sleepUntil(t, stopSignal.signal);
+      return !stopped;
+    },
+    async slot(limit) {
+      while (!stopped && inFlight >= limit) await next();
+      return !stopped;
+    },
+    wake,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      stopSignal.abort();
+      wake();
+    },
+    async drain() {
+      // a stop wakes `next` at once: wait on completions alone here
+      while (inFlight > 0) await new Promise<void>((resolve) => waiting.add(function w() {
+        waiting.delete(w);
+        resolve();
+      }));
+    },
+  };
+  return d;
+}
+
+/** Run `pacer` on `d`, then wait for what is still in flight. */
+export async function dispatch<R>(d: Dispatcher<R>, pacer: Pacer<R>): Promise<void> {
+  await pacer(d);
+  await d.drain();
+}
