@@ -18,8 +18,9 @@ import { exactFromRecords } from "./records.ts";
 import { openSession, type Prepared, type Session } from "./target.ts";
 import { createStopper } from "./warmup.ts";
 import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
-import { closedLoop, openLoop, warmupLoop } from "./pacers.ts";
+import { closedLoop, openLoop, timedRequests, warmupLoop } from "./pacers.ts";
 import { prefixCacheNote } from "../core/prefix.ts";
+import { traceArrivals, traceWorkload, withTrace } from "./trace.ts";
 
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
@@ -55,11 +56,13 @@ export interface RunOutcome {
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
 
-export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
+export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
+  // --trace: the file read (commands/run.ts has read it already, before anything started)
+  const opts = await withTrace(given);
   const timers = deps.timers ?? (deps.clock ? timersOn(deps.clock) : realTimers);
   const clock = timers.now;
   const info = deps.info ?? (() => {});
-  const session = await openSession(opts, clock, info, deps.promptSalt);
+  const session = await openSession(opts, clock, info, deps.promptSalt, opts.trace ? (w, count) => traceWorkload(opts, count, opts.warmup, w, deps.promptSalt) : undefined);
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
     info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
   }
@@ -149,7 +152,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
-  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
+  const ahead = opts.rate === undefined && !opts.trace && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
   const aheadLimits = { untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests, maxBytes: AHEAD_BYTES };
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
@@ -258,6 +261,11 @@ export interface PacerContext {
 }
 
 export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
+  // trace replay: each of the trace's requests at its own time; its body is built while the one before waits
+  if (opts.trace) {
+    const requests = traceArrivals(opts).map((at, i) => ({ at, build: () => c.session.prepare({ seq: c.nextSeq(), phase: "measured", promptId: opts.warmup + i, repeat: false }) }));
+    return timedRequests({ requests, t0: c.t0, concurrency: opts.concurrency, deadline: c.deadline });
+  }
   if (opts.rate === undefined) {
     return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
   }
@@ -266,6 +274,9 @@ export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
   const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
   return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
 }
+
+/** Send lag p99 past which a trace replay says it fell behind the trace. */
+const TRACE_LATE_MS = 50;
 
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
 const KEEP_FAILURES = 100;
@@ -278,7 +289,8 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
   }
-  if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
+  // (a trace asks each request for its own output_length: there is no one --max-tokens to miss)
+  if (meanOut !== null && !opts.trace && Math.abs(meanOut - opts.maxTokens) > 0.5) {
     notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
   }
   // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
@@ -305,6 +317,10 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   // open loop: the load applied is the load offered only when requests left on time
   if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
     notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
+  }
+  // a trace replayed late is not the trace: its p99 says how far the worst requests fell behind
+  if (opts.trace && s.send_lag_ms && s.send_lag_ms.p99 > TRACE_LATE_MS) {
+    notes.push(`the replay fell behind the trace: send lag p99 ${s.send_lag_ms.p99.toFixed(0)} ms, p50 ${s.send_lag_ms.p50.toFixed(0)} ms past the requests' times${Number.isFinite(opts.concurrency) ? ` (the --concurrency ${opts.concurrency} cap holds requests back)` : " (the client was busy: see its loop lag)"}; with --latency-from due the lateness counts in latency`);
   }
   return notes;
 }

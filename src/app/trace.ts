@@ -44,8 +44,8 @@ export function traceWorkload(opts: RunOptions, count: (text: string) => number,
 }
 
 /** When each of the trace's requests is due, in ms after the start, at --trace-speed. */
-export function* traceArrivals(opts: RunOptions): Generator<number> {
+export function traceArrivals(opts: RunOptions): number[] {
   const loaded = opts.trace?.loaded;
   if (!loaded) throw new Error("traceArrivals before withTrace");
-  for (const e of loaded.trace.entries) yield e.atMs / opts.trace!.speed;
+  return loaded.trace.entries.map((e) => e.atMs / opts.trace!.speed);
 }

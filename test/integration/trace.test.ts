@@ -1,8 +1,14 @@
 /** run --trace against real servers on 127.0.0.1: bad files refused before a request, pacing, prompts, and a prefix cache. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runBenchmark } from "../../src/app/run.ts";
+import { withTrace } from "../../src/app/trace.ts";
+import { parseTrace } from "../../src/core/trace.ts";
+import { renderReport } from "../../src/render/report.ts";
+import { startServer } from "../../src/server/index.ts";
+import { runOptions, sseStream } from "./helpers.ts";
 
 const CLI = join(import.meta.dir, "../../src/cli.ts");
 const dir = mkdtempSync(join(tmpdir(), "llmbench-trace-"));
@@ -45,4 +51,140 @@ describe("run --trace: a bad trace file", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("nope.jsonl: no such file");
   });
+});
+
+describe("run --trace: the file read before the run", () => {
+  const file = join(dir, "read.jsonl");
+  const bailian = join(dir, "bailian.jsonl");
+  writeFileSync(file, [0, 40, 10, 30].map((t, i) => line({ timestamp: t, input_length: 600 + i, output_length: 5 + i, hash_ids: [i, i + 10] })).join("\n"));
+  writeFileSync(bailian, [line({ chat_id: 1, parent_chat_id: -1, timestamp: 2.5, input_length: 40, output_length: 3, hash_ids: [1, 2, 3] })].join("\n"));
+  const opts = (args: Record<string, string>) => runOptions("http://127.0.0.1:9/v1/completions", { model: "m", ...args });
+
+  test("every request by default; the first N with --requests, in the order due; the format's block size unless given", async () => {
+    const all = await withTrace(opts({ trace: file }));
+    expect(all.requests).toBe(4);
+    expect(all.trace?.loaded?.blockTokens).toBe(512);
+    const first = await withTrace(opts({ trace: file, requests: "2" }));
+    expect(first.requests).toBe(2);
+    expect(first.trace?.loaded?.trace.entries.map((e) => e.line)).toEqual([1, 3]);
+    const b = await withTrace(opts({ trace: bailian }));
+    expect(b.trace?.loaded).toMatchObject({ blockTokens: 16, trace: { format: "bailian" } });
+    expect((await withTrace(opts({ trace: file, duration: "2s" }))).requests).toBeUndefined();
+  });
+
+  test("more --requests than the trace has, or hash_ids that do not fit --block-tokens: exit 2 with the fix", async () => {
+    await expect(withTrace(opts({ trace: file, requests: "5" }))).rejects.toThrow(`--requests 5, but ${file} has 4 requests`);
+    // Bailian's 3 ids of 16 tokens read as 512-token blocks: 40 tokens leave room for 1
+    await expect(withTrace(opts({ trace: bailian, "block-tokens": "512" }))).rejects.toThrow(`${bailian}:1: 3 hash_ids for input_length 40, but --block-tokens 512 leaves room for 1`);
+  });
+});
+
+describe("run --trace: replay", () => {
+  test("each request leaves at its timestamp ÷ --trace-speed, with its own length, max_tokens and shared blocks; lateness is reported", async () => {
+    const trace = [
+      { timestamp: 1000, input_length: 40, output_length: 3, hash_ids: [1, 2, 3] },
+      { timestamp: 1000, input_length: 37, output_length: 5, hash_ids: [1, 2, 4] },
+      { timestamp: 1120, input_length: 20, output_length: 2, hash_ids: [5] },
+      { timestamp: 1300, input_length: 48, output_length: 4, hash_ids: [1, 2, 3] },
+      { timestamp: 1300, input_length: 16, output_length: 1, hash_ids: [5] },
+    ];
+    const file = join(dir, "paced.jsonl");
+    writeFileSync(file, trace.map(line).join("\n"));
+    const bodies: Array<{ prompt: string; max_tokens: number; ignore_eos?: boolean }> = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const body = (await req.json()) as { prompt: string; max_tokens: number; ignore_eos?: boolean };
+        bodies.push(body);
+        return sseStream([`data: {"choices":[{"index":0,"text":" a"}]}\n\n`, `data: {"choices":[{"index":0,"text":" b","finish_reason":"length"}],"usage":{"prompt_tokens":${body.prompt.split(" ").length},"completion_tokens":2}}\n\n`, "data: [DONE]\n\n"], 1);
+      },
+    });
+    try {
+      const opts = await withTrace(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, "trace-speed": "2", "block-tokens": "16", tokenizer: "whitespace" }));
+      expect(opts.requests).toBe(5);
+      const { doc, records } = await runBenchmark(opts);
+      expect(doc.summary.requests).toMatchObject({ sent: 5, succeeded: 5 });
+      // due times: the trace's gaps halved, exactly; nothing leaves before it is due
+      const t0 = records[0].tSched!;
+      expect(records.map((r) => Math.round((r.tSched! - t0) * 1e6) / 1e6)).toEqual([0, 0, 60, 150, 150]);
+      for (const r of records) expect(r.tSend).toBeGreaterThanOrEqual(r.tSched!);
+      expect(records.map((r) => r.promptTokensCounted)).toEqual([40, 37, 20, 48, 16]);
+      expect(records.map((r) => r.reusableTokens)).toEqual([0, 32, 0, 40, 16]);
+      // the server saw each request's own length and max_tokens (ignore_eos: output_length is honoured)
+      const seen = trace.map((t) => bodies.find((b) => b.max_tokens === t.output_length)!);
+      expect(seen.map((b) => b.prompt.split(" ").length)).toEqual([40, 37, 20, 48, 16]);
+      expect(seen.every((b) => b.ignore_eos === true)).toBe(true);
+      const w = seen.map((b) => b.prompt.split(" "));
+      expect(w[1].slice(0, 32)).toEqual(w[0].slice(0, 32));
+      expect(w[1].slice(32)).not.toEqual(w[0].slice(32, 37));
+      expect(w[3].slice(0, 40)).toEqual(w[0]);
+      expect(w[4]).toEqual(w[2].slice(0, 16));
+      expect(w[2].slice(0, 16)).not.toEqual(w[0].slice(0, 16));
+      // lateness against the trace: send lag, with its p99, in the result and the report
+      expect(doc.summary.send_lag_ms?.count).toBe(5);
+      expect(doc.summary.send_lag_ms?.p99).toBeGreaterThanOrEqual(0);
+      expect(renderReport(doc)).toContain("send lag");
+      expect(doc.config.trace).toEqual({ file, speed: 2, block_tokens: 16, format: "mooncake" });
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("the shipped trace against serve --prefix-cache: the cached share is within 2 points of what its hash_ids imply for the cache's size", async () => {
+    const path = join(import.meta.dir, "../../examples/traces/synthetic.jsonl");
+    const entries = parseTrace(readFileSync(path, "utf8"), path).entries;
+    const SERVER_BLOCK = 16;
+    const TRACE_BLOCK = 512;
+    const CAPACITY = 2000; // server blocks: ~62 of the trace's 512-token blocks, far fewer than it has
+    // the expectation, simulated here: the server's blocks of 16 words keyed by their prefix (the trace's
+    // ids up to their block, and the place in it), LRU in arrival order, one token always left to compute
+    const lru = new Map<string, true>();
+    let cached = 0;
+    let prompt = 0;
+    entries.forEach((e, i) => {
+      const keys = Array.from({ length: Math.floor(e.inputLength / SERVER_BLOCK) }, (_, j) => {
+        const b = Math.floor((j * SERVER_BLOCK) / TRACE_BLOCK);
+        return b < e.hashIds.length ? `${e.hashIds.slice(0, b + 1).join(",")}#${j}` : `own${i}#${j}`;
+      });
+      let hit = 0;
+      while (hit < keys.length && lru.has(keys[hit])) hit++;
+      cached += Math.min(hit, Math.floor((e.inputLength - 1) / SERVER_BLOCK)) * SERVER_BLOCK;
+      prompt += e.inputLength;
+      for (let j = keys.length - 1; j >= 0; j--) {
+        lru.delete(keys[j]);
+        lru.set(keys[j], true);
+      }
+      for (const k of lru.keys()) {
+        if (lru.size <= CAPACITY) break;
+        lru.delete(k);
+      }
+    });
+    const expected = cached / prompt;
+
+    const server = await startServer({ prefixCache: true, prefixBlockTokens: SERVER_BLOCK, prefixCacheBlocks: CAPACITY, cacheSize: 0, prefillMsPerToken: 0, decodeStepMs: 0.5, batchWindowMs: 0 });
+    try {
+      const opts = await withTrace(runOptions(`${server.url}/v1/completions`, { trace: path, "trace-speed": "20" }));
+      const { doc, records } = await runBenchmark(opts);
+      expect(doc.summary.requests).toMatchObject({ sent: entries.length, succeeded: entries.length });
+      // the run's own figures: the cached share the server reported, beside the share the trace offered
+      const pc = doc.summary.prefix_cache!;
+      expect(pc.prompt_tokens).toBe(prompt);
+      expect(pc.reported).toBe(entries.length);
+      const reported = pc.cached_share!;
+      const offered = pc.reusable_share!;
+      // what the server counted itself, and what the client read: the same tokens
+      expect(server.stats().prefix_hit_tokens).toBe(pc.cached_tokens);
+      expect(server.stats().prefix_evicted_blocks).toBeGreaterThan(0);
+      expect(Math.abs(reported - expected)).toBeLessThanOrEqual(0.02);
+      // the workload offered more than a cache this small could keep; with room enough it would have kept it
+      expect(pc.reusable_tokens).toBe(records.reduce((a, r) => a + (r.reusableTokens ?? 0), 0));
+      expect(offered).toBeGreaterThan(expected + 0.05);
+      expect(doc.summary.send_lag_ms?.count).toBe(entries.length);
+      expect(renderReport(doc)).toMatch(/send lag\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
+      console.log(`trace replay: offered ${(offered * 100).toFixed(1)}% reusable, expected ${(expected * 100).toFixed(2)}% cached at ${CAPACITY} blocks, server reported ${(reported * 100).toFixed(2)}%; send lag p99 ${doc.summary.send_lag_ms?.p99.toFixed(2)} ms`);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
