@@ -131,6 +131,33 @@ describe("run --trace: replay", () => {
     }
   });
 
+  test("--concurrency caps a replay: requests due together wait for a slot, and the note says the cap held them back", async () => {
+    const file = join(dir, "burst.jsonl");
+    writeFileSync(file, [0, 0, 0, 0].map((t) => line({ timestamp: t, input_length: 8, output_length: 2 })).join("\n"));
+    let inFlight = 0;
+    let most = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch() {
+        most = Math.max(most, ++inFlight);
+        await Bun.sleep(80);
+        inFlight--;
+        return Response.json({ choices: [{ index: 0, text: " a b", finish_reason: "length" }], usage: { prompt_tokens: 8, completion_tokens: 2 } });
+      },
+    });
+    try {
+      const { doc, records } = await runBenchmark(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, concurrency: "1", "no-stream": true }));
+      expect(most).toBe(1);
+      // all four were due at once: the k-th waited for k answers of at least 80 ms each
+      const lags = records.map((r) => r.tSend - r.tSched!).sort((a, b) => a - b);
+      lags.forEach((lag, k) => expect(lag).toBeGreaterThanOrEqual(k * 80 - 1));
+      expect(doc.notes.some((n) => n.startsWith("the replay fell behind the trace") && n.includes("--concurrency 1 cap"))).toBe(true);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("the shipped trace against serve --prefix-cache: the cached share is within 2 points of what its hash_ids imply for the cache's size", async () => {
     const path = join(import.meta.dir, "../../examples/traces/synthetic.jsonl");
     const entries = parseTrace(readFileSync(path, "utf8"), path).entries;
