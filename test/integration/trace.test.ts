@@ -214,4 +214,21 @@ describe("run --trace: replay", () => {
       await server.stop();
     }
   }, 60_000);
+
+  test("with room for every block, the server caches exactly the tokens the trace offered as reusable", async () => {
+    const path = join(import.meta.dir, "../../examples/traces/synthetic.jsonl");
+    const server = await startServer({ prefixCache: true, prefixBlockTokens: 16, prefixCacheBlocks: 1_000_000, cacheSize: 0, prefillMsPerToken: 0, decodeStepMs: 0.5, batchWindowMs: 0 });
+    try {
+      const { doc } = await runBenchmark(await withTrace(runOptions(`${server.url}/generate`, { trace: path, "trace-speed": "20", requests: "120" })));
+      const pc = doc.summary.prefix_cache!;
+      expect(doc.summary.requests.succeeded).toBe(120);
+      // the shipped trace's shared blocks are whole 512-token blocks, 32 of the server's each, and every
+      // prompt ends in a block of its own: the reusable prefix is exactly what a big enough cache serves
+      expect(pc.reusable_tokens).toBeGreaterThan(0);
+      expect(pc.cached_tokens).toBe(pc.reusable_tokens);
+      expect(server.stats().prefix_evicted_blocks).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
