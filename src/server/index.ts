@@ -171,9 +171,10 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
       const tokens: string[] = [];
       // looked up (and stored) on arrival, in arrival order; prefill is charged for the rest only
       const prefixHit = prefixCache ? prefixCache.admit(promptWords(req.prompt)).cachedTokens : 0;
-      counters.prefill_tokens += promptTokens - prefixHit;
+      const prefill = promptTokens - prefixHit;
+      counters.prefill_tokens += prefill;
       cancel = batcher.submit({
-        promptTokens: promptTokens - prefixHit,
+        promptTokens: prefill,
         maxTokens: req.maxTokens,
         onToken(index) {
           const t = tokenText(seed, index);
@@ -183,6 +184,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ru
         onDone() {
           // populated only now: a request that arrived while this one was generating was a miss
           cache.set(key, tokens);
+          // the prompt's and the answer's blocks: the next turn of a conversation carries both
+          prefixCache?.store([...promptWords(req.prompt), ...tokens.flatMap(promptWords)]);
           finish();
           sink.end(false, prefixHit);
         },

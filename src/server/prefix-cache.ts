@@ -15,6 +15,10 @@
  *   (vLLM frees a request's blocks in reverse order for the same reason). Eviction is LRU down to
  *   `capacityBlocks`, done after the prompt's own blocks are in, so a prompt never evicts its own hit.
  *
+ * - When a request finishes, the blocks of its prompt and answer together are stored (`store`), as
+ *   vLLM keeps the blocks of generated tokens: a conversation's next turn, which carries the answer
+ *   in its history, finds it cached.
+ *
  * Pure: no clock, no I/O. The server looks a prompt up when the request arrives, in arrival order.
  */
 import { hashString } from "../core/rng.ts";
@@ -79,8 +83,8 @@ export class PrefixCache {
     return this.#blocks.size;
   }
 
-  /** Looks `tokens` up (the longest cached prefix of whole blocks), then stores the prompt's full blocks. */
-  admit(tokens: readonly string[]): PrefixLookup {
+  /** The keys and texts of the full blocks of `tokens`, in order. */
+  #blocksOf(tokens: readonly string[]): { keys: string[]; texts: string[] } {
     const b = this.blockTokens;
     const n = Math.floor(tokens.length / b);
     const keys: string[] = [];
@@ -93,6 +97,37 @@ export class PrefixCache {
       texts.push(text);
       parent = key;
     }
+    return { keys, texts };
+  }
+
+  /** Stores (or refreshes) the blocks, last first, then evicts the least recently used down to capacity. */
+  #store(keys: readonly string[], texts: readonly string[]): void {
+    if (this.capacityBlocks <= 0) return;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      this.#blocks.delete(keys[i]);
+      this.#blocks.set(keys[i], { parent: i === 0 ? "" : keys[i - 1], text: texts[i] });
+    }
+    while (this.#blocks.size > this.capacityBlocks) {
+      this.#blocks.delete(this.#blocks.keys().next().value as string);
+      this.counters.evicted_blocks++;
+    }
+  }
+
+  /**
+   * Stores the full blocks of a finished sequence, prompt and generated tokens together (vLLM caches
+   * the blocks of generated tokens too: the next turn of a conversation finds the answer cached).
+   * Counts no lookup.
+   */
+  store(tokens: readonly string[]): void {
+    const { keys, texts } = this.#blocksOf(tokens);
+    this.#store(keys, texts);
+  }
+
+  /** Looks `tokens` up (the longest cached prefix of whole blocks), then stores the prompt's full blocks. */
+  admit(tokens: readonly string[]): PrefixLookup {
+    const b = this.blockTokens;
+    const { keys, texts } = this.#blocksOf(tokens);
+    const n = keys.length;
     const maxHit = maxCachedTokens(tokens.length, b) / b;
     let hitBlocks = 0;
     while (hitBlocks < maxHit) {
@@ -104,16 +139,7 @@ export class PrefixCache {
     this.counters.queried_tokens += tokens.length;
     this.counters.hit_tokens += cachedTokens;
 
-    if (this.capacityBlocks > 0) {
-      for (let i = n - 1; i >= 0; i--) {
-        this.#blocks.delete(keys[i]);
-        this.#blocks.set(keys[i], { parent: i === 0 ? "" : keys[i - 1], text: texts[i] });
-      }
-      while (this.#blocks.size > this.capacityBlocks) {
-        this.#blocks.delete(this.#blocks.keys().next().value as string);
-        this.counters.evicted_blocks++;
-      }
-    }
+    this.#store(keys, texts);
     return { cachedTokens, blocks: n, hitBlocks };
   }
 

@@ -94,6 +94,27 @@ describe("cached_tokens", () => {
     expect(s.stats()).toMatchObject({ cache_hits: 1, prefix_queried_tokens: 6, prefill_tokens: 6 });
   });
 
+  test("a conversation's next turn finds the previous answer cached, not only the previous prompt", async () => {
+    const s = await server();
+    const user = words("u", 10);
+    const turn1 = await (await post(s, "/v1/chat/completions", { messages: [{ role: "user", content: user }], max_tokens: 6 })).json();
+    expect(turn1.usage.prompt_tokens_details).toEqual({ cached_tokens: 0 });
+    const answer = turn1.choices[0].message.content;
+    const turn2 = await (
+      await post(s, "/v1/chat/completions", {
+        messages: [
+          { role: "user", content: user },
+          { role: "assistant", content: answer },
+          { role: "user", content: words("v", 3) },
+        ],
+        max_tokens: 2,
+      })
+    ).json();
+    // 10 + 6 + 3 = 19 tokens: the 4 full blocks of prompt and answer (16) hit, not only the prompt's 2
+    expect(turn2.usage).toMatchObject({ prompt_tokens: 19, prompt_tokens_details: { cached_tokens: 16 } });
+    expect(s.stats()).toMatchObject({ prefix_hit_tokens: 16, prefill_tokens: 10 + 3 });
+  });
+
   test("LRU eviction over the wire: --prefix-cache-blocks 2", async () => {
     const s = await server({ prefixCacheBlocks: 2 });
     const cachedOf = async (prompt: string) => (await (await post(s, "/v1/completions", { prompt, max_tokens: 1 })).json()).usage.prompt_tokens_details.cached_tokens;

@@ -84,6 +84,22 @@ describe("LRU", () => {
   });
 });
 
+test("a finished sequence's blocks, prompt and answer together, are stored without counting a lookup", () => {
+  const c = new PrefixCache(4, 100);
+  const user = words("u", 10);
+  const answer = words("a", 6);
+  expect(c.admit(user).cachedTokens).toBe(0);
+  expect(c.size).toBe(2);
+  c.store([...user, ...answer]); // 16 tokens: 4 blocks, 2 of them new
+  expect(c.size).toBe(4);
+  expect(c.counters).toEqual({ queried_tokens: 10, hit_tokens: 0, evicted_blocks: 0 });
+  // the next turn carries the history: all 4 blocks hit
+  expect(c.admit([...user, ...answer, ...words("v", 3)]).cachedTokens).toBe(16);
+  const without = new PrefixCache(4, 100);
+  without.admit(user);
+  expect(without.admit([...user, ...answer, ...words("v", 3)]).cachedTokens).toBe(8);
+});
+
 test("bad sizes are refused", () => {
   expect(() => new PrefixCache(0, 1)).toThrow(RangeError);
   expect(() => new PrefixCache(1.5, 1)).toThrow(RangeError);
