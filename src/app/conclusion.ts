@@ -4,22 +4,8 @@
  */
 import { EndpointError, EXIT, SIGNAL_EXIT, type StopSignal } from "../core/errors.ts";
 import { allFailedError, failureHint, giveUpError } from "../core/hints.ts";
-import type { GiveUp } from "../core/giveup.ts";
-import type { RawRecord } from "../core/metrics.ts";
-import type { ResultDocument } from "../core/result.ts";
+import type { RunOutcome } from "./run.ts";
 
-/** What every way of running (runBenchmark, runRepeated, runSweep) hands back, as far as the conclusion needs it. */
-export interface Finished {
-  doc: ResultDocument;
-  /** cut short by Ctrl-C or another stop signal */
-  interrupted: boolean;
-  /** the endpoint stopped accepting connections */
-  unreachable: boolean;
-  /** gave up on a server that never finished an answer */
-  gaveUp?: GiveUp;
-  /** the records kept (with --records-file or --bounded: the first failures), what an all-failed error quotes */
-  records: readonly RawRecord[];
-}
 
 export interface Conclusion {
   exitCode: number;
@@ -34,8 +20,8 @@ export interface Conclusion {
  * The conclusion of a finished run. `signal` is the stop signal, if one came — at any time, even once
  * the run was over (while the result was written): its exit code replaces any but an error's.
  */
-export function concludeRun(finished: Finished, signal?: StopSignal): Conclusion {
-  const { doc } = finished;
+export function concludeRun(outcome: RunOutcome, signal?: StopSignal): Conclusion {
+  const { doc } = outcome;
   const summaries = doc.sweep ? doc.sweep.levels.map((l) => l.summary) : [doc.summary];
   const warnings: string[] = [];
   const failed = summaries.reduce((a, s) => a + s.requests.failed, 0);
@@ -50,14 +36,14 @@ export function concludeRun(finished: Finished, signal?: StopSignal): Conclusion
   const conclusion = (exitCode: number, error?: EndpointError): Conclusion => ({ exitCode: signal && !error ? SIGNAL_EXIT[signal] : exitCode, warnings, clientWarning, error });
 
   // an interruption is an interruption, whatever had finished by then
-  if (finished.interrupted) {
+  if (outcome.interrupted) {
     warnings.push(`interrupted${signal ? ` by ${signal}` : ""}: the result covers what finished (marked "complete": false)`);
     return conclusion(EXIT.interrupted);
   }
-  if (finished.gaveUp) return conclusion(EXIT.endpoint, giveUpError(finished.gaveUp));
+  if (outcome.gaveUp) return conclusion(EXIT.endpoint, giveUpError(outcome.gaveUp));
   const endpoint = { endpoint: String(doc.config.endpoint), api: String(doc.config.api) };
-  if (succeeded === 0) return conclusion(EXIT.endpoint, allFailedError(endpoint, finished.records.flatMap((r) => (r.error ? [r.error] : []))));
-  if (finished.unreachable) {
+  if (succeeded === 0) return conclusion(EXIT.endpoint, allFailedError(endpoint, outcome.records.flatMap((r) => (r.error ? [r.error] : []))));
+  if (outcome.unreachable) {
     return conclusion(
       EXIT.endpoint,
       new EndpointError(

@@ -1,16 +1,17 @@
 /** `llmbench run`: wires the plan, the HTTP client and the metrics into one result document. */
 import { cpus } from "node:os";
 import { arrivalTimes } from "../core/arrivals.ts";
-import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord, type RunSummary } from "../core/metrics.ts";
-import { publicConfig, type RunOptions } from "../core/options.ts";
+import { clientCheck, deriveRequest, summarizeRun, SummaryAccumulator, type RawRecord } from "../core/metrics.ts";
+import type { RunOptions } from "../core/options.ts";
 import { ProgressTracker, type ProgressView as Progress } from "../core/progress.ts";
-import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "../core/result.ts";
+import type { ResultDocument } from "../core/result.ts";
+import { runDocument } from "../core/run-document.ts";
 import { createRng, hashString } from "../core/rng.ts";
 import { FirstWaveWatch, type GiveUp } from "../core/giveup.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { RequestPlan } from "../core/schedule.ts";
 import { shardArrivals, shardPromptIds } from "../core/shard.ts";
-import { realTimers, timersOn, type Clock, type Timers } from "../io/clock.ts";
+import { realTimers, type Timers } from "../io/clock.ts";
 import { renderStatus } from "../render/report.ts";
 import { VERSION } from "../version.ts";
 import { openRecordsSink } from "../io/records-sink.ts";
@@ -19,14 +20,11 @@ import { openSession, type Prepared, type Session } from "./target.ts";
 import { createStopper } from "./warmup.ts";
 import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
 import { closedLoop, openLoop, timedRequests, warmupLoop } from "./pacers.ts";
-import { prefixCacheNote } from "../core/prefix.ts";
 import { traceArrivals, traceWorkload, withTrace } from "./trace.ts";
 
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
   timers?: Timers;
-  /** the real timers on another clock (ignored when `timers` is given) */
-  clock?: Clock;
   /** aborted on Ctrl-C: stop sending, give in-flight requests `graceMs`, then abort them */
   interrupt?: AbortSignal;
   graceMs?: number;
@@ -41,16 +39,21 @@ export interface RunDeps {
   startAt?: () => Promise<number>;
 }
 
+/**
+ * How a `run` ended — one run, `--runs N`, a sweep or `--workers N` alike (runBenchmark, runRepeated,
+ * runSweep, runInWorkers all hand back this one type; app/conclusion.ts turns it into warnings and the exit code).
+ */
 export interface RunOutcome {
+  /** the result document: a sweep's or repeated runs' carries every level or run */
   doc: ResultDocument;
-  /** the run was cut short by Ctrl-C */
+  /** cut short by Ctrl-C or another stop signal */
   interrupted: boolean;
-  /** the run stopped early: the endpoint could not be reached */
+  /** stopped early: the endpoint could not be reached (in any run or level) */
   unreachable: boolean;
-  /** the run gave up: every request of the first wave timed out and none succeeded */
+  /** gave up: every request of the first wave timed out and none succeeded (the runs or levels ended there) */
   gaveUp?: GiveUp;
-  /** every record, warm-up included, in dispatch order (with --records-file or --bounded: only the first failures) */
-  records: RawRecord[];
+  /** every record kept, warm-up included, in dispatch order, of every run or level (with --records-file or --bounded: only the first failures) — what an all-failed error quotes */
+  records: readonly RawRecord[];
 }
 
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
@@ -59,7 +62,7 @@ const UNREACHABLE_AFTER = 5;
 export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   // --trace: the file read (commands/run.ts has read it already, before anything started)
   const opts = await withTrace(given);
-  const timers = deps.timers ?? (deps.clock ? timersOn(deps.clock) : realTimers);
+  const timers = deps.timers ?? realTimers;
   const clock = timers.now;
   const info = deps.info ?? (() => {});
   const session = await openSession(opts, clock, info, deps.promptSalt, opts.trace ? (w, count) => traceWorkload(opts, count, opts.warmup, w, deps.promptSalt) : undefined);
@@ -192,21 +195,22 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   summary.client = clientCheck(loopLagMs, summary);
   const first = flat ? firstSend : records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
   const estimated = flat ? flat.estimated : records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
-  const doc: ResultDocument = {
-    schema: RESULT_SCHEMA,
-    tool: { name: "llmbench", version: VERSION },
+  const doc = runDocument({
+    opts,
+    model: session.model ?? null,
+    prompts: session.workload.source,
     complete: !interrupted && !unreachable && !gaveUp,
-    started_at: startedAt.toISOString(),
-    finished_at: new Date().toISOString(),
-    t0_unix_ms: Number.isFinite(first) ? Math.round((performance.timeOrigin + first) * 1000) / 1000 : null,
-    config: { ...publicConfig(opts), model: session.model ?? null, prompts: session.workload.source },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    firstSend: first,
+    clockOriginUnixMs: performance.timeOrigin,
     environment: { os: process.platform, arch: process.arch, cpus: cpus().length, runtime: `bun ${Bun.version}` },
-    notes: runNotes(opts, summary, estimated),
+    version: VERSION,
     summary,
     digests,
-    requests: opts.records ? relativeRecords(records, first) : null,
-    ...(opts.recordsFile !== undefined ? { records_file: opts.recordsFile } : {}),
-  };
+    estimated,
+    records,
+  });
   return { doc, interrupted, unreachable, gaveUp, records };
 }
 
@@ -215,14 +219,6 @@ const AHEAD_BYTES = 32 * 1024 * 1024;
 
 /** How often a run prints its status line when stderr is not a terminal. */
 export const STATUS_EVERY_MS = 10_000;
-
-/** Whose number the mean output length is: the server's usage, the client's tokenizer, or both (README "Token counting"). */
-export function outputLengthSource(meanOut: number, fromUsage: number, succeeded: number, tokenizer: string): string {
-  const mean = `${meanOut.toFixed(1)} output tokens per request on average`;
-  if (fromUsage >= succeeded) return `the server reported ${mean} (its usage)`;
-  if (fromUsage === 0) return `the client's ${tokenizer} tokenizer counted ${mean} (the server reported no usage)`;
-  return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
-}
 
 /** The period of the event-loop lag probe. */
 export const LAG_PERIOD_MS = 10;
@@ -275,52 +271,6 @@ export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
   return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
 }
 
-/** Send lag p99 past which a trace replay says it fell behind the trace. */
-const TRACE_LATE_MS = 50;
-
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
 const KEEP_FAILURES = 100;
 
-function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
-  const notes: string[] = [];
-  const meanOut = s.tokens.mean_output_per_request;
-  const fromUsage = s.tokens.usage_vs_client.compared;
-  if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
-  if (s.ttft_kind === "first-byte") {
-    notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
-  }
-  // (a trace asks each request for its own output_length: there is no one --max-tokens to miss)
-  if (meanOut !== null && !opts.trace && Math.abs(meanOut - opts.maxTokens) > 0.5) {
-    notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
-  }
-  // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
-  if (estimated > 0) {
-    notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
-  }
-  const perChunk = s.tokens.tokens_per_chunk;
-  if (perChunk !== null && perChunk > 1.05) {
-    notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
-  }
-  // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
-  const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
-  if (diff !== null && diff > 0.1) {
-    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
-  }
-  // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
-  // (with cached_tokens reported, a first-time prompt whose prefix was sent before is a hit too: prefixCacheNote says what is unexpected)
-  const earlyHits = s.cache.hits - s.cache.repeat_hits;
-  const prefixNote = prefixCacheNote(s.prefix_cache);
-  if (prefixNote !== null) notes.push(prefixNote);
-  if (earlyHits > 0 && !(s.prefix_cache && s.prefix_cache.reported > 0)) {
-    notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
-  }
-  // open loop: the load applied is the load offered only when requests left on time
-  if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
-    notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
-  }
-  // a trace replayed late under a cap is not the trace (a client too busy to keep time is the client check's warning)
-  if (opts.trace && Number.isFinite(opts.concurrency) && s.send_lag_ms && s.send_lag_ms.p99 > TRACE_LATE_MS) {
-    notes.push(`the replay fell behind the trace: send lag p99 ${s.send_lag_ms.p99.toFixed(0)} ms, p50 ${s.send_lag_ms.p50.toFixed(0)} ms past the requests' times — the --concurrency ${opts.concurrency} cap held requests back; with --latency-from due the wait counts in latency`);
-  }
-  return notes;
-}

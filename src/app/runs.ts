@@ -9,17 +9,7 @@ import type { RepeatedRun, ResultDocument } from "../core/result.ts";
 import type { RunOptions } from "../core/options.ts";
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
 
-export interface RepeatedOutcome {
-  doc: ResultDocument;
-  interrupted: boolean;
-  unreachable: boolean;
-  /** a run gave up on a server that never finished an answer: the runs ended there */
-  gaveUp?: RunOutcome["gaveUp"];
-  /** every record of every run, for error messages */
-  records: RunOutcome["records"];
-}
-
-export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RepeatedOutcome> {
+export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
   const info = deps.info ?? (() => {});
   const outcomes: RunOutcome[] = [];
   let model = opts.model;

@@ -1,22 +1,11 @@
 /** A sweep: the same benchmark at several levels of concurrency or rate, one after another. */
 import { runBenchmark, type RunDeps, type RunOutcome } from "./run.ts";
-import { sleep } from "../io/clock.ts";
+import { realTimers } from "../io/clock.ts";
 import { InterruptedError } from "../core/errors.ts";
 import { publicConfig, type RunOptions } from "../core/options.ts";
 import type { ResultDocument, SweepLevel, SweepResult } from "../core/result.ts";
 import { giveUpWhat } from "../core/hints.ts";
 import { findKnee, saturation } from "../core/sweep.ts";
-
-export interface SweepOutcome {
-  doc: ResultDocument;
-  interrupted: boolean;
-  /** the endpoint stopped answering: the sweep ended there */
-  unreachable: boolean;
-  /** a level gave up on a server that never finished an answer */
-  gaveUp?: RunOutcome["gaveUp"];
-  /** the records of every level, for error messages */
-  records: RunOutcome["records"];
-}
 
 export interface SweepDeps extends RunDeps {
   onLevel?: (level: SweepLevel, index: number, total: number) => void;
@@ -24,12 +13,12 @@ export interface SweepDeps extends RunDeps {
 
 const CALIBRATION_REQUESTS = 20;
 
-/** Sleep `ms`, or less when `signal` aborts first. */
-export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<SweepOutcome> {
+export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<RunOutcome> {
   const sweep = opts.sweep!;
   // the model is asked of the server once, not once a level
   let model = opts.model;
   const info = deps.info ?? (() => {});
+  const timers = deps.timers ?? realTimers;
   const at = (x: number): RunOptions =>
     sweep.kind === "concurrency" ? { ...opts, model, concurrency: x, sweep: undefined } : { ...opts, model, rate: x, sweep: undefined };
   const learnModel = (out: RunOutcome) => {
@@ -55,7 +44,7 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   let stopReason: string | null = null;
   for (let i = 0; i < sweep.levels.length && !interrupted(); i++) {
     const x = sweep.levels[i];
-    if (i > 0 && sweep.cooldownMs > 0) await sleep(sweep.cooldownMs, deps.interrupt);
+    if (i > 0 && sweep.cooldownMs > 0) await timers.sleepUntil(timers.now() + sweep.cooldownMs, deps.interrupt);
     if (interrupted()) break;
     info(`level ${i + 1}/${sweep.levels.length}: ${sweep.kind} ${x}`);
     const out = await runBenchmark(at(x), { ...deps, promptSalt: `l${i}` });

@@ -68,6 +68,3 @@ export interface Timers {
 }
 
 export const realTimers: Timers = { now, sleepUntil: (t, cancel) => sleepUntil(t, cancel, now), every, after };
-
-/** The real timers reading another clock (a test's, or a worker's shifted one). */
-export const timersOn = (clock: Clock): Timers => (clock === now ? realTimers : { ...realTimers, now: clock, sleepUntil: (t, cancel) => sleepUntil(t, cancel, clock) });
