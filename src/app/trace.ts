@@ -29,7 +29,7 @@ export async function withTrace(opts: RunOptions): Promise<RunOptions> {
 
 /**
  * The trace's requests as a workload: prompt ids below `first` (warm-up) are `before`'s, id
- * `first + i` is the trace's i-th request in the order due (RequestPlan hands out fresh ids in order).
+ * `first + i` is the trace's i-th request in the order due (run.ts's pacer sends it with that id).
  */
 export function traceWorkload(opts: RunOptions, count: (text: string) => number, first: number, before: Workload, salt?: string): Workload {
   const loaded = opts.trace?.loaded;
