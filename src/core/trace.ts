@@ -92,15 +92,14 @@ export function parseTrace(text: string, source: string): Trace {
  * written with a smaller block than `--block-tokens` (Bailian's 16, say, read as Mooncake's 512).
  */
 export function checkBlocks(trace: Trace, blockTokens: number, source: string): void {
-  for (const e of trace.entries) {
-    const room = Math.ceil(e.inputLength / blockTokens);
-    if (e.hashIds.length > room) {
-      throw new UsageError(
-        `${source}:${e.line}: ${e.hashIds.length} hash_ids for input_length ${e.inputLength}, but --block-tokens ${blockTokens} leaves room for ${room}`,
-        `give the block size the trace was written with: --block-tokens ${Math.max(1, Math.floor(e.inputLength / e.hashIds.length))} or less (Mooncake: 512, Bailian: 16)`,
-      );
-    }
-  }
+  const bad = trace.entries.find((e) => e.hashIds.length > Math.ceil(e.inputLength / blockTokens));
+  if (!bad) return;
+  // the largest block that leaves every line room for its ids: ceil(L / B) ≥ n ⟺ B < L / (n − 1)
+  const fits = Math.min(...trace.entries.filter((e) => e.hashIds.length > 1).map((e) => Math.ceil(e.inputLength / (e.hashIds.length - 1)) - 1));
+  throw new UsageError(
+    `${source}:${bad.line}: ${bad.hashIds.length} hash_ids for input_length ${bad.inputLength}, but --block-tokens ${blockTokens} leaves room for ${Math.ceil(bad.inputLength / blockTokens)}`,
+    `give the block size the trace was written with (Mooncake: 512, Bailian: 16): at most --block-tokens ${Math.max(1, fits)} fits every line`,
+  );
 }
 
 /** Tokens of each of a prompt's blocks: full blocks, the last one cut to the prompt's length. */

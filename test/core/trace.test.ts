@@ -70,11 +70,13 @@ describe("parseTrace", () => {
   test("more hash_ids than the prompt has room for at --block-tokens: refused, naming the line and a block size that fits", () => {
     const t = parseTrace([line({ timestamp: 0, input_length: 1024, output_length: 1, hash_ids: [0, 1] }), line({ timestamp: 1, input_length: 100, output_length: 1, hash_ids: [0, 1, 2, 3, 4, 5, 6] })].join("\n"), "t.jsonl");
     expect(() => checkBlocks(t, 16, "t.jsonl")).not.toThrow();
+    expect(() => checkBlocks(t, 17, "t.jsonl")).toThrow("t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 17 leaves room for 6");
     expect(() => checkBlocks(t, 512, "t.jsonl")).toThrow("t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 512 leaves room for 1");
     try {
       checkBlocks(t, 512, "t.jsonl");
     } catch (e) {
-      expect((e as UsageError).hint).toContain("--block-tokens 14 or less");
+      // ceil(100 / 16) = 7 ids fit, ceil(100 / 17) = 6 do not; line 1 (2 ids for 1024) allows up to 1023
+      expect((e as UsageError).hint).toContain("at most --block-tokens 16 fits every line");
     }
   });
 });
