@@ -131,6 +131,33 @@ describe("run --trace: replay", () => {
     }
   });
 
+  test("--duration replays the requests due within it; --warmup sends synthetic prompts first, which share nothing with the trace", async () => {
+    const file = join(dir, "timed.jsonl");
+    writeFileSync(file, [0, 100, 3000].map((t) => line({ timestamp: t, input_length: 8, output_length: 2, hash_ids: [0] })).join("\n"));
+    const prompts: string[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        prompts.push(((await req.json()) as { prompt: string }).prompt);
+        return Response.json({ choices: [{ index: 0, text: " a b", finish_reason: "length" }], usage: { prompt_tokens: 8, completion_tokens: 2 } });
+      },
+    });
+    try {
+      const { doc, records } = await runBenchmark(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, duration: "1s", warmup: "2", "block-tokens": "8", tokenizer: "whitespace", "no-stream": true }));
+      expect(records.map((r) => r.phase)).toEqual(["warmup", "warmup", "measured", "measured"]);
+      expect(doc.summary.requests.sent).toBe(2);
+      // the two replayed requests are block 0 alone: the second's 8 tokens were all sent before
+      expect(records.filter((r) => r.phase === "measured").map((r) => r.reusableTokens)).toEqual([0, 8]);
+      expect(prompts[2]).toBe(prompts[3]);
+      // warm-up: synthetic prompts with their tag, none of the trace's text
+      expect(prompts[0]).toContain("[llmbench 1-0]");
+      expect(prompts[0].includes(prompts[2])).toBe(false);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("--concurrency caps a replay: requests due together wait for a slot, and the note says the cap held them back", async () => {
     const file = join(dir, "burst.jsonl");
     writeFileSync(file, [0, 0, 0, 0].map((t) => line({ timestamp: t, input_length: 8, output_length: 2 })).join("\n"));
