@@ -79,12 +79,8 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
   let firstSend = Infinity;
   let unreachable = false;
-  /** stop sending (Ctrl-C, the endpoint went away, giving up): the dispatcher ends every wait */
-  const stop = () => d.stop();
   // giving up aborts what is in flight at once: it would only wait out --timeout too; Ctrl-C after its grace period
-  const giveUpNow = new AbortController();
-  const graceOver = new AbortController();
-  const requestSignal = AbortSignal.any([graceOver.signal, giveUpNow.signal]);
+  const abortInFlight = new AbortController();
   const firstWave = new FirstWaveWatch();
   let gaveUp: GiveUp | undefined;
 
@@ -108,13 +104,13 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
     connectStreak = record.error?.class === "connect" ? connectStreak + 1 : 0;
     if (connectStreak >= Math.min(UNREACHABLE_AFTER, plan.total) && !d.stopping) {
       unreachable = true;
-      stop();
+      d.stop();
     }
     if (firstWave.onFinish(record.error?.class ?? null, record.tFirstByte !== null) && !d.stopping) {
       gaveUp = { wave: firstWave.waveSize, started: firstWave.started, timeoutS: opts.timeoutMs / 1000 };
       info(`gave up: ${giveUpWhat(gaveUp)}`);
-      stop();
-      giveUpNow.abort();
+      d.stop();
+      abortInFlight.abort();
     }
     // live progress (digests, derivation) only for someone watching: --quiet/--json runs skip it per request
     if (record.phase !== "measured" || measuredStart === undefined || !watched) return;
@@ -132,15 +128,16 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   const d = createDispatcher<Prepared>({
     send: session.sendPrepared,
     timers,
-    signal: requestSignal,
+    signal: abortInFlight.signal,
     onSend(prepared) {
       firstWave.onSend();
       if (prepared.req.phase === "measured" && measuredStart === undefined) measuredStart = clock();
     },
     onRecord,
   });
-  const stopper = createStopper(deps.interrupt, deps.graceMs, info, stop, timers.after);
-  stopper.signal.addEventListener("abort", () => graceOver.abort());
+  // Ctrl-C: send no more (the dispatcher ends every wait), then abort what is in flight after the grace period
+  const stopper = createStopper(deps.interrupt, deps.graceMs, info, () => d.stop(), timers.after);
+  stopper.signal.addEventListener("abort", () => abortInFlight.abort());
   const runStart = clock();
   const stopStatus = deps.onStatus
     ? timers.every(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
