@@ -185,8 +185,11 @@ export function chains<R>(o: { concurrency: number; nextChain: () => Chain<R> | 
       for (;;) {
         const step = chain.step(previous);
         if (step === null || d.stopping) break;
-        if (step.waitMs !== undefined && step.waitMs > 0 && !(await d.until(d.timers.now() + step.waitMs))) return;
-        if (d.stopping || d.timers.now() >= o.deadline) return;
+        // a step due at or past the deadline is never sent: no wait for it either
+        const due = d.timers.now() + (step.waitMs ?? 0);
+        if (due >= o.deadline) return;
+        if (due > d.timers.now() && !(await d.until(due))) return;
+        if (d.stopping) return;
         previous = await d.send(step.req, null, o.done);
       }
     }

@@ -249,7 +249,13 @@ describe("the two pacers the dispatcher was made for", () => {
   test("timed requests: each its own request, built while the previous waits, sent at its time up to the cap", async () => {
     const built: number[] = [];
     let seq = 0;
-    const trace = [0, 5, 5, 20].map((at, i) => ({ at, build: (): Item => (built.push(i), { seq: seq++, text: `line ${i}` }) }));
+    const trace = [0, 5, 5, 20].map((at, i) => ({
+      at,
+      build: (): Item => {
+        built.push(i);
+        return { seq: seq++, text: `line ${i}` };
+      },
+    }));
     const s = start<Item>(() => timedRequests({ requests: trace, t0: 0, concurrency: 2, deadline: Infinity }));
     await s.timers.advanceTo(4);
     // the next is built ahead, so only the send happens on time
@@ -311,5 +317,17 @@ describe("the two pacers the dispatcher was made for", () => {
     await s.run;
     expect(s.server.sent.map((x) => x.req.text)).toEqual(["a1", "b1", "b2 after seq 1 at 10", "c1", "a2 after seq 0 at 17", "c2 after seq 3 at 30"]);
     expect(s.server.sent.map((x) => x.at)).toEqual([0, 0, 17, 17, 24, 37]);
+  });
+
+  test("chains: a step whose think time ends at or past the deadline is not waited for; the chains end at the completion", async () => {
+    let seq = 0;
+    const chain: Chain<Item> = { step: (previous) => ({ req: { seq: seq++, text: "turn" }, waitMs: previous === null ? 0 : 50 }) };
+    const s = start<Item>(() => chains({ concurrency: 1, nextChain: () => chain, deadline: 40 }));
+    await s.timers.advanceTo(10);
+    await s.server.complete(0);
+    await s.run;
+    expect(s.times()).toEqual([0]);
+    expect(s.timers.t).toBe(10);
+    expect(s.timers.waiting).toBe(0);
   });
 });

@@ -26,7 +26,7 @@ function input(opts = options()): RunDocumentInput {
     startedAt: "2026-11-30T18:00:00.000Z",
     finishedAt: "2026-11-30T18:00:01.500Z",
     firstSend: 5000,
-    clockOriginUnixMs: 1_764_525_595_000.1234,
+    clockOriginUnixMs: 1_764_525_595_000.0625,
     environment: { os: "plan9", arch: "mips", cpus: 3, runtime: "bun 0.0.0" },
     version: "9.9.9",
     summary,
@@ -46,7 +46,7 @@ test("the document: the inputs where they belong, times relative to the first se
     started_at: "2026-11-30T18:00:00.000Z",
     finished_at: "2026-11-30T18:00:01.500Z",
     // the clock's origin plus the first send, rounded to the µs
-    t0_unix_ms: 1_764_525_600_000.123,
+    t0_unix_ms: 1_764_525_600_000.063,
     config: { ...publicConfig(opts), model: "tiny", prompts: "synthetic" },
     environment: { os: "plan9", arch: "mips", cpus: 3, runtime: "bun 0.0.0" },
     notes: [
