@@ -19,7 +19,10 @@ export async function withTrace(opts: RunOptions): Promise<RunOptions> {
   checkBlocks(trace, blockTokens, file);
   const size = trace.entries.length;
   if (opts.requests !== undefined && opts.requests > size) {
-    throw new UsageError(`--requests ${opts.requests}, but ${file} has ${size} requests`, `drop --requests to replay the whole trace, or give at most ${size}`);
+    throw new UsageError(
+      `--requests ${opts.requests}, but ${file} has ${size} requests`,
+      `drop --requests to replay the whole trace, or give at most ${size}`,
+    );
   }
   // --duration: every request due within it (the run stops at the deadline); else --requests of them, or all
   const requests = opts.durationMs !== undefined ? undefined : (opts.requests ?? size);
@@ -31,7 +34,13 @@ export async function withTrace(opts: RunOptions): Promise<RunOptions> {
  * The trace's requests as a workload: prompt ids below `first` (warm-up) are `before`'s, id
  * `first + i` is the trace's i-th request in the order due (run.ts's pacer sends it with that id).
  */
-export function traceWorkload(opts: RunOptions, count: (text: string) => number, first: number, before: Workload, salt?: string): Workload {
+export function traceWorkload(
+  opts: RunOptions,
+  count: (text: string) => number,
+  first: number,
+  before: Workload,
+  salt?: string,
+): Workload {
   const loaded = opts.trace?.loaded;
   if (!loaded) throw new Error("traceWorkload before withTrace");
   const prompts = tracePrompts(loaded.trace, { seed: opts.seed, blockTokens: loaded.blockTokens, count, salt });

@@ -55,31 +55,65 @@ export function parseTrace(text: string, source: string): Trace {
     try {
       v = JSON.parse(raw);
     } catch {
-      throw new UsageError(`${where}: not valid JSON: ${raw.length > 80 ? `${raw.slice(0, 80)}…` : raw}`, `one JSON object a line, e.g. ${EXAMPLE}`);
+      throw new UsageError(
+        `${where}: not valid JSON: ${raw.length > 80 ? `${raw.slice(0, 80)}…` : raw}`,
+        `one JSON object a line, e.g. ${EXAMPLE}`,
+      );
     }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`${where}: not a JSON object`, `one JSON object a line, e.g. ${EXAMPLE}`);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new UsageError(`${where}: not a JSON object`, `one JSON object a line, e.g. ${EXAMPLE}`);
     const o = v as Record<string, unknown>;
     const lineFormat: TraceFormat = "chat_id" in o ? "bailian" : "mooncake";
     if (format === undefined) {
       format = lineFormat;
       formatLine = i + 1;
     } else if (format !== lineFormat) {
-      throw new UsageError(`${where}: a ${lineFormat === "bailian" ? "Bailian line (it has chat_id)" : "Mooncake line (no chat_id)"} in a ${format} trace (line ${formatLine} set the format)`, `one format a file: Bailian lines have chat_id and timestamps in seconds, Mooncake lines have neither`);
+      throw new UsageError(
+        `${where}: a ${lineFormat === "bailian" ? "Bailian line (it has chat_id)" : "Mooncake line (no chat_id)"} in a ${format} trace (line ${formatLine} set the format)`,
+        `one format a file: Bailian lines have chat_id and timestamps in seconds, Mooncake lines have neither`,
+      );
     }
     const unit = format === "bailian" ? "seconds" : "ms";
     if (typeof o.timestamp !== "number" || !Number.isFinite(o.timestamp) || o.timestamp < 0) {
-      throw new UsageError(`${where}: "timestamp" must be a number ≥ 0 (${unit} from the trace's start), got ${JSON.stringify(o.timestamp) ?? "nothing"}`, `e.g. ${EXAMPLE}`);
+      throw new UsageError(
+        `${where}: "timestamp" must be a number ≥ 0 (${unit} from the trace's start), got ${JSON.stringify(o.timestamp) ?? "nothing"}`,
+        `e.g. ${EXAMPLE}`,
+      );
     }
-    if (!isCount(o.input_length, 1)) throw new UsageError(`${where}: "input_length" must be an integer ≥ 1 (prompt tokens), got ${JSON.stringify(o.input_length) ?? "nothing"}`, `e.g. ${EXAMPLE}`);
-    if (!isCount(o.output_length, 1)) throw new UsageError(`${where}: "output_length" must be an integer ≥ 1 (tokens to generate), got ${JSON.stringify(o.output_length) ?? "nothing"}`, `e.g. ${EXAMPLE}`);
+    if (!isCount(o.input_length, 1))
+      throw new UsageError(
+        `${where}: "input_length" must be an integer ≥ 1 (prompt tokens), got ${JSON.stringify(o.input_length) ?? "nothing"}`,
+        `e.g. ${EXAMPLE}`,
+      );
+    if (!isCount(o.output_length, 1))
+      throw new UsageError(
+        `${where}: "output_length" must be an integer ≥ 1 (tokens to generate), got ${JSON.stringify(o.output_length) ?? "nothing"}`,
+        `e.g. ${EXAMPLE}`,
+      );
     const ids = o.hash_ids ?? [];
-    if (!Array.isArray(ids)) throw new UsageError(`${where}: "hash_ids" must be an array of integers, got ${JSON.stringify(ids)}`, `e.g. ${EXAMPLE}, or leave hash_ids out (no block shared)`);
+    if (!Array.isArray(ids))
+      throw new UsageError(
+        `${where}: "hash_ids" must be an array of integers, got ${JSON.stringify(ids)}`,
+        `e.g. ${EXAMPLE}, or leave hash_ids out (no block shared)`,
+      );
     const bad = ids.findIndex((id) => typeof id !== "number" || !Number.isInteger(id));
-    if (bad >= 0) throw new UsageError(`${where}: hash_ids[${bad}] must be an integer, got ${JSON.stringify(ids[bad])}`, `e.g. ${EXAMPLE}`);
+    if (bad >= 0)
+      throw new UsageError(
+        `${where}: hash_ids[${bad}] must be an integer, got ${JSON.stringify(ids[bad])}`,
+        `e.g. ${EXAMPLE}`,
+      );
     const timestamp = format === "bailian" ? o.timestamp * 1000 : o.timestamp;
-    entries.push({ line: i + 1, timestamp, atMs: 0, inputLength: o.input_length, outputLength: o.output_length, hashIds: ids as number[] });
+    entries.push({
+      line: i + 1,
+      timestamp,
+      atMs: 0,
+      inputLength: o.input_length,
+      outputLength: o.output_length,
+      hashIds: ids as number[],
+    });
   }
-  if (format === undefined) throw new UsageError(`${source}: no request in the trace`, `one JSON object a line, e.g. ${EXAMPLE}`);
+  if (format === undefined)
+    throw new UsageError(`${source}: no request in the trace`, `one JSON object a line, e.g. ${EXAMPLE}`);
   // stable: requests due at the same time keep the file's order
   entries.sort((a, b) => a.timestamp - b.timestamp);
   const start = entries[0].timestamp;
@@ -95,7 +129,11 @@ export function checkBlocks(trace: Trace, blockTokens: number, source: string): 
   const bad = trace.entries.find((e) => e.hashIds.length > Math.ceil(e.inputLength / blockTokens));
   if (!bad) return;
   // the largest block that leaves every line room for its ids: ceil(L / B) ≥ n ⟺ B < L / (n − 1)
-  const fits = Math.min(...trace.entries.filter((e) => e.hashIds.length > 1).map((e) => Math.ceil(e.inputLength / (e.hashIds.length - 1)) - 1));
+  const fits = Math.min(
+    ...trace.entries
+      .filter((e) => e.hashIds.length > 1)
+      .map((e) => Math.ceil(e.inputLength / (e.hashIds.length - 1)) - 1),
+  );
   throw new UsageError(
     `${source}:${bad.line}: ${bad.hashIds.length} hash_ids for input_length ${bad.inputLength}, but --block-tokens ${blockTokens} leaves room for ${Math.ceil(bad.inputLength / blockTokens)}`,
     `give the block size the trace was written with (Mooncake: 512, Bailian: 16): at most --block-tokens ${Math.max(1, fits)} fits every line`,
@@ -178,7 +216,10 @@ export interface TracePromptsConfig {
  * index) after them when its ids cover less than that. With the usual tokenizers a filler word is
  * one token, so the text is built without counting; with others it is cut by counting.
  */
-export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: number; request(i: number): TraceRequest } {
+export function tracePrompts(
+  trace: Trace,
+  cfg: TracePromptsConfig,
+): { size: number; request(i: number): TraceRequest } {
   const { vocabulary, additive } = fillerVocabulary(cfg.count);
   const reusable = reusableTokens(trace.entries, cfg.blockTokens);
   const blockSeed = (id: number) => hashString(`trace-block:${cfg.seed}${cfg.salt ?? ""}:${id}`);
@@ -189,7 +230,9 @@ export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: num
     for (const [b, take] of blockSizes(n, e.hashIds.length, cfg.blockTokens).entries()) {
       for (const w of words(blockSeed(e.hashIds[b]), take, vocabulary)) out.push(w);
     }
-    if (out.length < n) for (const w of words(hashString(`trace-own:${cfg.seed}${cfg.salt ?? ""}:${i}`), n - out.length, vocabulary)) out.push(w);
+    if (out.length < n)
+      for (const w of words(hashString(`trace-own:${cfg.seed}${cfg.salt ?? ""}:${i}`), n - out.length, vocabulary))
+        out.push(w);
     return out;
   };
   return {
@@ -197,7 +240,13 @@ export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: num
     request(i) {
       const e = trace.entries[i];
       const common = { atMs: e.atMs, maxTokens: e.outputLength, line: e.line };
-      if (additive) return { ...common, text: promptWords(i, e.inputLength).join(" "), tokens: e.inputLength, reusableTokens: reusable[i] };
+      if (additive)
+        return {
+          ...common,
+          text: promptWords(i, e.inputLength).join(" "),
+          tokens: e.inputLength,
+          reusableTokens: reusable[i],
+        };
       // a tokenizer whose filler words do not add up: the most words that count to input_length at most
       const pool = promptWords(i, e.inputLength * 2 + 8);
       const textOf = (k: number) => pool.slice(0, k).join(" ");
@@ -210,7 +259,12 @@ export function tracePrompts(trace: Trace, cfg: TracePromptsConfig): { size: num
       }
       const text = textOf(lo);
       const reusableWords = Math.min(reusable[i], lo);
-      return { ...common, text, tokens: cfg.count(text), reusableTokens: reusableWords === 0 ? 0 : cfg.count(textOf(reusableWords)) };
+      return {
+        ...common,
+        text,
+        tokens: cfg.count(text),
+        reusableTokens: reusableWords === 0 ? 0 : cfg.count(textOf(reusableWords)),
+      };
     },
   };
 }

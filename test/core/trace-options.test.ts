@@ -2,14 +2,31 @@ import { describe, expect, test } from "bun:test";
 import { parseRunOptions, publicConfig } from "../../src/core/options.ts";
 import { argv, usageError } from "./helpers.ts";
 
-const parse = (args: Record<string, string | boolean>) => parseRunOptions(argv({ endpoint: "http://127.0.0.1:1/v1/completions", model: "m", ...args }), {}, () => 7);
+const parse = (args: Record<string, string | boolean>) =>
+  parseRunOptions(argv({ endpoint: "http://127.0.0.1:1/v1/completions", model: "m", ...args }), {}, () => 7);
 
 describe("run --trace: options", () => {
   test("what a trace sets: every request of it, no warm-up, no repeats, uncapped, ignore_eos; speed and block size", () => {
     const o = parse({ trace: "t.jsonl" });
     expect(o.trace).toEqual({ file: "t.jsonl", speed: 1, blockTokens: undefined });
-    expect([o.requests, o.warmup, o.repeatRatio, o.concurrency, o.ignoreEos, o.rate]).toEqual([undefined, 0, 0, Number.POSITIVE_INFINITY, true, undefined]);
-    const p = parse({ trace: "t.jsonl", "trace-speed": "2.5", "block-tokens": "16", requests: "20", warmup: "3", concurrency: "8", "ignore-eos": false, "latency-from": "due" });
+    expect([o.requests, o.warmup, o.repeatRatio, o.concurrency, o.ignoreEos, o.rate]).toEqual([
+      undefined,
+      0,
+      0,
+      Number.POSITIVE_INFINITY,
+      true,
+      undefined,
+    ]);
+    const p = parse({
+      trace: "t.jsonl",
+      "trace-speed": "2.5",
+      "block-tokens": "16",
+      requests: "20",
+      warmup: "3",
+      concurrency: "8",
+      "ignore-eos": false,
+      "latency-from": "due",
+    });
     expect(p.trace).toEqual({ file: "t.jsonl", speed: 2.5, blockTokens: 16 });
     expect([p.requests, p.warmup, p.concurrency, p.ignoreEos, p.latencyFrom]).toEqual([20, 3, 8, false, "due"]);
     expect(publicConfig(p).trace).toEqual({ file: "t.jsonl", speed: 2.5, block_tokens: 16, format: null });
@@ -36,7 +53,9 @@ describe("run --trace: options", () => {
   });
 
   test("--prompts with --trace is refused; --trace-speed and --block-tokens need --trace", () => {
-    expect(usageError(() => parse({ trace: "t.jsonl", prompts: "p.jsonl" })).message).toContain("--trace and --prompts");
+    expect(usageError(() => parse({ trace: "t.jsonl", prompts: "p.jsonl" })).message).toContain(
+      "--trace and --prompts",
+    );
     expect(usageError(() => parse({ "trace-speed": "2" })).message).toBe("--trace-speed belongs to trace replay");
     expect(usageError(() => parse({ "block-tokens": "16" })).message).toBe("--block-tokens belongs to trace replay");
   });

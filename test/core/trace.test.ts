@@ -1,14 +1,27 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
 import { countTokens, loadTokenizer } from "../../src/core/tokenizer.ts";
-import { blockSizes, checkBlocks, parseTrace, reusableTokens, tracePrompts, type TraceEntry } from "../../src/core/trace.ts";
+import {
+  blockSizes,
+  checkBlocks,
+  parseTrace,
+  reusableTokens,
+  tracePrompts,
+  type TraceEntry,
+} from "../../src/core/trace.ts";
 
 await loadTokenizer("o200k");
 const ws = (t: string) => countTokens(t, "whitespace");
 const bpe = (t: string) => countTokens(t, "o200k");
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
-const entry = (inputLength: number, hashIds: number[], atMs = 0): TraceEntry => ({ line: 0, atMs, inputLength, outputLength: 1, hashIds });
+const entry = (inputLength: number, hashIds: number[], atMs = 0): TraceEntry => ({
+  line: 0,
+  atMs,
+  inputLength,
+  outputLength: 1,
+  hashIds,
+});
 
 describe("parseTrace", () => {
   test("Mooncake lines: ms from the earliest request, in the order due (ties keep the file's order)", () => {
@@ -29,8 +42,25 @@ describe("parseTrace", () => {
 
   test("Bailian lines (chat_id): timestamps in seconds, the other fields ignored", () => {
     const text = [
-      line({ chat_id: 159, parent_chat_id: -1, timestamp: 61.114, input_length: 521, output_length: 132, type: "text", turn: 1, hash_ids: [7, 8] }),
-      line({ chat_id: 160, parent_chat_id: 159, timestamp: 62.5, input_length: 400, output_length: 80, type: "text", turn: 2 }),
+      line({
+        chat_id: 159,
+        parent_chat_id: -1,
+        timestamp: 61.114,
+        input_length: 521,
+        output_length: 132,
+        type: "text",
+        turn: 1,
+        hash_ids: [7, 8],
+      }),
+      line({
+        chat_id: 160,
+        parent_chat_id: 159,
+        timestamp: 62.5,
+        input_length: 400,
+        output_length: 80,
+        type: "text",
+        turn: 2,
+      }),
     ].join("\r\n");
     const t = parseTrace(text, "b.jsonl");
     expect(t.format).toBe("bailian");
@@ -41,14 +71,32 @@ describe("parseTrace", () => {
   test.each([
     ["{nope", "t.jsonl:2: not valid JSON: {nope"],
     ["[1, 2]", "t.jsonl:2: not a JSON object"],
-    [line({ input_length: 5, output_length: 1 }), `t.jsonl:2: "timestamp" must be a number ≥ 0 (ms from the trace's start), got nothing`],
+    [
+      line({ input_length: 5, output_length: 1 }),
+      `t.jsonl:2: "timestamp" must be a number ≥ 0 (ms from the trace's start), got nothing`,
+    ],
     [line({ timestamp: -1, input_length: 5, output_length: 1 }), `t.jsonl:2: "timestamp" must be a number ≥ 0`],
-    [line({ timestamp: 0, input_length: 0, output_length: 1 }), `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got 0`],
+    [
+      line({ timestamp: 0, input_length: 0, output_length: 1 }),
+      `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got 0`,
+    ],
     [line({ timestamp: 0, input_length: 2.5, output_length: 1 }), `"input_length" must be an integer ≥ 1`],
-    [line({ timestamp: 0, input_length: 5, output_length: "9" }), `t.jsonl:2: "output_length" must be an integer ≥ 1 (tokens to generate), got "9"`],
-    [line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: 3 }), `t.jsonl:2: "hash_ids" must be an array of integers, got 3`],
-    [line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: [1, "a"] }), `t.jsonl:2: hash_ids[1] must be an integer, got "a"`],
-    [line({ chat_id: 1, timestamp: 0, input_length: 5, output_length: 1 }), "t.jsonl:2: a Bailian line (it has chat_id) in a mooncake trace (line 1 set the format)"],
+    [
+      line({ timestamp: 0, input_length: 5, output_length: "9" }),
+      `t.jsonl:2: "output_length" must be an integer ≥ 1 (tokens to generate), got "9"`,
+    ],
+    [
+      line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: 3 }),
+      `t.jsonl:2: "hash_ids" must be an array of integers, got 3`,
+    ],
+    [
+      line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: [1, "a"] }),
+      `t.jsonl:2: hash_ids[1] must be an integer, got "a"`,
+    ],
+    [
+      line({ chat_id: 1, timestamp: 0, input_length: 5, output_length: 1 }),
+      "t.jsonl:2: a Bailian line (it has chat_id) in a mooncake trace (line 1 set the format)",
+    ],
   ])("a bad line names its number and the fix: %s", (bad, message) => {
     const text = `${line({ timestamp: 0, input_length: 5, output_length: 1 })}\n${bad}\n`;
     let err: unknown;
@@ -68,10 +116,20 @@ describe("parseTrace", () => {
   });
 
   test("more hash_ids than the prompt has room for at --block-tokens: refused, naming the line and a block size that fits", () => {
-    const t = parseTrace([line({ timestamp: 0, input_length: 1024, output_length: 1, hash_ids: [0, 1] }), line({ timestamp: 1, input_length: 100, output_length: 1, hash_ids: [0, 1, 2, 3, 4, 5, 6] })].join("\n"), "t.jsonl");
+    const t = parseTrace(
+      [
+        line({ timestamp: 0, input_length: 1024, output_length: 1, hash_ids: [0, 1] }),
+        line({ timestamp: 1, input_length: 100, output_length: 1, hash_ids: [0, 1, 2, 3, 4, 5, 6] }),
+      ].join("\n"),
+      "t.jsonl",
+    );
     expect(() => checkBlocks(t, 16, "t.jsonl")).not.toThrow();
-    expect(() => checkBlocks(t, 17, "t.jsonl")).toThrow("t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 17 leaves room for 6");
-    expect(() => checkBlocks(t, 512, "t.jsonl")).toThrow("t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 512 leaves room for 1");
+    expect(() => checkBlocks(t, 17, "t.jsonl")).toThrow(
+      "t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 17 leaves room for 6",
+    );
+    expect(() => checkBlocks(t, 512, "t.jsonl")).toThrow(
+      "t.jsonl:2: 7 hash_ids for input_length 100, but --block-tokens 512 leaves room for 1",
+    );
     try {
       checkBlocks(t, 512, "t.jsonl");
     } catch (e) {
@@ -120,18 +178,21 @@ describe("tracePrompts", () => {
   test.each([
     ["whitespace", ws],
     ["o200k", bpe],
-  ] as const)("%s: every prompt is exactly input_length tokens, max_tokens is output_length, and it says so", (_, count) => {
-    const p = tracePrompts(trace, { seed: 4, blockTokens: 16, count });
-    expect(p.size).toBe(4);
-    for (let i = 0; i < p.size; i++) {
-      const r = p.request(i);
-      expect(count(r.text)).toBe(trace.entries[i].inputLength);
-      expect(r.tokens).toBe(trace.entries[i].inputLength);
-      expect(r.maxTokens).toBe(trace.entries[i].outputLength);
-      expect(r.atMs).toBe(trace.entries[i].atMs);
-    }
-    expect([0, 1, 2, 3].map((i) => p.request(i).reusableTokens)).toEqual([0, 32, 0, 16]);
-  });
+  ] as const)(
+    "%s: every prompt is exactly input_length tokens, max_tokens is output_length, and it says so",
+    (_, count) => {
+      const p = tracePrompts(trace, { seed: 4, blockTokens: 16, count });
+      expect(p.size).toBe(4);
+      for (let i = 0; i < p.size; i++) {
+        const r = p.request(i);
+        expect(count(r.text)).toBe(trace.entries[i].inputLength);
+        expect(r.tokens).toBe(trace.entries[i].inputLength);
+        expect(r.maxTokens).toBe(trace.entries[i].outputLength);
+        expect(r.atMs).toBe(trace.entries[i].atMs);
+      }
+      expect([0, 1, 2, 3].map((i) => p.request(i).reusableTokens)).toEqual([0, 32, 0, 16]);
+    },
+  );
 
   test("a shared hash id is the same text wherever it appears; the seed changes it; other ids differ", () => {
     const p = tracePrompts(trace, { seed: 4, blockTokens: 16, count: ws });
@@ -152,7 +213,13 @@ describe("tracePrompts", () => {
     const p = tracePrompts(trace, { seed: 9, blockTokens: 16, count: ws });
     // request 1: 37 tokens = 16 + 16 + 5 of block 13; request 0: 40 = 16 + 16 + 8 of block 12
     expect(p.request(1).text.split(" ")).toHaveLength(37);
-    const t = parseTrace([line({ timestamp: 0, input_length: 20, output_length: 1, hash_ids: [1, 2] }), line({ timestamp: 1, input_length: 32, output_length: 1, hash_ids: [1, 2] })].join("\n"), "t");
+    const t = parseTrace(
+      [
+        line({ timestamp: 0, input_length: 20, output_length: 1, hash_ids: [1, 2] }),
+        line({ timestamp: 1, input_length: 32, output_length: 1, hash_ids: [1, 2] }),
+      ].join("\n"),
+      "t",
+    );
     const q = tracePrompts(t, { seed: 9, blockTokens: 16, count: ws });
     expect(q.request(1).text.startsWith(q.request(0).text)).toBe(true);
     expect(q.request(1).reusableTokens).toBe(20);

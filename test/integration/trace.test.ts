@@ -16,7 +16,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function llmbench(args: string[]) {
   const proc = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -24,18 +28,49 @@ const line = (o: Record<string, unknown>) => JSON.stringify(o);
 
 describe("run --trace: a bad trace file", () => {
   test.each([
-    ["not JSON on line 3", [line({ timestamp: 0, input_length: 8, output_length: 2 }), "", "{oops"], "t.jsonl:3: not valid JSON: {oops"],
-    ["a missing field on line 2", [line({ timestamp: 0, input_length: 8, output_length: 2 }), line({ timestamp: 5, output_length: 2 })], `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got nothing`],
-    ["more hash_ids than --block-tokens leaves room for", [line({ timestamp: 0, input_length: 100, output_length: 2, hash_ids: [1, 2, 3] })], "t.jsonl:1: 3 hash_ids for input_length 100, but --block-tokens 512 leaves room for 1"],
+    [
+      "not JSON on line 3",
+      [line({ timestamp: 0, input_length: 8, output_length: 2 }), "", "{oops"],
+      "t.jsonl:3: not valid JSON: {oops",
+    ],
+    [
+      "a missing field on line 2",
+      [line({ timestamp: 0, input_length: 8, output_length: 2 }), line({ timestamp: 5, output_length: 2 })],
+      `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got nothing`,
+    ],
+    [
+      "more hash_ids than --block-tokens leaves room for",
+      [line({ timestamp: 0, input_length: 100, output_length: 2, hash_ids: [1, 2, 3] })],
+      "t.jsonl:1: 3 hash_ids for input_length 100, but --block-tokens 512 leaves room for 1",
+    ],
   ])("%s: one line naming the line, exit 2, before any request", async (_, lines, message) => {
     let requests = 0;
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (requests++, new Response("{}")) });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => {
+        requests++;
+        return new Response("{}");
+      },
+    });
     try {
       const file = join(dir, "t.jsonl");
       writeFileSync(file, lines.join("\n"));
-      const r = await llmbench(["run", "--endpoint", `http://127.0.0.1:${server.port}/v1/completions`, "--model", "m", "--trace", file, "--quiet"]);
+      const r = await llmbench([
+        "run",
+        "--endpoint",
+        `http://127.0.0.1:${server.port}/v1/completions`,
+        "--model",
+        "m",
+        "--trace",
+        file,
+        "--quiet",
+      ]);
       expect(r.code).toBe(2);
-      const errors = r.stderr.trim().split("\n").filter((l) => l.trim() !== "");
+      const errors = r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => l.trim() !== "");
       expect(errors[0]).toContain(`${file.slice(0, -"t.jsonl".length)}${message}`);
       // the message and its hint; no stack
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -47,7 +82,16 @@ describe("run --trace: a bad trace file", () => {
   });
 
   test("a file that is not there: exit 2, naming it", async () => {
-    const r = await llmbench(["run", "--endpoint", "http://127.0.0.1:9/v1/completions", "--model", "m", "--trace", join(dir, "nope.jsonl"), "--quiet"]);
+    const r = await llmbench([
+      "run",
+      "--endpoint",
+      "http://127.0.0.1:9/v1/completions",
+      "--model",
+      "m",
+      "--trace",
+      join(dir, "nope.jsonl"),
+      "--quiet",
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("nope.jsonl: no such file");
   });
@@ -56,9 +100,20 @@ describe("run --trace: a bad trace file", () => {
 describe("run --trace: the file read before the run", () => {
   const file = join(dir, "read.jsonl");
   const bailian = join(dir, "bailian.jsonl");
-  writeFileSync(file, [0, 40, 10, 30].map((t, i) => line({ timestamp: t, input_length: 600 + i, output_length: 5 + i, hash_ids: [i, i + 10] })).join("\n"));
-  writeFileSync(bailian, [line({ chat_id: 1, parent_chat_id: -1, timestamp: 2.5, input_length: 40, output_length: 3, hash_ids: [1, 2, 3] })].join("\n"));
-  const opts = (args: Record<string, string>) => runOptions("http://127.0.0.1:9/v1/completions", { model: "m", ...args });
+  writeFileSync(
+    file,
+    [0, 40, 10, 30]
+      .map((t, i) => line({ timestamp: t, input_length: 600 + i, output_length: 5 + i, hash_ids: [i, i + 10] }))
+      .join("\n"),
+  );
+  writeFileSync(
+    bailian,
+    [
+      line({ chat_id: 1, parent_chat_id: -1, timestamp: 2.5, input_length: 40, output_length: 3, hash_ids: [1, 2, 3] }),
+    ].join("\n"),
+  );
+  const opts = (args: Record<string, string>) =>
+    runOptions("http://127.0.0.1:9/v1/completions", { model: "m", ...args });
 
   test("every request by default; the first N with --requests, in the order due; the format's block size unless given", async () => {
     const all = await withTrace(opts({ trace: file }));
@@ -73,9 +128,13 @@ describe("run --trace: the file read before the run", () => {
   });
 
   test("more --requests than the trace has, or hash_ids that do not fit --block-tokens: exit 2 with the fix", async () => {
-    await expect(withTrace(opts({ trace: file, requests: "5" }))).rejects.toThrow(`--requests 5, but ${file} has 4 requests`);
+    await expect(withTrace(opts({ trace: file, requests: "5" }))).rejects.toThrow(
+      `--requests 5, but ${file} has 4 requests`,
+    );
     // Bailian's 3 ids of 16 tokens read as 512-token blocks: 40 tokens leave room for 1
-    await expect(withTrace(opts({ trace: bailian, "block-tokens": "512" }))).rejects.toThrow(`${bailian}:1: 3 hash_ids for input_length 40, but --block-tokens 512 leaves room for 1`);
+    await expect(withTrace(opts({ trace: bailian, "block-tokens": "512" }))).rejects.toThrow(
+      `${bailian}:1: 3 hash_ids for input_length 40, but --block-tokens 512 leaves room for 1`,
+    );
   });
 });
 
@@ -97,11 +156,26 @@ describe("run --trace: replay", () => {
       async fetch(req) {
         const body = (await req.json()) as { prompt: string; max_tokens: number; ignore_eos?: boolean };
         bodies.push(body);
-        return sseStream([`data: {"choices":[{"index":0,"text":" a"}]}\n\n`, `data: {"choices":[{"index":0,"text":" b","finish_reason":"length"}],"usage":{"prompt_tokens":${body.prompt.split(" ").length},"completion_tokens":2}}\n\n`, "data: [DONE]\n\n"], 1);
+        return sseStream(
+          [
+            `data: {"choices":[{"index":0,"text":" a"}]}\n\n`,
+            `data: {"choices":[{"index":0,"text":" b","finish_reason":"length"}],"usage":{"prompt_tokens":${body.prompt.split(" ").length},"completion_tokens":2}}\n\n`,
+            "data: [DONE]\n\n",
+          ],
+          1,
+        );
       },
     });
     try {
-      const opts = await withTrace(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, "trace-speed": "2", "block-tokens": "16", tokenizer: "whitespace" }));
+      const opts = await withTrace(
+        runOptions(`http://127.0.0.1:${server.port}/v1/completions`, {
+          model: "m",
+          trace: file,
+          "trace-speed": "2",
+          "block-tokens": "16",
+          tokenizer: "whitespace",
+        }),
+      );
       expect(opts.requests).toBe(5);
       const { doc, records } = await runBenchmark(opts);
       expect(doc.summary.requests).toMatchObject({ sent: 5, succeeded: 5 });
@@ -133,18 +207,34 @@ describe("run --trace: replay", () => {
 
   test("--duration replays the requests due within it; --warmup sends synthetic prompts first, which share nothing with the trace", async () => {
     const file = join(dir, "timed.jsonl");
-    writeFileSync(file, [0, 100, 3000].map((t) => line({ timestamp: t, input_length: 8, output_length: 2, hash_ids: [0] })).join("\n"));
+    writeFileSync(
+      file,
+      [0, 100, 3000].map((t) => line({ timestamp: t, input_length: 8, output_length: 2, hash_ids: [0] })).join("\n"),
+    );
     const prompts: string[] = [];
     const server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       async fetch(req) {
         prompts.push(((await req.json()) as { prompt: string }).prompt);
-        return Response.json({ choices: [{ index: 0, text: " a b", finish_reason: "length" }], usage: { prompt_tokens: 8, completion_tokens: 2 } });
+        return Response.json({
+          choices: [{ index: 0, text: " a b", finish_reason: "length" }],
+          usage: { prompt_tokens: 8, completion_tokens: 2 },
+        });
       },
     });
     try {
-      const { doc, records } = await runBenchmark(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, duration: "1s", warmup: "2", "block-tokens": "8", tokenizer: "whitespace", "no-stream": true }));
+      const { doc, records } = await runBenchmark(
+        runOptions(`http://127.0.0.1:${server.port}/v1/completions`, {
+          model: "m",
+          trace: file,
+          duration: "1s",
+          warmup: "2",
+          "block-tokens": "8",
+          tokenizer: "whitespace",
+          "no-stream": true,
+        }),
+      );
       expect(records.map((r) => r.phase)).toEqual(["warmup", "warmup", "measured", "measured"]);
       expect(doc.summary.requests.sent).toBe(2);
       // the two replayed requests are block 0 alone: the second's 8 tokens were all sent before
@@ -170,16 +260,28 @@ describe("run --trace: replay", () => {
         most = Math.max(most, ++inFlight);
         await Bun.sleep(80);
         inFlight--;
-        return Response.json({ choices: [{ index: 0, text: " a b", finish_reason: "length" }], usage: { prompt_tokens: 8, completion_tokens: 2 } });
+        return Response.json({
+          choices: [{ index: 0, text: " a b", finish_reason: "length" }],
+          usage: { prompt_tokens: 8, completion_tokens: 2 },
+        });
       },
     });
     try {
-      const { doc, records } = await runBenchmark(runOptions(`http://127.0.0.1:${server.port}/v1/completions`, { model: "m", trace: file, concurrency: "1", "no-stream": true }));
+      const { doc, records } = await runBenchmark(
+        runOptions(`http://127.0.0.1:${server.port}/v1/completions`, {
+          model: "m",
+          trace: file,
+          concurrency: "1",
+          "no-stream": true,
+        }),
+      );
       expect(most).toBe(1);
       // all four were due at once: the k-th waited for k answers of at least 80 ms each
       const lags = records.map((r) => r.tSend - r.tSched!).sort((a, b) => a - b);
       lags.forEach((lag, k) => expect(lag).toBeGreaterThanOrEqual(k * 80 - 1));
-      expect(doc.notes.some((n) => n.startsWith("the replay fell behind the trace") && n.includes("--concurrency 1 cap"))).toBe(true);
+      expect(
+        doc.notes.some((n) => n.startsWith("the replay fell behind the trace") && n.includes("--concurrency 1 cap")),
+      ).toBe(true);
     } finally {
       server.stop(true);
     }
@@ -218,7 +320,15 @@ describe("run --trace: replay", () => {
     });
     const expected = cached / prompt;
 
-    const server = await startServer({ prefixCache: true, prefixBlockTokens: SERVER_BLOCK, prefixCacheBlocks: CAPACITY, cacheSize: 0, prefillMsPerToken: 0, decodeStepMs: 0.5, batchWindowMs: 0 });
+    const server = await startServer({
+      prefixCache: true,
+      prefixBlockTokens: SERVER_BLOCK,
+      prefixCacheBlocks: CAPACITY,
+      cacheSize: 0,
+      prefillMsPerToken: 0,
+      decodeStepMs: 0.5,
+      batchWindowMs: 0,
+    });
     try {
       const opts = await withTrace(runOptions(`${server.url}/v1/completions`, { trace: path, "trace-speed": "20" }));
       const { doc, records } = await runBenchmark(opts);
@@ -238,7 +348,9 @@ describe("run --trace: replay", () => {
       expect(offered).toBeGreaterThan(expected + 0.05);
       expect(doc.summary.send_lag_ms?.count).toBe(entries.length);
       expect(renderReport(doc)).toMatch(/send lag\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
-      console.log(`trace replay: offered ${(offered * 100).toFixed(1)}% reusable, expected ${(expected * 100).toFixed(2)}% cached at ${CAPACITY} blocks, server reported ${(reported * 100).toFixed(2)}%; send lag p99 ${doc.summary.send_lag_ms?.p99.toFixed(2)} ms`);
+      console.log(
+        `trace replay: offered ${(offered * 100).toFixed(1)}% reusable, expected ${(expected * 100).toFixed(2)}% cached at ${CAPACITY} blocks, server reported ${(reported * 100).toFixed(2)}%; send lag p99 ${doc.summary.send_lag_ms?.p99.toFixed(2)} ms`,
+      );
     } finally {
       await server.stop();
     }
@@ -246,9 +358,19 @@ describe("run --trace: replay", () => {
 
   test("with room for every block, the server caches exactly the tokens the trace offered as reusable", async () => {
     const path = join(import.meta.dir, "../../examples/traces/synthetic.jsonl");
-    const server = await startServer({ prefixCache: true, prefixBlockTokens: 16, prefixCacheBlocks: 1_000_000, cacheSize: 0, prefillMsPerToken: 0, decodeStepMs: 0.5, batchWindowMs: 0 });
+    const server = await startServer({
+      prefixCache: true,
+      prefixBlockTokens: 16,
+      prefixCacheBlocks: 1_000_000,
+      cacheSize: 0,
+      prefillMsPerToken: 0,
+      decodeStepMs: 0.5,
+      batchWindowMs: 0,
+    });
     try {
-      const { doc } = await runBenchmark(await withTrace(runOptions(`${server.url}/generate`, { trace: path, "trace-speed": "20", requests: "120" })));
+      const { doc } = await runBenchmark(
+        await withTrace(runOptions(`${server.url}/generate`, { trace: path, "trace-speed": "20", requests: "120" })),
+      );
       const pc = doc.summary.prefix_cache!;
       expect(doc.summary.requests.succeeded).toBe(120);
       // the shipped trace's shared blocks are whole 512-token blocks, 32 of the server's each, and every
