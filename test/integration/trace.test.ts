@@ -294,31 +294,45 @@ describe("run --trace: replay", () => {
     const TRACE_BLOCK = 512;
     const CAPACITY = 2000; // server blocks: ~62 of the trace's 512-token blocks, far fewer than it has
     // the expectation, simulated here: the server's blocks of 16 words keyed by their prefix (the trace's
-    // ids up to their block, and the place in it), LRU in arrival order, one token always left to compute.
-    // Not simulated, hence the tolerance: requests due together may arrive in either order, and the server
-    // also stores each answer's blocks when it finishes (they take room, and the finish time is the machine's)
-    const lru = new Map<string, true>();
-    let cached = 0;
-    let prompt = 0;
-    entries.forEach((e, i) => {
-      const keys = Array.from({ length: Math.floor(e.inputLength / SERVER_BLOCK) }, (_, j) => {
+    // ids up to their block, and the place in it), LRU, one token always left to compute. `events`: each
+    // request's arrival (lookup, then its prompt's blocks stored) and, where given, its finish (the
+    // server stores the prompt's and the answer's blocks then; the answer's are the request's own)
+    const prompt = entries.reduce((a, e) => a + e.inputLength, 0);
+    const keysOf = (i: number) =>
+      Array.from({ length: Math.floor(entries[i].inputLength / SERVER_BLOCK) }, (_, j) => {
         const b = Math.floor((j * SERVER_BLOCK) / TRACE_BLOCK);
-        return b < e.hashIds.length ? `${e.hashIds.slice(0, b + 1).join(",")}#${j}` : `own${i}#${j}`;
+        return b < entries[i].hashIds.length ? `${entries[i].hashIds.slice(0, b + 1).join(",")}#${j}` : `own${i}#${j}`;
       });
-      let hit = 0;
-      while (hit < keys.length && lru.has(keys[hit])) hit++;
-      cached += Math.min(hit, Math.floor((e.inputLength - 1) / SERVER_BLOCK)) * SERVER_BLOCK;
-      prompt += e.inputLength;
-      for (let j = keys.length - 1; j >= 0; j--) {
-        lru.delete(keys[j]);
-        lru.set(keys[j], true);
+    const simulate = (events: ReadonlyArray<{ i: number; answer?: number }>) => {
+      const lru = new Map<string, true>();
+      const store = (keys: string[]) => {
+        for (let j = keys.length - 1; j >= 0; j--) {
+          lru.delete(keys[j]);
+          lru.set(keys[j], true);
+        }
+        for (const k of lru.keys()) {
+          if (lru.size <= CAPACITY) break;
+          lru.delete(k);
+        }
+      };
+      let cached = 0;
+      for (const { i, answer } of events) {
+        const keys = keysOf(i);
+        if (answer !== undefined) {
+          const all = Math.floor((entries[i].inputLength + answer) / SERVER_BLOCK);
+          store([...keys, ...Array.from({ length: all - keys.length }, (_, j) => `answer${i}#${j}`)]);
+          continue;
+        }
+        let hit = 0;
+        while (hit < keys.length && lru.has(keys[hit])) hit++;
+        cached += Math.min(hit, Math.floor((entries[i].inputLength - 1) / SERVER_BLOCK)) * SERVER_BLOCK;
+        store(keys);
       }
-      for (const k of lru.keys()) {
-        if (lru.size <= CAPACITY) break;
-        lru.delete(k);
-      }
-    });
-    const expected = cached / prompt;
+      return cached / prompt;
+    };
+    // what the trace implies for this cache: its requests in the trace's order, each prompt looked up and
+    // stored, then its answer's blocks (output_length tokens, all the server generates) stored after it
+    const expected = simulate(entries.flatMap((e, i) => [{ i }, { i, answer: e.outputLength }]));
 
     const server = await startServer({
       prefixCache: true,
@@ -343,13 +357,24 @@ describe("run --trace: replay", () => {
       expect(server.stats().prefix_hit_tokens).toBe(pc.cached_tokens);
       expect(server.stats().prefix_evicted_blocks).toBeGreaterThan(0);
       expect(Math.abs(reported - expected)).toBeLessThanOrEqual(0.02);
+      // the same LRU in the order this run's requests were sent and finished (the server stores answers at the
+      // finish, while later requests arrive): what is left is only events a moment apart, seen in either order
+      const measured = records.filter((r) => r.phase === "measured");
+      const events = measured
+        .flatMap((r, i) => [
+          { t: r.tSend, i },
+          { t: r.tEnd!, i, answer: r.usage!.completionTokens! },
+        ])
+        .sort((a, b) => a.t - b.t);
+      const timed = simulate(events);
+      expect(Math.abs(reported - timed)).toBeLessThanOrEqual(0.02);
       // the workload offered more than a cache this small could keep; with room enough it would have kept it
       expect(pc.reusable_tokens).toBe(records.reduce((a, r) => a + (r.reusableTokens ?? 0), 0));
       expect(offered).toBeGreaterThan(expected + 0.05);
       expect(doc.summary.send_lag_ms?.count).toBe(entries.length);
       expect(renderReport(doc)).toMatch(/send lag\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
       console.log(
-        `trace replay: offered ${(offered * 100).toFixed(1)}% reusable, expected ${(expected * 100).toFixed(2)}% cached at ${CAPACITY} blocks, server reported ${(reported * 100).toFixed(2)}%; send lag p99 ${doc.summary.send_lag_ms?.p99.toFixed(2)} ms`,
+        `trace replay: offered ${(offered * 100).toFixed(1)}% reusable, expected ${(expected * 100).toFixed(2)}% cached at ${CAPACITY} blocks (${(timed * 100).toFixed(2)}% in this run's order, answers stored), server reported ${(reported * 100).toFixed(2)}%; send lag p99 ${doc.summary.send_lag_ms?.p99.toFixed(2)} ms`,
       );
     } finally {
       await server.stop();
