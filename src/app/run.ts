@@ -21,7 +21,8 @@ import type { Conversation } from "../core/sessions.ts";
 import { openSession, type Prepared, type Session } from "./target.ts";
 import { createStopper } from "./warmup.ts";
 import { createDispatcher, dispatch, type Pacer } from "./dispatch.ts";
-import { chains, closedLoop, openLoop, warmupLoop } from "./pacers.ts";
+import { chains, closedLoop, openLoop, timedRequests, warmupLoop } from "./pacers.ts";
+import { traceArrivals, traceWorkload, withTrace } from "./trace.ts";
 
 export interface RunDeps {
   /** every timer of the loop: the clock, waits, the status tick, the grace period (default the real ones) */
@@ -60,11 +61,13 @@ export interface RunOutcome {
 /** Connection failures in a row that stop the run: the server is not there (or no longer). */
 const UNREACHABLE_AFTER = 5;
 
-export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
+export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promise<RunOutcome> {
+  // --trace: the file read (commands/run.ts has read it already, before anything started)
+  let opts = await withTrace(given);
   const timers = deps.timers ?? realTimers;
   const clock = timers.now;
   const info = deps.info ?? (() => {});
-  const session = await openSession(opts, clock, info, deps.promptSalt);
+  const session = await openSession(opts, clock, info, deps.promptSalt, opts.trace ? (w, count) => traceWorkload(opts, count, opts.warmup, w, deps.promptSalt) : undefined);
   // multi-turn sessions: a bad sessions file fails here, before any request; the run's size is their turns
   const conversations = opts.sessions ? await loadConversations(opts, session, info, deps.promptSalt) : undefined;
   if (conversations) opts = { ...opts, requests: conversations.reduce((n, c) => n + c.turns.length, 0) };
@@ -154,7 +157,7 @@ export async function runBenchmark(opts: RunOptions, deps: RunDeps = {}): Promis
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
-  const ahead = opts.rate === undefined && Number.isFinite(opts.concurrency) && !conversations ? (opts.requests ?? opts.concurrency) : 0;
+  const ahead = opts.rate === undefined && !opts.trace && !conversations && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
   const aheadLimits = { untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests, maxBytes: AHEAD_BYTES };
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
@@ -263,6 +266,11 @@ export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
     // each conversation a chain: its turns in order, the next built from the previous answer, think time between
     const nextChain = conversationChains({ conversations: c.conversations, nextSeq: c.nextSeq, firstPromptId: opts.warmup, session: c.session });
     return chains({ concurrency: opts.sessions?.concurrency ?? opts.concurrency, nextChain, deadline: c.deadline });
+  }
+  // trace replay: each of the trace's requests at its own time; its body is built while the one before waits
+  if (opts.trace) {
+    const requests = traceArrivals(opts).map((at, i) => ({ at, build: () => c.session.prepare({ seq: c.nextSeq(), phase: "measured", promptId: opts.warmup + i, repeat: false }) }));
+    return timedRequests({ requests, t0: c.t0, concurrency: opts.concurrency, deadline: c.deadline });
   }
   if (opts.rate === undefined) {
     return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });

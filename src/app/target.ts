@@ -57,24 +57,28 @@ export interface Session {
   prepareTurn(req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared;
 }
 
-/** `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts. */
-export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string): Promise<Session> {
+/**
+ * `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts.
+ * `wrap` replaces the workload with one built over it (a trace's requests after synthetic warm-up).
+ */
+export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string, wrap?: (w: Workload, count: (text: string) => number) => Workload): Promise<Session> {
   const protocol = getProtocol(opts.api);
   await prepareTokenizer(opts);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
   const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes, tokenizer: opts.tokenizer };
-  const workload = await loadWorkload(opts, salt);
+  const count = (text: string) => countTokens(text, opts.tokenizer);
+  const loaded = await loadWorkload(opts, salt);
+  const workload = wrap ? wrap(loaded, count) : loaded;
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
   const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
-  const count = (text: string) => countTokens(text, opts.tokenizer);
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
   const buildItem = (item: PromptItem, maxTokens = opts.maxTokens): Built => {
     built++;
-    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens, stream: opts.stream, model, extraBody }));
+    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: item.maxTokens ?? maxTokens, stream: opts.stream, model, extraBody }));
     const b: Built = { body, promptTokens: item.tokens ?? count(item.text) };
     if (item.reusableTokens !== undefined) b.reusableTokens = item.reusableTokens;
     return b;

@@ -3,6 +3,7 @@ import { startCommand } from "../app/command.ts";
 import { concludeRun } from "../app/conclusion.ts";
 import { emit } from "../app/emit.ts";
 import { runBenchmark } from "../app/run.ts";
+import { withTrace } from "../app/trace.ts";
 import { runRepeated } from "../app/runs.ts";
 import { prepareTokenizer } from "../app/target.ts";
 import { runInWorkers, workerSide } from "../app/workers.ts";
@@ -23,7 +24,8 @@ export const run = defineCommand({
   meta: { name: "run", description: "Run a benchmark against an endpoint, print a report, write a result JSON" },
   args: cittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
-    const opts = parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31));
+    // a trace is read (and a bad line refused) before anything starts
+    const opts = await withTrace(parseRunOptions(rawArgs, process.env, () => Math.floor(Math.random() * 2 ** 31)));
     // the most requests this run may hold in flight: the top level of a concurrency sweep; unbounded for an uncapped rate
     const inFlight = opts.sweep?.kind === "concurrency" ? Math.max(...opts.sweep.levels) : opts.concurrency;
     const workers = resolveWorkers(opts);
@@ -35,7 +37,8 @@ export const run = defineCommand({
     if (!ctx) return;
     const chat = opts.sessions;
     const size = chat ? (chat.file !== undefined ? `the conversations of ${chat.file}` : `${Math.ceil((opts.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`) : opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
-    const load = chat ? `${chat.concurrency ?? opts.concurrency} sessions at once` : opts.rate !== undefined ? `${opts.rate} req/s${Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : ""}` : `concurrency ${opts.concurrency}`;
+    const cap = Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : "";
+    const load = chat ? `${chat.concurrency ?? opts.concurrency} sessions at once` : opts.trace ? `trace ${opts.trace.file}${opts.trace.speed !== 1 ? ` at ${opts.trace.speed}× speed` : ""}${cap}` : opts.rate !== undefined ? `${opts.rate} req/s${cap}` : `concurrency ${opts.concurrency}`;
     ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
 
     const deps: SweepDeps = {

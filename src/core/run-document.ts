@@ -3,8 +3,8 @@
  * the environment, the dates, the clock's origin and the version come in as values. Also the notes
  * the report prints under it. Tested with an exact expectation (test/core/run-document.test.ts).
  */
-import { prefixCacheNote } from "./prefix.ts";
 import type { RawRecord, RunSummary } from "./metrics.ts";
+import { prefixCacheNote } from "./prefix.ts";
 import { publicConfig, type RunOptions } from "./options.ts";
 import { RESULT_SCHEMA, relativeRecords, type ResultDocument } from "./result.ts";
 
@@ -62,6 +62,9 @@ export function outputLengthSource(meanOut: number, fromUsage: number, succeeded
 }
 
 
+/** Send lag p99 past which a trace replay says it fell behind the trace. */
+const TRACE_LATE_MS = 50;
+
 function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] {
   const notes: string[] = [];
   const meanOut = s.tokens.mean_output_per_request;
@@ -71,7 +74,8 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   if (s.ttft_kind === "first-byte") {
     notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
   }
-  if (meanOut !== null && Math.abs(meanOut - opts.maxTokens) > 0.5) {
+  // (a trace asks each request for its own output_length: there is no one --max-tokens to miss)
+  if (meanOut !== null && !opts.trace && Math.abs(meanOut - opts.maxTokens) > 0.5) {
     notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
   }
   // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
@@ -105,6 +109,10 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   // open loop: the load applied is the load offered only when requests left on time
   if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
     notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
+  }
+  // a trace replayed late under a cap is not the trace (a client too busy to keep time is the client check's warning)
+  if (opts.trace && Number.isFinite(opts.concurrency) && s.send_lag_ms && s.send_lag_ms.p99 > TRACE_LATE_MS) {
+    notes.push(`the replay fell behind the trace: send lag p99 ${s.send_lag_ms.p99.toFixed(0)} ms, p50 ${s.send_lag_ms.p50.toFixed(0)} ms past the requests' times — the --concurrency ${opts.concurrency} cap held requests back; with --latency-from due the wait counts in latency`);
   }
   return notes;
 }

@@ -20,6 +20,8 @@ export interface PromptItem {
   messages?: ChatMessage[];
   /** `text`'s token count by the workload's own counter, when it counted it (synthetic prompts): not counted again */
   tokens?: number;
+  /** max_tokens of this prompt's request, where the workload sets it (a trace's output_length); else --max-tokens */
+  maxTokens?: number;
   /** of its tokens, how many the workload made reusable (a prefix sent before), when the workload knows */
   reusableTokens?: number;
 }
@@ -51,7 +53,8 @@ export function parseLength(name: string, value: string): LengthSpec {
 
 type Count = (text: string) => number;
 
-function words(seed: number, n: number, vocabulary: readonly string[] = WORDS): string[] {
+/** `n` filler words drawn with `seed` (the same seed gives the same words, and its first k words are the first k of any longer draw). */
+export function words(seed: number, n: number, vocabulary: readonly string[] = WORDS): string[] {
   const rng = createRng(seed);
   return Array.from({ length: n }, () => vocabulary[rng.int(vocabulary.length)]);
 }
@@ -111,10 +114,7 @@ export interface SyntheticConfig {
  * run is never served from an earlier run's cache by accident.
  */
 export function syntheticWorkload(cfg: SyntheticConfig): Workload {
-  // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones);
-  // "w w", not " w": a SentencePiece tokenizer (Mistral 7B, Llama 2) counts a leading space as a token of its own
-  const vocabulary = WORDS.filter((w) => cfg.count(w) === 1 && cfg.count(`${w} ${w}`) === 2);
-  const additive = vocabulary.length >= 16 && addsUp(vocabulary, cfg.count);
+  const { vocabulary, additive } = fillerVocabulary(cfg.count);
   const fill = (seed: number, target: number, head: string): { text: string; tokens: number } => {
     const headTokens = head === "" ? 0 : cfg.count(head);
     return additive ? fillByWords(seed, target - headTokens, head, headTokens, vocabulary) : fillByCounting(seed, target - headTokens, cfg.count, head, headTokens);
@@ -147,6 +147,17 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
       return fill(hashString(`${cfg.seed}:${id}`), length(id), head);
     },
   };
+}
+
+/**
+ * The filler words that are one token by this tokenizer, alone and after a space (all of them, for
+ * the usual ones), and whether they add up: a text of n of them is then n tokens, without counting.
+ */
+export function fillerVocabulary(count: Count): { vocabulary: readonly string[]; additive: boolean } {
+  // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones);
+  // "w w", not " w": a SentencePiece tokenizer (Mistral 7B, Llama 2) counts a leading space as a token of its own
+  const vocabulary = WORDS.filter((w) => count(w) === 1 && count(`${w} ${w}`) === 2);
+  return { vocabulary: vocabulary.length > 0 ? vocabulary : WORDS, additive: vocabulary.length >= 16 && addsUp(vocabulary, count) };
 }
 
 /**

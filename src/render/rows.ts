@@ -18,10 +18,12 @@ export const FACT_WIDTH = 14;
 
 export const INCOMPLETE = "INCOMPLETE: the run was stopped early; numbers cover the requests that finished";
 
-/** The load of a run: `concurrency 8`, `rate 20/s (burstiness 0.5), cap 64`. */
-export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency" | "sessions">): string {
+/** The load of a run: `concurrency 8`, `rate 20/s (burstiness 0.5), cap 64`, `4 sessions at once`, `trace FILE at 2× speed`. */
+export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency" | "sessions" | "trace">): string {
   const chat = c.sessions;
   if (chat) return `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
+  const trace = c.trace;
+  if (trace) return `trace ${trace.file}${trace.speed !== 1 ? ` at ${trace.speed}× speed` : ""}${c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : ""}`;
   if (c.rate === null || c.rate === undefined) return `concurrency ${c.concurrency}`;
   const burst = c.burstiness !== 1 && c.burstiness !== undefined ? ` (burstiness ${c.burstiness})` : "";
   const cap = c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : "";

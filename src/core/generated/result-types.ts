@@ -79,6 +79,13 @@ export type SchemaResultDocument = {
       warmup: number;
       concurrency: number | null;
     };
+    /** run --trace: the trace replayed (README: Trace replay); requests is how many of its requests were replayed */
+    trace?: {
+      file: string;
+      speed: number;
+      block_tokens: number | null;
+      format: "mooncake" | "bailian" | null;
+    };
     sweep?: null | {
       kind: "concurrency" | "rate";
       levels: Array<number>;

@@ -7,6 +7,7 @@ import { parseSlo, STREAM_ONLY_METRICS, type SloTerm } from "../slo.ts";
 import { parseWorkers, type WorkersSpec } from "../workers.ts";
 import { parseArgv, type FlagTable, type ParsedArgs } from "./argv.ts";
 import { OUTPUT_FLAGS, parseTargetOptions, TARGET_FLAGS, type TargetOptions } from "./target.ts";
+import type { Trace } from "../trace.ts";
 import { parseDuration, parseLevels, parseNumber } from "./values.ts";
 import { parseLength, type LengthSpec } from "../workload.ts";
 
@@ -36,6 +37,9 @@ export const RUN_FLAGS = {
   "followup-tokens": { type: "string", description: "synthetic sessions: length of every user message after the first (a chat opens with the long one); tokens or mean:stdev (default: --input-tokens)" },
   "think-time": { type: "string", description: "sessions: the user's pause between an answer and the next turn (synthetic sessions; a file gives think_ms per turn)", default: "0s" },
   "session-concurrency": { type: "string", description: "sessions: conversations going on at once, each with one turn in flight (default: --concurrency)" },
+  trace: { type: "string", description: "replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids; or Bailian's): each request at its time, prompts of shared blocks where hash_ids are shared", valueHint: "file" },
+  "trace-speed": { type: "string", description: "with --trace: replay X times as fast (2 halves every gap, 0.5 doubles it)", default: "1" },
+  "block-tokens": { type: "string", description: "with --trace: prompt tokens per hash id (default: the format's, 512 for Mooncake, 16 for Bailian)" },
   ...OUTPUT_FLAGS,
 } as const satisfies FlagTable;
 
@@ -120,6 +124,8 @@ export interface RunOptions extends TargetOptions {
   shard?: ShardRun;
   /** --sessions FILE or --turns N: multi-turn sessions instead of independent requests */
   sessions?: SessionsSpec;
+  /** --trace FILE: requests replayed at the trace's times (app/trace.ts reads the file into `loaded`) */
+  trace?: TraceSpec;
 }
 
 /** Multi-turn sessions (core/sessions.ts): from a file, or `turns` synthetic turns each. */
@@ -134,6 +140,16 @@ export interface SessionsSpec {
   followupTokens?: LengthSpec;
   /** --session-concurrency when given; else --concurrency (so a concurrency sweep sweeps sessions) */
   concurrency?: number;
+}
+
+/** `--trace FILE --trace-speed X --block-tokens N`, and the trace once read (README "Trace replay"). */
+export interface TraceSpec {
+  file: string;
+  speed: number;
+  /** tokens per hash id; undefined: the format's own (TRACE_BLOCK_TOKENS) */
+  blockTokens: number | undefined;
+  /** the trace as read, cut to --requests, and the block size it is built with */
+  loaded?: { trace: Trace; blockTokens: number };
 }
 
 /** A shard's place and the whole workload's totals (core/shard.ts says how it is split). */
@@ -182,6 +198,7 @@ export function publicConfig(o: RunOptions): ResultConfig {
     extra_body: o.extraBody ?? null,
     ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
     ...(o.sessions ? { sessions: { file: o.sessions.file ?? null, turns: o.sessions.turns ?? null, think_time_s: o.sessions.thinkMs / 1000, ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}), concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null) } } : {}),
+    ...(o.trace ? { trace: { file: o.trace.file, speed: o.trace.speed, block_tokens: o.trace.loaded?.blockTokens ?? o.trace.blockTokens ?? null, format: o.trace.loaded?.trace.format ?? null } } : {}),
   };
 }
 
@@ -195,8 +212,11 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     throw new UsageError(`--requests and --duration both bound the run`, `give one of them`);
   }
   const durationMs = durationArg === undefined ? undefined : parseDuration("duration", durationArg, false);
-  const requests = durationMs !== undefined ? undefined : parseNumber("requests", p.get("requests")!, { min: 1, integer: true }, d.requests.default);
-  const repeatRatio = parseNumber("repeat-ratio", p.get("repeat-ratio")!, { min: 0, max: 1 }, d["repeat-ratio"].default);
+  const trace = parseTraceOptions(p);
+  // a trace replays all its requests unless --requests says how many of the first (app/trace.ts sets the count)
+  const requestsArg = trace ? p.given("requests") : p.get("requests");
+  const requests = durationMs !== undefined || requestsArg === undefined ? undefined : parseNumber("requests", requestsArg, { min: 1, integer: true }, d.requests.default);
+  const repeatRatio = trace ? 0 : parseNumber("repeat-ratio", p.get("repeat-ratio")!, { min: 0, max: 1 }, d["repeat-ratio"].default);
   const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
   if (durationMs !== undefined && repeatRatio >= 1) {
     throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
@@ -249,9 +269,10 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
   if (recordsFile !== undefined && recordsFile === p.given("output")) throw new UsageError(`--records-file and --output name the same file`, `e.g. --output run.json --records-file run.records.ndjson`);
   const latencyFrom = p.get("latency-from")!;
   if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
-  if (latencyFrom === "due" && rate === undefined) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R`);
-  const concurrency = rate !== undefined && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg ?? d.concurrency.default, { min: 1, integer: true }, d.concurrency.default);
-  const warmup = parseNumber("warmup", p.get("warmup")!, { min: 0, integer: true }, d.warmup.default);
+  if (latencyFrom === "due" && rate === undefined && !trace) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R (or replay a --trace)`);
+  const concurrency = (rate !== undefined || trace) && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg ?? d.concurrency.default, { min: 1, integer: true }, d.concurrency.default);
+  // a trace is replayed as recorded: no warm-up unless asked for (its prompts are synthetic, never the trace's blocks)
+  const warmup = parseNumber("warmup", (trace ? p.given("warmup") : undefined) ?? (trace ? "0" : p.get("warmup")!), { min: 0, integer: true }, d.warmup.default);
   const workers = parseWorkers(p.get("workers"));
   if (workers !== 1) {
     if (sweep) throw new UsageError(`--workers splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value, or drop --workers`);
@@ -286,6 +307,8 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
     workers,
     ...(shard ? { shard: shard.run } : {}),
     ...(sessions ? { sessions } : {}),
+    // with a trace, output_length is honoured: ignore_eos unless --no-ignore-eos (OpenAI APIs only; app/target.ts)
+    ...(trace ? { trace, ignoreEos: p.flag("ignore-eos") !== false } : {}),
   };
 }
 
@@ -323,6 +346,44 @@ function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined;
   const concurrency = concurrencyArg === undefined ? undefined : parseNumber("session-concurrency", concurrencyArg, { min: 1, integer: true }, 4);
   if (concurrency !== undefined && run.sweep?.kind === "concurrency") throw new UsageError(`--session-concurrency is fixed while --concurrency sweeps: in a session run --concurrency is the sessions at once`, `drop --session-concurrency to sweep sessions at once with --concurrency ${run.sweep.levels.join(",")}`);
   return { ...(file !== undefined ? { file } : {}), ...(turns !== undefined ? { turns } : {}), thinkMs, ...(followupTokens ? { followupTokens } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
+}
+
+/**
+ * `--trace FILE [--trace-speed X] [--block-tokens N]`, and the flags a trace leaves no room for: it
+ * says when each request leaves (--rate, --burstiness, --ramp-up), what each prompt is (--prompts,
+ * --input-tokens, --prefix-tokens), what is shared (--repeat-ratio) and how long each answer is
+ * (--max-tokens). --workers and --shard would split it, a sweep would replay it at one pace per level.
+ */
+export function parseTraceOptions(p: ParsedArgs): TraceSpec | undefined {
+  const file = p.given("trace");
+  if (file === undefined) {
+    for (const flag of ["trace-speed", "block-tokens"]) if (p.given(flag) !== undefined) throw new UsageError(`--${flag} belongs to trace replay`, `add --trace FILE`);
+    return undefined;
+  }
+  const clash = (flag: string, why: string, fix: string) => {
+    if (p.given(flag) !== undefined) throw new UsageError(`--trace and --${flag}: ${why}`, fix);
+  };
+  clash("rate", "the trace says when each request leaves", "drop --rate; --trace-speed X replays X times as fast");
+  clash("burstiness", "the trace says when each request leaves", "drop --burstiness");
+  clash("ramp-up", "the trace says when each request leaves", "drop --ramp-up (the trace's own start is its ramp)");
+  clash("prompts", "the trace's input_length and hash_ids make the prompts", "drop --prompts");
+  clash("input-tokens", "each prompt is the trace's input_length long", "drop --input-tokens");
+  clash("prefix-tokens", "the trace's hash_ids say what prompts share", "drop --prefix-tokens");
+  clash("repeat-ratio", "the trace's hash_ids say what prompts share", "drop --repeat-ratio");
+  clash("max-tokens", "each request asks for the trace's output_length", "drop --max-tokens");
+  clash("shard", "a trace is replayed by one process", "drop --shard");
+  clash("cooldown", "a trace is replayed as one measurement, not a sweep", "drop --cooldown");
+  clash("stop-on", "a trace is replayed as one measurement, not a sweep", "drop --stop-on");
+  clash("sessions", "the trace says what each request is and when it leaves", "give one: --trace FILE or --sessions FILE");
+  clash("turns", "the trace says what each request is and when it leaves", "drop --turns");
+  const workers = p.given("workers");
+  if (workers !== undefined && workers !== "1") throw new UsageError(`--trace and --workers: a trace is replayed by one process`, `drop --workers`);
+  const concurrency = p.given("concurrency");
+  if (concurrency !== undefined && /[,.]/.test(concurrency)) throw new UsageError(`--trace and a --concurrency sweep: a trace is replayed as one measurement`, `give --concurrency one value (a cap on requests in flight), or none`);
+  const speed = parseNumber("trace-speed", p.get("trace-speed")!, { min: 0, exclusiveMin: true }, 2);
+  const blockArg = p.given("block-tokens");
+  const blockTokens = blockArg === undefined ? undefined : parseNumber("block-tokens", blockArg, { min: 1, integer: true }, 512);
+  return { file, speed, blockTokens };
 }
 
 /** `--shard i/N`: a seed every shard shares, one measurement; the totals split by core/shard.ts. */
