@@ -10,6 +10,7 @@
  * user messages; the recorded answers are not sent, the server's own answers are).
  */
 import { UsageError } from "./errors.ts";
+import { jsonObjectLines } from "./jsonl.ts";
 import type { ChatMessage } from "./protocols/types.ts";
 import { summarize, type Distribution } from "./stats/percentiles.ts";
 
@@ -29,7 +30,6 @@ export interface Conversation {
 
 const FORMAT = `one conversation a line: {"id": "a", "turns": [{"user": "...", "think_ms": 0, "max_tokens": 64}, ...]}`;
 
-const clip = (line: string) => (line.length > 80 ? `${line.slice(0, 80)}…` : line);
 
 function nonNegative(v: unknown, name: string, where: string): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -67,19 +67,7 @@ function shareGptTurns(turns: unknown[], where: string): TurnSpec[] {
 export function parseSessionsFile(text: string, source: string): Conversation[] {
   const out: Conversation[] = [];
   const seen = new Set<string>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === "") continue;
-    const where = `${source}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new UsageError(`${where}: not valid JSON: ${clip(line)}`, FORMAT);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`${where}: not a JSON object: ${clip(line)}`, FORMAT);
-    const o = v as Record<string, unknown>;
+  for (const { value: o, line, where } of jsonObjectLines(text, source, FORMAT)) {
     const rawId = o.id ?? o.session_id;
     if (rawId !== undefined && typeof rawId !== "string" && typeof rawId !== "number") throw new UsageError(`${where}: "id" must be a string or a number`, FORMAT);
     let turns: TurnSpec[];
@@ -87,7 +75,7 @@ export function parseSessionsFile(text: string, source: string): Conversation[] 
     else if (Array.isArray(o.conversations)) turns = shareGptTurns(o.conversations, where);
     else throw new UsageError(`${where}: needs a "turns" array`, FORMAT);
     if (turns.length === 0) throw new UsageError(`${where}: the conversation has no turn`, FORMAT);
-    const id = rawId === undefined ? `line-${i + 1}` : String(rawId);
+    const id = rawId === undefined ? `line-${line}` : String(rawId);
     if (seen.has(id)) throw new UsageError(`${where}: id "${id}" was used by an earlier line`, `give every conversation its own "id"`);
     seen.add(id);
     out.push({ id, turns });

@@ -9,6 +9,7 @@
  * `timestamp` in seconds, one hash id per 16 tokens. A line with `chat_id` is Bailian's.
  */
 import { UsageError } from "./errors.ts";
+import { jsonObjectLines } from "./jsonl.ts";
 import { fillerVocabulary, words, type PromptItem } from "./workload.ts";
 import { hashString } from "./rng.ts";
 
@@ -46,27 +47,11 @@ export function parseTrace(text: string, source: string): Trace {
   const entries: Array<TraceEntry & { timestamp: number }> = [];
   let format: TraceFormat | undefined;
   let formatLine = 0;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].trim();
-    if (raw === "") continue;
-    const where = `${source}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      throw new UsageError(
-        `${where}: not valid JSON: ${raw.length > 80 ? `${raw.slice(0, 80)}…` : raw}`,
-        `one JSON object a line, e.g. ${EXAMPLE}`,
-      );
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v))
-      throw new UsageError(`${where}: not a JSON object`, `one JSON object a line, e.g. ${EXAMPLE}`);
-    const o = v as Record<string, unknown>;
+  for (const { value: o, line, where } of jsonObjectLines(text, source, `one JSON object a line, e.g. ${EXAMPLE}`)) {
     const lineFormat: TraceFormat = "chat_id" in o ? "bailian" : "mooncake";
     if (format === undefined) {
       format = lineFormat;
-      formatLine = i + 1;
+      formatLine = line;
     } else if (format !== lineFormat) {
       throw new UsageError(
         `${where}: a ${lineFormat === "bailian" ? "Bailian line (it has chat_id)" : "Mooncake line (no chat_id)"} in a ${format} trace (line ${formatLine} set the format)`,
@@ -104,7 +89,7 @@ export function parseTrace(text: string, source: string): Trace {
       );
     const timestamp = format === "bailian" ? o.timestamp * 1000 : o.timestamp;
     entries.push({
-      line: i + 1,
+      line,
       timestamp,
       atMs: 0,
       inputLength: o.input_length,

@@ -4,6 +4,7 @@
  * Seeded: the same seed gives the same workload. Pure.
  */
 import { UsageError } from "./errors.ts";
+import { jsonObjectLines } from "./jsonl.ts";
 import type { ChatMessage } from "./protocols/types.ts";
 import { normal } from "./rng.ts";
 import { createRng, hashString } from "./rng.ts";
@@ -225,21 +226,10 @@ export function parsePromptsFile(text: string, source: string): PromptItem[] {
     return items;
   }
   const items: PromptItem[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === "") continue;
-    const where = `${source}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new UsageError(`${where}: not valid JSON: ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`);
-    }
-    const o = v as { prompt?: unknown; messages?: unknown };
-    if (typeof o?.prompt === "string") {
+  for (const { value: o, where } of jsonObjectLines(text, source, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`)) {
+    if (typeof o.prompt === "string") {
       items.push({ text: o.prompt });
-    } else if (o?.messages !== undefined) {
+    } else if (o.messages !== undefined) {
       const messages = asMessages(o.messages, where);
       items.push({ text: flatten(messages), messages });
     } else {
