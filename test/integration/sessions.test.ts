@@ -101,7 +101,10 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     expect(plain.stats().prefill_tokens).toBe(all.reduce((a, r) => a + r.usage!.promptTokens!, 0));
     // a lower bound that cannot flake: a turn's TTFT is at least the prefill of its whole context, which grows
     for (const r of all) expect(ttft(r)).toBeGreaterThanOrEqual(r.usage!.promptTokens! * cfg.prefillMsPerToken - 1);
-    for (const [t1, t2, t3] of sessions) expect(t1.usage!.promptTokens!).toBeLessThan(t2.usage!.promptTokens!), expect(t2.usage!.promptTokens!).toBeLessThan(t3.usage!.promptTokens!);
+    for (const [t1, t2, t3] of sessions) {
+      expect(t1.usage!.promptTokens!).toBeLessThan(t2.usage!.promptTokens!);
+      expect(t2.usage!.promptTokens!).toBeLessThan(t3.usage!.promptTokens!);
+    }
     const later = sessions.flatMap((s) => s.slice(1));
     expect(Math.min(...later.map(ttft))).toBeGreaterThanOrEqual(Math.min(...later.map((r) => r.usage!.promptTokens!)) * cfg.prefillMsPerToken - 1);
     expect(doc.summary.sessions!.later_turns_ttft_ms!.p50).toBeGreaterThan(doc.summary.sessions!.first_turn_ttft_ms!.p50);

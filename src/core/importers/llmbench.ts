@@ -7,7 +7,7 @@ import { RESULT_SCHEMA, type ResultDocument, type ResultRecord } from "../result
 import type { RunSummary } from "../metrics.ts";
 import type { SerializedDigest } from "../stats/digest.ts";
 import { UsageError } from "../errors.ts";
-import { FAMILIES, type BaseFamily, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
+import { FAMILIES, type BaseFamily, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
 
 const HINT = "pass a result file written by 'llmbench run --output FILE'";
 
