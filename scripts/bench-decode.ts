@@ -11,11 +11,15 @@ const i = argv.indexOf("--base");
 if (i < 0) throw new Error("pass --base DIR: the checkout to compare against");
 const a = await import(resolve(`${import.meta.dir}/../src/core/protocols/index.ts`));
 const b = await import(resolve(argv[i + 1], "src/core/protocols/index.ts"));
-const chunk = (c: string) => `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: { content: c }, finish_reason: null }] })}\n\n`;
+const chunk = (c: string) =>
+  `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: { content: c }, finish_reason: null }] })}\n\n`;
 const body = `${Array.from({ length: 32 }, (_, k) => chunk(` w${k}`)).join("")}data: [DONE]\n\n`;
 const pieces = body.split(/(?<=\n\n)/);
 const RESPONSES = 5000;
-function run(mod: { getProtocol(api: string): { createDecoder(ct: string): { push(t: string): unknown[]; end(): unknown[] } } }, n: number): number {
+function run(
+  mod: { getProtocol(api: string): { createDecoder(ct: string): { push(t: string): unknown[]; end(): unknown[] } } },
+  n: number,
+): number {
   const proto = mod.getProtocol("openai-chat");
   const t0 = performance.now();
   for (let r = 0; r < n; r++) {
@@ -33,4 +37,6 @@ for (let k = 0; k < 7; k++) {
   ms.b.push(run(b, RESPONSES));
 }
 const perChunkUs = (xs: number[]) => (1000 * xs.sort((x, y) => x - y)[3]) / RESPONSES / pieces.length;
-console.log(`${RESPONSES} responses × ${pieces.length} SSE events, median of 7 alternating blocks: this tree ${perChunkUs(ms.a).toFixed(2)} µs a chunk, ${argv[i + 1]} ${perChunkUs(ms.b).toFixed(2)} µs a chunk`);
+console.log(
+  `${RESPONSES} responses × ${pieces.length} SSE events, median of 7 alternating blocks: this tree ${perChunkUs(ms.a).toFixed(2)} µs a chunk, ${argv[i + 1]} ${perChunkUs(ms.b).toFixed(2)} µs a chunk`,
+);

@@ -24,10 +24,28 @@ const binArg = arg("bin", existsSync(built) ? built : "");
 const bin = binArg ? [binArg] : [process.execPath, `${import.meta.dir}/../src/cli.ts`];
 const dir = mkdtempSync(join(tmpdir(), "llmbench-bench-memory-"));
 
-const server = Bun.spawn([...bin, "serve", "--port", "0", "--decode-step-ms", "0", "--batch-window-ms", "0", "--prefill-ms-per-token", "0", "--cache-size", "0", "--max-batch-size", "4096"], {
-  stdout: "pipe",
-  stderr: "ignore",
-});
+const server = Bun.spawn(
+  [
+    ...bin,
+    "serve",
+    "--port",
+    "0",
+    "--decode-step-ms",
+    "0",
+    "--batch-window-ms",
+    "0",
+    "--prefill-ms-per-token",
+    "0",
+    "--cache-size",
+    "0",
+    "--max-batch-size",
+    "4096",
+  ],
+  {
+    stdout: "pipe",
+    stderr: "ignore",
+  },
+);
 const reader = server.stdout.getReader();
 let head = "";
 while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
@@ -41,8 +59,12 @@ async function measure(args: string[]): Promise<{ code: number; maxRssMb: number
 }
 
 const f = (x: number, d = 1) => x.toFixed(d);
-console.log(`llmbench memory benchmark — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, ${bin.join(" ")}`);
-console.log(`server: built-in, zero decode time, separate process; load: concurrency ${concurrency}, ${maxTokens} streamed tokens per request, repeat ratio 0.3`);
+console.log(
+  `llmbench memory benchmark — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, ${bin.join(" ")}`,
+);
+console.log(
+  `server: built-in, zero decode time, separate process; load: concurrency ${concurrency}, ${maxTokens} streamed tokens per request, repeat ratio 0.3`,
+);
 console.log("\n  requests  mode          peak RSS MB  × 10k   req/s   records file MB  compare peak RSS MB");
 const base = new Map<string, number>();
 for (const mode of modes) {
@@ -51,7 +73,24 @@ for (const mode of modes) {
     const out = join(dir, `${mode}-${n}.json`);
     const records = join(dir, `${mode}-${n}.ndjson`);
     const extra = mode === "records-file" ? ["--records-file", records] : mode === "bounded" ? ["--bounded"] : [];
-    const r = await measure(["run", "--endpoint", `${url}/generate`, "--stream", "-n", String(n), "-c", concurrency, "--max-tokens", maxTokens, "--seed", "1", "--quiet", "--output", out, ...extra]);
+    const r = await measure([
+      "run",
+      "--endpoint",
+      `${url}/generate`,
+      "--stream",
+      "-n",
+      String(n),
+      "-c",
+      concurrency,
+      "--max-tokens",
+      maxTokens,
+      "--seed",
+      "1",
+      "--quiet",
+      "--output",
+      out,
+      ...extra,
+    ]);
     if (r.code !== 0 && r.code !== 1) throw new Error(`run exited ${r.code}: ${r.stderr}`);
     const doc = JSON.parse(await Bun.file(out).text());
     const s = doc.summary;

@@ -125,14 +125,37 @@ const quantile = (xs: number[], q: number) => {
 const median = (xs: number[]) => quantile(xs, 0.5);
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 
-console.log(`llmbench overhead — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, bun ${Bun.version}, llmbench: ${llmbench.join(" ")}`);
+console.log(
+  `llmbench overhead — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, bun ${Bun.version}, llmbench: ${llmbench.join(" ")}`,
+);
 
 // 1. added TTFT
 const stream = await startServer("stream");
 const llmbenchArgs = (c: number, requests: number, warmup: number) => [
-  ...llmbench, "run", "--endpoint", `${stream.url}/v1/chat/completions`, "--api", "openai-chat", "--model", "m", "--stream",
-  "--concurrency", String(c), "--requests", String(requests), "--warmup", String(warmup), "--max-tokens", String(TOKENS),
-  "--input-tokens", "64", "--json", "--quiet", "--no-records", "--repeat-ratio", "0",
+  ...llmbench,
+  "run",
+  "--endpoint",
+  `${stream.url}/v1/chat/completions`,
+  "--api",
+  "openai-chat",
+  "--model",
+  "m",
+  "--stream",
+  "--concurrency",
+  String(c),
+  "--requests",
+  String(requests),
+  "--warmup",
+  String(warmup),
+  "--max-tokens",
+  String(TOKENS),
+  "--input-tokens",
+  "64",
+  "--json",
+  "--quiet",
+  "--no-records",
+  "--repeat-ratio",
+  "0",
 ];
 // what llmbench costs before its first request (loading the o200k tokenizer, building prompts): taken off its CPU per request
 const startupCpu: number[] = [];
@@ -155,7 +178,17 @@ for (let r = 0; r < rounds; r++) {
       await serverStats(); // forget what came before
       let client: { p50: number; p99: number; lag99?: number };
       if (who === "plain") {
-        const { ttft } = await spawnJson([process.execPath, ...preload, "-e", plainCode, `${stream.url}/v1/chat/completions`, "stream", String(c), String(3 * c), "0"]);
+        const { ttft } = await spawnJson([
+          process.execPath,
+          ...preload,
+          "-e",
+          plainCode,
+          `${stream.url}/v1/chat/completions`,
+          "stream",
+          String(c),
+          String(3 * c),
+          "0",
+        ]);
         client = { p50: quantile(ttft, 0.5), p99: quantile(ttft, 0.99) };
       } else {
         const doc = await spawnJson(llmbenchArgs(c, 3 * c, c));
@@ -167,22 +200,41 @@ for (let r = 0; r < rounds; r++) {
       const mainCpuPerRequest = (lastMainCpuMs - (who === "plain" ? 0 : startupMainCpuMs)) / (4 * c);
       // the warm-up's first tokens are in the server's list too: only the last 3c are the measured ones
       const server = (await serverStats()).slice(-3 * c);
-      const row = { p50: client.p50 - quantile(server, 0.5), p99: client.p99 - quantile(server, 0.99), lag99: client.lag99, cpu: cpuPerRequest, mainCpu: mainCpuPerRequest };
+      const row = {
+        p50: client.p50 - quantile(server, 0.5),
+        p99: client.p99 - quantile(server, 0.99),
+        lag99: client.lag99,
+        cpu: cpuPerRequest,
+        mainCpu: mainCpuPerRequest,
+      };
       add(`${who}:${c}`, row);
-      console.error(`  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms), CPU ${f(cpuPerRequest, 3)} ms a request (main thread ${f(mainCpuPerRequest, 3)})`);
+      console.error(
+        `  round ${r + 1} c=${c} ${who.padEnd(8)} added TTFT p50 ${f(row.p50)} ms, p99 ${f(row.p99)} ms${row.lag99 === undefined ? "" : `, loop lag p99 ${f(row.lag99)} ms`} (server first token p50 ${f(quantile(server, 0.5))} ms), CPU ${f(cpuPerRequest, 3)} ms a request (main thread ${f(mainCpuPerRequest, 3)})`,
+      );
     }
   }
 }
 stream.kill();
 
-console.log(`\n1. Added TTFT (client TTFT − the server's own first-token time), ms; ${TOKENS} tokens, first at 40 ms then 25 ms apart; 3 × concurrency requests; median of ${rounds} interleaved rounds`);
-console.log("| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 | CPU ms a request: plain | llmbench | main thread: plain | llmbench |");
+console.log(
+  `\n1. Added TTFT (client TTFT − the server's own first-token time), ms; ${TOKENS} tokens, first at 40 ms then 25 ms apart; 3 × concurrency requests; median of ${rounds} interleaved rounds`,
+);
+console.log(
+  "| concurrency | plain fetch loop p50 | p99 | llmbench p50 | p99 | ratio p50 | ratio p99 | llmbench event-loop lag p99 | CPU ms a request: plain | llmbench | main thread: plain | llmbench |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const c of levels) {
   const plain = rows.get(`plain:${c}`)!;
   const ours = rows.get(`llmbench:${c}`)!;
-  const [pp50, pp99, lp50, lp99] = [median(plain.map((x) => x.p50)), median(plain.map((x) => x.p99)), median(ours.map((x) => x.p50)), median(ours.map((x) => x.p99))];
-  console.log(`| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} | ${f(median(plain.map((x) => x.cpu)), 3)} | ${f(median(ours.map((x) => x.cpu)), 3)} | ${f(median(plain.map((x) => x.mainCpu)), 3)} | ${f(median(ours.map((x) => x.mainCpu)), 3)} |`);
+  const [pp50, pp99, lp50, lp99] = [
+    median(plain.map((x) => x.p50)),
+    median(plain.map((x) => x.p99)),
+    median(ours.map((x) => x.p50)),
+    median(ours.map((x) => x.p99)),
+  ];
+  console.log(
+    `| ${c} | +${f(pp50)} | +${f(pp99)} | +${f(lp50)} | +${f(lp99)} | ${f(lp50 / pp50, 2)} | ${f(lp99 / pp99, 2)} | ${f(median(ours.map((x) => x.lag99!)))} | ${f(median(plain.map((x) => x.cpu)), 3)} | ${f(median(ours.map((x) => x.cpu)), 3)} | ${f(median(plain.map((x) => x.mainCpu)), 3)} | ${f(median(ours.map((x) => x.mainCpu)), 3)} |`,
+  );
 }
 
 // 2. requests/s against a static server
@@ -194,11 +246,44 @@ for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? ["plain", "llmbench", "workers", "wrk"] : ["wrk", "workers", "llmbench", "plain"];
   for (const who of order) {
     if (who === "plain") {
-      addRps(who, (await spawnJson([process.execPath, "-e", plainCode, `${fixed.url}/generate`, "static", "64", "0", String(seconds)])).requestsPerS);
+      addRps(
+        who,
+        (
+          await spawnJson([
+            process.execPath,
+            "-e",
+            plainCode,
+            `${fixed.url}/generate`,
+            "static",
+            "64",
+            "0",
+            String(seconds),
+          ])
+        ).requestsPerS,
+      );
     } else if (who === "llmbench" || who === "workers") {
       const doc = await spawnJson([
-        ...llmbench, "run", "--endpoint", `${fixed.url}/generate`, "--api", "generate", "--concurrency", "64", "--duration", `${seconds}s`,
-        "--warmup", "64", "--max-tokens", String(TOKENS), "--input-tokens", "64", "--json", "--quiet", "--no-records", "--repeat-ratio", "0",
+        ...llmbench,
+        "run",
+        "--endpoint",
+        `${fixed.url}/generate`,
+        "--api",
+        "generate",
+        "--concurrency",
+        "64",
+        "--duration",
+        `${seconds}s`,
+        "--warmup",
+        "64",
+        "--max-tokens",
+        String(TOKENS),
+        "--input-tokens",
+        "64",
+        "--json",
+        "--quiet",
+        "--no-records",
+        "--repeat-ratio",
+        "0",
         ...(who === "workers" ? ["--workers", "auto"] : []),
       ]);
       addRps(who, doc.summary.throughput.requests_per_s);
@@ -206,7 +291,9 @@ for (let r = 0; r < rounds; r++) {
       const lua = `wrk.method = "POST"; wrk.body = '{"prompt": "hi", "max_tokens": ${TOKENS}}'; wrk.headers["content-type"] = "application/json"`;
       const script = `/tmp/llmbench-wrk-${process.pid}.lua`;
       await Bun.write(script, lua);
-      const out = spawnSync("wrk", ["-t2", "-c64", `-d${seconds}s`, "-s", script, `${fixed.url}/generate`], { encoding: "utf8" }).stdout;
+      const out = spawnSync("wrk", ["-t2", "-c64", `-d${seconds}s`, "-s", script, `${fixed.url}/generate`], {
+        encoding: "utf8",
+      }).stdout;
       addRps(who, Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN));
     }
     console.error(`  round ${r + 1} static ${who}: ${f(rps.get(who)?.at(-1) ?? NaN, 0)} req/s`);
@@ -214,7 +301,13 @@ for (let r = 0; r < rounds; r++) {
 }
 fixed.kill();
 const m = (k: string) => (rps.has(k) ? median(rps.get(k)!) : NaN);
-console.log(`\n2. Requests/s against a static server (node:http, fixed generate answer), 64 in flight, ${seconds} s, median of ${rounds} rounds`);
-console.log("| wrk -t2 -c64 | plain fetch loop | llmbench (1 process) | llmbench / plain | llmbench --workers auto | workers / wrk |");
+console.log(
+  `\n2. Requests/s against a static server (node:http, fixed generate answer), 64 in flight, ${seconds} s, median of ${rounds} rounds`,
+);
+console.log(
+  "| wrk -t2 -c64 | plain fetch loop | llmbench (1 process) | llmbench / plain | llmbench --workers auto | workers / wrk |",
+);
 console.log("|---|---|---|---|---|---|");
-console.log(`| ${hasWrk ? f(m("wrk"), 0) : "not installed"} | ${f(m("plain"), 0)} | ${f(m("llmbench"), 0)} | ${f(m("llmbench") / m("plain"), 2)} | ${f(m("workers"), 0)} | ${f(m("workers") / m("wrk"), 2)} |`);
+console.log(
+  `| ${hasWrk ? f(m("wrk"), 0) : "not installed"} | ${f(m("plain"), 0)} | ${f(m("llmbench"), 0)} | ${f(m("llmbench") / m("plain"), 2)} | ${f(m("workers"), 0)} | ${f(m("workers") / m("wrk"), 2)} |`,
+);

@@ -5,7 +5,13 @@
  * `--file PATH` adds a Hugging Face tokenizer.json (as `run --tokenizer PATH` loads it), e.g.
  * test/fixtures/tokenizers/mistral-7b/tokenizer.json, and prose (words and spaces) beside the letters.
  */
-import { countTokens, loadTokenizer, loadTokenizerJson, type TokenizerId, type TokenizerName } from "../src/core/tokenizer.ts";
+import {
+  countTokens,
+  loadTokenizer,
+  loadTokenizerJson,
+  type TokenizerId,
+  type TokenizerName,
+} from "../src/core/tokenizer.ts";
 import { readTokenizerFile } from "../src/io/tokenizer-file.ts";
 import { arg } from "./lib/args.ts";
 
@@ -21,7 +27,8 @@ if (file !== "") {
 const letters = (n: number): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(n));
   let s = "";
-  for (let i = 0; i < n; i += 65536) s += String.fromCharCode(...bytes.subarray(i, i + 65536).map((b) => 97 + (b % 26)));
+  for (let i = 0; i < n; i += 65536)
+    s += String.fromCharCode(...bytes.subarray(i, i + 65536).map((b) => 97 + (b % 26)));
   return s;
 };
 /** words of 2–9 letters and a space, fresh each time */
@@ -38,13 +45,20 @@ const prose = (n: number): string => {
 };
 for (const name of names) {
   if (name !== names[names.length - 1] || file === "") await loadTokenizer(name as TokenizerName);
-  for (const [kind, make] of file === "" ? ([["without a space", letters]] as const) : ([["without a space", letters], ["of prose", prose]] as const)) {
+  for (const [kind, make] of file === ""
+    ? ([["without a space", letters]] as const)
+    : ([
+        ["without a space", letters],
+        ["of prose", prose],
+      ] as const)) {
     for (const kb of [64, 128, 256, 512, 1024, 2048]) {
       const text = make(kb * 1024);
       const t = performance.now();
       const tokens = countTokens(text, name);
       const ms = performance.now() - t;
-      console.log(`${name.padEnd(10)} ${String(kb).padStart(5)} KB ${kind}: ${String(tokens).padStart(8)} tokens in ${ms.toFixed(0).padStart(6)} ms (${(kb / 1024 / (ms / 1000)).toFixed(2)} MB/s)`);
+      console.log(
+        `${name.padEnd(10)} ${String(kb).padStart(5)} KB ${kind}: ${String(tokens).padStart(8)} tokens in ${ms.toFixed(0).padStart(6)} ms (${(kb / 1024 / (ms / 1000)).toFixed(2)} MB/s)`,
+      );
     }
   }
 }

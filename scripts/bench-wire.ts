@@ -37,10 +37,23 @@ let head = "";
 while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
 const url = `http://127.0.0.1:${head.trim()}/generate`;
 
-type Send = (target: unknown, body: string, stop: AbortSignal, clock: () => number) => Promise<{ error: { message: string } | null }>;
+type Send = (
+  target: unknown,
+  body: string,
+  stop: AbortSignal,
+  clock: () => number,
+) => Promise<{ error: { message: string } | null }>;
 const a = (await import(resolve(`${import.meta.dir}/../src/io/http.ts`))).sendRequest as Send;
 const b = (await import(resolve(base, "src/io/http.ts"))).sendRequest as Send;
-const target: Target = { url, headers: { "content-type": "application/json", accept: "*/*" }, protocol: getProtocol("generate"), timeoutMs: 30_000, maxBodyBytes: 64 << 20, maxMessageBytes: 4 << 20, tokenizer: "whitespace" };
+const target: Target = {
+  url,
+  headers: { "content-type": "application/json", accept: "*/*" },
+  protocol: getProtocol("generate"),
+  timeoutMs: 30_000,
+  maxBodyBytes: 64 << 20,
+  maxMessageBytes: 4 << 20,
+  tokenizer: "whitespace",
+};
 const body = JSON.stringify({ prompt: "hello", max_tokens: 8, temperature: 0, stream });
 const stop = new AbortController().signal;
 const clock = () => performance.now();
@@ -73,7 +86,9 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-console.log(`sendRequest: this tree (A) against ${base} (B); ${stream ? "streamed (SSE)" : "not streamed"}, 8 tokens, concurrency ${concurrency}, ${requests} requests a block, ${rounds} rounds`);
+console.log(
+  `sendRequest: this tree (A) against ${base} (B); ${stream ? "streamed (SSE)" : "not streamed"}, 8 tokens, concurrency ${concurrency}, ${requests} requests a block, ${rounds} rounds`,
+);
 await block(a);
 await block(b); // warm both paths (JIT, connections) before measuring
 const ra: number[] = [];
@@ -87,12 +102,20 @@ for (let i = 0; i < rounds; i++) {
     rb.push(await block(b, cpuB));
     ra.push(await block(a, cpuA));
   }
-  console.log(`  round ${i + 1}: A ${ra[i].toFixed(0)} req/s, B ${rb[i].toFixed(0)} req/s, A/B ${(ra[i] / rb[i]).toFixed(3)}; main-thread CPU A ${cpuA[i].toFixed(1)} µs/req, B ${cpuB[i].toFixed(1)}`);
+  console.log(
+    `  round ${i + 1}: A ${ra[i].toFixed(0)} req/s, B ${rb[i].toFixed(0)} req/s, A/B ${(ra[i] / rb[i]).toFixed(3)}; main-thread CPU A ${cpuA[i].toFixed(1)} µs/req, B ${cpuB[i].toFixed(1)}`,
+  );
 }
 const ratios = ra.map((x, i) => x / rb[i]);
-console.log(`median: A ${median(ra).toFixed(0)} req/s, B ${median(rb).toFixed(0)} req/s; median of per-round A/B ${median(ratios).toFixed(3)}`);
+console.log(
+  `median: A ${median(ra).toFixed(0)} req/s, B ${median(rb).toFixed(0)} req/s; median of per-round A/B ${median(ratios).toFixed(3)}`,
+);
 // on a shared machine the best block is the least disturbed one: its ratio is the cost of the code itself
-console.log(`best:   A ${Math.max(...ra).toFixed(0)} req/s, B ${Math.max(...rb).toFixed(0)} req/s; A/B ${(Math.max(...ra) / Math.max(...rb)).toFixed(3)}`);
-console.log(`main-thread CPU per request, median: A ${median(cpuA).toFixed(1)} µs, B ${median(cpuB).toFixed(1)} µs; A/B ${(median(cpuA) / median(cpuB)).toFixed(3)}`);
+console.log(
+  `best:   A ${Math.max(...ra).toFixed(0)} req/s, B ${Math.max(...rb).toFixed(0)} req/s; A/B ${(Math.max(...ra) / Math.max(...rb)).toFixed(3)}`,
+);
+console.log(
+  `main-thread CPU per request, median: A ${median(cpuA).toFixed(1)} µs, B ${median(cpuB).toFixed(1)} µs; A/B ${(median(cpuA) / median(cpuB)).toFixed(3)}`,
+);
 server.kill();
 process.exit(0);

@@ -43,8 +43,12 @@ export const releaseFile = (target: string) => `llmbench-${target}${target.start
 
 /** This machine's target name, as in RELEASE_TARGETS. */
 export function hostTarget(): string {
-  const os = ({ linux: "linux", darwin: "darwin", win32: "windows" } as Record<string, string>)[process.platform] ?? process.platform;
-  const musl = process.platform === "linux" && ["/lib", "/usr/lib"].some((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith("ld-musl-")));
+  const os =
+    ({ linux: "linux", darwin: "darwin", win32: "windows" } as Record<string, string>)[process.platform] ??
+    process.platform;
+  const musl =
+    process.platform === "linux" &&
+    ["/lib", "/usr/lib"].some((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith("ld-musl-")));
   return `${os}-${process.arch}${musl ? "-musl" : ""}`;
 }
 
@@ -53,8 +57,20 @@ async function build(target: string, outfile: string, commit: string | undefined
   // bun names a Windows executable .exe whatever it is told
   if (target.startsWith("windows") && !outfile.endsWith(".exe")) outfile += ".exe";
   const version = commit ? `${pkg.version}+${commit}` : pkg.version;
-  const define: Record<string, string> = { LLMBENCH_VERSION: version, LLMBENCH_COMMIT: commit ?? "", LLMBENCH_TARGET: target };
-  const args = ["build", "--compile", "--minify", "--sourcemap", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv"];
+  const define: Record<string, string> = {
+    LLMBENCH_VERSION: version,
+    LLMBENCH_COMMIT: commit ?? "",
+    LLMBENCH_TARGET: target,
+  };
+  const args = [
+    "build",
+    "--compile",
+    "--minify",
+    "--sourcemap",
+    "--splitting",
+    "--no-compile-autoload-bunfig",
+    "--no-compile-autoload-dotenv",
+  ];
   for (const [k, v] of Object.entries(define)) args.push("--define", `${k}=${JSON.stringify(v)}`);
   if (target !== hostTarget()) args.push(`--target=${RELEASE_TARGETS[target]}`);
   // into a scratch folder beside the output: with --splitting, bun also writes a .map file per chunk
@@ -62,7 +78,10 @@ async function build(target: string, outfile: string, commit: string | undefined
   const scratch = join(dirname(outfile), `.build-${target}`);
   rmSync(scratch, { recursive: true, force: true });
   const built = join(scratch, basename(outfile));
-  const r = await $`${process.execPath} ${args} src/cli.ts --outfile ${built}`.cwd(join(import.meta.dir, "..")).quiet().nothrow();
+  const r = await $`${process.execPath} ${args} src/cli.ts --outfile ${built}`
+    .cwd(join(import.meta.dir, ".."))
+    .quiet()
+    .nothrow();
   if (r.exitCode !== 0) {
     rmSync(scratch, { recursive: true, force: true });
     console.error(`build: ${target} failed:\n${r.stderr.toString().trim()}`);
@@ -71,7 +90,9 @@ async function build(target: string, outfile: string, commit: string | undefined
   renameSync(built, outfile);
   rmSync(scratch, { recursive: true, force: true });
   const size = Bun.file(outfile).size;
-  console.error(`built ${outfile} (${target}, ${version}, ${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(
+    `built ${outfile} (${target}, ${version}, ${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 /**
@@ -82,7 +103,9 @@ async function gzip(path: string): Promise<void> {
   const t0 = performance.now();
   const packed = Bun.gzipSync(new Uint8Array(await Bun.file(path).arrayBuffer()), { level: 6 });
   await Bun.write(`${path}.gz`, packed);
-  console.error(`packed ${path}.gz (${(packed.length / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(
+    `packed ${path}.gz (${(packed.length / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 /** sha256 of a file, read in chunks */

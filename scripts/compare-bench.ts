@@ -21,9 +21,23 @@ function record(seq: number, tSend: number, ttft: number, gaps: number[]): RawRe
   const tokenTimes = [tSend + ttft];
   for (const g of gaps) tokenTimes.push(tokenTimes[tokenTimes.length - 1] + g);
   return {
-    seq, phase: "measured", promptId: seq, repeat: false, tSched: null, tSend, tFirstByte: tSend + ttft - 0.1, tokenTimes,
-    tEnd: tokenTimes[tokenTimes.length - 1] + 0.05, streamed: true, status: 200, outputTokensCounted: tokenTimes.length,
-    reasoningTokensCounted: 0, promptTokensCounted: 32, usage: null, cached: false, error: null,
+    seq,
+    phase: "measured",
+    promptId: seq,
+    repeat: false,
+    tSched: null,
+    tSend,
+    tFirstByte: tSend + ttft - 0.1,
+    tokenTimes,
+    tEnd: tokenTimes[tokenTimes.length - 1] + 0.05,
+    streamed: true,
+    status: 200,
+    outputTokensCounted: tokenTimes.length,
+    reasoningTokensCounted: 0,
+    promptTokensCounted: 32,
+    usage: null,
+    cached: false,
+    error: null,
   } as RawRecord;
 }
 
@@ -31,10 +45,41 @@ const files: string[] = [];
 for (const seed of [1, 2]) {
   const rng = createRng(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  const records = Array.from({ length: n }, (_, i) => record(i, i * 20, 20 * Math.exp(0.3 * normal()), Array.from({ length: tokens - 1 }, () => 4 * Math.exp(0.2 * normal()))));
+  const records = Array.from({ length: n }, (_, i) =>
+    record(
+      i,
+      i * 20,
+      20 * Math.exp(0.3 * normal()),
+      Array.from({ length: tokens - 1 }, () => 4 * Math.exp(0.2 * normal())),
+    ),
+  );
   const { summary, digests } = summarizeRun(records, "whitespace");
-  const config = { endpoint: "http://127.0.0.1:8000/generate", api: "generate", stream: true, model: null, requests: n, concurrency: 5, max_tokens: tokens, repeat_ratio: 0, warmup: 5, seed, tokenizer: "whitespace" };
-  const doc = { schema: "llmbench.result/v1", tool: { name: "llmbench", version: "bench" }, complete: true, started_at: "", finished_at: "", config, environment: {}, notes: [], summary, digests, requests: records };
+  const config = {
+    endpoint: "http://127.0.0.1:8000/generate",
+    api: "generate",
+    stream: true,
+    model: null,
+    requests: n,
+    concurrency: 5,
+    max_tokens: tokens,
+    repeat_ratio: 0,
+    warmup: 5,
+    seed,
+    tokenizer: "whitespace",
+  };
+  const doc = {
+    schema: "llmbench.result/v1",
+    tool: { name: "llmbench", version: "bench" },
+    complete: true,
+    started_at: "",
+    finished_at: "",
+    config,
+    environment: {},
+    notes: [],
+    summary,
+    digests,
+    requests: records,
+  };
   const file = join(dir, `side${seed}.json`);
   await Bun.write(file, JSON.stringify(doc));
   files.push(file);
@@ -44,5 +89,7 @@ const proc = Bun.spawn([bin, "compare", ...files], { stdout: "ignore", stderr: "
 const code = await proc.exited;
 const usage = proc.resourceUsage()!;
 const cpu = (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1e6;
-console.log(`compare of ${n} requests per side (${tokens} tokens each, ${size} MB per file): exit ${code}, ${cpu.toFixed(2)} s CPU (user ${(Number(usage.cpuTime.user) / 1e6).toFixed(2)}, system ${(Number(usage.cpuTime.system) / 1e6).toFixed(2)}), peak ${(usage.maxRSS / 1e6).toFixed(0)} MB (max RSS)`);
+console.log(
+  `compare of ${n} requests per side (${tokens} tokens each, ${size} MB per file): exit ${code}, ${cpu.toFixed(2)} s CPU (user ${(Number(usage.cpuTime.user) / 1e6).toFixed(2)}, system ${(Number(usage.cpuTime.system) / 1e6).toFixed(2)}), peak ${(usage.maxRSS / 1e6).toFixed(0)} MB (max RSS)`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -33,7 +33,9 @@ import { arg } from "./lib/args.ts";
 const argv = process.argv.slice(2);
 const file = argv.find((a, i) => !a.startsWith("--") && (i === 0 || !argv[i - 1].startsWith("--")));
 if (!file) {
-  console.error("usage: bun scripts/compare-study.ts RESULT.json [--splits 200] [--sizes 5,10,20,50,200,1000] [--stretch 1.1] [--seed 1]");
+  console.error(
+    "usage: bun scripts/compare-study.ts RESULT.json [--splits 200] [--sizes 5,10,20,50,200,1000] [--stretch 1.1] [--seed 1]",
+  );
   process.exit(2);
 }
 const splits = Number(arg("splits", "200"));
@@ -53,8 +55,13 @@ try {
   if (err instanceof LlmbenchError) refuse(err.message, err.hint ?? FILE_HINT);
   throw err;
 }
-if (!imported!.run.format.startsWith("llmbench")) refuse(`${file} is a ${imported!.run.format} result: the study needs llmbench's raw per-request records`, FILE_HINT);
-if (imported!.sweep) refuse(`${file} holds a sweep: its levels ran at different loads, so no two halves of it are the same run`, "study a single run, or a file of 'llmbench run --runs N'");
+if (!imported!.run.format.startsWith("llmbench"))
+  refuse(`${file} is a ${imported!.run.format} result: the study needs llmbench's raw per-request records`, FILE_HINT);
+if (imported!.sweep)
+  refuse(
+    `${file} holds a sweep: its levels ran at different loads, so no two halves of it are the same run`,
+    "study a single run, or a file of 'llmbench run --runs N'",
+  );
 const noRecords = imported!.runs.filter((r) => r.samples === null);
 if (noRecords.length > 0) refuse(`${noRecords[0].source} has no per-request records: the study needs them`, FILE_HINT);
 // the document as the reader checked it (the text is not parsed a second time)
@@ -68,14 +75,26 @@ for (const records of runRecords) {
   let end = offset;
   for (const r of records) {
     if (r.phase !== "measured") continue;
-    const moved = { ...r, tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) };
+    const moved = {
+      ...r,
+      tSched: shift(r.tSched),
+      tSend: shift(r.tSend)!,
+      tFirstByte: shift(r.tFirstByte),
+      tEnd: shift(r.tEnd),
+      tokenTimes: r.tokenTimes.map((t) => shift(t)!),
+    };
     measured.push(moved);
     end = Math.max(end, moved.tEnd ?? moved.tSend);
   }
   offset = end;
 }
 const tokenizer: string = doc.summary.tokens_source;
-const settings: CompareSettings = { thresholds: parseThresholds([]), gate: parseGate(undefined), alpha: 0.05, gateOnRatios: false };
+const settings: CompareSettings = {
+  thresholds: parseThresholds([]),
+  gate: parseGate(undefined),
+  alpha: 0.05,
+  gateOnRatios: false,
+};
 
 const stretched = (r: RawRecord, k: number): RawRecord => {
   const s = (t: number | null) => (t === null ? null : r.tSend + k * (t - r.tSend));
@@ -83,7 +102,9 @@ const stretched = (r: RawRecord, k: number): RawRecord => {
 };
 
 function asRun(records: RawRecord[], name: string) {
-  const { summary, digests } = summarizeRun(records, tokenizer, { latencyFrom: doc.config.latency_from === "due" ? "due" : "send" });
+  const { summary, digests } = summarizeRun(records, tokenizer, {
+    latencyFrom: doc.config.latency_from === "due" ? "due" : "send",
+  });
   return fromLlmbench(doc, imported!.run.format, { summary, digests, requests: records, complete: true }, name);
 }
 
@@ -127,11 +148,30 @@ for (const n of usable) {
       const k = rng.int(j + 1);
       [idx[j], idx[k]] = [idx[k], idx[j]];
     }
-    const a = idx.slice(0, n).sort((x, y) => x - y).map((j) => measured[j]);
-    const b = idx.slice(n, 2 * n).sort((x, y) => x - y).map((j) => measured[j]);
+    const a = idx
+      .slice(0, n)
+      .sort((x, y) => x - y)
+      .map((j) => measured[j]);
+    const b = idx
+      .slice(n, 2 * n)
+      .sort((x, y) => x - y)
+      .map((j) => measured[j]);
     const base = asRun(a, "base");
     record(tn, compareRuns([base], [asRun(b, "cand")], settings), 0);
-    record(tp, compareRuns([base], [asRun(b.map((r) => stretched(r, stretch)), "cand-stretched")], settings), stretch - 1);
+    record(
+      tp,
+      compareRuns(
+        [base],
+        [
+          asRun(
+            b.map((r) => stretched(r, stretch)),
+            "cand-stretched",
+          ),
+        ],
+        settings,
+      ),
+      stretch - 1,
+    );
   }
   nulls.set(n, tn);
   powers.set(n, tp);
@@ -141,7 +181,8 @@ const pc = (k: number, of: number) => (of === 0 ? "—" : `${((100 * k) / of).to
 const gated = settings.gate;
 const families = ["ttft", "tpot", "itl", "e2e"];
 const lines: string[] = [];
-const row = (label: string, cell: (n: number) => string) => lines.push(`| ${label} | ${usable.map(cell).join(" | ")} |`);
+const row = (label: string, cell: (n: number) => string) =>
+  lines.push(`| ${label} | ${usable.map(cell).join(" | ")} |`);
 lines.push(`| requests per side | ${usable.join(" | ")} |`);
 lines.push(`|---|${usable.map(() => "---").join("|")}|`);
 row("null: compares that exit 1", (n) => pc(nulls.get(n)!.exit1, splits));
@@ -155,24 +196,37 @@ for (const p of ["p50", "p95", "p99"]) {
     const t = nulls.get(n)!;
     const judged = families.map((f) => t.judged[`${f}_${p}`] ?? 0);
     if (judged.every((j) => j === 0)) return "not judged";
-    const cov = families.filter((_, i) => judged[i] > 0).map((f) => [f, (t.covered[`${f}_${p}`] ?? 0) / t.judged[`${f}_${p}`]] as const);
+    const cov = families
+      .filter((_, i) => judged[i] > 0)
+      .map((f) => [f, (t.covered[`${f}_${p}`] ?? 0) / t.judged[`${f}_${p}`]] as const);
     const worst = cov.reduce((w, c) => (c[1] < w[1] ? c : w));
-    return `${(100 * worst[1]).toFixed(1)}% ${worst[0].toUpperCase()} (${pc(judged.reduce((a, b) => a + b, 0), splits * families.length)})`;
+    return `${(100 * worst[1]).toFixed(1)}% ${worst[0].toUpperCase()} (${pc(
+      judged.reduce((a, b) => a + b, 0),
+      splits * families.length,
+    )})`;
   });
 }
-for (const m of ["tpot_p50", "e2e_p50", "ttft_p50"]) row(`power: ${m} ×${stretch} called regressed`, (n) => pc(powers.get(n)!.caught[m] ?? 0, splits));
+for (const m of ["tpot_p50", "e2e_p50", "ttft_p50"])
+  row(`power: ${m} ×${stretch} called regressed`, (n) => pc(powers.get(n)!.caught[m] ?? 0, splits));
 row(`power: p50 interval holds the truth ×${stretch} (worst family)`, (n) => {
   const t = powers.get(n)!;
-  const cov = families.filter((f) => (t.judged[`${f}_p50`] ?? 0) > 0).map((f) => (t.covered[`${f}_p50`] ?? 0) / t.judged[`${f}_p50`]);
+  const cov = families
+    .filter((f) => (t.judged[`${f}_p50`] ?? 0) > 0)
+    .map((f) => (t.covered[`${f}_p50`] ?? 0) / t.judged[`${f}_p50`]);
   return cov.length ? `${(100 * Math.min(...cov)).toFixed(1)}%` : "not judged";
 });
 
-console.log(`compare study of ${file}: ${measured.length} measured records${runRecords.length > 1 ? ` from its ${runRecords.length} runs` : ""}; ${splits} splits per size, seed ${seed}; default gate (${gated.join(", ")}), thresholds, α ${settings.alpha}`);
+console.log(
+  `compare study of ${file}: ${measured.length} measured records${runRecords.length > 1 ? ` from its ${runRecords.length} runs` : ""}; ${splits} splits per size, seed ${seed}; default gate (${gated.join(", ")}), thresholds, α ${settings.alpha}`,
+);
 console.log(`metrics: ${METRICS.length}; ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 console.log(lines.join("\n"));
 if (argv.includes("--detail")) {
   console.log("\nper metric, null: called regressed/improved, interval holds 0 (of rows with one)");
-  for (const m of METRICS) console.log(`  ${m.name.padEnd(18)} ${usable.map((n) => `${n}: ${pc(nulls.get(n)!.called[m.name] ?? 0, splits)} ${pc(nulls.get(n)!.covered[m.name] ?? 0, nulls.get(n)!.judged[m.name] ?? 0)}`).join("  ")}`);
+  for (const m of METRICS)
+    console.log(
+      `  ${m.name.padEnd(18)} ${usable.map((n) => `${n}: ${pc(nulls.get(n)!.called[m.name] ?? 0, splits)} ${pc(nulls.get(n)!.covered[m.name] ?? 0, nulls.get(n)!.judged[m.name] ?? 0)}`).join("  ")}`,
+    );
 }
 const skipped = sizes.filter((n) => !usable.includes(n));
 if (skipped.length) console.log(`\nskipped (fewer than 2n measured records): ${skipped.join(", ")}`);

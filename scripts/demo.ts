@@ -25,7 +25,21 @@ if (!url) {
 }
 console.error(`built-in server: ${url} (llmbench serve)\n`);
 
-const args = ["run", "--endpoint", `${url}/generate`, "--stream", "--requests", "100", "--concurrency", "8", "--max-tokens", "64", "--output", "dist/demo-result.json", ...process.argv.slice(2)];
+const args = [
+  "run",
+  "--endpoint",
+  `${url}/generate`,
+  "--stream",
+  "--requests",
+  "100",
+  "--concurrency",
+  "8",
+  "--max-tokens",
+  "64",
+  "--output",
+  "dist/demo-result.json",
+  ...process.argv.slice(2),
+];
 console.error(`$ dist/llmbench ${args.join(" ")}`);
 const run = Bun.spawn([bin, ...args], { stdout: "inherit", stderr: "inherit" });
 const code = await run.exited;

@@ -113,11 +113,13 @@ function flood(contentType: string, head: string, piece: string, total: number, 
       );
       return new Response(body, { headers: { "content-type": contentType } });
     },
-    () => `server: ${stats.started} responses begun, ${stats.cancelled} dropped by the client, ${stats.sentMb.toFixed(0)} MB sent`,
+    () =>
+      `server: ${stats.started} responses begun, ${stats.cancelled} dropped by the client, ${stats.sentMb.toFixed(0)} MB sent`,
   );
 }
 
-const completion = (text: string) => JSON.stringify({ choices: [{ index: 0, text, finish_reason: "length" }], usage: null });
+const completion = (text: string) =>
+  JSON.stringify({ choices: [{ index: 0, text, finish_reason: "length" }], usage: null });
 const chunk = (content: unknown) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
 function letters(n: number): string {
@@ -185,7 +187,8 @@ function redirect(status: number): Served {
       first.stop();
       other.stop();
     },
-    detail: () => `other origin: ${seen.requests} requests, X-Api-Key on ${seen.apiKey}, Authorization on ${seen.auth}, methods ${[...seen.methods].join("/") || "-"}`,
+    detail: () =>
+      `other origin: ${seen.requests} requests, X-Api-Key on ${seen.apiKey}, Authorization on ${seen.auth}, methods ${[...seen.methods].join("/") || "-"}`,
     problems: () => [...(seen.apiKey + seen.auth > 0 ? ["leak"] : []), ...(seen.methods.has("GET") ? ["GET"] : [])],
   };
 }
@@ -194,8 +197,21 @@ const never = () => new Promise<Response>(() => {});
 
 // ---------- the cases ----------
 
-const openaiNoStream = (url: string, extra: string[] = []) => ["--endpoint", `${url}/v1/completions`, "--model", "m", "--no-stream", ...extra];
-const chatStream = (url: string, extra: string[] = []) => ["--endpoint", `${url}/v1/chat/completions`, "--model", "m", ...extra];
+const openaiNoStream = (url: string, extra: string[] = []) => [
+  "--endpoint",
+  `${url}/v1/completions`,
+  "--model",
+  "m",
+  "--no-stream",
+  ...extra,
+];
+const chatStream = (url: string, extra: string[] = []) => [
+  "--endpoint",
+  `${url}/v1/chat/completions`,
+  "--model",
+  "m",
+  ...extra,
+];
 
 const CASES: Case[] = [
   {
@@ -204,7 +220,9 @@ const CASES: Case[] = [
     timeoutS: 5,
     async serve() {
       const bomb = await gzipBomb();
-      return bunServer(() => new Response(bomb, { headers: { "content-type": "application/json", "content-encoding": "gzip" } }));
+      return bunServer(
+        () => new Response(bomb, { headers: { "content-type": "application/json", "content-encoding": "gzip" } }),
+      );
     },
     args: (url) => openaiNoStream(url),
     classes: "protocol:10",
@@ -247,7 +265,10 @@ const CASES: Case[] = [
     name: "nospace-512k-random",
     what: "non-streamed answer of 512 KB random letters (no merge cache), o200k",
     timeoutS: 5,
-    serve: async () => bunServer(() => new Response(completion(letters(512 * 1024)), { headers: { "content-type": "application/json" } })),
+    serve: async () =>
+      bunServer(
+        () => new Response(completion(letters(512 * 1024)), { headers: { "content-type": "application/json" } }),
+      ),
     args: (url) => openaiNoStream(url, ["--tokenizer", "o200k"]),
   },
   {
@@ -284,7 +305,12 @@ const CASES: Case[] = [
     name: "garbage",
     what: "bytes that are not HTTP at all",
     timeoutS: 5,
-    serve: () => rawServer(new Uint8Array([0x53, 0x53, 0x48, 0x2d, 0x32, 0x2e, 0x30, 0x0d, 0x0a, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x0d, 0x0a])),
+    serve: () =>
+      rawServer(
+        new Uint8Array([
+          0x53, 0x53, 0x48, 0x2d, 0x32, 0x2e, 0x30, 0x0d, 0x0a, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x0d, 0x0a,
+        ]),
+      ),
     args: (url) => openaiNoStream(url),
     classes: "protocol",
   },
@@ -309,9 +335,20 @@ const CASES: Case[] = [
     timeoutS: 5,
     serve: async () => {
       const usage = (n: string) => `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":${n}}}\n\n`;
-      const answers = [chunk("one") + chunk(" two") + usage("2"), chunk("one") + usage("1e308"), chunk("one") + usage("-5"), chunk(42), chunk("one") + `data: {"id":"x"}\n\n`];
+      const answers = [
+        chunk("one") + chunk(" two") + usage("2"),
+        chunk("one") + usage("1e308"),
+        chunk("one") + usage("-5"),
+        chunk(42),
+        chunk("one") + `data: {"id":"x"}\n\n`,
+      ];
       let n = 0;
-      return bunServer(() => new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }));
+      return bunServer(
+        () =>
+          new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, {
+            headers: { "content-type": "text/event-stream" },
+          }),
+      );
     },
     args: (url) => chatStream(url, ["--concurrency", "1"]),
     classes: "protocol:8",
@@ -337,13 +374,25 @@ const CASES: Case[] = [
     budgetS: 2 * 3 + 5,
     serve: async () => {
       let n = 0;
-      return bunServer(() => (n++ % 2 === 0 ? never() : new Response(completion(letters(512 * 1024)), { headers: { "content-type": "application/json" } })));
+      return bunServer(() =>
+        n++ % 2 === 0
+          ? never()
+          : new Response(completion(letters(512 * 1024)), { headers: { "content-type": "application/json" } }),
+      );
     },
     args: (url) => openaiNoStream(url, ["--concurrency", "10", "--requests", "20", "--tokenizer", "o200k"]),
     inspect: (o) => {
-      const recs = (o.doc?.requests ?? []) as Array<{ tSend: number; tEnd: number | null; error: { class: string } | null }>;
-      const over = recs.filter((r) => r.error?.class === "timeout" && r.tEnd !== null).map((r) => r.tEnd! - r.tSend - 3000);
-      return over.length ? `${over.length} timeouts ended ${Math.min(...over).toFixed(0)}..${Math.max(...over).toFixed(0)} ms after --timeout` : "no timeouts";
+      const recs = (o.doc?.requests ?? []) as Array<{
+        tSend: number;
+        tEnd: number | null;
+        error: { class: string } | null;
+      }>;
+      const over = recs
+        .filter((r) => r.error?.class === "timeout" && r.tEnd !== null)
+        .map((r) => r.tEnd! - r.tSend - 3000);
+      return over.length
+        ? `${over.length} timeouts ended ${Math.min(...over).toFixed(0)}..${Math.max(...over).toFixed(0)} ms after --timeout`
+        : "no timeouts";
     },
     problems: (o) => (lateMs(o, 3000) > 100 ? ["late"] : []),
   },
@@ -351,7 +400,10 @@ const CASES: Case[] = [
     name: "kill9-write",
     what: "kill -9 while the result file is written (8 tries)",
     timeoutS: 5,
-    serve: async () => bunServer(() => new Response(completion("one two three four"), { headers: { "content-type": "application/json" } })),
+    serve: async () =>
+      bunServer(
+        () => new Response(completion("one two three four"), { headers: { "content-type": "application/json" } }),
+      ),
     args: (url) => openaiNoStream(url),
     custom: killDuringWrite,
   },
@@ -361,19 +413,32 @@ const CASES: Case[] = [
 
 /** How long after the deadline the latest timed-out request ended (from the records). */
 function lateMs(o: Outcome, timeoutMs: number): number {
-  const recs = (o.doc?.requests ?? []) as Array<{ tSend: number; tEnd: number | null; error: { class: string } | null }>;
-  return Math.max(0, ...recs.filter((r) => r.error?.class === "timeout" && r.tEnd !== null).map((r) => r.tEnd! - r.tSend - timeoutMs));
+  const recs = (o.doc?.requests ?? []) as Array<{
+    tSend: number;
+    tEnd: number | null;
+    error: { class: string } | null;
+  }>;
+  return Math.max(
+    0,
+    ...recs.filter((r) => r.error?.class === "timeout" && r.tEnd !== null).map((r) => r.tEnd! - r.tSend - timeoutMs),
+  );
 }
 
 function classesOf(doc: Record<string, any> | null): string {
   const errors = doc?.summary?.errors as Record<string, number> | undefined;
   if (!errors) return "-";
-  const parts = Object.entries(errors).filter(([, n]) => n > 0).map(([c, n]) => `${c}:${n}`);
+  const parts = Object.entries(errors)
+    .filter(([, n]) => n > 0)
+    .map(([c, n]) => `${c}:${n}`);
   return parts.length ? parts.join(" ") : "none";
 }
 
-
-async function runClient(args: string[], dir: string, ulimit?: number, onStart?: (pid: number) => void): Promise<Outcome> {
+async function runClient(
+  args: string[],
+  dir: string,
+  ulimit?: number,
+  onStart?: (pid: number) => void,
+): Promise<Outcome> {
   const out = join(dir, "result.json");
   rmSync(out, { force: true });
   const timeFile = join(dir, "time.txt");
@@ -410,7 +475,15 @@ async function runClient(args: string[], dir: string, ulimit?: number, onStart?:
       readable = `refused: ${(err as Error).message.slice(0, 80)}`;
     }
   }
-  return { code, wallS, peakMb: hwmKb ? hwmKb / 1024 : null, classes: classesOf(doc), stderr: stderr.trim(), doc, readable };
+  return {
+    code,
+    wallS,
+    peakMb: hwmKb ? hwmKb / 1024 : null,
+    classes: classesOf(doc),
+    stderr: stderr.trim(),
+    doc,
+    readable,
+  };
 }
 
 /** The processes `pid` started, and theirs (Linux /proc). */
@@ -422,7 +495,10 @@ function childPids(pid: number): number[] {
   return direct.flatMap((c) => [...childPids(c), c]);
 }
 
-async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: Outcome; detail: string; problems: string[] }> {
+async function killDuringWrite(
+  served: Served,
+  dir: string,
+): Promise<{ outcome: Outcome; detail: string; problems: string[] }> {
   const tries = 8;
   let hit = 0;
   let afterKill = 0;
@@ -447,7 +523,12 @@ async function killDuringWrite(served: Served, dir: string): Promise<{ outcome: 
       }
     }, 0);
     // many records make the file large (seconds of JSON) and the write window wide
-    last = await runClient([...openaiNoStream(served.url), "--requests", "4000", "--concurrency", "32", "--warmup", "0"], sub, undefined, (p) => (pid = p));
+    last = await runClient(
+      [...openaiNoStream(served.url), "--requests", "4000", "--concurrency", "32", "--warmup", "0"],
+      sub,
+      undefined,
+      (p) => (pid = p),
+    );
     clearInterval(watcher);
     if (killed) hit++;
     const files = readdirSync(sub).filter((f) => f !== "time.txt");
@@ -487,8 +568,12 @@ async function main() {
     process.exit(2);
   }
   const dir = mkdtempSync(join(tmpdir(), "llmbench-hostile-"));
-  console.log(`llmbench hostile matrix — ${BIN}; peak RSS via ${TIME ? "/usr/bin/time (ru_maxrss)" : "/proc VmHWM polling"}; goal: ≤ ${RSS_GOAL_MB} MB, ≤ budget, classed`);
-  console.log(`${"case".padEnd(20)} ${"exit".padStart(4)} ${"wall s".padStart(7)} ${"budget".padStart(6)} ${"peak MB".padStart(8)}  ${"error classes".padEnd(28)} ${"read".padEnd(4)} ${"verdict".padEnd(10)} detail`);
+  console.log(
+    `llmbench hostile matrix — ${BIN}; peak RSS via ${TIME ? "/usr/bin/time (ru_maxrss)" : "/proc VmHWM polling"}; goal: ≤ ${RSS_GOAL_MB} MB, ≤ budget, classed`,
+  );
+  console.log(
+    `${"case".padEnd(20)} ${"exit".padStart(4)} ${"wall s".padStart(7)} ${"budget".padStart(6)} ${"peak MB".padStart(8)}  ${"error classes".padEnd(28)} ${"read".padEnd(4)} ${"verdict".padEnd(10)} detail`,
+  );
   let failures = 0;
   try {
     for (const c of chosen) {
@@ -505,7 +590,13 @@ async function main() {
           outcome = await runClient(withDefaults(c, served.url), dir, c.ulimit);
           detail = [c.inspect?.(outcome), served.detail?.()].filter(Boolean).join("; ");
           problems.push(...(served.problems?.() ?? []), ...(c.problems?.(outcome) ?? []));
-          if (c.classes !== undefined && !outcome.classes.split(" ").every((k) => c.classes!.split(" ").some((e) => e === k || (!e.includes(":") && k.startsWith(`${e}:`))))) problems.push("class");
+          if (
+            c.classes !== undefined &&
+            !outcome.classes
+              .split(" ")
+              .every((k) => c.classes!.split(" ").some((e) => e === k || (!e.includes(":") && k.startsWith(`${e}:`))))
+          )
+            problems.push("class");
         }
       } finally {
         served.stop();
@@ -513,7 +604,8 @@ async function main() {
       const budget = c.budgetS ?? c.timeoutS + 5;
       if (outcome.peakMb !== null && outcome.peakMb > RSS_GOAL_MB) problems.push("RSS");
       if (!c.custom && outcome.wallS > budget) problems.push("time");
-      if (!c.custom && (outcome.classes === "-" || (outcome.code !== 0 && outcome.classes === "none"))) problems.push("unclassed");
+      if (!c.custom && (outcome.classes === "-" || (outcome.code !== 0 && outcome.classes === "none")))
+        problems.push("unclassed");
       if (!c.custom && outcome.readable !== "yes") problems.push("unreadable");
       if (problems.length) failures++;
       const firstErr = outcome.stderr.split("\n").find((l) => /error|✖|ERROR/i.test(l)) ?? "";
@@ -531,7 +623,13 @@ async function main() {
 function withDefaults(c: Case, url: string): string[] {
   const own = c.args(url);
   const has = (f: string) => own.includes(f);
-  return [...own, ...(has("--requests") || has("--duration") ? [] : ["--requests", "10"]), ...(has("--warmup") ? [] : ["--warmup", "0"]), "--timeout", String(c.timeoutS)];
+  return [
+    ...own,
+    ...(has("--requests") || has("--duration") ? [] : ["--requests", "10"]),
+    ...(has("--warmup") ? [] : ["--warmup", "0"]),
+    "--timeout",
+    String(c.timeoutS),
+  ];
 }
 
 await main();

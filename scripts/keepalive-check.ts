@@ -13,13 +13,33 @@ const lingerMs = Number(arg("linger-ms", "100"));
 const trees: Array<[string, string]> = [["this tree", `${import.meta.dir}/..`]];
 if (arg("base", "")) trees.push([arg("base", ""), arg("base", "")]);
 
-console.log(`close after every response (${lingerMs} ms after it), keep-alive advertised; ${requests} requests, 8 warm-up, generate API`);
+console.log(
+  `close after every response (${lingerMs} ms after it), keep-alive advertised; ${requests} requests, 8 warm-up, generate API`,
+);
 console.log("tree                     stream  c   errors  connect  retried  retries failed  server resets");
 for (const [name, root] of trees) {
   for (const stream of [false, true]) {
     for (const c of [1, 8, 64]) {
       const server = await closingServer({ lingerMs });
-      const args = ["run", "--endpoint", `${server.url}/generate`, "--json", "--quiet", "--no-records", "--repeat-ratio", "0", "--warmup", "8", "-n", requests, "-c", String(c), stream ? "--stream" : "--no-stream", "--seed", "1"];
+      const args = [
+        "run",
+        "--endpoint",
+        `${server.url}/generate`,
+        "--json",
+        "--quiet",
+        "--no-records",
+        "--repeat-ratio",
+        "0",
+        "--warmup",
+        "8",
+        "-n",
+        requests,
+        "-c",
+        String(c),
+        stream ? "--stream" : "--no-stream",
+        "--seed",
+        "1",
+      ];
       const p = Bun.spawn([process.execPath, `${root}/src/cli.ts`, ...args], { stdout: "pipe", stderr: "pipe" });
       const [out] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
       const s = JSON.parse(out).summary;

@@ -37,7 +37,10 @@ async function report(result: string, html: string): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-const server = Bun.spawn([BIN, "serve", "--port", "0", "--decode-step-ms", "1", "--batch-window-ms", "1", "--max-batch-size", "64"], { stdout: "pipe", stderr: "ignore" });
+const server = Bun.spawn(
+  [BIN, "serve", "--port", "0", "--decode-step-ms", "1", "--batch-window-ms", "1", "--max-batch-size", "64"],
+  { stdout: "pipe", stderr: "ignore" },
+);
 try {
   const reader = (server.stdout as ReadableStream<Uint8Array>).getReader();
   let head = "";
@@ -46,11 +49,30 @@ try {
   const url = head.match(/listening on (\S+)/)![1];
   const result = join(dir, "result.json");
   const t0 = performance.now();
-  await run(["run", "--endpoint", `${url}/v1/completions`, "-n", requests, "-c", concurrency, "--max-tokens", maxTokens, "--seed", "1", "-q", "-o", result]);
-  console.log(`run: ${requests} requests, concurrency ${concurrency}, max tokens ${maxTokens}, in ${((performance.now() - t0) / 1000).toFixed(1)} s; result ${kb(result)}`);
+  await run([
+    "run",
+    "--endpoint",
+    `${url}/v1/completions`,
+    "-n",
+    requests,
+    "-c",
+    concurrency,
+    "--max-tokens",
+    maxTokens,
+    "--seed",
+    "1",
+    "-q",
+    "-o",
+    result,
+  ]);
+  console.log(
+    `run: ${requests} requests, concurrency ${concurrency}, max tokens ${maxTokens}, in ${((performance.now() - t0) / 1000).toFixed(1)} s; result ${kb(result)}`,
+  );
   const html = join(dir, "report.html");
   const s = await report(result, html);
-  console.log(`report for ${requests} requests: ${kb(html)} (${statSync(html).size} bytes), written in ${s.toFixed(2)} s`);
+  console.log(
+    `report for ${requests} requests: ${kb(html)} (${statSync(html).size} bytes), written in ${s.toFixed(2)} s`,
+  );
   if (scale > 1) {
     const doc = JSON.parse(readFileSync(result, "utf8")) as ResultDocument;
     const records = doc.requests as unknown as RawRecord[];
@@ -59,14 +81,28 @@ try {
     for (let k = 0; k < scale; k++) {
       const dt = k * span;
       const shift = (t: number | null) => (t === null ? null : t + dt);
-      for (const r of records) big.push({ ...r, seq: big.length, tSched: shift(r.tSched), tSend: r.tSend + dt, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => t + dt) });
+      for (const r of records)
+        big.push({
+          ...r,
+          seq: big.length,
+          tSched: shift(r.tSched),
+          tSend: r.tSend + dt,
+          tFirstByte: shift(r.tFirstByte),
+          tEnd: shift(r.tEnd),
+          tokenTimes: r.tokenTimes.map((t) => t + dt),
+        });
     }
     const { summary, digests } = summarizeRun(big, String(doc.config.tokenizer));
     const scaled = join(dir, "scaled.json");
-    writeFileSync(scaled, formatDocument({ ...doc, summary, digests, requests: big, config: { ...doc.config, requests: big.length } }));
+    writeFileSync(
+      scaled,
+      formatDocument({ ...doc, summary, digests, requests: big, config: { ...doc.config, requests: big.length } }),
+    );
     const scaledHtml = join(dir, "scaled.html");
     const ss = await report(scaled, scaledHtml);
-    console.log(`report for ${big.length} requests (${scale} × the run, shifted in time): result ${kb(scaled)}, page ${kb(scaledHtml)}, written in ${ss.toFixed(2)} s`);
+    console.log(
+      `report for ${big.length} requests (${scale} × the run, shifted in time): result ${kb(scaled)}, page ${kb(scaledHtml)}, written in ${ss.toFixed(2)} s`,
+    );
   }
 } finally {
   server.kill();

@@ -40,14 +40,21 @@ function sample(cmd: string[]): Sample {
   const wallMs = performance.now() - t;
   if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${p.exitCode}: ${p.stderr.toString().trim()}`);
   const usage = p.resourceUsage;
-  return { wallMs, cpuMs: usage ? Number(usage.cpuTime.total) / 1000 : Number.NaN, rssMb: usage ? Number(usage.maxRSS) / 1e6 : Number.NaN };
+  return {
+    wallMs,
+    cpuMs: usage ? Number(usage.cpuTime.total) / 1000 : Number.NaN,
+    rssMb: usage ? Number(usage.maxRSS) / 1e6 : Number.NaN,
+  };
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const commands: Array<[string, string[]]> = [...bins.map((b): [string, string[]] => [`${b} --version`, [b, "--version"]]), ["bun -e 0 (reference)", [bun, "-e", "0"]]];
+const commands: Array<[string, string[]]> = [
+  ...bins.map((b): [string, string[]] => [`${b} --version`, [b, "--version"]]),
+  ["bun -e 0 (reference)", [bun, "-e", "0"]],
+];
 const samples = new Map<string, Sample[]>(commands.map(([name]) => [name, []]));
 // one untimed run each: the page cache holds every file before timing starts
 for (const [, cmd] of commands) sample(cmd);
@@ -59,6 +66,8 @@ for (const [name, cmd] of commands) {
   const said = name.endsWith("--version") ? `  → ${Bun.spawnSync(cmd).stdout.toString().trim()}` : "";
   console.log(
     `startup   ${name.padEnd(width)}  wall median ${median(wall).toFixed(1).padStart(6)} ms (min ${Math.min(...wall).toFixed(1)}, max ${Math.max(...wall).toFixed(1)}), ` +
-      `cpu median ${median(xs.map((x) => x.cpuMs)).toFixed(1).padStart(5)} ms, max rss ${Math.max(...xs.map((x) => x.rssMb)).toFixed(0)} MB, ${xs.length} runs${said}`,
+      `cpu median ${median(xs.map((x) => x.cpuMs))
+        .toFixed(1)
+        .padStart(5)} ms, max rss ${Math.max(...xs.map((x) => x.rssMb)).toFixed(0)} MB, ${xs.length} runs${said}`,
   );
 }

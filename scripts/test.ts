@@ -10,7 +10,11 @@ if (build.exitCode !== 0) {
   process.exit(build.exitCode ?? 1);
 }
 
-const proc = Bun.spawn([bun, "test", "--timeout", "30000", ...process.argv.slice(2)], { stdout: "pipe", stderr: "pipe", env: { ...process.env, FORCE_COLOR: "0" } });
+const proc = Bun.spawn([bun, "test", "--timeout", "30000", ...process.argv.slice(2)], {
+  stdout: "pipe",
+  stderr: "pipe",
+  env: { ...process.env, FORCE_COLOR: "0" },
+});
 let text = "";
 async function tee(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) {
   const decoder = new TextDecoder();

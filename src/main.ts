@@ -20,12 +20,17 @@ export async function runCli(root: CommandDef<ArgsDef>, rawArgs: string[] = proc
       if (rawArgs.length === 0) process.exitCode = EXIT.usage; // no command given
       return;
     }
-    const commands = Object.keys((await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands)) ?? {});
+    const commands = Object.keys(
+      (await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands)) ?? {},
+    );
     const name = rawArgs[0];
     if (!name.startsWith("-") && !commands.includes(name)) {
       // the rule flags use too: the command the name begins, else the nearest close one
       const near = suggest(name, commands);
-      throw new UsageError(`unknown command '${name}'`, `${near ? `did you mean 'llmbench ${near}'? ` : ""}commands: ${commands.join(", ")}`);
+      throw new UsageError(
+        `unknown command '${name}'`,
+        `${near ? `did you mean 'llmbench ${near}'? ` : ""}commands: ${commands.join(", ")}`,
+      );
     }
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       // compiled: what the build wrote in; from source: say so, and ask git for the commit
@@ -44,18 +49,25 @@ export async function runCli(root: CommandDef<ArgsDef>, rawArgs: string[] = proc
       process.exitCode = EXIT.usage;
     } else {
       // a bug, not a verdict: its own exit code (never 1, which CI reads as "regressed"), the stack, and where to report it
-      process.stderr.write(`llmbench: internal error: ${(err as Error)?.stack ?? err}\nllmbench: this is a bug in llmbench; please report it with the command line and the message above\n`);
+      process.stderr.write(
+        `llmbench: internal error: ${(err as Error)?.stack ?? err}\nllmbench: this is a bug in llmbench; please report it with the command line and the message above\n`,
+      );
       process.exitCode = EXIT.internal;
     }
   }
 }
 
 /** The subcommand named in rawArgs (for --help of a subcommand). */
-async function resolve(root: CommandDef<ArgsDef>, rawArgs: string[]): Promise<[CommandDef<ArgsDef>, CommandDef<ArgsDef> | undefined]> {
+async function resolve(
+  root: CommandDef<ArgsDef>,
+  rawArgs: string[],
+): Promise<[CommandDef<ArgsDef>, CommandDef<ArgsDef> | undefined]> {
   const subs = await (typeof root.subCommands === "function" ? root.subCommands() : root.subCommands);
   const name = rawArgs.find((a) => !a.startsWith("-"));
   const loader = name && subs ? (subs as Record<string, unknown>)[name] : undefined;
   if (!loader) return [root, undefined];
-  const sub = await (typeof loader === "function" ? (loader as () => Promise<CommandDef<ArgsDef>>)() : (loader as CommandDef<ArgsDef>));
+  const sub = await (typeof loader === "function"
+    ? (loader as () => Promise<CommandDef<ArgsDef>>)()
+    : (loader as CommandDef<ArgsDef>));
   return [sub, root];
 }

@@ -45,7 +45,8 @@ function specifiers(text: string): string[] {
 
 const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
 
-const allowedOutside = (spec: string, allowed: string[]) => allowed.some((a) => (a.endsWith(":*") ? spec.startsWith(a.slice(0, -1)) : packageOf(spec) === a));
+const allowedOutside = (spec: string, allowed: string[]) =>
+  allowed.some((a) => (a.endsWith(":*") ? spec.startsWith(a.slice(0, -1)) : packageOf(spec) === a));
 
 const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
 
@@ -53,7 +54,8 @@ const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f)
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 
 /** What reads the world or the clock: not allowed in core/ and render/, which take what they need as arguments. */
-const GLOBAL = /\b(?:process|Bun)\.|(?<![.\w])fetch\(|(?<![.\w])(?:setTimeout|setInterval|setImmediate|queueMicrotask)\(|\bDate\.now\(|\bperformance\.now\(|\bnew Date\(\)/;
+const GLOBAL =
+  /\b(?:process|Bun)\.|(?<![.\w])fetch\(|(?<![.\w])(?:setTimeout|setInterval|setImmediate|queueMicrotask)\(|\bDate\.now\(|\bperformance\.now\(|\bnew Date\(\)/;
 
 describe("ARCHITECTURE.md's import rules hold for every file under src/", () => {
   const table = rules();
@@ -74,8 +76,10 @@ describe("ARCHITECTURE.md's import rules hold for every file under src/", () => 
           const target = normalize(join(dirname(join(SRC, f)), spec));
           const inSrc = relative(SRC, target);
           const to = inSrc.startsWith("..") ? relative(ROOT, target) : unitOf(inSrc);
-          if (to !== unit && !rule.ours.includes(to)) broken.push(`src/${f} imports ${spec} (${to}/ is not among what ${unit} may import)`);
-        } else if (!allowedOutside(spec, rule.outside)) broken.push(`src/${f} imports ${spec} (not among what ${unit} may import from outside)`);
+          if (to !== unit && !rule.ours.includes(to))
+            broken.push(`src/${f} imports ${spec} (${to}/ is not among what ${unit} may import)`);
+        } else if (!allowedOutside(spec, rule.outside))
+          broken.push(`src/${f} imports ${spec} (not among what ${unit} may import from outside)`);
       }
     }
     expect(broken).toEqual([]);

@@ -10,7 +10,16 @@ import type { ResultDocument, SweepLevel } from "../src/core/result.ts";
 import type { Distribution } from "../src/core/stats/percentiles.ts";
 
 /** count, mean, min, max, then p50, p90, p95, p99 */
-export function dist(count: number, mean: number, min: number, max: number, p50: number, p90: number, p95: number, p99: number): Distribution {
+export function dist(
+  count: number,
+  mean: number,
+  min: number,
+  max: number,
+  p50: number,
+  p90: number,
+  p95: number,
+  p99: number,
+): Distribution {
   return { count, mean, min, max, p50, p90, p95, p99 };
 }
 
@@ -38,7 +47,14 @@ export function summary(over: Partial<RunSummary> = {}, errors: Partial<Record<E
       usage_vs_client: { compared: 100, disagreed: 3, mean_relative_difference: 0.012 },
       tokens_per_chunk: 1,
     },
-    cache: { hits: 31, hit_rate: 0.31, repeats_sent: 30, repeats_succeeded: 30, repeat_hits: 29, repeat_hit_rate: 29 / 30 },
+    cache: {
+      hits: 31,
+      hit_rate: 0.31,
+      repeats_sent: 30,
+      repeats_succeeded: 30,
+      repeat_hits: 29,
+      repeat_hit_rate: 29 / 30,
+    },
     duration_s: 4.6651,
     tokens_source: "usage",
     client: { event_loop_lag_ms: dist(466, 0.21, 0, 1.9, 0.12, 0.4, 0.55, 1.1), distorted: false, reason: null },
@@ -81,7 +97,9 @@ export function config(over: Record<string, unknown> = {}): ResultDocument["conf
   } as ResultDocument["config"];
 }
 
-export function document(over: Omit<Partial<ResultDocument>, "config"> & { config?: Record<string, unknown> } = {}): ResultDocument {
+export function document(
+  over: Omit<Partial<ResultDocument>, "config"> & { config?: Record<string, unknown> } = {},
+): ResultDocument {
   return {
     schema: "llmbench.result/v1",
     tool: { name: "llmbench", version: "0.1.0" },
@@ -100,11 +118,27 @@ export function document(over: Omit<Partial<ResultDocument>, "config"> & { confi
 }
 
 export function level(x: number, s: RunSummary, gain: number | null, over: Partial<SweepLevel> = {}): SweepLevel {
-  return { concurrency: x, rate: null, batching_gain: gain, complete: true, notes: [], summary: s, digests: {} as SweepLevel["digests"], requests: null, ...over };
+  return {
+    concurrency: x,
+    rate: null,
+    batching_gain: gain,
+    complete: true,
+    notes: [],
+    summary: s,
+    digests: {} as SweepLevel["digests"],
+    requests: null,
+    ...over,
+  };
 }
 
 /** A streamed, successful record: sent at `tSend`, first token after `ttft`, then one token per gap. */
-export function streamed(seq: number, tSend: number, ttft: number, gaps: number[], extra: Partial<RawRecord> = {}): RawRecord {
+export function streamed(
+  seq: number,
+  tSend: number,
+  ttft: number,
+  gaps: number[],
+  extra: Partial<RawRecord> = {},
+): RawRecord {
   const tokenTimes = [tSend + ttft];
   for (const g of gaps) tokenTimes.push(tokenTimes[tokenTimes.length - 1] + g);
   return {
@@ -149,9 +183,18 @@ export const BASE_CONFIG = {
 };
 
 /** A v1 result document from records, summarised by the real summarizeRun. */
-export function resultDoc(records: RawRecord[], config: Record<string, unknown> = {}, keepRecords = true): Record<string, unknown> {
+export function resultDoc(
+  records: RawRecord[],
+  config: Record<string, unknown> = {},
+  keepRecords = true,
+): Record<string, unknown> {
   const { summary, digests } = summarizeRun(records, "whitespace");
-  return document({ summary, digests, requests: keepRecords ? records : null, config: { ...BASE_CONFIG, ...config } }) as unknown as Record<string, unknown>;
+  return document({
+    summary,
+    digests,
+    requests: keepRecords ? records : null,
+    config: { ...BASE_CONFIG, ...config },
+  }) as unknown as Record<string, unknown>;
 }
 
 /** One raw record: a measured, successful, unstreamed request sent at 1000, with what a test gives it. */

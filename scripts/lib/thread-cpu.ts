@@ -7,5 +7,7 @@ const start = process.threadCpuUsage();
 process.on("exit", () => {
   const main = process.threadCpuUsage(start);
   const all = process.cpuUsage();
-  process.stderr.write(`\nTHREAD_CPU main=${(main.user + main.system) / 1000} process=${(all.user + all.system) / 1000}\n`);
+  process.stderr.write(
+    `\nTHREAD_CPU main=${(main.user + main.system) / 1000} process=${(all.user + all.system) / 1000}\n`,
+  );
 });

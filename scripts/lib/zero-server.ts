@@ -1,7 +1,22 @@
 /** The built-in server with no added latency and no cache, in its own process: what the client benchmarks drive. */
 export async function startZeroServer(bin: string): Promise<{ url: string; server: ReturnType<typeof Bun.spawn> }> {
   const server = Bun.spawn(
-    [bin, "serve", "--port", "0", "--decode-step-ms", "0", "--batch-window-ms", "0", "--prefill-ms-per-token", "0", "--cache-size", "0", "--max-batch-size", "4096"],
+    [
+      bin,
+      "serve",
+      "--port",
+      "0",
+      "--decode-step-ms",
+      "0",
+      "--batch-window-ms",
+      "0",
+      "--prefill-ms-per-token",
+      "0",
+      "--cache-size",
+      "0",
+      "--max-batch-size",
+      "4096",
+    ],
     { stdout: "pipe", stderr: "ignore" },
   );
   const reader = (server.stdout as ReadableStream<Uint8Array>).getReader();

@@ -31,7 +31,10 @@ export interface CommandContext {
  * Set-up shared by `run` and `warm`. Returns undefined when this process re-ran itself with Bun's
  * HTTP cap raised (the child's exit code is then set): the command has nothing left to do.
  */
-export async function startCommand(o: { quiet: boolean; output: string | undefined }, inFlight: number): Promise<CommandContext | undefined> {
+export async function startCommand(
+  o: { quiet: boolean; output: string | undefined },
+  inFlight: number,
+): Promise<CommandContext | undefined> {
   if (o.output) await checkWritable(o.output); // before the run, not after it: nothing measured is lost to a typo
   const childCode = await reexecForHttpCap(inFlight, (msg) => logger.warn(msg));
   if (childCode !== undefined) {

@@ -35,7 +35,9 @@ export function expandPattern(pattern: string, cwd: string = process.cwd()): str
   if (!/[*?[{]/.test(pattern)) return [pattern];
   const absolute = isAbsolute(pattern);
   const glob = new Bun.Glob(absolute ? pattern.replace(/^\/+/, "") : pattern);
-  const found = [...glob.scanSync({ cwd: absolute ? "/" : cwd, onlyFiles: true, dot: false })].map((p) => (absolute ? `/${p}` : p)).sort();
+  const found = [...glob.scanSync({ cwd: absolute ? "/" : cwd, onlyFiles: true, dot: false })]
+    .map((p) => (absolute ? `/${p}` : p))
+    .sort();
   if (found.length === 0) throw new UsageError(`no file matches '${pattern}'`, HINT);
   return found;
 }
@@ -62,27 +64,46 @@ export async function runCompare(req: CompareRequest): Promise<CompareOutcome> {
   const candRead = await read(candFiles);
   const sweeps = [...baseRead, ...candRead].filter((f) => f.sweep !== null).length;
   if (sweeps > 0) return compareSweeps(baseRead, candRead, req);
-  return compareSides(baseRead.flatMap((f) => f.runs), candRead.flatMap((f) => f.runs), req);
+  return compareSides(
+    baseRead.flatMap((f) => f.runs),
+    candRead.flatMap((f) => f.runs),
+    req,
+  );
 }
 
 /** Two sweeps, level by level: levels with the same concurrency (or rate) are compared as runs. */
 async function compareSweeps(base: ImportedFile[], cand: ImportedFile[], req: CompareRequest): Promise<CompareOutcome> {
   const single = [...base, ...cand].find((f) => f.sweep === null);
   if (single) {
-    throw new UsageError(`${single.run.source} is a single run and the other side is a sweep: a sweep compares only with a sweep, level by level`, "compare two sweeps, or two single runs");
+    throw new UsageError(
+      `${single.run.source} is a single run and the other side is a sweep: a sweep compares only with a sweep, level by level`,
+      "compare two sweeps, or two single runs",
+    );
   }
-  if (base.length !== 1 || cand.length !== 1) throw new UsageError(`sweeps compare one file per side`, "llmbench compare base-sweep.json cand-sweep.json");
+  if (base.length !== 1 || cand.length !== 1)
+    throw new UsageError(`sweeps compare one file per side`, "llmbench compare base-sweep.json cand-sweep.json");
   const [b, c] = [base[0].sweep!, cand[0].sweep!];
-  if (b.kind !== c.kind) throw new UsageError(`the baseline sweeps ${b.kind} and the candidate sweeps ${c.kind}`, "compare sweeps of the same kind");
+  if (b.kind !== c.kind)
+    throw new UsageError(
+      `the baseline sweeps ${b.kind} and the candidate sweeps ${c.kind}`,
+      "compare sweeps of the same kind",
+    );
   const pairs = b.levels.flatMap((bl) => {
     const cl = c.levels.find((x) => x.value === bl.value);
     return cl ? [{ label: bl.label, base: bl.run, cand: cl.run }] : [];
   });
-  if (pairs.length === 0) throw new UsageError(`the two sweeps have no ${b.kind} level in common`, "sweep the same levels on both sides");
-  const unmatched = [...b.levels, ...c.levels].filter((l) => !pairs.some((p) => p.label === l.label)).map((l) => l.label);
+  if (pairs.length === 0)
+    throw new UsageError(`the two sweeps have no ${b.kind} level in common`, "sweep the same levels on both sides");
+  const unmatched = [...b.levels, ...c.levels]
+    .filter((l) => !pairs.some((p) => p.label === l.label))
+    .map((l) => l.label);
   const outcomes = [];
   for (const p of pairs) outcomes.push({ label: p.label, ...(await compareSides([p.base], [p.cand], req)) });
-  const exitCode = outcomes.some((o) => o.exitCode === EXIT.threshold) ? EXIT.threshold : outcomes.some((o) => o.exitCode !== EXIT.ok) ? EXIT.undecided : EXIT.ok;
+  const exitCode = outcomes.some((o) => o.exitCode === EXIT.threshold)
+    ? EXIT.threshold
+    : outcomes.some((o) => o.exitCode !== EXIT.ok)
+      ? EXIT.undecided
+      : EXIT.ok;
   const regressed = outcomes.filter((o) => o.exitCode === EXIT.threshold).map((o) => o.label);
   const note = `${unmatched.length > 0 ? `levels on one side only (not compared): ${[...new Set(unmatched)].join(", ")}\n` : ""}`;
   let output: string;
@@ -107,11 +128,17 @@ async function compareSides(base: RunData[], cand: RunData[], req: CompareReques
   const refusals = checkComparable(base, cand).filter((d) => d.severity === "refuse");
   if (refusals.length > 0 && !req.allowMismatch) {
     throw new UsageError(
-      `the runs were not made the same way, so their numbers do not compare:\n${summarizeDifferences(refusals).map((d) => `  - ${d.text}`).join("\n")}`,
+      `the runs were not made the same way, so their numbers do not compare:\n${summarizeDifferences(refusals)
+        .map((d) => `  - ${d.text}`)
+        .join("\n")}`,
       "compare runs of the same configuration, or pass --allow-mismatch to compare them anyway",
     );
   }
   const comparison = compareRuns(base, cand, req.settings);
   const exitCode = gateExitCode(comparison);
-  return { comparison, exitCode, output: renderComparison(comparison, req.format, exitCode, { hideUnchanged: req.hideUnchanged }) };
+  return {
+    comparison,
+    exitCode,
+    output: renderComparison(comparison, req.format, exitCode, { hideUnchanged: req.hideUnchanged }),
+  };
 }

@@ -6,7 +6,6 @@ import { EndpointError, EXIT, SIGNAL_EXIT, type StopSignal } from "../core/error
 import { allFailedError, failureHint, giveUpError } from "../core/hints.ts";
 import type { RunOutcome } from "./run.ts";
 
-
 export interface Conclusion {
   exitCode: number;
   warnings: string[];
@@ -33,16 +32,30 @@ export function concludeRun(outcome: RunOutcome, signal?: StopSignal): Conclusio
     const names = distorted.map(({ i }) => String(doc.sweep!.levels[i].concurrency ?? doc.sweep!.levels[i].rate));
     clientWarning = `the client's own lag exceeded 5% of TTFT p50 at ${doc.sweep.kind} ${names.join(", ")}: ${names.length > 1 ? "those levels include" : "that level includes"} client delay (see summary.client)`;
   } else if (distorted.length > 0) clientWarning = distorted[0].s.client!.reason!;
-  const conclusion = (exitCode: number, error?: EndpointError): Conclusion => ({ exitCode: signal && !error ? SIGNAL_EXIT[signal] : exitCode, warnings, clientWarning, error });
+  const conclusion = (exitCode: number, error?: EndpointError): Conclusion => ({
+    exitCode: signal && !error ? SIGNAL_EXIT[signal] : exitCode,
+    warnings,
+    clientWarning,
+    error,
+  });
 
   // an interruption is an interruption, whatever had finished by then
   if (outcome.interrupted) {
-    warnings.push(`interrupted${signal ? ` by ${signal}` : ""}: the result covers what finished (marked "complete": false)`);
+    warnings.push(
+      `interrupted${signal ? ` by ${signal}` : ""}: the result covers what finished (marked "complete": false)`,
+    );
     return conclusion(EXIT.interrupted);
   }
   if (outcome.gaveUp) return conclusion(EXIT.endpoint, giveUpError(outcome.gaveUp));
   const endpoint = { endpoint: String(doc.config.endpoint), api: String(doc.config.api) };
-  if (succeeded === 0) return conclusion(EXIT.endpoint, allFailedError(endpoint, outcome.records.flatMap((r) => (r.error ? [r.error] : []))));
+  if (succeeded === 0)
+    return conclusion(
+      EXIT.endpoint,
+      allFailedError(
+        endpoint,
+        outcome.records.flatMap((r) => (r.error ? [r.error] : [])),
+      ),
+    );
   if (outcome.unreachable) {
     return conclusion(
       EXIT.endpoint,
@@ -54,12 +67,19 @@ export function concludeRun(outcome: RunOutcome, signal?: StopSignal): Conclusio
   }
   if (failed > 0) warnings.push(`${failed} of ${sent} requests failed; see errors in the report`);
   const clientFailed = summaries.reduce((a, s) => a + (s.errors.client ?? 0), 0);
-  if (clientFailed > 0) warnings.push(`${clientFailed} requests failed on the client's own limits, not the server's: ${failureHint({ class: "client" }, { ...endpoint, command: "run" })}`);
+  if (clientFailed > 0)
+    warnings.push(
+      `${clientFailed} requests failed on the client's own limits, not the server's: ${failureHint({ class: "client" }, { ...endpoint, command: "run" })}`,
+    );
   // a single run must meet its SLOs; a sweep must have at least one level that does (finding the edge is its point)
-  const sloMissed = doc.sweep ? summaries.every((s) => s.slo && !s.slo.passed) : doc.summary.slo && !doc.summary.slo.passed;
+  const sloMissed = doc.sweep
+    ? summaries.every((s) => s.slo && !s.slo.passed)
+    : doc.summary.slo && !doc.summary.slo.passed;
   if (sloMissed) {
     const terms = summaries.flatMap((s) => s.slo!.terms);
-    const missed = [...new Set(terms.filter((t) => t.status === "missed" || (!t.status && !t.passed)).map((t) => t.name))];
+    const missed = [
+      ...new Set(terms.filter((t) => t.status === "missed" || (!t.status && !t.passed)).map((t) => t.name)),
+    ];
     const unmeasured = [...new Set(terms.filter((t) => t.status === "not measured").map((t) => t.name))];
     if (missed.length > 0) {
       warnings.push(doc.sweep ? `no level of the sweep met the SLOs` : `SLO missed: ${missed.join(", ")}`);

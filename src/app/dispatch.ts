@@ -117,7 +117,8 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
         if (counted) inFlight--;
         counted = false;
       };
-      const sent = cfg.send(req, tSched, cfg.signal)
+      const sent = cfg
+        .send(req, tSched, cfg.signal)
         .then((record) => {
           leave(); // before `done`: a plan told of the completion sees it no longer in flight
           done?.(record);
@@ -159,10 +160,13 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
     disarm,
     async drain() {
       // a stop wakes `next` at once: wait on completions alone here
-      while (inFlight > 0) await new Promise<void>((resolve) => waiting.add(function w() {
-        waiting.delete(w);
-        resolve();
-      }));
+      while (inFlight > 0)
+        await new Promise<void>((resolve) =>
+          waiting.add(function w() {
+            waiting.delete(w);
+            resolve();
+          }),
+        );
       if (failure) throw failure.err;
     },
   };

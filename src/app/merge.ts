@@ -13,15 +13,24 @@ export async function runMerge(patterns: readonly string[], allowMismatch: boole
   const runs: RunData[] = [];
   for (const file of files) {
     // the one reader compare uses too: foreign, damaged, crafted, truncated files are refused here
-    const read = importFile(await readInputFile(file, "pass result files written by 'llmbench run --output FILE'"), file);
-    if (read.doc === null) throw new UsageError(`${file} is a ${read.run.format} result: merge takes llmbench results`, "merge the result files of 'llmbench run --shard i/N' (or of runs made at the same time)");
+    const read = importFile(
+      await readInputFile(file, "pass result files written by 'llmbench run --output FILE'"),
+      file,
+    );
+    if (read.doc === null)
+      throw new UsageError(
+        `${file} is a ${read.run.format} result: merge takes llmbench results`,
+        "merge the result files of 'llmbench run --shard i/N' (or of runs made at the same time)",
+      );
     runs.push(wholeWorkload(read.run, read.doc));
     shards.push({ file, doc: read.doc });
   }
   const refusals = runs.slice(1).flatMap((r) => checkComparable([runs[0]], [r]).filter((d) => d.severity === "refuse"));
   if (refusals.length > 0 && !allowMismatch) {
     throw new UsageError(
-      `the shards were not run the same way:\n${summarizeDifferences(refusals).map((d) => `  - ${d.text}`).join("\n")}`,
+      `the shards were not run the same way:\n${summarizeDifferences(refusals)
+        .map((d) => `  - ${d.text}`)
+        .join("\n")}`,
       "merge shards of one benchmark (same endpoint path, API, model, load, prompts and lengths), or pass --allow-mismatch",
     );
   }

@@ -17,7 +17,12 @@ import type { Dispatcher, Pacer } from "./dispatch.ts";
 const completeIn = (plan: RequestPlan) => (record: RawRecord) => plan.complete(record.seq, record.error === null);
 
 /** The plan's remaining warm-up requests, at most `concurrency` at once, the next as soon as one finishes. */
-export function warmupLoop<R>(o: { plan: RequestPlan; concurrency: number; prepare: (req: PlannedRequest) => R; done?: (r: RawRecord) => void }): Pacer<R> {
+export function warmupLoop<R>(o: {
+  plan: RequestPlan;
+  concurrency: number;
+  prepare: (req: PlannedRequest) => R;
+  done?: (r: RawRecord) => void;
+}): Pacer<R> {
   const { plan } = o;
   const complete = completeIn(plan);
   const done = (r: RawRecord) => {
@@ -140,7 +145,13 @@ export function openLoop<R>(o: OpenLoop<R>): Pacer<R> {
 }
 
 /** Wait until `due`, then for a slot under `cap`, then send (its send lag: how late past `due`). False once stopped. */
-export async function sendAt<R>(d: Dispatcher<R>, due: number, req: R, cap: number, done?: (r: RawRecord) => void): Promise<boolean> {
+export async function sendAt<R>(
+  d: Dispatcher<R>,
+  due: number,
+  req: R,
+  cap: number,
+  done?: (r: RawRecord) => void,
+): Promise<boolean> {
   if (!(await d.until(due))) return false;
   if (!(await d.slot(cap)) || d.stopping) return false;
   void d.send(req, due, done);
@@ -154,7 +165,13 @@ export interface TimedRequest<R> {
 }
 
 /** Timed requests: each leaves at its own time (trace replay), at most `concurrency` in flight; lateness is send lag. */
-export function timedRequests<R>(o: { requests: Iterable<TimedRequest<R>>; t0: number; concurrency: number; deadline: number; done?: (r: RawRecord) => void }): Pacer<R> {
+export function timedRequests<R>(o: {
+  requests: Iterable<TimedRequest<R>>;
+  t0: number;
+  concurrency: number;
+  deadline: number;
+  done?: (r: RawRecord) => void;
+}): Pacer<R> {
   return async (d) => {
     for (const item of o.requests) {
       const due = o.t0 + item.at;
@@ -179,7 +196,12 @@ export interface Chain<R> {
  * Chains: `concurrency` chains at once, each sending its steps one after another; when one ends the
  * next chain from `nextChain` starts in its place (null: none left). A session of a chat is a chain.
  */
-export function chains<R>(o: { concurrency: number; nextChain: () => Chain<R> | null; deadline: number; done?: (r: RawRecord) => void }): Pacer<R> {
+export function chains<R>(o: {
+  concurrency: number;
+  nextChain: () => Chain<R> | null;
+  deadline: number;
+  done?: (r: RawRecord) => void;
+}): Pacer<R> {
   const lane = async (d: Dispatcher<R>) => {
     for (let chain = o.nextChain(); chain !== null && !d.stopping; chain = d.stopping ? null : o.nextChain()) {
       let previous: RawRecord | null = null;

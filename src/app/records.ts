@@ -3,20 +3,38 @@
  * file, one counting values in buckets, one keeping only the values of the buckets that hold the
  * wanted order statistics (core/stats/select.ts).
  */
-import { deriveRequest, metricValues, SUMMARY_METRICS, type ExactPercentiles, type SummaryAccumulator, type SummaryMetric } from "../core/metrics.ts";
+import {
+  deriveRequest,
+  metricValues,
+  SUMMARY_METRICS,
+  type ExactPercentiles,
+  type SummaryAccumulator,
+  type SummaryMetric,
+} from "../core/metrics.ts";
 import { ExactSelector } from "../core/stats/select.ts";
 import { readRecords } from "../io/records-sink.ts";
 
 /** Records read between two collections during a pass. */
 const GC_EVERY = 20_000;
 
-export async function exactFromRecords(path: string, acc: SummaryAccumulator, latencyFrom: "send" | "due"): Promise<{ exact: Partial<Record<SummaryMetric, ExactPercentiles>>; passes: number }> {
+export async function exactFromRecords(
+  path: string,
+  acc: SummaryAccumulator,
+  latencyFrom: "send" | "due",
+): Promise<{ exact: Partial<Record<SummaryMetric, ExactPercentiles>>; passes: number }> {
   const selectors = new Map<SummaryMetric, ExactSelector>();
   for (const k of SUMMARY_METRICS) {
     const d = acc.digests[k];
     if (d.count > 0) selectors.set(k, new ExactSelector(d.count));
   }
-  const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  const values: Record<SummaryMetric, number[]> = {
+    ttft_ms: [],
+    tpot_ms: [],
+    itl_ms: [],
+    e2e_ms: [],
+    latency_per_token_ms: [],
+    send_lag_ms: [],
+  };
   let passes = 0;
   while ([...selectors.values()].some((s) => !s.done)) {
     passes++;

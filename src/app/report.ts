@@ -14,7 +14,8 @@ import { renderHtml, type CompareFile, type ReportFile } from "../render/html/pa
 import { VERSION } from "../version.ts";
 import { expandPattern } from "./compare.ts";
 
-const HINT = "pass result files written by 'llmbench run --output FILE' (or a compare JSON from 'llmbench compare --format json')";
+const HINT =
+  "pass result files written by 'llmbench run --output FILE' (or a compare JSON from 'llmbench compare --format json')";
 const COMPARE_SCHEMAS = new Set<unknown>([COMPARE_SCHEMA, "llmbench.compare-sweep/v1"]);
 
 /**
@@ -22,7 +23,10 @@ const COMPARE_SCHEMAS = new Set<unknown>([COMPARE_SCHEMA, "llmbench.compare-swee
  * (as named, or beside the result when the name is relative and the result moved). Missing or
  * damaged: the page shows the summary and the digests, and says why.
  */
-export async function recordsOf(doc: ResultDocument, resultPath: string | null): Promise<{ records: ResultRecord[] | null; note?: string }> {
+export async function recordsOf(
+  doc: ResultDocument,
+  resultPath: string | null,
+): Promise<{ records: ResultRecord[] | null; note?: string }> {
   if (doc.requests || !doc.records_file) return { records: null };
   const named = doc.records_file;
   const candidates = [named, ...(resultPath && !isAbsolute(named) ? [join(dirname(resultPath), named)] : [])];
@@ -40,7 +44,11 @@ export async function recordsOf(doc: ResultDocument, resultPath: string | null):
 /** A result document in memory (run --html) as a page. */
 export async function reportOfDocument(doc: ResultDocument, name: string): Promise<string> {
   const { records, note } = await recordsOf(doc, null);
-  return renderHtml({ files: [{ name, doc, recordsFromFile: records, recordsNote: note }], comparisons: [], version: VERSION });
+  return renderHtml({
+    files: [{ name, doc, recordsFromFile: records, recordsNote: note }],
+    comparisons: [],
+    version: VERSION,
+  });
 }
 
 /** One file: a compare JSON, or a result checked by the one reader compare and merge use (a damaged, crafted or truncated file is refused, exit 2). */
@@ -50,13 +58,21 @@ async function readOne(path: string): Promise<{ compare: CompareFile } | { resul
   const schema = (value as { schema?: unknown } | null)?.schema;
   if (COMPARE_SCHEMAS.has(schema)) return { compare: { name: path, doc: value as Record<string, unknown> } };
   // a vLLM file imports for compare, but a page needs llmbench's records and summary
-  if (typeof schema !== "string" || !schema.startsWith(RESULT_SCHEMA_PREFIX)) throw new UsageError(`${path} is not an llmbench result${schema === undefined ? "" : ` (schema ${JSON.stringify(schema)})`}`, HINT);
+  if (typeof schema !== "string" || !schema.startsWith(RESULT_SCHEMA_PREFIX))
+    throw new UsageError(
+      `${path} is not an llmbench result${schema === undefined ? "" : ` (schema ${JSON.stringify(schema)})`}`,
+      HINT,
+    );
   return { result: checkResult(value as Record<string, unknown>, path).doc as ResultDocument };
 }
 
 /** Every file given (globs expanded) → the page. Result files and compare JSON may be mixed; at least one is needed. */
 export async function buildReport(patterns: readonly string[]): Promise<string> {
-  if (patterns.length === 0) throw new UsageError("report needs at least one result file", "llmbench report RESULT.json [MORE.json …] -o report.html");
+  if (patterns.length === 0)
+    throw new UsageError(
+      "report needs at least one result file",
+      "llmbench report RESULT.json [MORE.json …] -o report.html",
+    );
   const files: ReportFile[] = [];
   const comparisons: CompareFile[] = [];
   for (const path of patterns.flatMap((p) => expandPattern(p))) {

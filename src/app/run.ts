@@ -67,21 +67,38 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   const timers = deps.timers ?? realTimers;
   const clock = timers.now;
   const info = deps.info ?? (() => {});
-  const session = await openSession(opts, clock, info, deps.promptSalt, opts.trace ? (w, count) => traceWorkload(opts, count, opts.warmup, w, deps.promptSalt) : undefined);
+  const session = await openSession(
+    opts,
+    clock,
+    info,
+    deps.promptSalt,
+    opts.trace ? (w, count) => traceWorkload(opts, count, opts.warmup, w, deps.promptSalt) : undefined,
+  );
   // multi-turn sessions: a bad sessions file fails here, before any request; the run's size is their turns
   const conversations = opts.sessions ? await loadConversations(opts, session, info, deps.promptSalt) : undefined;
   if (conversations) opts = { ...opts, requests: conversations.reduce((n, c) => n + c.turns.length, 0) };
   if (opts.requests !== undefined && session.workload.size < opts.requests * (1 - opts.repeatRatio)) {
-    info(`${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`);
+    info(
+      `${session.workload.source} has ${session.workload.size} prompts, fewer than the ${opts.requests} requests need: prompts will come round again (the server may answer them from its cache)`,
+    );
   }
   // a shard (--shard i/N) plans its own part of the whole workload: its repeats, the global prompt ids
-  const plan = new RequestPlan({ requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, seed: opts.seed, ...(opts.shard ? { repeats: opts.shard.repeats, promptIds: shardPromptIds(opts.shard, opts.shard.warmup) } : {}) });
+  const plan = new RequestPlan({
+    requests: opts.requests,
+    warmup: opts.warmup,
+    repeatRatio: opts.repeatRatio,
+    seed: opts.seed,
+    ...(opts.shard ? { repeats: opts.shard.repeats, promptIds: shardPromptIds(opts.shard, opts.shard.warmup) } : {}),
+  });
 
   const startedAt = new Date();
   const records: RawRecord[] = [];
   // memory flat in the number of requests: each record is folded into the summary and leaves (to the records file)
   const sink = opts.recordsFile !== undefined ? openRecordsSink(opts.recordsFile, clock()) : undefined;
-  const flat = sink || opts.bounded ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false) : undefined;
+  const flat =
+    sink || opts.bounded
+      ? new SummaryAccumulator(opts.tokenizer, { latencyFrom: opts.latencyFrom, slo: opts.slo }, false)
+      : undefined;
   let firstSend = Infinity;
   let unreachable = false;
   // giving up aborts what is in flight at once: it would only wait out --timeout too; Ctrl-C after its grace period
@@ -127,7 +144,11 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   const progressView = (t: number) => {
     const view = progress.view(t, measuredStart ?? t, opts.requests ?? 0);
     // a timed run's goal: what the pace so far would reach by the deadline
-    if (opts.requests === undefined) view.total = Math.max(view.done, Math.round((view.done / Math.max(t - (measuredStart ?? t), 1)) * (opts.durationMs ?? 0)));
+    if (opts.requests === undefined)
+      view.total = Math.max(
+        view.done,
+        Math.round((view.done / Math.max(t - (measuredStart ?? t), 1)) * (opts.durationMs ?? 0)),
+      );
     return view;
   };
   const d = createDispatcher<Prepared>({
@@ -147,18 +168,34 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   const stopStatus = deps.onStatus
     ? timers.every(deps.statusEveryMs ?? STATUS_EVERY_MS, () => {
         const t = clock();
-        deps.onStatus!(renderStatus({ elapsedS: (t - runStart) / 1000, inFlight: d.inFlight, warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null, progress: progressView(t) }));
+        deps.onStatus!(
+          renderStatus({
+            elapsedS: (t - runStart) / 1000,
+            inFlight: d.inFlight,
+            warmup: measuredStart === undefined ? { done: warmupFinished, total: opts.warmup } : null,
+            progress: progressView(t),
+          }),
+        );
       })
     : undefined;
 
   // warm-up: closed loop at the run's concurrency (up to 8 for an open loop without a cap), discarded
-  const warmupConcurrency = Math.min(Number.isFinite(opts.concurrency) ? opts.concurrency : 8, Math.max(opts.warmup, 1));
+  const warmupConcurrency = Math.min(
+    Number.isFinite(opts.concurrency) ? opts.concurrency : 8,
+    Math.max(opts.warmup, 1),
+  );
   await dispatch(d, warmupLoop({ plan, concurrency: warmupConcurrency, prepare: session.prepare }));
 
   // closed loop: every body the run needs is built before the clock starts, within AHEAD_BYTES (a
   // longer run: as many as fit, the first wave at least, then one as each request completes)
-  const ahead = opts.rate === undefined && !opts.trace && !conversations && Number.isFinite(opts.concurrency) ? (opts.requests ?? opts.concurrency) : 0;
-  const aheadLimits = { untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests, maxBytes: AHEAD_BYTES };
+  const ahead =
+    opts.rate === undefined && !opts.trace && !conversations && Number.isFinite(opts.concurrency)
+      ? (opts.requests ?? opts.concurrency)
+      : 0;
+  const aheadLimits = {
+    untilId: opts.requests === undefined ? undefined : opts.warmup + opts.requests,
+    maxBytes: AHEAD_BYTES,
+  };
   session.prepareAhead(Math.min(ahead, opts.concurrency));
   session.prepareAhead(ahead, aheadLimits);
   // the client's own lag is watched while it measures (warm-up is when code compiles and connections open)
@@ -197,7 +234,12 @@ export async function runBenchmark(given: RunOptions, deps: RunDeps = {}): Promi
   if (flat) summary.percentiles = opts.bounded ? "digest" : "exact";
   summary.client = clientCheck(loopLagMs, summary);
   const first = flat ? firstSend : records.reduce((m, r) => Math.min(m, r.tSend), Infinity);
-  const estimated = flat ? flat.estimated : records.filter((r) => r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined).length;
+  const estimated = flat
+    ? flat.estimated
+    : records.filter(
+        (r) =>
+          r.phase === "measured" && r.error === null && r.tokensEstimated && r.usage?.completionTokens === undefined,
+      ).length;
   const doc = runDocument({
     opts,
     model: session.model ?? null,
@@ -264,23 +306,49 @@ export interface PacerContext {
 export function pacerFor(opts: RunOptions, c: PacerContext): Pacer<Prepared> {
   if (c.conversations) {
     // each conversation a chain: its turns in order, the next built from the previous answer, think time between
-    const nextChain = conversationChains({ conversations: c.conversations, nextSeq: c.nextSeq, firstPromptId: opts.warmup, session: c.session });
+    const nextChain = conversationChains({
+      conversations: c.conversations,
+      nextSeq: c.nextSeq,
+      firstPromptId: opts.warmup,
+      session: c.session,
+    });
     return chains({ concurrency: opts.sessions?.concurrency ?? opts.concurrency, nextChain, deadline: c.deadline });
   }
   // trace replay: each of the trace's requests at its own time; its body is built while the one before waits
   if (opts.trace) {
-    const requests = traceArrivals(opts).map((at, i) => ({ at, build: () => c.session.prepare({ seq: c.nextSeq(), phase: "measured", promptId: opts.warmup + i, repeat: false }) }));
+    const requests = traceArrivals(opts).map((at, i) => ({
+      at,
+      build: () => c.session.prepare({ seq: c.nextSeq(), phase: "measured", promptId: opts.warmup + i, repeat: false }),
+    }));
     return timedRequests({ requests, t0: c.t0, concurrency: opts.concurrency, deadline: c.deadline });
   }
   if (opts.rate === undefined) {
-    return closedLoop({ plan: c.plan, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline, done: c.ahead });
+    return closedLoop({
+      plan: c.plan,
+      concurrency: opts.concurrency,
+      prepare: c.session.prepare,
+      t0: c.t0,
+      rampUpMs: opts.rampUpMs,
+      deadline: c.deadline,
+      done: c.ahead,
+    });
   }
-  const all = arrivalTimes({ rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs }, createRng(hashString(`arrivals:${opts.seed}`)));
+  const all = arrivalTimes(
+    { rate: opts.rate, burstiness: opts.burstiness, rampUpMs: opts.rampUpMs },
+    createRng(hashString(`arrivals:${opts.seed}`)),
+  );
   // a shard sends every N-th arrival of the one sequence: the shards together send the requested process
   const arrivals = opts.shard ? shardArrivals(all, opts.shard) : all;
-  return openLoop({ plan: c.plan, arrivals, concurrency: opts.concurrency, prepare: c.session.prepare, t0: c.t0, rampUpMs: opts.rampUpMs, deadline: c.deadline });
+  return openLoop({
+    plan: c.plan,
+    arrivals,
+    concurrency: opts.concurrency,
+    prepare: c.session.prepare,
+    t0: c.t0,
+    rampUpMs: opts.rampUpMs,
+    deadline: c.deadline,
+  });
 }
 
 /** Failed records a run without records in memory keeps, for the error that quotes them. */
 const KEEP_FAILURES = 100;
-

@@ -20,7 +20,10 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     if (deps.interrupt?.aborted) break;
     info(`run ${i + 1}/${opts.runs}`);
     // the first run is the single run's twin; later runs get prompts of their own (the server's cache has seen the first run's)
-    const out = await runBenchmark({ ...opts, model }, { ...deps, promptSalt: i === 0 ? deps.promptSalt : `${deps.promptSalt ?? ""}r${i}` });
+    const out = await runBenchmark(
+      { ...opts, model },
+      { ...deps, promptSalt: i === 0 ? deps.promptSalt : `${deps.promptSalt ?? ""}r${i}` },
+    );
     outcomes.push(out);
     model ??= (out.doc.config.model as string | null) ?? undefined;
     if (out.unreachable || out.interrupted || out.gaveUp) break;
@@ -47,7 +50,9 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
   const last = docs[docs.length - 1];
   const complete = outcomes.length === opts.runs && docs.every((d) => d.complete);
   const notes = [...new Set(docs.flatMap((d) => d.notes))];
-  notes.push(`${docs.length} runs of the same measurement${complete ? "" : ` (of ${opts.runs} asked)`}: the summary pools their requests; each run's own numbers are under "runs"`);
+  notes.push(
+    `${docs.length} runs of the same measurement${complete ? "" : ` (of ${opts.runs} asked)`}: the summary pools their requests; each run's own numbers are under "runs"`,
+  );
   const doc: ResultDocument = {
     ...last,
     complete,
@@ -59,5 +64,11 @@ export async function runRepeated(opts: RunOptions, deps: RunDeps = {}): Promise
     requests: null,
     runs,
   };
-  return { doc, interrupted: outcomes.some((o) => o.interrupted), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, records };
+  return {
+    doc,
+    interrupted: outcomes.some((o) => o.interrupted),
+    unreachable: outcomes.some((o) => o.unreachable),
+    gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp,
+    records,
+  };
 }

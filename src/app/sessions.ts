@@ -13,19 +13,44 @@ import type { Chain } from "./pacers.ts";
 import type { Prepared, Session } from "./target.ts";
 
 /** The conversations of a session run: the file's, or `ceil(requests / turns)` synthetic ones after the warm-up's prompt ids. */
-export async function loadConversations(opts: RunOptions, session: Session, info: (m: string) => void, salt?: string): Promise<Conversation[]> {
+export async function loadConversations(
+  opts: RunOptions,
+  session: Session,
+  info: (m: string) => void,
+  salt?: string,
+): Promise<Conversation[]> {
   const spec = opts.sessions!;
   if (spec.file !== undefined) {
-    const text = await readInputFile(spec.file, `--sessions takes a JSONL file, one conversation a line: {"id": "a", "turns": [{"user": "..."}]}`);
+    const text = await readInputFile(
+      spec.file,
+      `--sessions takes a JSONL file, one conversation a line: {"id": "a", "turns": [{"user": "..."}]}`,
+    );
     return parseSessionsFile(text, spec.file);
   }
   const turns = spec.turns ?? 1;
   const requests = opts.requests ?? turns;
   const count = Math.ceil(requests / turns);
-  if (count * turns !== requests) info(`--requests ${requests} is not a multiple of --turns ${turns}: ${count} sessions send ${count * turns} requests`);
+  if (count * turns !== requests)
+    info(
+      `--requests ${requests} is not a multiple of --turns ${turns}: ${count} sessions send ${count * turns} requests`,
+    );
   // follow-ups of their own length: a workload of their own (its tags apart from the first messages')
-  const followups = spec.followupTokens ? syntheticWorkload({ seed: opts.seed, inputTokens: spec.followupTokens, prefixTokens: 0, count: (t) => countTokens(t, opts.tokenizer), salt: `${salt ?? ""}f` }) : session.workload;
-  return syntheticConversations(count, turns, spec.thinkMs, (id, k) => (k === 0 ? session.workload : followups).prompt(id).text, opts.warmup);
+  const followups = spec.followupTokens
+    ? syntheticWorkload({
+        seed: opts.seed,
+        inputTokens: spec.followupTokens,
+        prefixTokens: 0,
+        count: (t) => countTokens(t, opts.tokenizer),
+        salt: `${salt ?? ""}f`,
+      })
+    : session.workload;
+  return syntheticConversations(
+    count,
+    turns,
+    spec.thinkMs,
+    (id, k) => (k === 0 ? session.workload : followups).prompt(id).text,
+    opts.warmup,
+  );
 }
 
 export interface ConversationChains {
@@ -62,12 +87,26 @@ export function conversationChains(o: ConversationChains): () => Chain<Prepared>
           if (previous.error !== null) return null;
           // what of the next prompt the server has seen: the whole history, the previous prompt and its answer
           // (client-counted, as promptTokensCounted is; reasoning is not carried)
-          state.answered(sent.answer ?? "", sent.promptTokens + previous.outputTokensCounted - previous.reasoningTokensCounted);
+          state.answered(
+            sent.answer ?? "",
+            sent.promptTokens + previous.outputTokensCounted - previous.reasoningTokensCounted,
+          );
         }
         if (state.done) return null;
         const { spec, prompt, turn, reusableTokens } = state.next();
-        const req: PlannedRequest = { seq: o.nextSeq(), phase: "measured", promptId: base[s] + turn - 1, repeat: false };
-        sent = o.session.prepareTurn(req, prompt, { session: s, turn, turns: state.conversation.turns.length }, reusableTokens, spec.maxTokens);
+        const req: PlannedRequest = {
+          seq: o.nextSeq(),
+          phase: "measured",
+          promptId: base[s] + turn - 1,
+          repeat: false,
+        };
+        sent = o.session.prepareTurn(
+          req,
+          prompt,
+          { session: s, turn, turns: state.conversation.turns.length },
+          reusableTokens,
+          spec.maxTokens,
+        );
         return { req: sent, waitMs: turn > 1 ? spec.thinkMs : 0 };
       },
     };

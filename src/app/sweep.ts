@@ -23,7 +23,9 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   const info = deps.info ?? (() => {});
   const timers = deps.timers ?? realTimers;
   const at = (x: number): RunOptions =>
-    sweep.kind === "concurrency" ? { ...opts, model, concurrency: x, sweep: undefined } : { ...opts, model, rate: x, sweep: undefined };
+    sweep.kind === "concurrency"
+      ? { ...opts, model, concurrency: x, sweep: undefined }
+      : { ...opts, model, rate: x, sweep: undefined };
   const learnModel = (out: RunOutcome) => {
     model ??= (out.doc.config.model as string | null) ?? undefined;
   };
@@ -35,7 +37,16 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   if (!hasOne) {
     info(`calibrating: ${CALIBRATION_REQUESTS} requests one at a time, for the batching gain`);
     const cal = await runBenchmark(
-      { ...opts, sweep: undefined, rate: undefined, concurrency: 1, requests: Math.min(opts.requests ?? CALIBRATION_REQUESTS, CALIBRATION_REQUESTS), durationMs: undefined, rampUpMs: 0, slo: [] },
+      {
+        ...opts,
+        sweep: undefined,
+        rate: undefined,
+        concurrency: 1,
+        requests: Math.min(opts.requests ?? CALIBRATION_REQUESTS, CALIBRATION_REQUESTS),
+        durationMs: undefined,
+        rampUpMs: 0,
+        slo: [],
+      },
       { ...deps, onProgress: undefined, promptSalt: "c" },
     );
     learnModel(cal);
@@ -88,7 +99,10 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
 
   // a level cut short (Ctrl-C) cannot be the knee
   const complete = levels.filter((l) => l.complete);
-  const kneeOf = findKnee(complete.map((l) => l.summary), opts.slo.length > 0);
+  const kneeOf = findKnee(
+    complete.map((l) => l.summary),
+    opts.slo.length > 0,
+  );
   const knee = { index: kneeOf.index === null ? null : levels.indexOf(complete[kneeOf.index]), reason: kneeOf.reason };
   const result: SweepResult = {
     kind: sweep.kind,
@@ -102,11 +116,15 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
   const headline = levels[knee.index ?? levels.length - 1];
   const first = outcomes[0]?.doc;
   const last = outcomes[outcomes.length - 1]?.doc;
-  if (!first || !last || !headline) throw new InterruptedError("interrupted before the first level of the sweep", deps.interrupt?.reason);
+  if (!first || !last || !headline)
+    throw new InterruptedError("interrupted before the first level of the sweep", deps.interrupt?.reason);
   const doc: ResultDocument = {
     ...last,
     // a sweep that stopped on saturation measured what it set out to: complete; an interrupted one is not
-    complete: !interrupted() && levels.every((l) => l.complete) && (levels.length === sweep.levels.length || stopReason !== null),
+    complete:
+      !interrupted() &&
+      levels.every((l) => l.complete) &&
+      (levels.length === sweep.levels.length || stopReason !== null),
     started_at: first.started_at,
     config: { ...last.config, ...publicConfig(opts), model: last.config.model, prompts: last.config.prompts },
     notes: headline.notes,
@@ -115,5 +133,11 @@ export async function runSweep(opts: RunOptions, deps: SweepDeps = {}): Promise<
     requests: null,
     sweep: result,
   };
-  return { doc, interrupted: interrupted(), unreachable: outcomes.some((o) => o.unreachable), gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp, records: outcomes.flatMap((o) => o.records) };
+  return {
+    doc,
+    interrupted: interrupted(),
+    unreachable: outcomes.some((o) => o.unreachable),
+    gaveUp: outcomes.find((o) => o.gaveUp)?.gaveUp,
+    records: outcomes.flatMap((o) => o.records),
+  };
 }

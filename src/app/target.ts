@@ -10,7 +10,14 @@ import type { RawRecord } from "../core/metrics.ts";
 import { redactUrl, type TargetOptions } from "../core/options.ts";
 import { getProtocol } from "../core/protocols/index.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
-import { countTokens, isTokenizerLoaded, isTokenizerName, loadTokenizer, loadTokenizerJson, TokenizerFileError } from "../core/tokenizer.ts";
+import {
+  countTokens,
+  isTokenizerLoaded,
+  isTokenizerName,
+  loadTokenizer,
+  loadTokenizerJson,
+  TokenizerFileError,
+} from "../core/tokenizer.ts";
 import { fileWorkload, parsePromptsFile, syntheticWorkload, type PromptItem, type Workload } from "../core/workload.ts";
 import type { Clock } from "../io/clock.ts";
 import { ACCEPT_ENCODING, classifyFetchError, http, sendRequest, type SendOptions, type Target } from "../io/http.ts";
@@ -54,31 +61,66 @@ export interface Session {
   /** prepare and send */
   send(req: PlannedRequest, tSched: number | null, stop: AbortSignal): Promise<RawRecord>;
   /** a turn of a multi-turn session: its body from the history so far (`maxTokens`: the turn's own, else the run's) */
-  prepareTurn(req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared;
+  prepareTurn(
+    req: PlannedRequest,
+    prompt: PromptItem,
+    turn: NonNullable<Prepared["turn"]>,
+    reusableTokens: number,
+    maxTokens?: number,
+  ): Prepared;
 }
 
 /**
  * `salt` goes into every synthetic prompt's tag: the levels of a sweep share lengths, not prompts.
  * `wrap` replaces the workload with one built over it (a trace's requests after synthetic warm-up).
  */
-export async function openSession(opts: TargetOptions, clock: Clock, info: (m: string) => void, salt?: string, wrap?: (w: Workload, count: (text: string) => number) => Workload): Promise<Session> {
+export async function openSession(
+  opts: TargetOptions,
+  clock: Clock,
+  info: (m: string) => void,
+  salt?: string,
+  wrap?: (w: Workload, count: (text: string) => number) => Workload,
+): Promise<Session> {
   const protocol = getProtocol(opts.api);
   await prepareTokenizer(opts);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*", "accept-encoding": ACCEPT_ENCODING, ...opts.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "*/*",
+    "accept-encoding": ACCEPT_ENCODING,
+    ...opts.headers,
+  };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   const model = opts.model ?? (opts.api === "generate" ? undefined : await discoverModel(opts, headers, info));
-  const target: Target = { url: opts.url.href, headers, protocol, timeoutMs: opts.timeoutMs, maxBodyBytes: opts.maxBodyBytes, maxMessageBytes: opts.maxMessageBytes, tokenizer: opts.tokenizer };
+  const target: Target = {
+    url: opts.url.href,
+    headers,
+    protocol,
+    timeoutMs: opts.timeoutMs,
+    maxBodyBytes: opts.maxBodyBytes,
+    maxMessageBytes: opts.maxMessageBytes,
+    tokenizer: opts.tokenizer,
+  };
   const count = (text: string) => countTokens(text, opts.tokenizer);
   const loaded = await loadWorkload(opts, salt);
   const workload = wrap ? wrap(loaded, count) : loaded;
   // ignore_eos is an extension of the OpenAI-compatible servers (vLLM, SGLang); the generate API has no such field
-  const extraBody = opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
+  const extraBody =
+    opts.ignoreEos && opts.api !== "generate" ? { ignore_eos: true, ...opts.extraBody } : opts.extraBody;
 
   /** the body and prompt count, built ahead of the send where the engine can (open loop: while waiting) */
   let built = 0;
   const buildItem = (item: PromptItem, maxTokens = opts.maxTokens): Built => {
     built++;
-    const body = JSON.stringify(protocol.buildBody({ prompt: item.text, messages: item.messages, maxTokens: item.maxTokens ?? maxTokens, stream: opts.stream, model, extraBody }));
+    const body = JSON.stringify(
+      protocol.buildBody({
+        prompt: item.text,
+        messages: item.messages,
+        maxTokens: item.maxTokens ?? maxTokens,
+        stream: opts.stream,
+        model,
+        extraBody,
+      }),
+    );
     const b: Built = { body, promptTokens: item.tokens ?? count(item.text) };
     if (item.reusableTokens !== undefined) b.reusableTokens = item.reusableTokens;
     return b;
@@ -129,7 +171,13 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
   /** a session turn's answer is left on its Prepared (`answer`), for the next turn */
   const sendPrepared = async (p: Prepared, tSched: number | null, stop: AbortSignal): Promise<RawRecord> => {
     const { req, body, promptTokens, reusableTokens, turn } = p;
-    const x = await sendRequest(target, body, stop, clock, req.phase === "warmup" ? WARMUP : turn !== undefined ? KEEP_ANSWER : MEASURED);
+    const x = await sendRequest(
+      target,
+      body,
+      stop,
+      clock,
+      req.phase === "warmup" ? WARMUP : turn !== undefined ? KEEP_ANSWER : MEASURED,
+    );
     // field by field, not spread: object spreads cost ~3% of the client's CPU per request (a profile against a static server)
     const record: RawRecord = {
       seq: req.seq,
@@ -164,12 +212,22 @@ export async function openSession(opts: TargetOptions, clock: Clock, info: (m: s
     return record;
   };
   // chat: the messages go as they are and are counted as their contents (as fileWorkload counts them); the text APIs send the transcript
-  const prepareTurn = (req: PlannedRequest, prompt: PromptItem, turn: NonNullable<Prepared["turn"]>, reusableTokens: number, maxTokens?: number): Prepared => {
-    const item = opts.api === "openai-chat" && prompt.messages ? { text: prompt.messages.map((m) => m.content).join("\n"), messages: prompt.messages } : { text: prompt.text };
+  const prepareTurn = (
+    req: PlannedRequest,
+    prompt: PromptItem,
+    turn: NonNullable<Prepared["turn"]>,
+    reusableTokens: number,
+    maxTokens?: number,
+  ): Prepared => {
+    const item =
+      opts.api === "openai-chat" && prompt.messages
+        ? { text: prompt.messages.map((m) => m.content).join("\n"), messages: prompt.messages }
+        : { text: prompt.text };
     const b = buildItem(item, maxTokens);
     return { req, body: b.body, promptTokens: b.promptTokens, reusableTokens, turn };
   };
-  const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) => sendPrepared(prepare(req), tSched, stop);
+  const send = (req: PlannedRequest, tSched: number | null, stop: AbortSignal) =>
+    sendPrepared(prepare(req), tSched, stop);
   return {
     target,
     model,
@@ -200,7 +258,8 @@ export async function prepareTokenizer(opts: TargetOptions): Promise<void> {
   try {
     await loadTokenizerJson(label, text);
   } catch (e) {
-    if (e instanceof TokenizerFileError) throw new UsageError(`--tokenizer ${opts.tokenizerFile}: ${e.message}`, TOKENIZER_FILE_HINT);
+    if (e instanceof TokenizerFileError)
+      throw new UsageError(`--tokenizer ${opts.tokenizerFile}: ${e.message}`, TOKENIZER_FILE_HINT);
     throw e;
   }
   opts.tokenizer = label;
@@ -228,21 +287,39 @@ export function reusableOf(req: PlannedRequest, b: Built, workload: Workload, pr
 
 async function loadWorkload(opts: TargetOptions, salt?: string): Promise<Workload> {
   if (opts.prompts === undefined) {
-    return syntheticWorkload({ seed: opts.seed, inputTokens: opts.inputTokens, prefixTokens: opts.prefixTokens, count: (t) => countTokens(t, opts.tokenizer), salt });
+    return syntheticWorkload({
+      seed: opts.seed,
+      inputTokens: opts.inputTokens,
+      prefixTokens: opts.prefixTokens,
+      count: (t) => countTokens(t, opts.tokenizer),
+      salt,
+    });
   }
-  const text = await readInputFile(opts.prompts, `--prompts takes a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`);
+  const text = await readInputFile(
+    opts.prompts,
+    `--prompts takes a JSONL file ({"prompt": "..."} a line) or a ShareGPT JSON file`,
+  );
   return fileWorkload(parsePromptsFile(text, opts.prompts), opts.prompts, opts.seed);
 }
 
 /** Ask GET /v1/models for the first model when --model is not given. */
-async function discoverModel(opts: TargetOptions, headers: Record<string, string>, info: (m: string) => void): Promise<string> {
+async function discoverModel(
+  opts: TargetOptions,
+  headers: Record<string, string>,
+  info: (m: string) => void,
+): Promise<string> {
   const models = new URL(opts.url.href);
   models.pathname = `${models.pathname.replace(/\/(chat\/)?completions\/?$/, "")}/models`;
   // what messages show: never the credentials of the endpoint
   const url = redactUrl(models);
   let res: Awaited<ReturnType<typeof http.raw>>;
   try {
-    res = await http.raw(models.href, { headers, signal: AbortSignal.timeout(opts.timeoutMs), responseType: "json", redirect: "manual" });
+    res = await http.raw(models.href, {
+      headers,
+      signal: AbortSignal.timeout(opts.timeoutMs),
+      responseType: "json",
+      redirect: "manual",
+    });
   } catch (err) {
     // no HTTP answer at all (refused, a host that does not resolve, reset, no answer in time): the
     // endpoint could not be used — exit 3, the same as when the run's own requests find it so
@@ -251,19 +328,38 @@ async function discoverModel(opts: TargetOptions, headers: Record<string, string
     if (known) throw known;
     const timedOut = (err as { cause?: { name?: string } }).cause?.name === "TimeoutError";
     const why = timedOut ? `nothing within ${opts.timeoutMs / 1000} s` : failure.message;
-    throw new EndpointError(`GET ${url} got no answer: ${why}`, `check that the server is up at --endpoint, or pass --model NAME`);
+    throw new EndpointError(
+      `GET ${url} got no answer: ${why}`,
+      `check that the server is up at --endpoint, or pass --model NAME`,
+    );
   }
   // never followed: a redirect would carry the key to wherever it points (README: Redirects)
-  if (res.status >= 300 && res.status < 400) throw new UsageError(`--model was not given and GET ${url} answered HTTP ${res.status} (a redirect, not followed)`, `pass --model NAME, and the URL the redirect points to as --endpoint`);
+  if (res.status >= 300 && res.status < 400)
+    throw new UsageError(
+      `--model was not given and GET ${url} answered HTTP ${res.status} (a redirect, not followed)`,
+      `pass --model NAME, and the URL the redirect points to as --endpoint`,
+    );
   // a server that is up but cannot serve yet (loading: 503) is the endpoint's state, not a bad option
-  if (res.status >= 500) throw new EndpointError(`GET ${url} answered HTTP ${res.status}: the server is not ready`, `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`);
+  if (res.status >= 500)
+    throw new EndpointError(
+      `GET ${url} answered HTTP ${res.status}: the server is not ready`,
+      `wait for it ('llmbench warm' waits until it answers), or pass --model NAME`,
+    );
   if (res.status === 401 || res.status === 403) {
-    throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, failureHint({ class: "http_4xx", status: res.status }, { command: "run", endpoint: opts.endpoint, api: opts.api }));
+    throw new UsageError(
+      `--model was not given and GET ${url} failed (HTTP ${res.status})`,
+      failureHint(
+        { class: "http_4xx", status: res.status },
+        { command: "run", endpoint: opts.endpoint, api: opts.api },
+      ),
+    );
   }
-  if (res.status >= 400) throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, `pass --model NAME`);
+  if (res.status >= 400)
+    throw new UsageError(`--model was not given and GET ${url} failed (HTTP ${res.status})`, `pass --model NAME`);
   const body: unknown = res._data;
   const first = (body as { data?: Array<{ id?: unknown }> })?.data?.[0]?.id;
-  if (typeof first !== "string") throw new UsageError(`--model was not given and GET ${url} listed no model`, `pass --model NAME`);
+  if (typeof first !== "string")
+    throw new UsageError(`--model was not given and GET ${url} listed no model`, `pass --model NAME`);
   info(`using model '${first}' (the first listed by GET ${url}; pass --model to choose)`);
   return first;
 }

@@ -71,7 +71,8 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
     info(`waiting for ${opts.endpoint} to answer (${opts.api} API, up to ${seconds(opts.waitMs)})`);
     const ready = await waitUntilReady(opts, t0, clock, info, deps, () => stopper.interrupted);
     const { first, session, plan } = ready;
-    if (first) info(`ready after ${seconds(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
+    if (first)
+      info(`ready after ${seconds(first.tEnd! - t0)} (${ready.attempts} attempt${ready.attempts === 1 ? "" : "s"})`);
 
     // warm-up: the plan's remaining warm-up requests, until steady (or all of them)
     const records: RawRecord[] = first ? [first] : [];
@@ -97,7 +98,9 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         steadyAt = records.length;
         steadyWindow = { stats: check.stats!, records: ok.slice(-opts.steady.window) };
         const s = check.stats!;
-        info(`steady after ${steadyAt} requests: median ${ms(s.median)} ms, cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`);
+        info(
+          `steady after ${steadyAt} requests: median ${ms(s.median)} ms, cv ${pct(s.cv)}, trend ${trend(s.drop)} across the last ${s.n}`,
+        );
       }
     };
     let error = ready.error;
@@ -113,7 +116,13 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
         onRecord(record) {
           records.push(record);
           observe(record);
-          deps.onProgress?.({ phase: "warm", done: records.length, total, lastMs: record.error === null ? latencies[latencies.length - 1] : null, window: lastStats });
+          deps.onProgress?.({
+            phase: "warm",
+            done: records.length,
+            total,
+            lastMs: record.error === null ? latencies[latencies.length - 1] : null,
+            window: lastStats,
+          });
         },
       });
       if (wentAway) {
@@ -149,15 +158,29 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
       error: error?.message ?? null,
       steady: steadyAt !== null,
       requests_to_steady: steadyAt,
-      latency_ms: { first: first ? median([first], e2e) : null, steady: median(steadyRecords, e2e), last_window: median(lastRecords, e2e) },
-      ttft_ms: { first: first ? median([first], ttft) : null, steady: median(steadyRecords, ttft), last_window: median(lastRecords, ttft) },
+      latency_ms: {
+        first: first ? median([first], e2e) : null,
+        steady: median(steadyRecords, e2e),
+        last_window: median(lastRecords, e2e),
+      },
+      ttft_ms: {
+        first: first ? median([first], ttft) : null,
+        steady: median(steadyRecords, ttft),
+        last_window: median(lastRecords, ttft),
+      },
       ttft_kind: first ? deriveRequest(first).ttftKind : null,
       window: roundStats((steadyWindow as { stats: WindowStats } | null)?.stats ?? lastStats),
       requests: { sent: records.length, succeeded: ok.length, failed: records.length - ok.length },
       errors,
       curve: records.map((r) => {
         const m = deriveRequest(r);
-        return { n: r.seq + 1, ok: m.ok, e2e_ms: m.ok ? round(m.e2eMs!) : null, ttft_ms: m.ok && m.ttftMs !== null ? round(m.ttftMs) : null, error: r.error?.class ?? null };
+        return {
+          n: r.seq + 1,
+          ok: m.ok,
+          e2e_ms: m.ok ? round(m.e2eMs!) : null,
+          ttft_ms: m.ok && m.ttftMs !== null ? round(m.ttftMs) : null,
+          error: r.error?.class ?? null,
+        };
       }),
     };
     return { doc, error, interrupted: stopper.interrupted };
@@ -172,14 +195,26 @@ export async function warmServer(opts: WarmOptions, deps: WarmDeps = {}): Promis
  * while loading) and the like mean "not yet"; an answer waiting cannot change (401, 404, a body in
  * another format) stops at once.
  */
-async function waitUntilReady(opts: WarmOptions, t0: number, clock: Clock, info: (m: string) => void, deps: WarmDeps, interrupted: () => boolean): Promise<Readiness> {
+async function waitUntilReady(
+  opts: WarmOptions,
+  t0: number,
+  clock: Clock,
+  info: (m: string) => void,
+  deps: WarmDeps,
+  interrupted: () => boolean,
+): Promise<Readiness> {
   const deadline = t0 + opts.waitMs;
   const ctrlC = deps.interrupt ?? new AbortController().signal;
   // an attempt ends at once on Ctrl-C, or when the wait has run out (and it has had a moment to answer)
-  const attemptStop = () => AbortSignal.any([ctrlC, AbortSignal.timeout(Math.max(0, deadline - clock()) + LAST_ATTEMPT_GRACE_MS)]);
+  const attemptStop = () =>
+    AbortSignal.any([ctrlC, AbortSignal.timeout(Math.max(0, deadline - clock()) + LAST_ATTEMPT_GRACE_MS)]);
   let attempts = 0;
   let last = "";
-  const notReady = (error: LlmbenchError | null, session: Session | null = null, plan: RequestPlan | null = null): Readiness => ({ session, plan, first: null, attempts, error });
+  const notReady = (
+    error: LlmbenchError | null,
+    session: Session | null = null,
+    plan: RequestPlan | null = null,
+  ): Readiness => ({ session, plan, first: null, attempts, error });
   const waitedOut = () =>
     new EndpointError(
       `${opts.endpoint} did not answer within --wait ${seconds(opts.waitMs)} (${attempts} attempt${attempts === 1 ? "" : "s"}; the last: ${last})`,
@@ -255,5 +290,11 @@ function warmConfig(o: WarmOptions, session: Session | null): Record<string, unk
 /** times to the µs, as in run's records */
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const roundStats = (s: WindowStats | null): WindowStats | null =>
-  s && { n: s.n, mean: round(s.mean), median: round(s.median), cv: Number(s.cv.toPrecision(6)), slope: round(s.slope), drop: Number(s.drop.toPrecision(6)) };
-
+  s && {
+    n: s.n,
+    mean: round(s.mean),
+    median: round(s.median),
+    cv: Number(s.cv.toPrecision(6)),
+    slope: round(s.slope),
+    drop: Number(s.drop.toPrecision(6)),
+  };

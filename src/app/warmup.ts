@@ -51,7 +51,13 @@ export interface Stopper {
   dispose(): void;
 }
 
-export function createStopper(interrupt: AbortSignal | undefined, graceMs = 2000, info: (m: string) => void, onInterrupt?: () => void, after: After = realAfter): Stopper {
+export function createStopper(
+  interrupt: AbortSignal | undefined,
+  graceMs = 2000,
+  info: (m: string) => void,
+  onInterrupt?: () => void,
+  after: After = realAfter,
+): Stopper {
   const hardStop = new AbortController();
   let interrupted = false;
   const handle = () => {

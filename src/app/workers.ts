@@ -33,15 +33,27 @@ export function workerArgs(rawArgs: readonly string[]): string[] {
   return argvWithout(rawArgs, RUN_FLAGS, OWN_FLAGS);
 }
 
-export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonly string[], deps: RunDeps = {}): Promise<RunOutcome> {
+export async function runInWorkers(
+  opts: RunOptions,
+  n: number,
+  rawArgs: readonly string[],
+  deps: RunDeps = {},
+): Promise<RunOutcome> {
   // a split that leaves a worker nothing to do is refused here, before any process starts
-  shardLoad({ index: 0, count: n }, { requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, concurrency: opts.concurrency });
+  shardLoad(
+    { index: 0, count: n },
+    { requests: opts.requests, warmup: opts.warmup, repeatRatio: opts.repeatRatio, concurrency: opts.concurrency },
+  );
   const dir = workerDir();
   let keep = false;
   const base = workerArgs(rawArgs);
   // each worker holds its share of the streams: raise Bun's per-process cap where that share passes it
   const share = Number.isFinite(opts.concurrency) ? Math.ceil(opts.concurrency / n) : MAX_CAP;
-  const env = { LLMBENCH_WORKER: "1", LLMBENCH_REEXEC: "1", BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.min(MAX_CAP, Math.max(256, share))) };
+  const env = {
+    LLMBENCH_WORKER: "1",
+    LLMBENCH_REEXEC: "1",
+    BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.min(MAX_CAP, Math.max(256, share))),
+  };
   const views: ProgressView[] = [];
   const clients: Array<ClientCheck | undefined> = [];
   let ready = 0;
@@ -52,7 +64,17 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     for (const w of workers) w.send(msg);
   };
   for (let i = 0; i < n; i++) {
-    const args = ["run", ...base, "--seed", String(opts.seed), "--shard", `${i}/${n}`, "--output", dir.file(i), "--quiet"];
+    const args = [
+      "run",
+      ...base,
+      "--seed",
+      String(opts.seed),
+      "--shard",
+      `${i}/${n}`,
+      "--output",
+      dir.file(i),
+      "--quiet",
+    ];
     workers.push(
       startWorker(args, env, (msg) => {
         if (msg.type === "ready") go();
@@ -86,7 +108,9 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     for (const [i, r] of results.entries()) {
       if (!dir.has(i)) {
         const killed = r.code > 128 && !r.stderr;
-        const why = r.stderr.split("\n")[0]?.replace(/^llmbench: (error: )?/, "") || (killed ? `killed by signal ${r.code - 128}, with no message` : "no message");
+        const why =
+          r.stderr.split("\n")[0]?.replace(/^llmbench: (error: )?/, "") ||
+          (killed ? `killed by signal ${r.code - 128}, with no message` : "no message");
         // what the other workers measured is kept, never lost with the run
         const kept = results.some((_, k) => k !== i && dir.has(k));
         if (kept) keep = true;
@@ -100,8 +124,14 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
     }
     const merged = await runMerge(files, false);
     const doc = asOneRun(merged, opts, n, clients);
-    const interrupted = deps.interrupt?.aborted === true || results.some((r) => Object.values(SIGNAL_EXIT).includes(r.code as 130));
-    return { doc, interrupted, unreachable: !doc.complete && !interrupted, records: (merged.requests ?? []) as unknown as RawRecord[] };
+    const interrupted =
+      deps.interrupt?.aborted === true || results.some((r) => Object.values(SIGNAL_EXIT).includes(r.code as 130));
+    return {
+      doc,
+      interrupted,
+      unreachable: !doc.complete && !interrupted,
+      records: (merged.requests ?? []) as unknown as RawRecord[],
+    };
   } finally {
     deps.interrupt?.removeEventListener("abort", forward);
     if (!keep) dir.remove();
@@ -109,16 +139,26 @@ export async function runInWorkers(opts: RunOptions, n: number, rawArgs: readonl
 }
 
 /** The merged shards as the result of one run: its config (with `workers`), its options, one note on how it ran. */
-function asOneRun(merged: ResultDocument, opts: RunOptions, n: number, clients: ReadonlyArray<ClientCheck | undefined>): ResultDocument {
+function asOneRun(
+  merged: ResultDocument,
+  opts: RunOptions,
+  n: number,
+  clients: ReadonlyArray<ClientCheck | undefined>,
+): ResultDocument {
   const { shards: _s, ...config } = merged.config;
   const { shards: _f, ...doc } = merged;
   // the client's self-check of the busiest worker: a bottleneck in one process is one of the run (the report warns of it)
-  const client = clients.filter((c) => c !== undefined).sort((a, b) => (b.event_loop_lag_ms?.p99 ?? 0) - (a.event_loop_lag_ms?.p99 ?? 0))[0];
+  const client = clients
+    .filter((c) => c !== undefined)
+    .sort((a, b) => (b.event_loop_lag_ms?.p99 ?? 0) - (a.event_loop_lag_ms?.p99 ?? 0))[0];
   return {
     ...doc,
     config: { ...config, output: opts.output ?? null, records: opts.records, workers: n },
     summary: { ...merged.summary, client },
-    notes: [`run in ${n} worker processes (--workers), each with its share of the requests and concurrency (and every ${n}-th arrival with --rate), started together; their records merged onto one timeline`, ...merged.notes.slice(1).filter((x) => !(client && / shards: /.test(x) && x.includes(client.reason ?? "\u0000")))],
+    notes: [
+      `run in ${n} worker processes (--workers), each with its share of the requests and concurrency (and every ${n}-th arrival with --rate), started together; their records merged onto one timeline`,
+      ...merged.notes.slice(1).filter((x) => !(client && / shards: /.test(x) && x.includes(client.reason ?? "\u0000"))),
+    ],
     requests: opts.records ? merged.requests : null,
   };
 }
@@ -127,7 +167,11 @@ function asOneRun(merged: ResultDocument, opts: RunOptions, n: number, clients: 
  * The worker's side: tell the parent when warmed up, start at its instant, send progress.
  * Undefined when this process is not a worker.
  */
-export function workerSide(interrupt: AbortSignal | undefined): { deps: Pick<RunDeps, "startAt" | "onProgress">; finished(doc: ResultDocument): void; closeUnlessFinished(): void } | undefined {
+export function workerSide(
+  interrupt: AbortSignal | undefined,
+):
+  | { deps: Pick<RunDeps, "startAt" | "onProgress">; finished(doc: ResultDocument): void; closeUnlessFinished(): void }
+  | undefined {
   const channel = parentChannel();
   if (!channel) return undefined;
   let last = 0;

@@ -7,9 +7,11 @@ import { MERGE_FLAGS, MERGE_POSITIONALS, parseMergeArgs } from "../core/options/
 import { logger } from "../io/logger.ts";
 import { renderReport } from "../render/report.ts";
 
-
 export const merge = defineCommand({
-  meta: { name: "merge", description: "Merge result files of shards run at the same time on several machines into one" },
+  meta: {
+    name: "merge",
+    description: "Merge result files of shards run at the same time on several machines into one",
+  },
   args: cittyArgs(MERGE_FLAGS, MERGE_POSITIONALS),
   async run({ rawArgs }) {
     const o = parseMergeArgs(rawArgs);

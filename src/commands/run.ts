@@ -19,7 +19,6 @@ import { reportOfDocument } from "../app/report.ts";
 import { renderProgress, renderReport } from "../render/report.ts";
 import { renderSweep } from "../render/sweep.ts";
 
-
 export const run = defineCommand({
   meta: { name: "run", description: "Run a benchmark against an endpoint, print a report, write a result JSON" },
   args: cittyArgs(RUN_FLAGS),
@@ -32,14 +31,35 @@ export const run = defineCommand({
     // with workers, the requests are in flight in them (each raises its own HTTP cap), not here
     const html = opts.html;
     // before the run: nothing measured is lost to a typo
-    if (html) await checkWritable(html).catch((err) => Promise.reject(err instanceof UsageError ? new UsageError(err.message, "create the folder first, or choose another --html") : err));
+    if (html)
+      await checkWritable(html).catch((err) =>
+        Promise.reject(
+          err instanceof UsageError
+            ? new UsageError(err.message, "create the folder first, or choose another --html")
+            : err,
+        ),
+      );
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
     const chat = opts.sessions;
-    const size = chat ? (chat.file !== undefined ? `the conversations of ${chat.file}` : `${Math.ceil((opts.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`) : opts.requests !== undefined ? `${opts.requests} requests` : `${(opts.durationMs ?? 0) / 1000} s`;
+    const size = chat
+      ? chat.file !== undefined
+        ? `the conversations of ${chat.file}`
+        : `${Math.ceil((opts.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`
+      : opts.requests !== undefined
+        ? `${opts.requests} requests`
+        : `${(opts.durationMs ?? 0) / 1000} s`;
     const cap = Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : "";
-    const load = chat ? `${chat.concurrency ?? opts.concurrency} sessions at once` : opts.trace ? `trace ${opts.trace.file}${opts.trace.speed !== 1 ? ` at ${opts.trace.speed}× speed` : ""}${cap}` : opts.rate !== undefined ? `${opts.rate} req/s${cap}` : `concurrency ${opts.concurrency}`;
-    ctx.info(`llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`);
+    const load = chat
+      ? `${chat.concurrency ?? opts.concurrency} sessions at once`
+      : opts.trace
+        ? `trace ${opts.trace.file}${opts.trace.speed !== 1 ? ` at ${opts.trace.speed}× speed` : ""}${cap}`
+        : opts.rate !== undefined
+          ? `${opts.rate} req/s${cap}`
+          : `concurrency ${opts.concurrency}`;
+    ctx.info(
+      `llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`,
+    );
 
     const deps: SweepDeps = {
       interrupt: ctx.interrupt,
@@ -53,7 +73,15 @@ export const run = defineCommand({
     if (worker) Object.assign(deps, worker.deps);
     // --tokenizer FILE is read and checked once, before any request (after a re-exec for the HTTP cap; workers read it again each)
     const outcome = await prepareTokenizer(opts)
-      .then(() => (opts.sweep ? runSweep(opts, deps) : opts.runs > 1 ? runRepeated(opts, deps) : workers > 1 ? runInWorkers(opts, workers, rawArgs, deps) : runBenchmark(opts, deps)))
+      .then(() =>
+        opts.sweep
+          ? runSweep(opts, deps)
+          : opts.runs > 1
+            ? runRepeated(opts, deps)
+            : workers > 1
+              ? runInWorkers(opts, workers, rawArgs, deps)
+              : runBenchmark(opts, deps),
+      )
       .finally(() => {
         ctx.close();
         // a worker that failed says nothing more to its parent; one that finished sends its self-check first

@@ -7,16 +7,25 @@ import { startServer, type RunningServer, type ServerOptions } from "../server/i
 
 function startError(e: unknown, o: ServerOptions): never {
   const code = (e as { code?: string } | null)?.code;
-  if (code === "EADDRINUSE") throw new UsageError(`port ${o.port} on ${o.host} is in use`, "pick another with --port, or --port 0 for a free one");
-  if (code === "EACCES") throw new UsageError(`no permission to listen on port ${o.port}`, "use a port above 1023, or --port 0");
+  if (code === "EADDRINUSE")
+    throw new UsageError(
+      `port ${o.port} on ${o.host} is in use`,
+      "pick another with --port, or --port 0 for a free one",
+    );
+  if (code === "EACCES")
+    throw new UsageError(`no permission to listen on port ${o.port}`, "use a port above 1023, or --port 0");
   // a host that is not an address of this machine, or does not resolve: Bun reports EADDRNOTAVAIL, EINVAL, ENOTTY…
-  throw new UsageError(`cannot listen on ${o.host}:${o.port} (${code ?? (e as Error).message})`, "use an address of this machine, e.g. --host 127.0.0.1, and a free --port");
+  throw new UsageError(
+    `cannot listen on ${o.host}:${o.port} (${code ?? (e as Error).message})`,
+    "use an address of this machine, e.g. --host 127.0.0.1, and a free --port",
+  );
 }
 
 export const serve = defineCommand({
   meta: {
     name: "serve",
-    description: "Run the built-in inference-server simulator (generate and OpenAI APIs, continuous batching, response cache)",
+    description:
+      "Run the built-in inference-server simulator (generate and OpenAI APIs, continuous batching, response cache)",
   },
   args: cittyArgs(SERVE_FLAGS),
   async run({ rawArgs }) {

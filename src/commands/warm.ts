@@ -8,7 +8,6 @@ import { parseWarmOptions, WARM_FLAGS } from "../core/options/warm.ts";
 import { logger } from "../io/logger.ts";
 import { renderWarmProgress, renderWarmReport } from "../render/warm.ts";
 
-
 export const warm = defineCommand({
   meta: { name: "warm", description: "Wait until a server answers, then warm it until its latency is steady" },
   args: cittyArgs(WARM_FLAGS),
@@ -26,16 +25,25 @@ export const warm = defineCommand({
     await emit(doc, opts, doc.ready ? renderWarmReport(doc) : null, ctx.info);
     if (outcome.error) throw outcome.error;
     if (outcome.interrupted || ctx.interruptedBy()) {
-      if (outcome.interrupted) logger.warn(`interrupted by ${ctx.interruptedBy() ?? "SIGINT"}: the document covers what finished (marked "complete": false)`);
+      if (outcome.interrupted)
+        logger.warn(
+          `interrupted by ${ctx.interruptedBy() ?? "SIGINT"}: the document covers what finished (marked "complete": false)`,
+        );
       process.exitCode = ctx.interruptCode();
       return;
     }
     if (doc.requests.failed > 0) {
-      const classes = Object.entries(doc.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
-      logger.warn(`${doc.requests.failed} of ${doc.requests.sent} warm-up requests failed (${classes.join(", ")}): a run now will see errors too`);
+      const classes = Object.entries(doc.errors)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`);
+      logger.warn(
+        `${doc.requests.failed} of ${doc.requests.sent} warm-up requests failed (${classes.join(", ")}): a run now will see errors too`,
+      );
     }
     if (doc.config.max_requests !== null && !doc.steady) {
-      logger.warn(`latency was not steady after ${doc.requests.sent} requests: a run now measures a server still warming up (raise --max-requests, or loosen --max-cv / --max-drop)`);
+      logger.warn(
+        `latency was not steady after ${doc.requests.sent} requests: a run now measures a server still warming up (raise --max-requests, or loosen --max-cv / --max-drop)`,
+      );
     }
   },
 });

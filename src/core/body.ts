@@ -77,7 +77,12 @@ export function createBodyDecoder(protocol: Protocol, contentType: string, maxMe
  * never pay for the pacing. `countText` false counts only the reasoning (the server's usage gave the
  * length, and this answer is not in the sample compared with it).
  */
-export function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pacing, countText = true): Decoded | Promise<Decoded> {
+export function finishBody(
+  body: BodyDecoder,
+  tokenizer: TokenizerId,
+  pacing: Pacing,
+  countText = true,
+): Decoded | Promise<Decoded> {
   const text = countText ? body.text : "";
   if (countsAtOnce(text, tokenizer) && countsAtOnce(body.reasoning, tokenizer)) {
     const reasoning = body.reasoning ? countTokens(body.reasoning, tokenizer) : 0;
@@ -86,8 +91,15 @@ export function finishBody(body: BodyDecoder, tokenizer: TokenizerId, pacing: Pa
   return finishPaced(body, text, tokenizer, pacing);
 }
 
-async function finishPaced(body: BodyDecoder, output: string, tokenizer: TokenizerId, pacing: Pacing): Promise<Decoded> {
-  const reasoning = body.reasoning ? await countTokensPaced(body.reasoning, tokenizer, pacing) : { tokens: 0, estimated: false };
+async function finishPaced(
+  body: BodyDecoder,
+  output: string,
+  tokenizer: TokenizerId,
+  pacing: Pacing,
+): Promise<Decoded> {
+  const reasoning = body.reasoning
+    ? await countTokensPaced(body.reasoning, tokenizer, pacing)
+    : { tokens: 0, estimated: false };
   const text = await countTokensPaced(output, tokenizer, pacing);
   return decoded(body, text.tokens + reasoning.tokens, reasoning.tokens, text.estimated || reasoning.estimated);
 }

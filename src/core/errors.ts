@@ -6,7 +6,16 @@
  * is not HTTP or not the API's format; client: the client's own limits (file descriptors, memory);
  * aborted: stopped by the user.
  */
-export const ERROR_CLASSES = ["connect", "timeout", "http_4xx", "http_5xx", "redirect", "protocol", "client", "aborted"] as const;
+export const ERROR_CLASSES = [
+  "connect",
+  "timeout",
+  "http_4xx",
+  "http_5xx",
+  "redirect",
+  "protocol",
+  "client",
+  "aborted",
+] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 /**
@@ -16,7 +25,16 @@ export type ErrorClass = (typeof ERROR_CLASSES)[number];
  * max_body / max_message: the answer passed --max-body / --max-message; usage: the answer's token
  * counts were unreadable; server_error: the server reported an error inside a 200 answer.
  */
-export const FAILURE_REASONS = ["refused", "dns", "reset", "not_http", "max_body", "max_message", "usage", "server_error"] as const;
+export const FAILURE_REASONS = [
+  "refused",
+  "dns",
+  "reset",
+  "not_http",
+  "max_body",
+  "max_message",
+  "usage",
+  "server_error",
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** A count per error class, every class present (0 when none). */

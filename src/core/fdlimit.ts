@@ -25,7 +25,9 @@ export function planFdLimit(needed: number, limit: FdLimit | undefined): FdPlan 
   const want = Number.isFinite(needed) ? needed + FD_MARGIN : limit.hard;
   if (limit.soft >= want) return {};
   if (limit.hard >= want) return { raiseTo: Number.isFinite(want) ? want : undefined };
-  const what = Number.isFinite(needed) ? `the ${needed} connections this run may open (+${FD_MARGIN})` : "an uncapped --rate";
+  const what = Number.isFinite(needed)
+    ? `the ${needed} connections this run may open (+${FD_MARGIN})`
+    : "an uncapped --rate";
   return {
     raiseTo: limit.hard > limit.soft && Number.isFinite(limit.hard) ? limit.hard : undefined,
     warning: `the open-file limit is ${limit.soft} (hard ${Number.isFinite(limit.hard) ? limit.hard : "unlimited"}), below ${what}: requests past it fail as 'client' errors; raise the hard limit (ulimit -Hn as root, LimitNOFILE= under systemd, docker run --ulimit nofile=N:N), or lower --concurrency`,

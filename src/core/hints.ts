@@ -28,7 +28,8 @@ export function failureHint(e: Failure, c: HintContext): string {
   switch (e.class) {
     case "connect":
       if (e.reason === "dns") return `check the host name in --endpoint`;
-      if (e.reason === "reset") return `the server closed the connection before answering: check its logs (did it crash or restart?)`;
+      if (e.reason === "reset")
+        return `the server closed the connection before answering: check its logs (did it crash or restart?)`;
       return `is the server running? 'llmbench serve --port ${portOf(c.endpoint)}' starts one, or pass --endpoint`;
     case "timeout":
       return `raise --timeout, lower --max-tokens or ${load}, or check that the server is generating`;
@@ -88,8 +89,13 @@ export function allFailedError(c: Omit<HintContext, "command">, failures: readon
     case "client":
       return new EndpointError(`no request could be sent: ${first.message}`, hint);
     case "protocol":
-      if (first.reason === "not_http") return new EndpointError(`every answer from ${c.endpoint} was not HTTP: ${first.message}`, hint);
-      if (first.reason === undefined) return new EndpointError(`every response was unreadable as the ${c.api} API: ${oneLine(first.message)}${response}`, hint);
+      if (first.reason === "not_http")
+        return new EndpointError(`every answer from ${c.endpoint} was not HTTP: ${first.message}`, hint);
+      if (first.reason === undefined)
+        return new EndpointError(
+          `every response was unreadable as the ${c.api} API: ${oneLine(first.message)}${response}`,
+          hint,
+        );
       return new EndpointError(`every response failed: ${oneLine(first.message)}${response}`, hint);
     case "aborted":
       return new EndpointError(`no request completed: ${first.message}`, hint);
@@ -101,18 +107,26 @@ export function unwaitableError(c: Omit<HintContext, "command">, e: RequestError
   const hint = failureHint(e, { ...c, command: "warm" });
   const body = e.body ? `; the response: ${oneLine(e.body)}` : "";
   if (e.class === "redirect") return new EndpointError(`${c.endpoint} redirected the request: ${e.message}`, hint);
-  if (e.class === "client") return new EndpointError(`warm could not send a request to ${c.endpoint}: ${e.message}`, hint);
+  if (e.class === "client")
+    return new EndpointError(`warm could not send a request to ${c.endpoint}: ${e.message}`, hint);
   if (e.class === "protocol") {
     const what = e.reason === undefined ? `not in the ${c.api} API's format` : "the answer could not be used";
     return new EndpointError(`${c.endpoint} answered, but ${what}: ${oneLine(e.message)}${body}`, hint);
   }
-  return new EndpointError(`${c.endpoint} refused the request: ${e.message}${body}`, `${hint}; waiting will not change this answer`);
+  return new EndpointError(
+    `${c.endpoint} refused the request: ${e.message}${body}`,
+    `${hint}; waiting will not change this answer`,
+  );
 }
 
 /** No HTTP answer at all to a request made before the run (GET /v1/models): refused, no such host, or another failure. */
-export function noAnswerError(c: Omit<HintContext, "command">, e: { class: ErrorClass; reason?: FailureReason; message: string }): EndpointError | undefined {
+export function noAnswerError(
+  c: Omit<HintContext, "command">,
+  e: { class: ErrorClass; reason?: FailureReason; message: string },
+): EndpointError | undefined {
   const hint = failureHint(e, { ...c, command: "run" });
-  if (e.reason === "refused") return new EndpointError(`cannot connect to ${c.endpoint}: ${e.message}`, hint, e.message);
+  if (e.reason === "refused")
+    return new EndpointError(`cannot connect to ${c.endpoint}: ${e.message}`, hint, e.message);
   if (e.reason === "dns") return new EndpointError(`cannot reach ${c.endpoint}: ${e.message}`, hint, e.message);
   return undefined;
 }
@@ -136,7 +150,8 @@ export function giveUpError(g: GiveUp): EndpointError {
 
 /** What the API expects, for a response that was not in its format. */
 function expectedSchema(api: string): string {
-  if (api === "generate") return `expected POST {"prompt", "max_tokens", "temperature"} → {"text": str, "cached": bool}`;
+  if (api === "generate")
+    return `expected POST {"prompt", "max_tokens", "temperature"} → {"text": str, "cached": bool}`;
   return `expected the OpenAI ${api === "openai-chat" ? "chat completions" : "completions"} API`;
 }
 

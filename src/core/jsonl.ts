@@ -25,7 +25,8 @@ export function* jsonObjectLines(text: string, source: string, fix: string): Gen
     } catch {
       throw new UsageError(`${where}: not valid JSON: ${clip(raw)}`, fix);
     }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`${where}: not a JSON object: ${clip(raw)}`, fix);
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new UsageError(`${where}: not a JSON object: ${clip(raw)}`, fix);
     yield { value: v as Record<string, unknown>, line: i + 1, where };
   }
 }

@@ -20,7 +20,8 @@ export interface Shard {
   doc: ResultDocument;
 }
 
-const HINT = "merge shards of one benchmark: llmbench run … --output shard-N.json on each machine, then llmbench merge shard-*.json";
+const HINT =
+  "merge shards of one benchmark: llmbench run … --output shard-N.json on each machine, then llmbench merge shard-*.json";
 
 export function mergeResults(shards: readonly Shard[]): ResultDocument {
   if (shards.length < 2) throw new UsageError(`merge needs at least two result files, got ${shards.length}`, HINT);
@@ -28,7 +29,10 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     if (s.doc.sweep) throw new UsageError(`${s.file} holds a sweep: merge takes single runs`, HINT);
     // the pooled summary of N runs one after another is no shard, and compare reads a file's runs, not its summary
     if (Array.isArray(s.doc.runs) && s.doc.runs.length > 0) {
-      throw new UsageError(`${s.file} holds ${s.doc.runs.length} runs (run --runs ${s.doc.runs.length}): merge takes single runs`, "run each shard without --runs, then merge; to compare repeated runs, pass their files to compare directly");
+      throw new UsageError(
+        `${s.file} holds ${s.doc.runs.length} runs (run --runs ${s.doc.runs.length}): merge takes single runs`,
+        "run each shard without --runs, then merge; to compare repeated runs, pass their files to compare directly",
+      );
     }
   }
   // --shard i/N files are the parts of one workload: prompt ids are already global, one seed
@@ -56,7 +60,17 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
       for (const r of d.requests!) {
         maxSeq = Math.max(maxSeq, r.seq);
         // prompt ids are per shard: keep them apart so repeats still point at their own shard's prompts
-        all.push({ ...r, seq: seqBase + r.seq, promptId: split ? r.promptId : i * 1e9 + r.promptId, ...(r.session !== undefined ? { session: i * 1e6 + r.session } : {}), tSched: shift(r.tSched), tSend: shift(r.tSend)!, tFirstByte: shift(r.tFirstByte), tEnd: shift(r.tEnd), tokenTimes: r.tokenTimes.map((t) => shift(t)!) });
+        all.push({
+          ...r,
+          seq: seqBase + r.seq,
+          promptId: split ? r.promptId : i * 1e9 + r.promptId,
+          ...(r.session !== undefined ? { session: i * 1e6 + r.session } : {}),
+          tSched: shift(r.tSched),
+          tSend: shift(r.tSend)!,
+          tFirstByte: shift(r.tFirstByte),
+          tEnd: shift(r.tEnd),
+          tokenTimes: r.tokenTimes.map((t) => shift(t)!),
+        });
       }
       seqBase += maxSeq + 1;
     });
@@ -65,7 +79,9 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     requests = all;
   } else {
     ({ summary, digests } = mergeSummaries(docs));
-    notes.push("some shards have no per-request records (--no-records): percentiles come from the merged t-digests (approximate), throughputs are added up (the shards ran at the same time), and TPOT/latency-per-token means are not merged");
+    notes.push(
+      "some shards have no per-request records (--no-records): percentiles come from the merged t-digests (approximate), throughputs are added up (the shards ran at the same time), and TPOT/latency-per-token means are not merged",
+    );
   }
   const clients = docs.map((d) => d.summary.client).filter((c) => c !== undefined);
   const distorted = clients.filter((c) => c.distorted);
@@ -74,7 +90,10 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
     ...first,
     complete: docs.every((d) => d.complete),
     started_at: docs.map((d) => d.started_at).sort()[0],
-    finished_at: docs.map((d) => d.finished_at).sort().at(-1)!,
+    finished_at: docs
+      .map((d) => d.finished_at)
+      .sort()
+      .at(-1)!,
     t0_unix_ms: t0,
     // what the shards did together: the requests and concurrency add up; each shard had its own seed
     config: {
@@ -93,13 +112,17 @@ export function mergeResults(shards: readonly Shard[]): ResultDocument {
   };
 }
 
-const SHARD_HINT = "merge the files of one sharded run: the same --seed and options, --shard 0/N … --shard N-1/N, every one of them once";
+const SHARD_HINT =
+  "merge the files of one sharded run: the same --seed and options, --shard 0/N … --shard N-1/N, every one of them once";
 
 /** The shard of one workload a file says it is (config.shard, written by run --shard), or null. */
 export function shardOf(doc: ResultDocument): ShardTotals | null {
   const s = doc.config.shard;
   if (!isRecord(s)) return null;
-  const ok = [s.index, s.count].every((x) => Number.isInteger(x)) && (s.index as number) >= 0 && (s.index as number) < (s.count as number);
+  const ok =
+    [s.index, s.count].every((x) => Number.isInteger(x)) &&
+    (s.index as number) >= 0 &&
+    (s.index as number) < (s.count as number);
   return ok ? (s as unknown as ShardTotals) : null;
 }
 
@@ -113,16 +136,32 @@ export function checkShardSet(shards: readonly Shard[]): boolean {
   const marked = specs.filter((s) => s.spec !== null);
   if (marked.length === 0) return false;
   const unmarked = specs.find((s) => s.spec === null);
-  if (unmarked) throw new UsageError(`${marked[0].file} is shard ${marked[0].spec!.index}/${marked[0].spec!.count} of a sharded run, ${unmarked.file} is not a shard`, SHARD_HINT);
+  if (unmarked)
+    throw new UsageError(
+      `${marked[0].file} is shard ${marked[0].spec!.index}/${marked[0].spec!.count} of a sharded run, ${unmarked.file} is not a shard`,
+      SHARD_HINT,
+    );
   const first = marked[0];
   const n = first.spec!.count;
   const other = marked.find((s) => s.spec!.count !== n);
-  if (other) throw new UsageError(`the shards split the workload differently: ${first.file} is shard ${first.spec!.index}/${n}, ${other.file} is ${other.spec!.index}/${other.spec!.count}`, SHARD_HINT);
+  if (other)
+    throw new UsageError(
+      `the shards split the workload differently: ${first.file} is shard ${first.spec!.index}/${n}, ${other.file} is ${other.spec!.index}/${other.spec!.count}`,
+      SHARD_HINT,
+    );
   const seed = marked.find((s) => s.seed !== first.seed);
-  if (seed) throw new UsageError(`the shards are not of one workload: seed ${String(first.seed)} in ${first.file}, ${String(seed.seed)} in ${seed.file}`, SHARD_HINT);
+  if (seed)
+    throw new UsageError(
+      `the shards are not of one workload: seed ${String(first.seed)} in ${first.file}, ${String(seed.seed)} in ${seed.file}`,
+      SHARD_HINT,
+    );
   for (const k of ["requests", "warmup", "concurrency"] as const) {
     const d = marked.find((s) => s.spec![k] !== first.spec![k]);
-    if (d) throw new UsageError(`the shards are not of one workload: ${k} ${String(first.spec![k])} in all in ${first.file}, ${String(d.spec![k])} in ${d.file}`, SHARD_HINT);
+    if (d)
+      throw new UsageError(
+        `the shards are not of one workload: ${k} ${String(first.spec![k])} in all in ${first.file}, ${String(d.spec![k])} in ${d.file}`,
+        SHARD_HINT,
+      );
   }
   const byIndex = new Map<number, string>();
   for (const s of marked) {
@@ -131,7 +170,11 @@ export function checkShardSet(shards: readonly Shard[]): boolean {
     byIndex.set(s.spec!.index, s.file);
   }
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) throw new UsageError(`${missing.length} of ${n} shards missing: ${missing.map((i) => `${i}/${n}`).join(", ")} (a merge of part of the workload is not the benchmark)`, SHARD_HINT);
+  if (missing.length > 0)
+    throw new UsageError(
+      `${missing.length} of ${n} shards missing: ${missing.map((i) => `${i}/${n}`).join(", ")} (a merge of part of the workload is not the benchmark)`,
+      SHARD_HINT,
+    );
   return true;
 }
 
@@ -141,10 +184,14 @@ function weightedMean(pairs: Array<[number | null, number]>): number | null {
   return w > 0 ? known.reduce((a, [x, n]) => a + x * n, 0) / w : null;
 }
 
-const sumOrNull = (xs: unknown[]) => (xs.every((x) => typeof x === "number") ? (xs as number[]).reduce((a, x) => a + x, 0) : null);
+const sumOrNull = (xs: unknown[]) =>
+  xs.every((x) => typeof x === "number") ? (xs as number[]).reduce((a, x) => a + x, 0) : null;
 
 /** Counts add, throughputs add (concurrent shards), distributions from merged digests. */
-function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary; digests: Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>> } {
+function mergeSummaries(docs: readonly ResultDocument[]): {
+  summary: RunSummary;
+  digests: Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
+} {
   const sum = (f: (s: RunSummary) => number) => docs.reduce((a, d) => a + f(d.summary), 0);
   const merged = Object.fromEntries(
     DIGEST_METRICS.map((k) => {
@@ -186,16 +233,30 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
       input: sum((s) => s.tokens.input),
       reasoning: sum((s) => s.tokens.reasoning),
       mean_output_per_request: succeeded > 0 ? output / succeeded : null,
-      ...(docs.every((d) => d.summary.tokens.from_usage !== undefined) ? { from_usage: sum((s) => s.tokens.from_usage ?? 0) } : {}),
+      ...(docs.every((d) => d.summary.tokens.from_usage !== undefined)
+        ? { from_usage: sum((s) => s.tokens.from_usage ?? 0) }
+        : {}),
       usage_vs_client: {
         compared: sum((s) => s.tokens.usage_vs_client.compared),
         disagreed: sum((s) => s.tokens.usage_vs_client.disagreed),
         // weighted by how many requests each shard compared
-        mean_relative_difference: weightedMean(docs.map((d) => [d.summary.tokens.usage_vs_client.mean_relative_difference, d.summary.tokens.usage_vs_client.compared])),
+        mean_relative_difference: weightedMean(
+          docs.map((d) => [
+            d.summary.tokens.usage_vs_client.mean_relative_difference,
+            d.summary.tokens.usage_vs_client.compared,
+          ]),
+        ),
       },
       tokens_per_chunk: chunks > 0 ? output / chunks : null,
     },
-    cache: { hits, hit_rate: succeeded > 0 ? hits / succeeded : null, repeats_sent: repeatsSent, repeats_succeeded: repeatsOk, repeat_hits: repeatHits, repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null },
+    cache: {
+      hits,
+      hit_rate: succeeded > 0 ? hits / succeeded : null,
+      repeats_sent: repeatsSent,
+      repeats_succeeded: repeatsOk,
+      repeat_hits: repeatHits,
+      repeat_hit_rate: repeatsOk > 0 ? repeatHits / repeatsOk : null,
+    },
     duration_s: Math.max(...docs.map((d) => d.summary.duration_s)),
     tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
     slo: undefined,
@@ -208,6 +269,9 @@ function mergeSummaries(docs: readonly ResultDocument[]): { summary: RunSummary;
       retries_failed: sum((s) => s.connections?.retries_failed ?? 0),
     },
   };
-  const digests = Object.fromEntries(DIGEST_METRICS.map((k) => [k, merged[k].toJSON()])) as Record<DigestMetric, ReturnType<MetricDigest["toJSON"]>>;
+  const digests = Object.fromEntries(DIGEST_METRICS.map((k) => [k, merged[k].toJSON()])) as Record<
+    DigestMetric,
+    ReturnType<MetricDigest["toJSON"]>
+  >;
   return { summary, digests };
 }

@@ -54,7 +54,13 @@ export function deriveRequest(r: RawRecord, latencyFrom: "send" | "due" = "send"
   const n = fromUsage ? r.usage!.completionTokens! : r.outputTokensCounted;
   // a stream's TTFT is its first token-bearing chunk; a stream that carried none has no TTFT
   const streamed = r.streamed;
-  const ttftMs = streamed ? (r.tokenTimes.length > 0 ? r.tokenTimes[0] - t0 : null) : r.tFirstByte !== null ? r.tFirstByte - t0 : null;
+  const ttftMs = streamed
+    ? r.tokenTimes.length > 0
+      ? r.tokenTimes[0] - t0
+      : null
+    : r.tFirstByte !== null
+      ? r.tFirstByte - t0
+      : null;
   const itlMs: number[] = [];
   if (streamed) for (let k = 1; k < r.tokenTimes.length; k++) itlMs.push(r.tokenTimes[k] - r.tokenTimes[k - 1]);
   const tpotMs = streamed && ok && n >= 2 && ttftMs !== null ? (e2eMs! - ttftMs) / (n - 1) : null;
@@ -100,7 +106,14 @@ export interface RunSummary {
     /** streamed output tokens per token-bearing chunk (1 = one token per chunk; more = ITL is per chunk, not per token) */
     tokens_per_chunk: number | null;
   };
-  cache: { hits: number; hit_rate: number | null; repeats_sent: number; repeats_succeeded: number; repeat_hits: number; repeat_hit_rate: number | null };
+  cache: {
+    hits: number;
+    hit_rate: number | null;
+    repeats_sent: number;
+    repeats_succeeded: number;
+    repeat_hits: number;
+    repeat_hit_rate: number | null;
+  };
   duration_s: number;
   tokens_source: string;
   /** with --slo: each term against the run, and goodput */
@@ -154,12 +167,17 @@ export function clientCheck(loopLagMs: readonly number[], s: RunSummary): Client
   const ttft = s.ttft_ms?.p50;
   const limit = ttft === undefined ? undefined : Math.max(DISTORTION_SHARE * ttft, LAG_FLOOR_MS);
   const reasons: string[] = [];
-  if (limit !== undefined && loop && loop.count >= MIN_LAG_SAMPLES && loop.p99 > limit) reasons.push(`event-loop lag p99 ${loop.p99.toFixed(2)} ms`);
-  if (limit !== undefined && s.send_lag_ms && s.send_lag_ms.count >= MIN_LAG_SAMPLES && s.send_lag_ms.p99 > limit) reasons.push(`send lag p99 ${s.send_lag_ms.p99.toFixed(2)} ms`);
+  if (limit !== undefined && loop && loop.count >= MIN_LAG_SAMPLES && loop.p99 > limit)
+    reasons.push(`event-loop lag p99 ${loop.p99.toFixed(2)} ms`);
+  if (limit !== undefined && s.send_lag_ms && s.send_lag_ms.count >= MIN_LAG_SAMPLES && s.send_lag_ms.p99 > limit)
+    reasons.push(`send lag p99 ${s.send_lag_ms.p99.toFixed(2)} ms`);
   return {
     event_loop_lag_ms: loop,
     distorted: reasons.length > 0,
-    reason: reasons.length > 0 ? `${reasons.join(" and ")} ${reasons.length > 1 ? "exceed" : "exceeds"} ${limit!.toFixed(2)} ms (${DISTORTION_SHARE * 100}% of TTFT p50 ${ttft!.toFixed(2)} ms, at least ${LAG_FLOOR_MS} ms): the client was a bottleneck; lower the load or run several clients` : null,
+    reason:
+      reasons.length > 0
+        ? `${reasons.join(" and ")} ${reasons.length > 1 ? "exceed" : "exceeds"} ${limit!.toFixed(2)} ms (${DISTORTION_SHARE * 100}% of TTFT p50 ${ttft!.toFixed(2)} ms, at least ${LAG_FLOOR_MS} ms): the client was a bottleneck; lower the load or run several clients`
+        : null,
   };
 }
 
@@ -172,7 +190,14 @@ export const DIGEST_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"] as cons
 export type DigestMetric = (typeof DIGEST_METRICS)[number];
 
 /** Every distribution a summary reports, by its name in the summary. */
-export const SUMMARY_METRICS = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms", "latency_per_token_ms", "send_lag_ms"] as const;
+export const SUMMARY_METRICS = [
+  "ttft_ms",
+  "tpot_ms",
+  "itl_ms",
+  "e2e_ms",
+  "latency_per_token_ms",
+  "send_lag_ms",
+] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
 /** The values one measured record gives each distribution (ITL: its gaps). Empty for a failed request. */
@@ -201,7 +226,14 @@ export class SummaryAccumulator {
   private readonly samples: Record<SummaryMetric, number[]> | null;
   /** one digest per distribution; ttft/tpot/itl/e2e are serialised into the result */
   readonly digests: Record<SummaryMetric, MetricDigest>;
-  private readonly values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  private readonly values: Record<SummaryMetric, number[]> = {
+    ttft_ms: [],
+    tpot_ms: [],
+    itl_ms: [],
+    e2e_ms: [],
+    latency_per_token_ms: [],
+    send_lag_ms: [],
+  };
   private measured = 0;
   private succeeded = 0;
   private outTokens = 0;
@@ -238,9 +270,18 @@ export class SummaryAccumulator {
   ) {
     this.slo = options.slo ?? [];
     this.prefix = new PrefixCacheAccumulator(keepSamples);
-    this.samples = keepSamples ? { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] } : null;
+    this.samples = keepSamples
+      ? { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] }
+      : null;
     const d = () => new MetricDigest();
-    this.digests = { ttft_ms: d(), tpot_ms: d(), itl_ms: d(), e2e_ms: d(), latency_per_token_ms: d(), send_lag_ms: d() };
+    this.digests = {
+      ttft_ms: d(),
+      tpot_ms: d(),
+      itl_ms: d(),
+      e2e_ms: d(),
+      latency_per_token_ms: d(),
+      send_lag_ms: d(),
+    };
   }
 
   add(r: RawRecord): void {
@@ -256,7 +297,17 @@ export class SummaryAccumulator {
     this.windowStart = Math.min(this.windowStart, r.tSend);
     if (r.tEnd !== null) this.windowEnd = Math.max(this.windowEnd, r.tEnd);
     if (r.turn !== undefined && r.session !== undefined) {
-      this.chats.add({ session: r.session, turn: r.turn, sessionTurns: r.sessionTurns ?? r.turn, ok: m.ok, aborted: r.error?.class === "aborted", ttftMs: m.ttftMs, promptTokens: m.promptTokens, reusableTokens: r.reusableTokens ?? 0, cachedTokens: r.usage?.cachedTokens });
+      this.chats.add({
+        session: r.session,
+        turn: r.turn,
+        sessionTurns: r.sessionTurns ?? r.turn,
+        ok: m.ok,
+        aborted: r.error?.class === "aborted",
+        ttftMs: m.ttftMs,
+        promptTokens: m.promptTokens,
+        reusableTokens: r.reusableTokens ?? 0,
+        cachedTokens: r.usage?.cachedTokens,
+      });
     }
     metricValues(m, this.values);
     for (const k of SUMMARY_METRICS) {
@@ -291,7 +342,13 @@ export class SummaryAccumulator {
       this.streamedChunks += r.tokenTimes.length;
     }
     this.inTokens += m.promptTokens;
-    this.prefix.add({ cachedTokens: r.usage?.cachedTokens, promptTokens: m.promptTokens, promptTokensCounted: r.promptTokensCounted, reusableTokens: r.reusableTokens, ttftMs: m.ttftMs });
+    this.prefix.add({
+      cachedTokens: r.usage?.cachedTokens,
+      promptTokens: m.promptTokens,
+      promptTokensCounted: r.promptTokensCounted,
+      reusableTokens: r.reusableTokens,
+      ttftMs: m.ttftMs,
+    });
     if (m.tokensFromUsage) this.fromUsage++;
     else this.allUsage = false;
     if (m.cached) {
@@ -310,7 +367,10 @@ export class SummaryAccumulator {
    * disk); a distribution it does not cover takes the digest's.
    */
   /** `windowS`: the measured window, when it is not this accumulator's own span (`poolRuns`: the runs' windows laid end to end) */
-  finish(exact: Partial<Record<SummaryMetric, ExactPercentiles>> = {}, windowS?: number): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
+  finish(
+    exact: Partial<Record<SummaryMetric, ExactPercentiles>> = {},
+    windowS?: number,
+  ): { summary: RunSummary; digests: Record<DigestMetric, SerializedDigest> } {
     const dist = (k: SummaryMetric): Distribution | null => {
       if (this.samples) return summarize(this.samples[k]);
       const s = this.digests[k].summary();
@@ -320,7 +380,12 @@ export class SummaryAccumulator {
     windowS ??= this.windowEnd > this.windowStart ? (this.windowEnd - this.windowStart) / 1000 : 0;
     const perS = (x: number) => (windowS > 0 ? x / windowS : 0);
     const failed = measured - succeeded;
-    const digests = { ttft_ms: this.digests.ttft_ms.toJSON(), tpot_ms: this.digests.tpot_ms.toJSON(), itl_ms: this.digests.itl_ms.toJSON(), e2e_ms: this.digests.e2e_ms.toJSON() };
+    const digests = {
+      ttft_ms: this.digests.ttft_ms.toJSON(),
+      tpot_ms: this.digests.tpot_ms.toJSON(),
+      itl_ms: this.digests.itl_ms.toJSON(),
+      e2e_ms: this.digests.e2e_ms.toJSON(),
+    };
     const summary: RunSummary = {
       requests: { sent: measured, succeeded, failed },
       errors: this.errors,
@@ -343,7 +408,11 @@ export class SummaryAccumulator {
         reasoning: this.reasoningTokens,
         mean_output_per_request: succeeded > 0 ? this.outTokens / succeeded : null,
         from_usage: this.fromUsage,
-        usage_vs_client: { compared: this.compared, disagreed: this.disagreed, mean_relative_difference: this.compared > 0 ? this.relDiff / this.compared : null },
+        usage_vs_client: {
+          compared: this.compared,
+          disagreed: this.disagreed,
+          mean_relative_difference: this.compared > 0 ? this.relDiff / this.compared : null,
+        },
         tokens_per_chunk: this.streamedChunks > 0 ? this.streamedTokens / this.streamedChunks : null,
       },
       cache: {
@@ -402,14 +471,18 @@ export function poolRuns(
   const acc = new SummaryAccumulator(tokenizer, options);
   // a session of one run is not the same-numbered session of another
   runs.forEach((r, i) => {
-    for (const record of r.records) acc.add(i === 0 || record.session === undefined ? record : { ...record, session: i * 1e6 + record.session });
+    for (const record of r.records)
+      acc.add(i === 0 || record.session === undefined ? record : { ...record, session: i * 1e6 + record.session });
   });
   const pooled = acc.finish({}, windowS);
   const distorted = runs.map((r, i) => ({ c: r.client, i })).filter(({ c }) => c?.distorted);
   pooled.summary.client = {
     event_loop_lag_ms: null,
     distorted: distorted.length > 0,
-    reason: distorted.length > 0 ? `in run ${distorted.map(({ i }) => i + 1).join(", ")} of ${runs.length}: ${distorted[0].c!.reason}` : null,
+    reason:
+      distorted.length > 0
+        ? `in run ${distorted.map(({ i }) => i + 1).join(", ")} of ${runs.length}: ${distorted[0].c!.reason}`
+        : null,
   };
   return pooled;
 }

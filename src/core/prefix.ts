@@ -105,7 +105,12 @@ export class PrefixCacheAccumulator {
       reusable_tokens: this.#reusable,
       reusable_share: this.#offered > 0 && this.#offeredPrompt > 0 ? this.#reusable / this.#offeredPrompt : null,
       ttft_by_reusable_share: anyTtft
-        ? this.#buckets.map((b, i) => ({ from: i === 0 ? 0 : REUSABLE_EDGES[i - 1], to: REUSABLE_EDGES[i], requests: b.count, ttft_ms: b.summary() }))
+        ? this.#buckets.map((b, i) => ({
+            from: i === 0 ? 0 : REUSABLE_EDGES[i - 1],
+            to: REUSABLE_EDGES[i],
+            requests: b.count,
+            ttft_ms: b.summary(),
+          }))
         : [],
     };
   }
@@ -116,7 +121,9 @@ export class PrefixCacheAccumulator {
  * do the shares computed from them; per-request distributions cannot be merged from summaries
  * (null), bucket request counts add up and their TTFTs are null. Undefined when no part has one.
  */
-export function mergePrefixSummaries(parts: ReadonlyArray<PrefixCacheSummary | undefined>): PrefixCacheSummary | undefined {
+export function mergePrefixSummaries(
+  parts: ReadonlyArray<PrefixCacheSummary | undefined>,
+): PrefixCacheSummary | undefined {
   const known = parts.filter((p): p is PrefixCacheSummary => p !== undefined);
   if (known.length === 0) return undefined;
   const sum = (f: (p: PrefixCacheSummary) => number) => known.reduce((a, p) => a + f(p), 0);

@@ -41,7 +41,10 @@ export class ProgressTracker {
   /** `start`: when measuring began (rates over the whole run until the window fills); `total`: the goal. */
   view(t: number, start: number, total: number): ProgressView {
     const first = this.recent[0];
-    const since = first && first.t >= t - this.windowMs && first.t > start && this.recent.length > 1 ? first : { t: start, ok: 0, tokens: 0 };
+    const since =
+      first && first.t >= t - this.windowMs && first.t > start && this.recent.length > 1
+        ? first
+        : { t: start, ok: 0, tokens: 0 };
     const span = (t - since.t) / 1000;
     return {
       done: this.done,

@@ -96,7 +96,8 @@ export function relativeRecords(records: readonly RawRecord[], t0: number): Resu
 
 export const RESULT_SCHEMA_PREFIX = "llmbench.result/";
 
-const HINT = "pass a result file written by 'llmbench run --output FILE' (or 'llmbench merge'); a file edited by hand must keep to schema/result.schema.json";
+const HINT =
+  "pass a result file written by 'llmbench run --output FILE' (or 'llmbench merge'); a file edited by hand must keep to schema/result.schema.json";
 
 type Obj = Record<string, unknown>;
 
@@ -113,7 +114,11 @@ type Upgrade = { to: string; upgrade: (doc: Obj) => Obj };
 export const UPGRADES: Record<string, Upgrade> = {};
 
 /** Apply upgrades until the document is of the current schema; a schema this build does not know is refused with that reason. */
-export function upgradeResult(doc: Obj, source: string, upgrades: Record<string, Upgrade> = UPGRADES): { doc: Obj; from: string } {
+export function upgradeResult(
+  doc: Obj,
+  source: string,
+  upgrades: Record<string, Upgrade> = UPGRADES,
+): { doc: Obj; from: string } {
   const from = String(doc.schema);
   let current = doc;
   const seen = new Set<string>();
@@ -123,9 +128,15 @@ export function upgradeResult(doc: Obj, source: string, upgrades: Record<string,
     if (!step || seen.has(schema)) {
       const version = (v: string) => Number(/\/v(\d+)$/.exec(v)?.[1] ?? NaN);
       if (version(schema) > version(RESULT_SCHEMA)) {
-        throw new UsageError(`${source} was written by a newer llmbench (schema "${schema}"); this one reads up to "${RESULT_SCHEMA}"`, "upgrade llmbench to read it");
+        throw new UsageError(
+          `${source} was written by a newer llmbench (schema "${schema}"); this one reads up to "${RESULT_SCHEMA}"`,
+          "upgrade llmbench to read it",
+        );
       }
-      throw new UsageError(`${source} has an unknown llmbench schema "${schema}" (this llmbench reads "${RESULT_SCHEMA}")`, HINT);
+      throw new UsageError(
+        `${source} has an unknown llmbench schema "${schema}" (this llmbench reads "${RESULT_SCHEMA}")`,
+        HINT,
+      );
     }
     seen.add(schema);
     current = step.upgrade(current);
@@ -170,23 +181,33 @@ type Body = Pick<SchemaResultDocument, "summary" | "digests" | "requests">;
 function checkBody(b: Body, at: string, fail: (why: string) => never): void {
   const s = b.summary;
   const r = s.requests;
-  if (r.succeeded + r.failed !== r.sent) fail(`${at}summary.requests: succeeded ${r.succeeded} + failed ${r.failed} ≠ sent ${r.sent}`);
+  if (r.succeeded + r.failed !== r.sent)
+    fail(`${at}summary.requests: succeeded ${r.succeeded} + failed ${r.failed} ≠ sent ${r.sent}`);
   for (const k of DIGEST_METRICS) {
     const d = s[k];
     if (d === null) continue;
-    for (const q of ["mean", "p50", "p90", "p95", "p99"] as const) if (d[q] < 0) fail(`${at}summary.${k}.${q} is ${d[q]}, expected a number ≥ 0`);
-    if (!(d.p50 <= d.p90 && d.p90 <= d.p95 && d.p95 <= d.p99)) fail(`${at}summary.${k}: its percentiles fall as p rises (p50 ${d.p50}, p90 ${d.p90}, p95 ${d.p95}, p99 ${d.p99})`);
+    for (const q of ["mean", "p50", "p90", "p95", "p99"] as const)
+      if (d[q] < 0) fail(`${at}summary.${k}.${q} is ${d[q]}, expected a number ≥ 0`);
+    if (!(d.p50 <= d.p90 && d.p90 <= d.p95 && d.p95 <= d.p99))
+      fail(
+        `${at}summary.${k}: its percentiles fall as p rises (p50 ${d.p50}, p90 ${d.p90}, p95 ${d.p95}, p99 ${d.p99})`,
+      );
   }
   const c = s.cache;
-  if (c.hits > r.succeeded) fail(`${at}summary.cache.hits is ${c.hits}, more than the ${r.succeeded} requests that succeeded`);
+  if (c.hits > r.succeeded)
+    fail(`${at}summary.cache.hits is ${c.hits}, more than the ${r.succeeded} requests that succeeded`);
   if (!(c.repeat_hits <= c.repeats_succeeded && c.repeats_succeeded <= c.repeats_sent)) {
-    fail(`${at}summary.cache: ${c.repeat_hits} repeat hits, ${c.repeats_succeeded} repeats succeeded, ${c.repeats_sent} sent: more hits than successes or successes than sends`);
+    fail(
+      `${at}summary.cache: ${c.repeat_hits} repeat hits, ${c.repeats_succeeded} repeats succeeded, ${c.repeats_sent} sent: more hits than successes or successes than sends`,
+    );
   }
   for (const [k, d] of Object.entries(b.digests)) {
     try {
       MetricDigest.fromJSON(d);
     } catch (err) {
-      fail(`${at}digests.${k} is not a t-digest: ${(err as Error).message.replace(/^invalid serialised t-digest: /, "")}`);
+      fail(
+        `${at}digests.${k} is not a t-digest: ${(err as Error).message.replace(/^invalid serialised t-digest: /, "")}`,
+      );
     }
   }
   b.requests?.forEach((rec, i) => checkRecordTimes(rec, `${at}requests[${i}]`, fail));
@@ -199,22 +220,40 @@ function checkBody(b: Body, at: string, fail: (why: string) => never): void {
 function checkRecordTimes(r: ResultRecord, p: string, fail: (why: string) => never): void {
   const impossible = (why: string): never => fail(`${p} is impossible: ${why}`);
   const { tSched, tSend, tFirstByte, tEnd, tokenTimes } = r;
-  if (tSched !== null && tSched > tSend) impossible(`tSend ${tSend} is before tSched ${tSched} (a request cannot leave before it is due)`);
+  if (tSched !== null && tSched > tSend)
+    impossible(`tSend ${tSend} is before tSched ${tSched} (a request cannot leave before it is due)`);
   if (tFirstByte !== null && tFirstByte < tSend) impossible(`tFirstByte ${tFirstByte} is before tSend ${tSend}`);
-  if (tokenTimes.length > 0 && tokenTimes[0] < (tFirstByte ?? tSend)) impossible(`its first token time ${tokenTimes[0]} is before ${tFirstByte !== null ? `tFirstByte ${tFirstByte}` : `tSend ${tSend}`}`);
-  for (let k = 1; k < tokenTimes.length; k++) if (tokenTimes[k] < tokenTimes[k - 1]) impossible(`tokenTimes[${k}] ${tokenTimes[k]} is before tokenTimes[${k - 1}] ${tokenTimes[k - 1]}`);
+  if (tokenTimes.length > 0 && tokenTimes[0] < (tFirstByte ?? tSend))
+    impossible(
+      `its first token time ${tokenTimes[0]} is before ${tFirstByte !== null ? `tFirstByte ${tFirstByte}` : `tSend ${tSend}`}`,
+    );
+  for (let k = 1; k < tokenTimes.length; k++)
+    if (tokenTimes[k] < tokenTimes[k - 1])
+      impossible(`tokenTimes[${k}] ${tokenTimes[k]} is before tokenTimes[${k - 1}] ${tokenTimes[k - 1]}`);
   if (tEnd !== null) {
     if (tEnd < tSend) impossible(`tEnd ${tEnd} is before tSend ${tSend}`);
     const last = tokenTimes.length > 0 ? tokenTimes[tokenTimes.length - 1] : tFirstByte;
-    if (last !== null && tEnd < last) impossible(`tEnd ${tEnd} is before its last ${tokenTimes.length > 0 ? "token time" : "byte"} ${last}`);
+    if (last !== null && tEnd < last)
+      impossible(`tEnd ${tEnd} is before its last ${tokenTimes.length > 0 ? "token time" : "byte"} ${last}`);
   }
 }
 
 /** A summary as older v1 files wrote it, with what was added since filled in: error classes counted 0, no send lag, an SLO term's status. */
 function normalizeSummary(s: SchemaSummary): RunSummary {
   const { slo, ...rest } = s;
-  const out: RunSummary = { ...rest, errors: { redirect: 0, client: 0, ...s.errors }, send_lag_ms: s.send_lag_ms ?? null };
-  if (slo) out.slo = { ...slo, terms: slo.terms.map((t) => ({ ...t, status: t.status ?? (t.value_ms === null ? "not measured" : t.passed ? "met" : "missed") })) };
+  const out: RunSummary = {
+    ...rest,
+    errors: { redirect: 0, client: 0, ...s.errors },
+    send_lag_ms: s.send_lag_ms ?? null,
+  };
+  if (slo)
+    out.slo = {
+      ...slo,
+      terms: slo.terms.map((t) => ({
+        ...t,
+        status: t.status ?? (t.value_ms === null ? "not measured" : t.passed ? "met" : "missed"),
+      })),
+    };
   return out;
 }
 
@@ -228,7 +267,9 @@ function normalize(doc: SchemaResultDocument): ResultDocument {
   return {
     ...rest,
     summary: normalizeSummary(summary),
-    ...(sweep ? { sweep: { ...sweep, levels: sweep.levels.map((l) => ({ ...l, summary: normalizeSummary(l.summary) })) } } : {}),
+    ...(sweep
+      ? { sweep: { ...sweep, levels: sweep.levels.map((l) => ({ ...l, summary: normalizeSummary(l.summary) })) } }
+      : {}),
     ...(runs ? { runs: runs.map((r) => ({ ...r, summary: normalizeSummary(r.summary) })) } : {}),
   };
 }
@@ -243,12 +284,19 @@ interface SchemaError {
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
-  parentSchema?: { type?: string | string[]; minimum?: number; properties?: Record<string, { type?: string | string[]; minimum?: number }> };
+  parentSchema?: {
+    type?: string | string[];
+    minimum?: number;
+    properties?: Record<string, { type?: string | string[]; minimum?: number }>;
+  };
 }
 
 /** `/requests/2/tEnd` → `requests[2].tEnd` */
 function dotted(pointer: string): string {
-  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : `${i === 0 ? "" : "."}${p}`)).join("");
 }
 
@@ -258,7 +306,15 @@ function valueAt(doc: unknown, pointer: string): unknown {
   return v;
 }
 
-const TYPE_WORDS: Record<string, string> = { number: "a number", integer: "an integer", string: "a text", boolean: "true or false", null: "null", array: "a list", object: "an object" };
+const TYPE_WORDS: Record<string, string> = {
+  number: "a number",
+  integer: "an integer",
+  string: "a text",
+  boolean: "true or false",
+  null: "null",
+  array: "a list",
+  object: "an object",
+};
 
 function shown(v: unknown): string {
   if (v === undefined) return "missing";
@@ -283,7 +339,11 @@ function orList(xs: readonly string[]): string {
  * the deepest error is the one that says what is wrong.
  */
 export function describeSchemaError(doc: unknown, errors: readonly SchemaError[]): string {
-  const e = [...errors].sort((a, b) => b.instancePath.split("/").length - a.instancePath.split("/").length || Number(a.keyword === "anyOf") - Number(b.keyword === "anyOf"))[0];
+  const e = [...errors].sort(
+    (a, b) =>
+      b.instancePath.split("/").length - a.instancePath.split("/").length ||
+      Number(a.keyword === "anyOf") - Number(b.keyword === "anyOf"),
+  )[0];
   if (e === undefined) return "it does not match the schema";
   const at = dotted(e.instancePath);
   const path = at === "" ? "the document" : at;
@@ -300,7 +360,9 @@ export function describeSchemaError(doc: unknown, errors: readonly SchemaError[]
       return `${path} has a field "${String(e.params.additionalProperty)}" that no llmbench result has`;
     case "type": {
       // a value or null (anyOf): every type the path allows, not only the last one tried
-      const allowed = errors.filter((x) => x.keyword === "type" && x.instancePath === e.instancePath).map((x) => expected(x.parentSchema ?? { type: String(x.params.type).split(",") }));
+      const allowed = errors
+        .filter((x) => x.keyword === "type" && x.instancePath === e.instancePath)
+        .map((x) => expected(x.parentSchema ?? { type: String(x.params.type).split(",") }));
       return `${path} is ${shown(value)}, expected ${orList([...new Set(allowed)])}`;
     }
     case "enum":

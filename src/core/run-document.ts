@@ -61,7 +61,6 @@ export function outputLengthSource(meanOut: number, fromUsage: number, succeeded
   return `${mean}, by the server's usage for ${fromUsage} of ${succeeded} requests and the client's ${tokenizer} tokenizer for the rest`;
 }
 
-
 /** Send lag p99 past which a trace replay says it fell behind the trace. */
 const TRACE_LATE_MS = 50;
 
@@ -70,21 +69,32 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   const meanOut = s.tokens.mean_output_per_request;
   // older files lack from_usage: then every request with usage was also compared
   const fromUsage = s.tokens.from_usage ?? s.tokens.usage_vs_client.compared;
-  if (s.percentiles === "digest") notes.push("--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones");
+  if (s.percentiles === "digest")
+    notes.push(
+      "--bounded: percentiles are t-digest estimates (count, mean, min and max are exact); drop --bounded for exact ones",
+    );
   if (s.ttft_kind === "first-byte") {
-    notes.push("responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)");
+    notes.push(
+      "responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)",
+    );
   }
   // (a trace asks each request for its own output_length: there is no one --max-tokens to miss)
   if (meanOut !== null && !opts.trace && Math.abs(meanOut - opts.maxTokens) > 0.5) {
-    notes.push(`${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`);
+    notes.push(
+      `${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`,
+    );
   }
   // answers too long to count in the time they took to arrive: their count is extrapolated (README "Token counting")
   if (estimated > 0) {
-    notes.push(`${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`);
+    notes.push(
+      `${estimated} answers were too long for the ${opts.tokenizer} tokenizer to count in the time they took to arrive: their output tokens were extrapolated from the part counted${opts.tokenizer === "whitespace" ? "" : " (--tokenizer whitespace counts ~50× faster)"}`,
+    );
   }
   const perChunk = s.tokens.tokens_per_chunk;
   if (perChunk !== null && perChunk > 1.05) {
-    notes.push(`stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`);
+    notes.push(
+      `stream chunks carried ${perChunk.toFixed(2)} tokens each on average: ITL is measured between chunks, not between tokens; TPOT is per token`,
+    );
   }
   // fewer tokens than token-bearing chunks, and no usage to go by: the tokenizer is not the model's (README "Token counting")
   if (perChunk !== null && perChunk < 0.95 && fromUsage === 0) {
@@ -95,7 +105,9 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   // a few tokens apart is normal (the server's tokenizer is not ours); a tenth or more says --tokenizer does not fit the model
   const { compared, disagreed, mean_relative_difference: diff } = s.tokens.usage_vs_client;
   if (diff !== null && diff > 0.1) {
-    notes.push(`the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`);
+    notes.push(
+      `the server's usage and the ${opts.tokenizer} tokenizer disagreed on the output length of ${disagreed} of ${compared} requests, by ${(diff * 100).toFixed(0)}% on average; the server's count was used (choose --tokenizer to match the model for servers without usage)`,
+    );
   }
   // first-time prompts answered from the cache: the server saw them before (an earlier run with the same --seed, or a short prompts file)
   // (with cached_tokens reported, a first-time prompt whose prefix was sent before is a hit too: prefixCacheNote says what is unexpected;
@@ -104,15 +116,21 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
   const prefixNote = prefixCacheNote(s.prefix_cache);
   if (prefixNote !== null) notes.push(prefixNote);
   if (earlyHits > 0 && !(s.prefix_cache && s.prefix_cache.reported > 0) && !s.sessions) {
-    notes.push(`${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`);
+    notes.push(
+      `${earlyHits} first-time prompts were answered from the server's cache: it had seen them before (an earlier run with the same --seed, or prompts that repeat in --prompts); the cache hit rate is not the repeat ratio's`,
+    );
   }
   // open loop: the load applied is the load offered only when requests left on time
   if (opts.rate !== undefined && s.send_lag_ms && s.send_lag_ms.p50 > 10) {
-    notes.push(`requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`);
+    notes.push(
+      `requests left late (send lag p50 ${s.send_lag_ms.p50.toFixed(0)} ms): the load applied was below the offered ${opts.rate} req/s — the server (or the --concurrency cap) could not keep up; with --latency-from due the wait counts in latency`,
+    );
   }
   // a trace replayed late under a cap is not the trace (a client too busy to keep time is the client check's warning)
   if (opts.trace && Number.isFinite(opts.concurrency) && s.send_lag_ms && s.send_lag_ms.p99 > TRACE_LATE_MS) {
-    notes.push(`the replay fell behind the trace: send lag p99 ${s.send_lag_ms.p99.toFixed(0)} ms, p50 ${s.send_lag_ms.p50.toFixed(0)} ms past the requests' times — the --concurrency ${opts.concurrency} cap held requests back; with --latency-from due the wait counts in latency`);
+    notes.push(
+      `the replay fell behind the trace: send lag p99 ${s.send_lag_ms.p99.toFixed(0)} ms, p50 ${s.send_lag_ms.p50.toFixed(0)} ms past the requests' times — the --concurrency ${opts.concurrency} cap held requests back; with --latency-from due the wait counts in latency`,
+    );
   }
   return notes;
 }

@@ -91,7 +91,10 @@ export class RequestPlan {
 
     const m = this.measuredSent;
     const planned = this.repeatsSent + this.forgone;
-    const repeatsBy = (k: number) => (this.cfg.repeats !== undefined && requests !== undefined ? Math.round((this.cfg.repeats * k) / requests) : repeatCount(k, repeatRatio));
+    const repeatsBy = (k: number) =>
+      this.cfg.repeats !== undefined && requests !== undefined
+        ? Math.round((this.cfg.repeats * k) / requests)
+        : repeatCount(k, repeatRatio);
     const repeatsDue = repeatsBy(m + 1) - planned;
     const repeatsLeft = requests === undefined ? Number.POSITIVE_INFINITY : repeatsBy(requests) - planned;
     const firstsLeft = requests === undefined ? Number.POSITIVE_INFINITY : requests - m - repeatsLeft;

@@ -30,10 +30,10 @@ export interface Conversation {
 
 const FORMAT = `one conversation a line: {"id": "a", "turns": [{"user": "...", "think_ms": 0, "max_tokens": 64}, ...]}`;
 
-
 function nonNegative(v: unknown, name: string, where: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new UsageError(`${where}: "${name}" must be a number ≥ 0, got ${JSON.stringify(v)}`, FORMAT);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+    throw new UsageError(`${where}: "${name}" must be a number ≥ 0, got ${JSON.stringify(v)}`, FORMAT);
   return v;
 }
 
@@ -41,12 +41,16 @@ function parseTurn(t: unknown, k: number, where: string): TurnSpec {
   const at = `${where}: turns[${k}]`;
   if (typeof t !== "object" || t === null || Array.isArray(t)) throw new UsageError(`${at} is not an object`, FORMAT);
   const o = t as Record<string, unknown>;
-  const texts = Array.isArray(o.texts) && o.texts.every((x) => typeof x === "string") ? (o.texts as string[]).join("\n") : undefined;
+  const texts =
+    Array.isArray(o.texts) && o.texts.every((x) => typeof x === "string")
+      ? (o.texts as string[]).join("\n")
+      : undefined;
   const user = typeof o.user === "string" ? o.user : typeof o.text === "string" ? o.text : texts;
   if (user === undefined || user === "") throw new UsageError(`${at} needs a non-empty string "user"`, FORMAT);
   const thinkMs = nonNegative(o.think_ms, "think_ms", at) ?? nonNegative(o.delay, "delay", at) ?? 0;
   const maxTokens = nonNegative(o.max_tokens, "max_tokens", at);
-  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new UsageError(`${at}: "max_tokens" must be a whole number ≥ 1, got ${maxTokens}`, FORMAT);
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
+    throw new UsageError(`${at}: "max_tokens" must be a whole number ≥ 1, got ${maxTokens}`, FORMAT);
   return maxTokens === undefined ? { user, thinkMs } : { user, thinkMs, maxTokens };
 }
 
@@ -58,7 +62,11 @@ function shareGptTurns(turns: unknown[], where: string): TurnSpec[] {
   });
   return users.map((t, k) => {
     const value = (t as { value?: unknown }).value;
-    if (typeof value !== "string" || value === "") throw new UsageError(`${where}: human turn ${k + 1} has no string "value"`, `ShareGPT lines are {"conversations": [{"from": "human", "value": "..."}, ...]}`);
+    if (typeof value !== "string" || value === "")
+      throw new UsageError(
+        `${where}: human turn ${k + 1} has no string "value"`,
+        `ShareGPT lines are {"conversations": [{"from": "human", "value": "..."}, ...]}`,
+      );
     return { user: value, thinkMs: 0 };
   });
 }
@@ -69,14 +77,16 @@ export function parseSessionsFile(text: string, source: string): Conversation[] 
   const seen = new Set<string>();
   for (const { value: o, line, where } of jsonObjectLines(text, source, FORMAT)) {
     const rawId = o.id ?? o.session_id;
-    if (rawId !== undefined && typeof rawId !== "string" && typeof rawId !== "number") throw new UsageError(`${where}: "id" must be a string or a number`, FORMAT);
+    if (rawId !== undefined && typeof rawId !== "string" && typeof rawId !== "number")
+      throw new UsageError(`${where}: "id" must be a string or a number`, FORMAT);
     let turns: TurnSpec[];
     if (Array.isArray(o.turns)) turns = o.turns.map((t, k) => parseTurn(t, k, where));
     else if (Array.isArray(o.conversations)) turns = shareGptTurns(o.conversations, where);
     else throw new UsageError(`${where}: needs a "turns" array`, FORMAT);
     if (turns.length === 0) throw new UsageError(`${where}: the conversation has no turn`, FORMAT);
     const id = rawId === undefined ? `line-${line}` : String(rawId);
-    if (seen.has(id)) throw new UsageError(`${where}: id "${id}" was used by an earlier line`, `give every conversation its own "id"`);
+    if (seen.has(id))
+      throw new UsageError(`${where}: id "${id}" was used by an earlier line`, `give every conversation its own "id"`);
     seen.add(id);
     out.push({ id, turns });
   }
@@ -89,10 +99,19 @@ export function parseSessionsFile(text: string, source: string): Conversation[] 
  * `firstPromptId + s × turns + k` (every message distinct; `turnIndex` k lets the first be longer), with
  * `thinkMs` before every turn after the first.
  */
-export function syntheticConversations(sessions: number, turns: number, thinkMs: number, message: (promptId: number, turnIndex: number) => string, firstPromptId = 0): Conversation[] {
+export function syntheticConversations(
+  sessions: number,
+  turns: number,
+  thinkMs: number,
+  message: (promptId: number, turnIndex: number) => string,
+  firstPromptId = 0,
+): Conversation[] {
   return Array.from({ length: sessions }, (_, s) => ({
     id: `s${s}`,
-    turns: Array.from({ length: turns }, (_, k) => ({ user: message(firstPromptId + s * turns + k, k), thinkMs: k === 0 ? 0 : thinkMs })),
+    turns: Array.from({ length: turns }, (_, k) => ({
+      user: message(firstPromptId + s * turns + k, k),
+      thinkMs: k === 0 ? 0 : thinkMs,
+    })),
   }));
 }
 
@@ -134,7 +153,12 @@ export class ConversationState {
     this.transcript = `${this.transcript}${this.turn === 0 ? "" : TURN_SEPARATOR}${USER_LABEL}${spec.user}${ASSISTANT_LABEL}`;
     this.messages.push({ role: "user", content: spec.user });
     this.turn++;
-    return { spec, prompt: { text: this.transcript, messages: [...this.messages] }, turn: this.turn, reusableTokens: this.sentTokens };
+    return {
+      spec,
+      prompt: { text: this.transcript, messages: [...this.messages] },
+      turn: this.turn,
+      reusableTokens: this.sentTokens,
+    };
   }
 
   /** the answer to the turn just sent, and the tokens of that turn's prompt and answer together */
@@ -195,7 +219,10 @@ export interface TurnValues {
 
 /** Folds measured turns into SessionsSummary, exactly (every value is kept: a session run holds its records anyway). */
 export class SessionStats {
-  private readonly turns = new Map<number, { sent: number; ok: number; ttft: number[]; context: number[]; reusable: number; cached: number; cachedN: number }>();
+  private readonly turns = new Map<
+    number,
+    { sent: number; ok: number; ttft: number[]; context: number[]; reusable: number; cached: number; cachedN: number }
+  >();
   private readonly sessions = new Map<number, { of: number; ok: number; failed: boolean }>();
 
   add(v: TurnValues): void {

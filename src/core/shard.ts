@@ -32,15 +32,18 @@ export interface ShardTotals extends ShardSpec {
   concurrency: number | null;
 }
 
-const HINT = "write --shard INDEX/COUNT with 0 <= INDEX < COUNT, e.g. --shard 0/4 … --shard 3/4 (on Kubernetes: --shard $JOB_COMPLETION_INDEX/4)";
+const HINT =
+  "write --shard INDEX/COUNT with 0 <= INDEX < COUNT, e.g. --shard 0/4 … --shard 3/4 (on Kubernetes: --shard $JOB_COMPLETION_INDEX/4)";
 
 export function parseShard(value: string): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   if (!m) throw new UsageError(`--shard must be INDEX/COUNT, got '${value}'`, HINT);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || count > 100_000) throw new UsageError(`--shard ${value}: the count must be between 1 and 100000`, HINT);
-  if (index >= count) throw new UsageError(`--shard ${value}: the index counts from 0, so it must be below ${count}`, HINT);
+  if (count < 1 || count > 100_000)
+    throw new UsageError(`--shard ${value}: the count must be between 1 and 100000`, HINT);
+  if (index >= count)
+    throw new UsageError(`--shard ${value}: the index counts from 0, so it must be below ${count}`, HINT);
   return { index, count };
 }
 
@@ -58,16 +61,27 @@ export interface ShardLoad {
 }
 
 /** A shard's part of the whole workload; refuses a split that leaves a shard nothing to do. */
-export function shardLoad(s: ShardSpec, whole: { requests: number | undefined; warmup: number; repeatRatio: number; concurrency: number }): ShardLoad {
+export function shardLoad(
+  s: ShardSpec,
+  whole: { requests: number | undefined; warmup: number; repeatRatio: number; concurrency: number },
+): ShardLoad {
   const { index: i, count: n } = s;
   // checked on the totals, so every shard of a bad split refuses it alike
-  if (whole.concurrency < n) throw new UsageError(`--concurrency ${whole.concurrency} is the total over ${n} shards: each needs at least 1`, `raise --concurrency to at least ${n}, or use fewer shards`);
+  if (whole.concurrency < n)
+    throw new UsageError(
+      `--concurrency ${whole.concurrency} is the total over ${n} shards: each needs at least 1`,
+      `raise --concurrency to at least ${n}, or use fewer shards`,
+    );
   const concurrency = Number.isFinite(whole.concurrency) ? share(whole.concurrency, i, n) : whole.concurrency;
   const warmup = share(whole.warmup, i, n);
   if (whole.requests === undefined) return { requests: undefined, warmup, repeats: undefined, concurrency };
   const repeats = repeatCount(whole.requests, whole.repeatRatio);
   const firsts = whole.requests - repeats;
-  if (firsts < n) throw new UsageError(`--requests ${whole.requests} is the total over ${n} shards: ${firsts} first-time prompts leave some shard none`, `raise --requests (at least ${Math.ceil(n / Math.max(1e-9, 1 - whole.repeatRatio))}), or use fewer shards`);
+  if (firsts < n)
+    throw new UsageError(
+      `--requests ${whole.requests} is the total over ${n} shards: ${firsts} first-time prompts leave some shard none`,
+      `raise --requests (at least ${Math.ceil(n / Math.max(1e-9, 1 - whole.repeatRatio))}), or use fewer shards`,
+    );
   // the shard's requests are its share of the total (as its arrivals are of the one sequence); of
   // them, its share of the first-time prompts are fresh, the rest repeats (never fewer than none)
   const requests = share(whole.requests, i, n);
@@ -76,7 +90,10 @@ export function shardLoad(s: ShardSpec, whole: { requests: number | undefined; w
 }
 
 /** Global prompt ids of a shard's local warm-up prompt k and fresh prompt f (see the module note). */
-export function shardPromptIds(s: ShardSpec, warmupTotal: number): { warmup(k: number): number; fresh(f: number): number } {
+export function shardPromptIds(
+  s: ShardSpec,
+  warmupTotal: number,
+): { warmup(k: number): number; fresh(f: number): number } {
   return { warmup: (k) => k * s.count + s.index, fresh: (f) => warmupTotal + f * s.count + s.index };
 }
 

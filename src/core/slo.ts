@@ -25,7 +25,8 @@ export interface SloTerm {
 }
 
 export function parseSlo(value: string): SloTerm[] {
-  const hint = "e.g. --slo ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s (metrics: ttft, tpot, itl, e2e; percentiles p50 p90 p95 p99)";
+  const hint =
+    "e.g. --slo ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s (metrics: ttft, tpot, itl, e2e; percentiles p50 p90 p95 p99)";
   return value
     .split(",")
     .map((part) => part.trim())
@@ -36,9 +37,11 @@ export function parseSlo(value: string): SloTerm[] {
       const metric = m[1] as SloMetric;
       const percentile = (m[2] ?? "p50") as Pct;
       if (!SLO_METRICS.includes(metric)) throw new UsageError(`--slo: unknown metric '${m[1]}' in '${part}'`, hint);
-      if (!PERCENTILES.includes(percentile)) throw new UsageError(`--slo: unknown percentile '${m[2]}' in '${part}'`, hint);
+      if (!PERCENTILES.includes(percentile))
+        throw new UsageError(`--slo: unknown percentile '${m[2]}' in '${part}'`, hint);
       const boundMs = parseTimeMs(m[3], "ms");
-      if (boundMs === undefined || boundMs <= 0) throw new UsageError(`--slo: '${m[3]}' in '${part}' is not a positive time`, hint);
+      if (boundMs === undefined || boundMs <= 0)
+        throw new UsageError(`--slo: '${m[3]}' in '${part}' is not a positive time`, hint);
       return { name: `${metric}_${percentile}`, metric, percentile, boundMs };
     });
 }

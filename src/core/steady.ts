@@ -101,7 +101,14 @@ export function windowStats(xs: readonly number[]): WindowStats {
   const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
   const slope = sxx > 0 ? sxy / sxx : 0;
   // `+ 0` turns −0 (a flat window) into 0
-  return { n, mean, median, cv: mean > 0 ? sd / mean : 0, slope: slope + 0, drop: mean > 0 ? (-slope * (n - 1)) / mean + 0 : 0 };
+  return {
+    n,
+    mean,
+    median,
+    cv: mean > 0 ? sd / mean : 0,
+    slope: slope + 0,
+    drop: mean > 0 ? (-slope * (n - 1)) / mean + 0 : 0,
+  };
 }
 
 export interface SteadyCheck {
@@ -168,4 +175,3 @@ export interface WarmDocument {
   /** latency against request number */
   curve: WarmPoint[];
 }
-

@@ -11,7 +11,10 @@ export function saturation(stopOn: StopOn, current: RunSummary, previous: RunSum
     return `error rate ${(current.error_rate * 100).toFixed(1)}% is above ${(stopOn.errorRate * 100).toFixed(1)}%`;
   }
   if (stopOn.slo && current.slo && !current.slo.passed) {
-    return `SLO missed: ${current.slo.terms.filter((t) => !t.passed).map((t) => t.name).join(", ")}`;
+    return `SLO missed: ${current.slo.terms
+      .filter((t) => !t.passed)
+      .map((t) => t.name)
+      .join(", ")}`;
   }
   if (stopOn.plateau !== undefined && previous) {
     const before = previous.throughput.output_tokens_per_s;
@@ -27,14 +30,19 @@ export function saturation(stopOn: StopOn, current: RunSummary, previous: RunSum
  * The knee: with SLOs, the highest level that meets them all (and has no errors above 5%);
  * without, the last level whose throughput still rose by RISING or more over the one before.
  */
-export function findKnee(levels: readonly RunSummary[], withSlo: boolean): { index: number | null; reason: string | null } {
+export function findKnee(
+  levels: readonly RunSummary[],
+  withSlo: boolean,
+): { index: number | null; reason: string | null } {
   if (levels.length === 0) return { index: null, reason: null };
   if (withSlo) {
     let best: number | null = null;
     levels.forEach((s, i) => {
       if (s.slo?.passed && s.error_rate <= 0.05) best = i;
     });
-    return best === null ? { index: null, reason: "no level met the SLOs" } : { index: best, reason: "the highest level that met every SLO" };
+    return best === null
+      ? { index: null, reason: "no level met the SLOs" }
+      : { index: best, reason: "the highest level that met every SLO" };
   }
   let knee = 0;
   for (let i = 1; i < levels.length; i++) {
@@ -43,5 +51,10 @@ export function findKnee(levels: readonly RunSummary[], withSlo: boolean): { ind
     else break;
   }
   const last = knee === levels.length - 1;
-  return { index: knee, reason: last ? "throughput still rose at the last level: the knee may lie beyond the sweep" : `throughput stopped rising (by ${RISING * 100}% or more) after this level` };
+  return {
+    index: knee,
+    reason: last
+      ? "throughput still rose at the last level: the knee may lie beyond the sweep"
+      : `throughput stopped rising (by ${RISING * 100}% or more) after this level`,
+  };
 }

@@ -87,7 +87,11 @@ const WS = /\s/;
  * a space that follows a non-space, or (a "hard" cut) after `maxRun` characters without one.
  * Never between the two halves of a surrogate pair.
  */
-export function countingPieces(text: string, maxRun = MAX_RUN_CHARS, maxPiece = MAX_PIECE_CHARS): Array<[number, number]> {
+export function countingPieces(
+  text: string,
+  maxRun = MAX_RUN_CHARS,
+  maxPiece = MAX_PIECE_CHARS,
+): Array<[number, number]> {
   return [...iterPieces(text, maxRun, maxPiece)];
 }
 
@@ -119,7 +123,13 @@ function* iterPieces(text: string, maxRun = MAX_RUN_CHARS, maxPiece = MAX_PIECE_
  * `count` applied piece by piece; the whitespace rule joins a run of non-space that a hard cut split;
  * with rule "drop", a piece after the first that starts with a space is counted without it.
  */
-function countPieces(text: string, pieces: Iterable<[number, number]>, count: Count, joinRuns: boolean, rule: CutRule = "keep"): number {
+function countPieces(
+  text: string,
+  pieces: Iterable<[number, number]>,
+  count: Count,
+  joinRuns: boolean,
+  rule: CutRule = "keep",
+): number {
   let total = 0;
   for (const [a, b] of pieces) {
     const drop = rule === "drop" && a > 0 && text.charCodeAt(a) === 32;
@@ -150,7 +160,10 @@ export function isTokenizerLoaded(id: TokenizerId): boolean {
 export function loadTokenizer(name: TokenizerName): Promise<Count> {
   const ready = loaded.get(name);
   if (ready !== undefined) return Promise.resolve(ready);
-  if (!isTokenizerName(name)) return Promise.reject(new Error(`tokenizer "${String(name)}" is not built in: a tokenizer.json is loaded with loadTokenizerJson`));
+  if (!isTokenizerName(name))
+    return Promise.reject(
+      new Error(`tokenizer "${String(name)}" is not built in: a tokenizer.json is loaded with loadTokenizerJson`),
+    );
   if (name === "whitespace") return Promise.resolve(countWhitespaceTokens);
   let p = loading.get(name);
   if (p === undefined) {
@@ -227,7 +240,14 @@ async function buildFromJson(jsonText: string): Promise<Count> {
     throw new TokenizerFileError(`not valid JSON (${(e as Error).message})`);
   }
   const model = (json as { model?: { type?: unknown; vocab?: unknown } } | null)?.model;
-  if (typeof json !== "object" || json === null || Array.isArray(json) || typeof model !== "object" || model === null || model.vocab === undefined) {
+  if (
+    typeof json !== "object" ||
+    json === null ||
+    Array.isArray(json) ||
+    typeof model !== "object" ||
+    model === null ||
+    model.vocab === undefined
+  ) {
     throw new TokenizerFileError(`not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`);
   }
   const { Tokenizer } = await import("@huggingface/tokenizers");
@@ -263,7 +283,10 @@ export function countTokens(text: string, name: TokenizerId): number {
 function loadedCount(name: TokenizerId): Count {
   const count = loaded.get(name);
   if (count === undefined) {
-    if (!isTokenizerName(name)) throw new Error(`tokenizer "${String(name)}" is not loaded: a tokenizer.json is loaded with loadTokenizerJson (built in: ${TOKENIZERS.join(", ")})`);
+    if (!isTokenizerName(name))
+      throw new Error(
+        `tokenizer "${String(name)}" is not loaded: a tokenizer.json is loaded with loadTokenizerJson (built in: ${TOKENIZERS.join(", ")})`,
+      );
     throw new Error(`tokenizer "${name}" is not loaded: call \`await loadTokenizer("${name}")\` before countTokens`);
   }
   return count;

@@ -18,7 +18,11 @@ export function parseWorkers(value: string | undefined): WorkersSpec {
   if (value === undefined) return 1;
   if (value.trim() === "auto") return "auto";
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n < 1 || n > 1024) throw new UsageError(`--workers must be a count of processes (1 to 1024) or auto, got '${value}'`, `e.g. --workers 4, or --workers auto (one per core, as the load needs)`);
+  if (!/^\s*\d+\s*$/.test(value) || n < 1 || n > 1024)
+    throw new UsageError(
+      `--workers must be a count of processes (1 to 1024) or auto, got '${value}'`,
+      `e.g. --workers 4, or --workers auto (one per core, as the load needs)`,
+    );
   return n;
 }
 
@@ -28,9 +32,18 @@ export function parseWorkers(value: string | undefined): WorkersSpec {
  * be in flight is not known before the run and sending on time is what a busy thread spoils. Never
  * more than the cores, the concurrency, or the first-time prompts (each worker needs one of each).
  */
-export function autoWorkers(load: { cores: number; concurrency: number; rate: number | undefined; firsts: number | undefined }): number {
+export function autoWorkers(load: {
+  cores: number;
+  concurrency: number;
+  rate: number | undefined;
+  firsts: number | undefined;
+}): number {
   const wanted = load.rate === undefined ? Math.ceil(load.concurrency / STREAMS_PER_WORKER) : load.cores;
-  const cap = Math.min(load.cores, Number.isFinite(load.concurrency) ? load.concurrency : Infinity, load.firsts ?? Infinity);
+  const cap = Math.min(
+    load.cores,
+    Number.isFinite(load.concurrency) ? load.concurrency : Infinity,
+    load.firsts ?? Infinity,
+  );
   return Math.max(1, Math.min(wanted, cap));
 }
 

@@ -47,7 +47,10 @@ export interface LengthSpec {
 export function parseLength(name: string, value: string): LengthSpec {
   const m = /^\s*(\d+)\s*(?::\s*(\d+(?:\.\d+)?)\s*)?$/.exec(value);
   if (!m || Number(m[1]) < 1) {
-    throw new UsageError(`--${name} must be a token count or mean:stdev, got '${value}'`, `e.g. --${name} 512 or --${name} 512:128`);
+    throw new UsageError(
+      `--${name} must be a token count or mean:stdev, got '${value}'`,
+      `e.g. --${name} 512 or --${name} 512:128`,
+    );
   }
   return { mean: Number(m[1]), stdev: m[2] === undefined ? 0 : Number(m[2]) };
 }
@@ -60,7 +63,8 @@ export function words(seed: number, n: number, vocabulary: readonly string[] = W
   return Array.from({ length: n }, () => vocabulary[rng.int(vocabulary.length)]);
 }
 
-const join = (head: string, filler: string[]) => (head === "" ? filler.join(" ") : filler.length === 0 ? head : `${head} ${filler.join(" ")}`);
+const join = (head: string, filler: string[]) =>
+  head === "" ? filler.join(" ") : filler.length === 0 ? head : `${head} ${filler.join(" ")}`;
 
 /**
  * `target` tokens of filler after `head`, with the whole text's count, built without counting: every
@@ -69,7 +73,13 @@ const join = (head: string, filler: string[]) => (head === "" ? filler.join(" ")
  * text is `count(head) + target` tokens exactly. syntheticWorkload checks that this holds for the
  * run's tokenizer before it relies on it.
  */
-function fillByWords(seed: number, target: number, head: string, headTokens: number, vocabulary: readonly string[]): { text: string; tokens: number } {
+function fillByWords(
+  seed: number,
+  target: number,
+  head: string,
+  headTokens: number,
+  vocabulary: readonly string[],
+): { text: string; tokens: number } {
   const n = Math.max(0, target);
   // the text of join(head, words(seed, n, vocabulary)), appended word by word: no array per prompt
   const rng = createRng(seed);
@@ -82,7 +92,13 @@ function fillByWords(seed: number, target: number, head: string, headTokens: num
  * The same for a tokenizer where words do not add up: grown or trimmed a word at a time from a first
  * guess, counting the whole text at each step (a few steps; the head is counted once).
  */
-function fillByCounting(seed: number, target: number, count: Count, head: string, headTokens: number): { text: string; tokens: number } {
+function fillByCounting(
+  seed: number,
+  target: number,
+  count: Count,
+  head: string,
+  headTokens: number,
+): { text: string; tokens: number } {
   if (target <= 0) return { text: head, tokens: headTokens };
   const pool = words(seed, target * 2 + 8);
   let n = Math.min(target, pool.length);
@@ -118,9 +134,12 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
   const { vocabulary, additive } = fillerVocabulary(cfg.count);
   const fill = (seed: number, target: number, head: string): { text: string; tokens: number } => {
     const headTokens = head === "" ? 0 : cfg.count(head);
-    return additive ? fillByWords(seed, target - headTokens, head, headTokens, vocabulary) : fillByCounting(seed, target - headTokens, cfg.count, head, headTokens);
+    return additive
+      ? fillByWords(seed, target - headTokens, head, headTokens, vocabulary)
+      : fillByCounting(seed, target - headTokens, cfg.count, head, headTokens);
   };
-  const prefixFill = cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, "") : { text: "", tokens: 0 };
+  const prefixFill =
+    cfg.prefixTokens > 0 ? fill(hashString(`prefix:${cfg.seed}`), cfg.prefixTokens, "") : { text: "", tokens: 0 };
   const prefix = prefixFill.text;
   const lengths = createRng(hashString(`lengths:${cfg.seed}`));
   // 4 bytes a prompt (a Map took ~60: 1M requests held 60 MB of lengths, see README "Long runs")
@@ -129,7 +148,10 @@ export function syntheticWorkload(cfg: SyntheticConfig): Workload {
   const length = (id: number) => {
     // lengths are drawn in id order so they do not depend on the order prompts are asked for
     while (drawn <= id) {
-      const x = cfg.inputTokens.stdev > 0 ? cfg.inputTokens.mean + cfg.inputTokens.stdev * normal(lengths) : cfg.inputTokens.mean;
+      const x =
+        cfg.inputTokens.stdev > 0
+          ? cfg.inputTokens.mean + cfg.inputTokens.stdev * normal(lengths)
+          : cfg.inputTokens.mean;
       if (drawn === lengthOf.length) {
         const grown = new Uint32Array(lengthOf.length * 2);
         grown.set(lengthOf);
@@ -158,7 +180,10 @@ export function fillerVocabulary(count: Count): { vocabulary: readonly string[];
   // filler words that are one token by this tokenizer, alone and after a space (all of them, for the usual ones);
   // "w w", not " w": a SentencePiece tokenizer (Mistral 7B, Llama 2) counts a leading space as a token of its own
   const vocabulary = WORDS.filter((w) => count(w) === 1 && count(`${w} ${w}`) === 2);
-  return { vocabulary: vocabulary.length > 0 ? vocabulary : WORDS, additive: vocabulary.length >= 16 && addsUp(vocabulary, count) };
+  return {
+    vocabulary: vocabulary.length > 0 ? vocabulary : WORDS,
+    additive: vocabulary.length >= 16 && addsUp(vocabulary, count),
+  };
 }
 
 /**
@@ -187,10 +212,17 @@ export function fileWorkload(items: readonly PromptItem[], source: string, seed:
 const flatten = (messages: ChatMessage[]) => messages.map((m) => m.content).join("\n");
 
 function asMessages(v: unknown, where: string): ChatMessage[] {
-  if (!Array.isArray(v) || v.length === 0) throw new UsageError(`${where}: "messages" must be a non-empty array`, `write {"messages": [{"role": "user", "content": "..."}]}`);
+  if (!Array.isArray(v) || v.length === 0)
+    throw new UsageError(
+      `${where}: "messages" must be a non-empty array`,
+      `write {"messages": [{"role": "user", "content": "..."}]}`,
+    );
   return v.map((m, i) => {
     if (typeof m?.content !== "string" || typeof m?.role !== "string") {
-      throw new UsageError(`${where}: messages[${i}] needs string "role" and "content"`, `write {"role": "user", "content": "..."}`);
+      throw new UsageError(
+        `${where}: messages[${i}] needs string "role" and "content"`,
+        `write {"role": "user", "content": "..."}`,
+      );
     }
     return { role: m.role, content: m.content };
   });
@@ -201,9 +233,16 @@ function parseShareGpt(data: unknown[], source: string): PromptItem[] {
   const items: PromptItem[] = [];
   data.forEach((entry, i) => {
     const turns = (entry as { conversations?: unknown })?.conversations;
-    if (!Array.isArray(turns)) throw new UsageError(`${source}: entry ${i + 1} has no "conversations" array`, `ShareGPT files are [{"conversations": [{"from": "human", "value": "..."}]}]`);
-    const first = turns.find((t) => (t as { from?: string })?.from === "human" || (t as { from?: string })?.from === "user") as { value?: unknown } | undefined;
-    if (first && typeof first.value === "string" && first.value !== "") items.push({ text: first.value, messages: [{ role: "user", content: first.value }] });
+    if (!Array.isArray(turns))
+      throw new UsageError(
+        `${source}: entry ${i + 1} has no "conversations" array`,
+        `ShareGPT files are [{"conversations": [{"from": "human", "value": "..."}]}]`,
+      );
+    const first = turns.find(
+      (t) => (t as { from?: string })?.from === "human" || (t as { from?: string })?.from === "user",
+    ) as { value?: unknown } | undefined;
+    if (first && typeof first.value === "string" && first.value !== "")
+      items.push({ text: first.value, messages: [{ role: "user", content: first.value }] });
   });
   return items;
 }
@@ -219,23 +258,34 @@ export function parsePromptsFile(text: string, source: string): PromptItem[] {
     try {
       data = JSON.parse(trimmed);
     } catch (e) {
-      throw new UsageError(`${source}: not valid JSON (${(e as Error).message})`, `a JSON prompts file is ShareGPT's layout: [{"conversations": [...]}]`);
+      throw new UsageError(
+        `${source}: not valid JSON (${(e as Error).message})`,
+        `a JSON prompts file is ShareGPT's layout: [{"conversations": [...]}]`,
+      );
     }
     const items = parseShareGpt(data as unknown[], source);
     if (items.length === 0) throw new UsageError(`${source}: no prompt found`, `each entry needs a human turn`);
     return items;
   }
   const items: PromptItem[] = [];
-  for (const { value: o, where } of jsonObjectLines(text, source, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`)) {
+  for (const { value: o, where } of jsonObjectLines(
+    text,
+    source,
+    `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`,
+  )) {
     if (typeof o.prompt === "string") {
       items.push({ text: o.prompt });
     } else if (o.messages !== undefined) {
       const messages = asMessages(o.messages, where);
       items.push({ text: flatten(messages), messages });
     } else {
-      throw new UsageError(`${where}: needs a string "prompt" or a "messages" array`, `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`);
+      throw new UsageError(
+        `${where}: needs a string "prompt" or a "messages" array`,
+        `one JSON object a line: {"prompt": "..."} or {"messages": [...]}`,
+      );
     }
   }
-  if (items.length === 0) throw new UsageError(`${source}: no prompt found`, `one JSON object a line: {"prompt": "..."}`);
+  if (items.length === 0)
+    throw new UsageError(`${source}: no prompt found`, `one JSON object a line: {"prompt": "..."}`);
   return items;
 }

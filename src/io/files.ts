@@ -16,7 +16,11 @@ import { UsageError } from "../core/errors.ts";
 import { formatSize } from "../core/size.ts";
 
 /** Where a write to `--output` goes: stdout, an atomic replace of a regular (or new) file, or in place. */
-export type OutputTarget = { kind: "stdout" } | { kind: "stderr" } | { kind: "replace"; path: string } | { kind: "in-place"; path: string };
+export type OutputTarget =
+  | { kind: "stdout" }
+  | { kind: "stderr" }
+  | { kind: "replace"; path: string }
+  | { kind: "in-place"; path: string };
 
 /** Names of this process's own stdout and stderr: written through the process's streams, whatever they are (a socket cannot be opened by path). */
 const OWN_STREAMS: Record<string, "stdout" | "stderr"> = {
@@ -38,7 +42,8 @@ export async function resolveOutput(path: string): Promise<OutputTarget> {
   if (path === "-") return { kind: "stdout" };
   const own = OWN_STREAMS[path];
   if (own) return { kind: own };
-  const refuse = (why: string, fix = "give a file name, a FIFO, or - for stdout") => new UsageError(`cannot write ${path}: ${why}`, fix);
+  const refuse = (why: string, fix = "give a file name, a FIFO, or - for stdout") =>
+    new UsageError(`cannot write ${path}: ${why}`, fix);
   let st: Awaited<ReturnType<typeof stat>> | null;
   try {
     st = await stat(path); // follows symlinks, /dev/stdout's too
@@ -51,7 +56,8 @@ export async function resolveOutput(path: string): Promise<OutputTarget> {
   if (st) {
     if (st.isFile()) return { kind: "replace", path: await realpath(path) };
     if (st.isFIFO() || st.isCharacterDevice()) return { kind: "in-place", path };
-    if (st.isDirectory()) throw refuse("it is a folder", `give a file name, e.g. --output ${join(path, "result.json")}`);
+    if (st.isDirectory())
+      throw refuse("it is a folder", `give a file name, e.g. --output ${join(path, "result.json")}`);
     throw refuse(st.isSocket() ? "it is a socket" : "it is a block device");
   }
   // nothing there: a new file — or a dangling symlink, whose target is created
@@ -85,7 +91,13 @@ export async function cleanStaleTemps(path: string): Promise<string[]> {
     const pid = Number(m[2]);
     if (pid === process.pid || alive(pid)) continue;
     const stale = join(dirname(path), name);
-    if (await unlink(stale).then(() => true, () => false)) removed.push(stale);
+    if (
+      await unlink(stale).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(stale);
   }
   return removed;
 }
@@ -134,7 +146,10 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
-    throw new UsageError(`cannot write ${path}: ${errCode(err)}`, `check that the folder ${dirname(path)} exists and is writable`);
+    throw new UsageError(
+      `cannot write ${path}: ${errCode(err)}`,
+      `check that the folder ${dirname(path)} exists and is writable`,
+    );
   }
 }
 
@@ -156,7 +171,10 @@ export async function writeOutput(path: string, data: string): Promise<void> {
       await fh.close();
     }
   } catch (err) {
-    throw new UsageError(`cannot write ${path}: ${errCode(err)}`, `check the device or FIFO, or choose another --output`);
+    throw new UsageError(
+      `cannot write ${path}: ${errCode(err)}`,
+      `check the device or FIFO, or choose another --output`,
+    );
   }
 }
 
@@ -181,7 +199,10 @@ export async function checkWritable(path: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const shown = target.path === path ? path : `${path} (→ ${target.path})`;
-    throw new UsageError(`cannot write ${shown}: ${code === "ENOENT" ? `the folder ${dir} does not exist` : `the folder ${dir} is not writable`}`, `create the folder first, or choose another --output`);
+    throw new UsageError(
+      `cannot write ${shown}: ${code === "ENOENT" ? `the folder ${dir} does not exist` : `the folder ${dir} is not writable`}`,
+      `create the folder first, or choose another --output`,
+    );
   }
 }
 
@@ -214,16 +235,30 @@ export async function readInputFile(path: string, hint: string, maxBytes: number
     handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (code ?? (err as Error).message);
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (code ?? (err as Error).message);
     throw new UsageError(`cannot read ${path}: ${why}`, hint);
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
       const stream = st.isFIFO() || st.isCharacterDevice() || st.isSocket();
-      throw new UsageError(`cannot read ${path}: it is ${kindOf(st)}, not a regular file`, stream ? `${hint}; save what a pipe or device gives to a file first` : hint);
+      throw new UsageError(
+        `cannot read ${path}: it is ${kindOf(st)}, not a regular file`,
+        stream ? `${hint}; save what a pipe or device gives to a file first` : hint,
+      );
     }
-    const tooBig = (n: number) => new UsageError(`cannot read ${path}: ${formatSize(n)}, more than the ${formatSize(maxBytes)} an input file may have`, hint);
+    const tooBig = (n: number) =>
+      new UsageError(
+        `cannot read ${path}: ${formatSize(n)}, more than the ${formatSize(maxBytes)} an input file may have`,
+        hint,
+      );
     if (st.size > maxBytes) throw tooBig(st.size);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -239,7 +274,10 @@ export async function readInputFile(path: string, hint: string, maxBytes: number
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${path}: ${code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message)}`, hint);
+    throw new UsageError(
+      `cannot read ${path}: ${code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message)}`,
+      hint,
+    );
   } finally {
     await handle.close().catch(() => {});
   }

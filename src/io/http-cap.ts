@@ -28,14 +28,20 @@ function selfCommand(): string[] {
  * When `needed` requests may be in flight and this process cannot hold them, run this command again
  * in a child with the cap raised, and return its exit code; otherwise return undefined (go on here).
  */
-export async function reexecForHttpCap(needed: number, warn: (msg: string) => void = () => {}): Promise<number | undefined> {
+export async function reexecForHttpCap(
+  needed: number,
+  warn: (msg: string) => void = () => {},
+): Promise<number | undefined> {
   const current = Number(process.env[VAR] ?? BUN_DEFAULT_CAP);
   if (needed <= current || process.env.LLMBENCH_REEXEC === "1") return undefined;
   const cap = Math.min(MAX_CAP, Number.isFinite(needed) ? Math.max(needed, 1024) : MAX_CAP);
   // the child also needs a descriptor per connection: raise the soft limit in a shell that execs it
   const fds = planFdLimit(needed, openFileLimit());
   if (fds.warning) warn(fds.warning);
-  const command = fds.raiseTo !== undefined && process.platform !== "win32" ? ["/bin/sh", "-c", `ulimit -n ${fds.raiseTo} && exec "$@"`, "llmbench", ...selfCommand()] : selfCommand();
+  const command =
+    fds.raiseTo !== undefined && process.platform !== "win32"
+      ? ["/bin/sh", "-c", `ulimit -n ${fds.raiseTo} && exec "$@"`, "llmbench", ...selfCommand()]
+      : selfCommand();
   const child = Bun.spawn(command, {
     env: { ...process.env, [VAR]: String(cap), LLMBENCH_REEXEC: "1" },
     stdio: ["inherit", "inherit", "inherit"],

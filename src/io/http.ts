@@ -18,11 +18,19 @@ import { createBodyDecoder, finishBody } from "../core/body.ts";
  * runs ahead of the reader and on past a cancel (measured: 145–250 MB of RSS from one 2 GiB gzip bomb
  * after the reader had stopped at 4 MiB; 39 MB through a DecompressionStream).
  */
-export const http = ofetch.create({ retry: 0, ignoreResponseError: true, decompress: false } as Parameters<typeof ofetch.create>[0]);
+export const http = ofetch.create({ retry: 0, ignoreResponseError: true, decompress: false } as Parameters<
+  typeof ofetch.create
+>[0]);
 
 /** What requests ask for (Bun's own default list): each is inflated by a DecompressionStream. */
 export const ACCEPT_ENCODING = "gzip, deflate, br, zstd";
-const INFLATERS: Record<string, string> = { gzip: "gzip", "x-gzip": "gzip", deflate: "deflate", br: "brotli", zstd: "zstd" };
+const INFLATERS: Record<string, string> = {
+  gzip: "gzip",
+  "x-gzip": "gzip",
+  deflate: "deflate",
+  br: "brotli",
+  zstd: "zstd",
+};
 
 function slices(size: number): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream<Uint8Array, Uint8Array>(
@@ -37,16 +45,25 @@ function slices(size: number): TransformStream<Uint8Array, Uint8Array> {
 }
 
 /** The body with its Content-Encoding undone (codings apply in the order listed), or why it cannot be. */
-function inflated(stream: ReadableStream<Uint8Array>, contentEncoding: string | null): ReadableStream<Uint8Array> | string {
+function inflated(
+  stream: ReadableStream<Uint8Array>,
+  contentEncoding: string | null,
+): ReadableStream<Uint8Array> | string {
   if (contentEncoding === null || contentEncoding === "") return stream; // the usual case, without splitting a string
-  const codings = (contentEncoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "" && c !== "identity");
+  const codings = (contentEncoding ?? "")
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== "" && c !== "identity");
   // compressed input goes in small slices: 4 KiB inflates to at most ~4 MiB (deflate's limit is ~1032:1),
   // where a 64 KiB network chunk of a bomb would inflate to 64 MiB at once
   let out = codings.length === 0 ? stream : stream.pipeThrough(slices(4096));
   for (const coding of codings.reverse()) {
     const format = INFLATERS[coding];
-    if (format === undefined) return `the body came with Content-Encoding: ${contentEncoding}, which was not asked for (Accept-Encoding: ${ACCEPT_ENCODING})`;
-    const inflater = new DecompressionStream(format as ConstructorParameters<typeof DecompressionStream>[0]) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>;
+    if (format === undefined)
+      return `the body came with Content-Encoding: ${contentEncoding}, which was not asked for (Accept-Encoding: ${ACCEPT_ENCODING})`;
+    const inflater = new DecompressionStream(
+      format as ConstructorParameters<typeof DecompressionStream>[0],
+    ) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>;
     out = out.pipeThrough(inflater);
   }
   return out;
@@ -70,7 +87,20 @@ export interface Target {
 /** One HTTP exchange, a request and its response (not a whole command's outcome): the raw timings and counts of a record (RawRecord). */
 export type Exchange = Pick<
   RawRecord,
-  "tSend" | "tRetry" | "tFirstByte" | "tokenTimes" | "tEnd" | "streamed" | "status" | "usage" | "cached" | "error" | "outputTokensCounted" | "reasoningTokensCounted" | "tokensEstimated" | "outputUncounted"
+  | "tSend"
+  | "tRetry"
+  | "tFirstByte"
+  | "tokenTimes"
+  | "tEnd"
+  | "streamed"
+  | "status"
+  | "usage"
+  | "cached"
+  | "error"
+  | "outputTokensCounted"
+  | "reasoningTokensCounted"
+  | "tokensEstimated"
+  | "outputUncounted"
 >;
 
 /** A response that arrived in less still gets this long to be counted (a count of a few KB takes well under it). */
@@ -91,7 +121,13 @@ export interface SendOptions {
 }
 
 /** Send one request. `stop` aborts it as `aborted` (Ctrl-C); the deadline aborts it as `timeout`. */
-export async function sendRequest(target: Target, body: string, stop: AbortSignal, clock: Clock, how: SendOptions = {}): Promise<Exchange & { answer?: string }> {
+export async function sendRequest(
+  target: Target,
+  body: string,
+  stop: AbortSignal,
+  clock: Clock,
+  how: SendOptions = {},
+): Promise<Exchange & { answer?: string }> {
   // one signal for fetch, aborted by the deadline or by `stop`: AbortSignal.any costs 3.5–5 µs a request,
   // and fetch more with a composite signal (scripts/bench-wire.ts: main-thread CPU per request)
   const abort = new AbortController();
@@ -138,7 +174,15 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         // redirects are never followed (README: Redirects); the retry goes on a fresh connection
         // Bun's fetch itself, not ofetch: its option merging, response-type sniffing and error wrapping
         // cost ~10% of the client's CPU per request in a profile at 256 streams, and this path uses none of them
-        res = await fetch(target.url, { method: "POST", body, headers: target.headers, signal, redirect: "manual", keepalive: out.tRetry === undefined, decompress: false } as RequestInit);
+        res = await fetch(target.url, {
+          method: "POST",
+          body,
+          headers: target.headers,
+          signal,
+          redirect: "manual",
+          keepalive: out.tRetry === undefined,
+          decompress: false,
+        } as RequestInit);
         break;
       } catch (err) {
         const cls = abortClass();
@@ -166,7 +210,9 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     if (res.status >= 300 && res.status < 400) {
       const location = res.headers.get("location");
       const to = location === null ? "no Location" : redirectTarget(location, target.url);
-      return fail("redirect", `HTTP ${res.status} redirect to ${to}: llmbench does not follow redirects`, { status: res.status });
+      return fail("redirect", `HTTP ${res.status} redirect to ${to}: llmbench does not follow redirects`, {
+        status: res.status,
+      });
     }
 
     if (res.status >= 400) {
@@ -177,7 +223,10 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         text += utf8.decode(value, { stream: true });
       }
       const cls: ErrorClass = res.status >= 500 ? "http_5xx" : "http_4xx";
-      return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status, body: text.slice(0, ERROR_BODY_CHARS) });
+      return fail(cls, `HTTP ${res.status} ${res.statusText}`.trim(), {
+        status: res.status,
+        body: text.slice(0, ERROR_BODY_CHARS),
+      });
     }
 
     // each chunk is decoded as it arrives (core/body.ts); its output is counted once the body ends
@@ -201,7 +250,10 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
         if (out.tFirstByte === null) out.tFirstByte = t;
         bodyBytes += value.byteLength;
         if (bodyBytes > target.maxBodyBytes) {
-          throw new ProtocolError(`the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`, "max_body");
+          throw new ProtocolError(
+            `the response body passed ${formatSize(target.maxBodyBytes)} (--max-body) before it ended: no real answer is this long; the connection was dropped`,
+            "max_body",
+          );
         }
         const piece = utf8.decode(value, { stream: true });
         if (raw.length < ERROR_BODY_CHARS) raw += piece;
@@ -213,21 +265,39 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
       decoder.end(t);
       out.tEnd = t;
       // the body was read to its end on a keep-alive connection: Bun puts the connection back in its pool
-      if (out.tRetry === undefined && !/close/i.test(res.headers.get("connection") ?? "")) releaseIdleConnection(target.url);
+      if (out.tRetry === undefined && !/close/i.test(res.headers.get("connection") ?? ""))
+        releaseIdleConnection(target.url);
     } catch (err) {
       const at = clock();
       reader?.cancel().catch(() => {});
       const cls = abortClass();
-      if (cls) failed = { cls, message: cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming", at };
+      if (cls)
+        failed = {
+          cls,
+          message: cls === "timeout" ? timeoutMessage() : "stopped while the response was streaming",
+          at,
+        };
       else if (err instanceof ProtocolError) failed = { cls: "protocol", message: err.message, reason: err.reason, at };
       else failed = { cls: "protocol", message: `the response body broke off: ${plainMessage(err)}`, at };
     }
     // what arrived is decoded and counted, also when the body broke off
     const tEnd = out.tEnd ?? clock();
-    const budgetMs = Math.max(0, Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd);
+    const budgetMs = Math.max(
+      0,
+      Math.min(out.tSend + target.timeoutMs, tEnd + Math.max(tEnd - out.tSend, MIN_COUNT_MS)) - tEnd,
+    );
     // the server gave the output length: the text is counted only for the sample compared with it
-    const uncounted = failed === undefined && decoder.usage?.completionTokens !== undefined && how.countDespiteUsage !== undefined && !how.countDespiteUsage();
-    const finished = finishBody(decoder, target.tokenizer, { now: clock, yieldNow, until: tEnd + budgetMs }, !uncounted);
+    const uncounted =
+      failed === undefined &&
+      decoder.usage?.completionTokens !== undefined &&
+      how.countDespiteUsage !== undefined &&
+      !how.countDespiteUsage();
+    const finished = finishBody(
+      decoder,
+      target.tokenizer,
+      { now: clock, yieldNow, until: tEnd + budgetMs },
+      !uncounted,
+    );
     const d = finished instanceof Promise ? await finished : finished;
     out.tokenTimes = d.tokenTimes;
     out.streamed = d.streamed;
@@ -239,7 +309,14 @@ export async function sendRequest(target: Target, body: string, stop: AbortSigna
     if (uncounted) out.outputUncounted = true;
     if (how.keepAnswer) out.answer = decoder.text;
     if (failed !== undefined) {
-      const detail = failed.cls === "protocol" ? { status: res.status, body: raw.slice(0, ERROR_BODY_CHARS), ...(failed.reason ? { reason: failed.reason } : {}) } : {};
+      const detail =
+        failed.cls === "protocol"
+          ? {
+              status: res.status,
+              body: raw.slice(0, ERROR_BODY_CHARS),
+              ...(failed.reason ? { reason: failed.reason } : {}),
+            }
+          : {};
       return fail(failed.cls, failed.message, detail, failed.at);
     }
     return out;
@@ -270,9 +347,13 @@ function whenStopped(stop: AbortSignal, fn: () => void): () => void {
   let fns = inFlight.get(stop);
   if (fns === undefined) {
     const all = new Set<() => void>();
-    stop.addEventListener("abort", () => {
-      for (const f of [...all]) f();
-    }, { once: true });
+    stop.addEventListener(
+      "abort",
+      () => {
+        for (const f of [...all]) f();
+      },
+      { once: true },
+    );
     inFlight.set(stop, all);
     fns = all;
   }
@@ -319,21 +400,31 @@ export interface FetchFailure {
 }
 
 /** Bun's codes for a response that is not HTTP (garbage status line, bad headers, bad framing) */
-const MALFORMED = /^(Malformed_HTTP_Response|InvalidHTTPResponse|InvalidContentLength|InvalidChunk|InvalidTransferEncoding|ResponseHeadersTooLarge|HTTPHeadersTooLarge|UnexpectedEOF)/;
+const MALFORMED =
+  /^(Malformed_HTTP_Response|InvalidHTTPResponse|InvalidContentLength|InvalidChunk|InvalidTransferEncoding|ResponseHeadersTooLarge|HTTPHeadersTooLarge|UnexpectedEOF)/;
 
 /** What a fetch that failed before a response means, in words that never quote Bun's own advice or the URL. */
 export function classifyFetchError(err: unknown): FetchFailure {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
+  const cause =
+    (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
   const code = typeof cause?.code === "string" ? cause.code : "";
   const text = typeof cause?.message === "string" ? cause.message : "";
-  const failure = (cls: ErrorClass, message: string, reason?: FailureReason): FetchFailure => (reason ? { class: cls, reason, message } : { class: cls, message });
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text)) return failure("connect", "connection refused", "refused");
-  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text)) return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`, "dns");
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed") return failure("connect", "connection reset before a response", "reset");
+  const failure = (cls: ErrorClass, message: string, reason?: FailureReason): FetchFailure =>
+    reason ? { class: cls, reason, message } : { class: cls, message };
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|Unable to connect/i.test(text))
+    return failure("connect", "connection refused", "refused");
+  if (code === "ENOTFOUND" || /ENOTFOUND|getaddrinfo/i.test(text))
+    return failure("connect", `host not found (DNS): ${plainMessage(err) || code}`, "dns");
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ConnectionClosed")
+    return failure("connect", "connection reset before a response", "reset");
   if (code === "EMFILE" || code === "ENFILE") {
-    return failure("client", `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`);
+    return failure(
+      "client",
+      `the client ran out of file descriptors (${code}): it could not open a connection; the server was not asked`,
+    );
   }
-  if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text)) return failure("client", `the client ran out of memory (${code || "out of memory"})`);
+  if (code === "ENOMEM" || code === "ENOBUFS" || /out of memory/i.test(text))
+    return failure("client", `the client ran out of memory (${code || "out of memory"})`);
   if (MALFORMED.test(code)) return failure("protocol", `the response is not valid HTTP (${code})`, "not_http");
   return failure("connect", plainMessage(err) || "the request failed before a response");
 }
@@ -343,10 +434,14 @@ export function classifyFetchError(err: unknown): FetchFailure {
  * carry credentials) and advice for debugging fetch itself ("pass `verbose: true`").
  */
 export function plainMessage(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
+  const cause =
+    (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? (err as { code?: unknown; message?: unknown });
   const code = typeof cause?.code === "string" ? cause.code : "";
   const text = typeof cause?.message === "string" ? cause.message : "";
-  const plain = text.replace(/\.?\s*For more information, pass `verbose: true`.*$/s, "").replace(/\s*fetching "[^"]*"/g, "").replace(/https?:\/\/\S+/g, "the endpoint");
+  const plain = text
+    .replace(/\.?\s*For more information, pass `verbose: true`.*$/s, "")
+    .replace(/\s*fetching "[^"]*"/g, "")
+    .replace(/https?:\/\/\S+/g, "the endpoint");
   return code && !plain.startsWith(code) ? (plain ? `${code}: ${plain}` : code) : plain;
 }
 

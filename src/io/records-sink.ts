@@ -41,7 +41,10 @@ export class RecordsSink {
     private readonly origin: number,
   ) {
     this.fd = openSync(path, "w");
-    const header: RecordsHeader = { schema: RECORDS_SCHEMA, t0_unix_ms: Math.round((performance.timeOrigin + origin) * 1000) / 1000 };
+    const header: RecordsHeader = {
+      schema: RECORDS_SCHEMA,
+      t0_unix_ms: Math.round((performance.timeOrigin + origin) * 1000) / 1000,
+    };
     writeSync(this.fd, JSON.stringify(header) + "\n");
   }
 
@@ -49,7 +52,14 @@ export class RecordsSink {
   relative(r: RawRecord): ResultRecord {
     const o = this.origin;
     const rel = (t: number) => Math.round((t - o) * 1000) / 1000;
-    const out: ResultRecord = { ...r, tSched: r.tSched === null ? null : rel(r.tSched), tSend: rel(r.tSend), tFirstByte: r.tFirstByte === null ? null : rel(r.tFirstByte), tEnd: r.tEnd === null ? null : rel(r.tEnd), tokenTimes: r.tokenTimes.map(rel) };
+    const out: ResultRecord = {
+      ...r,
+      tSched: r.tSched === null ? null : rel(r.tSched),
+      tSend: rel(r.tSend),
+      tFirstByte: r.tFirstByte === null ? null : rel(r.tFirstByte),
+      tEnd: r.tEnd === null ? null : rel(r.tEnd),
+      tokenTimes: r.tokenTimes.map(rel),
+    };
     if (r.tRetry !== undefined) out.tRetry = rel(r.tRetry);
     return out;
   }
@@ -94,14 +104,21 @@ export function openRecordsSink(path: string, origin: number): RecordsSink {
   try {
     return new RecordsSink(path, origin);
   } catch (err) {
-    throw new UsageError(`cannot write --records-file ${path}: ${(err as Error).message}`, `pass a path in a writable directory`);
+    throw new UsageError(
+      `cannot write --records-file ${path}: ${(err as Error).message}`,
+      `pass a path in a writable directory`,
+    );
   }
 }
 
 /** One pass over a records file: the header, then every record in file order. */
 export async function readRecords(path: string, onRecord: (r: ResultRecord) => void): Promise<RecordsHeader> {
   const file = Bun.file(path);
-  if (!(await file.exists())) throw new UsageError(`records file ${path} does not exist`, `keep the records file next to the result that names it`);
+  if (!(await file.exists()))
+    throw new UsageError(
+      `records file ${path} does not exist`,
+      `keep the records file next to the result that names it`,
+    );
   const decoder = new TextDecoder();
   let header: RecordsHeader | undefined;
   let line = 0;
@@ -112,10 +129,17 @@ export async function readRecords(path: string, onRecord: (r: ResultRecord) => v
     try {
       v = JSON.parse(text);
     } catch {
-      throw new UsageError(`${path} line ${line} is not JSON: the records file is damaged or truncated`, `run again with --records-file`);
+      throw new UsageError(
+        `${path} line ${line} is not JSON: the records file is damaged or truncated`,
+        `run again with --records-file`,
+      );
     }
     if (header === undefined) {
-      if ((v as RecordsHeader | null)?.schema !== RECORDS_SCHEMA) throw new UsageError(`${path} is not an llmbench records file (expected "${RECORDS_SCHEMA}" on its first line)`, `pass the file written by 'llmbench run --records-file'`);
+      if ((v as RecordsHeader | null)?.schema !== RECORDS_SCHEMA)
+        throw new UsageError(
+          `${path} is not an llmbench records file (expected "${RECORDS_SCHEMA}" on its first line)`,
+          `pass the file written by 'llmbench run --records-file'`,
+        );
       header = v as RecordsHeader;
     } else onRecord(v as ResultRecord);
   };
@@ -151,6 +175,7 @@ export async function readRecords(path: string, onRecord: (r: ResultRecord) => v
   } finally {
     closeSync(fd);
   }
-  if (header === undefined) throw new UsageError(`${path} is empty`, `pass the file written by 'llmbench run --records-file'`);
+  if (header === undefined)
+    throw new UsageError(`${path} is empty`, `pass the file written by 'llmbench run --records-file'`);
   return header;
 }

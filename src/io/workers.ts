@@ -17,7 +17,11 @@ export interface WorkerProcess {
 }
 
 /** Start `llmbench <args>` as a worker; `onMessage` receives what it sends. */
-export function startWorker(args: string[], env: Record<string, string>, onMessage: (msg: WorkerMessage) => void): WorkerProcess {
+export function startWorker(
+  args: string[],
+  env: Record<string, string>,
+  onMessage: (msg: WorkerMessage) => void,
+): WorkerProcess {
   const child = Bun.spawn([...selfProgram(), ...args], {
     env: { ...process.env, ...env },
     stdin: "ignore",
@@ -36,7 +40,10 @@ export function startWorker(args: string[], env: Record<string, string>, onMessa
       }
     },
     kill: (signal) => child.kill(signal),
-    exited: Promise.all([child.exited, stderr]).then(([code, text]) => ({ code, stderr: text.trim().split("\n").slice(-3).join("\n") })),
+    exited: Promise.all([child.exited, stderr]).then(([code, text]) => ({
+      code,
+      stderr: text.trim().split("\n").slice(-3).join("\n"),
+    })),
   };
 }
 
@@ -48,7 +55,9 @@ export function workerDir(): { path: string; file(i: number): string; has(i: num
 }
 
 /** This process is a worker of `run --workers`: the channel to its parent, or undefined. */
-export function parentChannel(): { send(msg: WorkerMessage): void; onMessage(f: (msg: WorkerMessage) => void): void; close(): void } | undefined {
+export function parentChannel():
+  | { send(msg: WorkerMessage): void; onMessage(f: (msg: WorkerMessage) => void): void; close(): void }
+  | undefined {
   if (process.env.LLMBENCH_WORKER !== "1" || typeof process.send !== "function") return undefined;
   return {
     send: (msg) => process.send!(msg),

@@ -77,15 +77,36 @@ const VERDICT_MD: Record<Verdict, string> = {
 /** The verdict cell: the verdict, why (for n/a and unjudged rows, or what qualifies it), and the row's flags. A verdict we do not know (a crafted file's) is shown as it is. */
 function verdictCell(m: MetricResult, words: Record<Verdict, string>): string {
   const word = Object.hasOwn(words, m.verdict) ? words[m.verdict] : String(m.verdict);
-  const base = m.verdict === "unavailable" && m.reason ? `${words.unavailable}: ${m.reason}` : m.reason ? `${word} (${m.reason})` : word;
+  const base =
+    m.verdict === "unavailable" && m.reason
+      ? `${words.unavailable}: ${m.reason}`
+      : m.reason
+        ? `${word} (${m.reason})`
+        : word;
   return m.flags?.length ? `${base} [${m.flags.join("; ")}]` : base;
 }
 
 /** compare's table: its columns (the interval's heading carries the confidence) and a metric's cells, in the terminal and on the HTML page. */
-export const compareColumns = (confidence: string): string[] => ["metric", "baseline", "candidate", "change", `${confidence} interval`, "p", "verdict"];
+export const compareColumns = (confidence: string): string[] => [
+  "metric",
+  "baseline",
+  "candidate",
+  "change",
+  `${confidence} interval`,
+  "p",
+  "verdict",
+];
 
 export function compareCells(m: MetricResult, words: Record<Verdict, string> = VERDICT_TEXT): string[] {
-  return [`${m.label}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}`, formatValue(m, m.base), formatValue(m, m.cand), formatChange(m), formatInterval(m), formatP(m.pValue), verdictCell(m, words)];
+  return [
+    `${m.label}${m.unit === "ms" ? " ms" : ""}${m.gated ? " *" : ""}`,
+    formatValue(m, m.base),
+    formatValue(m, m.cand),
+    formatChange(m),
+    formatInterval(m),
+    formatP(m.pValue),
+    verdictCell(m, words),
+  ];
 }
 
 function threshold(m: Pick<MetricResult, "threshold" | "changeUnit">): string {
@@ -99,11 +120,14 @@ function thresholdSummary(c: Comparison): string {
   const counts = new Map<number, number>();
   for (const m of rel) counts.set(m.threshold, (counts.get(m.threshold) ?? 0) + 1);
   const common = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
-  const exceptions = c.metrics.filter((m) => m.changeUnit === "pp" || m.threshold !== common).map((m) => `${m.name} ${threshold(m)}`);
+  const exceptions = c.metrics
+    .filter((m) => m.changeUnit === "pp" || m.threshold !== common)
+    .map((m) => `${m.name} ${threshold(m)}`);
   return `${threshold({ threshold: common, changeUnit: "relative" })}${exceptions.length ? ` (${exceptions.join(", ")})` : ""}`;
 }
 
-const P_LEGEND = "p: of the row's own change: from its interval (latency percentiles), Fisher's exact test (rates), Welch's t across runs (throughput)";
+const P_LEGEND =
+  "p: of the row's own change: from its interval (latency percentiles), Fisher's exact test (rates), Welch's t across runs (throughput)";
 
 const confidence = (c: Comparison) => `${Number(((1 - c.settings.alpha) * 100).toFixed(2))}%`;
 
@@ -116,16 +140,26 @@ function sideLine(s: Comparison["base"]): string {
 
 function countsLine(c: Comparison, sep: string): string {
   const k = c.counts;
-  return [`${k.regressed} regressed`, `${k.improved} improved`, `${k.unchanged} unchanged`, `${k.inconclusive} inconclusive`, `${k.unjudged} not judged`, `${k.unavailable} n/a`].join(sep);
+  return [
+    `${k.regressed} regressed`,
+    `${k.improved} improved`,
+    `${k.unchanged} unchanged`,
+    `${k.inconclusive} inconclusive`,
+    `${k.unjudged} not judged`,
+    `${k.unavailable} n/a`,
+  ].join(sep);
 }
 
 function headline(c: Comparison): string {
-  if (c.verdict === "failed") return `failed: ${c.failures.length === 1 ? c.failures[0] : `${c.failures.length} reasons below`}`;
+  if (c.verdict === "failed")
+    return `failed: ${c.failures.length === 1 ? c.failures[0] : `${c.failures.length} reasons below`}`;
   if (c.verdict === "undecided") {
     return `undecided: ${c.undecided.join(", ")} ${c.undecided.length === 1 ? "has" : "have"} only a bare ratio (no interval), and the gate does not decide on one; keep the records (the default) or measure several runs per side, or pass --gate-on-ratios`;
   }
-  if (c.verdict === "regressed") return `regressed: ${c.gatedRegressions.join(", ")} ${c.gatedRegressions.length === 1 ? "is" : "are"} worse beyond the threshold`;
-  if (c.verdict === "improved") return `improved: ${c.gatedImprovements.join(", ")} ${c.gatedImprovements.length === 1 ? "is" : "are"} better beyond the threshold, and no gated metric regressed`;
+  if (c.verdict === "regressed")
+    return `regressed: ${c.gatedRegressions.join(", ")} ${c.gatedRegressions.length === 1 ? "is" : "are"} worse beyond the threshold`;
+  if (c.verdict === "improved")
+    return `improved: ${c.gatedImprovements.join(", ")} ${c.gatedImprovements.length === 1 ? "is" : "are"} better beyond the threshold, and no gated metric regressed`;
   return "unchanged: no gated metric regressed or improved beyond its threshold";
 }
 
@@ -133,13 +167,22 @@ function headline(c: Comparison): string {
 function gateLines(c: Comparison): string[] {
   const out = c.verdict === "failed" && c.failures.length > 1 ? c.failures.map((f) => `gate failed: ${f}`) : [];
   if (c.unjudged.length > 0) {
-    out.push(`not judged (no interval: too few samples, or a side's interval reaches 0): ${c.unjudged.join(", ")}; each row says why, and how many samples it needs`);
+    out.push(
+      `not judged (no interval: too few samples, or a side's interval reaches 0): ${c.unjudged.join(", ")}; each row says why, and how many samples it needs`,
+    );
   }
   return out;
 }
 
 function testLines(c: Comparison): string[] {
-  const names: Record<string, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
+  const names: Record<string, string> = {
+    ttft: "TTFT",
+    tpot: "TPOT",
+    itl: "ITL",
+    e2e: "E2E",
+    ttft_first_turn: "TTFT turn 1",
+    ttft_later_turns: "TTFT later turns",
+  };
   return c.tests.map(
     (t) =>
       `${names[t.family]}: U = ${t.u} (n ${t.nBase} → ${t.nCand}${t.unit === "request median gap" ? " requests' median gaps" : ""}), ` +
@@ -148,11 +191,18 @@ function testLines(c: Comparison): string[] {
 }
 
 function visible(c: Comparison, o: RenderOptions): MetricResult[] {
-  return o.hideUnchanged ? c.metrics.filter((m) => m.verdict !== "unchanged" && m.verdict !== "unavailable") : c.metrics;
+  return o.hideUnchanged
+    ? c.metrics.filter((m) => m.verdict !== "unchanged" && m.verdict !== "unavailable")
+    : c.metrics;
 }
 
 function footnotes(c: Comparison): { differences: string[]; notes: string[] } {
-  return { differences: summarizeDifferences(c.differences).map((d) => `${d.severity === "refuse" ? "DIFFERENT (compared with --allow-mismatch) " : ""}${d.text}`), notes: c.notes };
+  return {
+    differences: summarizeDifferences(c.differences).map(
+      (d) => `${d.severity === "refuse" ? "DIFFERENT (compared with --allow-mismatch) " : ""}${d.text}`,
+    ),
+    notes: c.notes,
+  };
 }
 
 export function renderCompareText(c: Comparison, o: RenderOptions = {}): string {
@@ -176,7 +226,8 @@ export function renderCompareText(c: Comparison, o: RenderOptions = {}): string 
       .trimEnd()}`;
   lines.push(align(head));
   for (const r of rows) lines.push(align(r));
-  if (o.hideUnchanged && rows.length < c.metrics.length) lines.push(`  (${c.metrics.length - rows.length} unchanged or n/a rows hidden)`);
+  if (o.hideUnchanged && rows.length < c.metrics.length)
+    lines.push(`  (${c.metrics.length - rows.length} unchanged or n/a rows hidden)`);
   lines.push("");
   lines.push(`Result: ${headline(c).toUpperCase().slice(0, c.verdict.length)}${headline(c).slice(c.verdict.length)}`);
   for (const g of gateLines(c)) lines.push(`  ${g}`);
@@ -222,14 +273,20 @@ export function renderCompareMarkdown(c: Comparison, o: RenderOptions = {}): str
   for (const m of visible(c, o)) {
     const name = `${m.gated ? `**${m.label}**` : m.label}${m.unit === "ms" ? " (ms)" : ""}`;
     const verdict = verdictCell(m, VERDICT_MD);
-    lines.push(`| ${[name, formatValue(m, m.base), formatValue(m, m.cand), formatChange(m), formatInterval(m, " … ").replace(/^\[|\]$/g, ""), formatP(m.pValue), verdict].map(mdEscape).join(" | ")} |`);
+    lines.push(
+      `| ${[name, formatValue(m, m.base), formatValue(m, m.cand), formatChange(m), formatInterval(m, " … ").replace(/^\[|\]$/g, ""), formatP(m.pValue), verdict].map(mdEscape).join(" | ")} |`,
+    );
   }
   if (o.hideUnchanged) {
     const hidden = c.metrics.length - visible(c, o).length;
     if (hidden > 0) lines.push(`\n_${hidden} unchanged or n/a rows hidden._`);
   }
   const { differences, notes } = footnotes(c);
-  const details = [...testLines(c).map((t) => `Mann-Whitney U on the whole distribution (no row's p), ${t}`), ...differences.map((d) => `Configuration: ${d}`), ...notes];
+  const details = [
+    ...testLines(c).map((t) => `Mann-Whitney U on the whole distribution (no row's p), ${t}`),
+    ...differences.map((d) => `Configuration: ${d}`),
+    ...notes,
+  ];
   if (details.length) {
     lines.push("");
     lines.push("<details><summary>Tests, configuration and notes</summary>");
@@ -247,7 +304,9 @@ function snakeKeys(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(snakeKeys);
   if (typeof x === "number" && !Number.isFinite(x)) return null;
   if (typeof x === "object" && x !== null) {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k.includes("_") || /^[a-z0-9]+$/.test(k) ? k : snake(k), snakeKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(x).map(([k, v]) => [k.includes("_") || /^[a-z0-9]+$/.test(k) ? k : snake(k), snakeKeys(v)]),
+    );
   }
   return x;
 }
@@ -255,11 +314,20 @@ function snakeKeys(x: unknown): unknown {
 /** Every number and verdict, keys in snake_case like the result document; exit_code as the command sets it. */
 export function renderCompareJson(c: Comparison, exitCode: number): string {
   const metricsOrder = METRICS.map((m) => m.name);
-  const doc = { ...c, metrics: [...c.metrics].sort((a, b) => metricsOrder.indexOf(a.name) - metricsOrder.indexOf(b.name)), exitCode };
+  const doc = {
+    ...c,
+    metrics: [...c.metrics].sort((a, b) => metricsOrder.indexOf(a.name) - metricsOrder.indexOf(b.name)),
+    exitCode,
+  };
   return `${JSON.stringify(snakeKeys(doc), null, 2)}\n`;
 }
 
-export function renderComparison(c: Comparison, format: CompareFormat, exitCode: number, o: RenderOptions = {}): string {
+export function renderComparison(
+  c: Comparison,
+  format: CompareFormat,
+  exitCode: number,
+  o: RenderOptions = {},
+): string {
   if (format === "json") return renderCompareJson(c, exitCode);
   if (format === "markdown") return renderCompareMarkdown(c, o);
   return renderCompareText(c, o);

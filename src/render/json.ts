@@ -23,9 +23,12 @@ export function formatDocument(doc: unknown): string {
     2,
   );
   if (lists.length === 0) return `${text}\n`;
-  const out = text.replace(/^( *)("requests": )"\\u0000llmbench-records:(\d+)"/gm, (_, indent: string, key: string, i: string) => {
-    const lines = lists[Number(i)].map((r) => `${indent}  ${JSON.stringify(r)}`);
-    return `${indent}${key}[\n${lines.join(",\n")}\n${indent}]`;
-  });
+  const out = text.replace(
+    /^( *)("requests": )"\\u0000llmbench-records:(\d+)"/gm,
+    (_, indent: string, key: string, i: string) => {
+      const lines = lists[Number(i)].map((r) => `${indent}  ${JSON.stringify(r)}`);
+      return `${indent}${key}[\n${lines.join(",\n")}\n${indent}]`;
+    },
+  );
   return `${out}\n`;
 }

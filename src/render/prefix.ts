@@ -32,11 +32,15 @@ export function prefixCacheLines(p: PrefixCacheSummary | undefined): string[] {
   const lines = [`Prefix cache  ${sentence}`];
   if (p!.reported === 0 && p!.ttft_by_reusable_share.some((b) => b.requests > 0)) {
     lines.push(`  TTFT by reusable share of the prompt (what a prefix cache would shorten):`);
-    lines.push(`  ${"reusable".padEnd(10)}${["requests", "TTFT p50", "TTFT p90", "TTFT p99"].map((h) => h.padStart(10)).join("")}`);
+    lines.push(
+      `  ${"reusable".padEnd(10)}${["requests", "TTFT p50", "TTFT p90", "TTFT p99"].map((h) => h.padStart(10)).join("")}`,
+    );
     for (const b of p!.ttft_by_reusable_share) {
       if (b.requests === 0) continue;
       const t = b.ttft_ms;
-      lines.push(`  ${bucketLabel(b).padEnd(10)}${[String(b.requests), ms(t?.p50), ms(t?.p90), ms(t?.p99)].map((c) => c.padStart(10)).join("")}`);
+      lines.push(
+        `  ${bucketLabel(b).padEnd(10)}${[String(b.requests), ms(t?.p50), ms(t?.p90), ms(t?.p99)].map((c) => c.padStart(10)).join("")}`,
+      );
     }
   }
   return lines;
@@ -49,7 +53,11 @@ export function prefixCacheFacts(p: PrefixCacheSummary | undefined): Array<[stri
   const rows: Array<[string, string]> = [["Prefix cache", sentence]];
   if (p!.reported === 0) {
     for (const b of p!.ttft_by_reusable_share) {
-      if (b.requests > 0) rows.push([`TTFT, ${bucketLabel(b)} reusable`, `p50 ${ms(b.ttft_ms?.p50)} ms, p90 ${ms(b.ttft_ms?.p90)} ms, p99 ${ms(b.ttft_ms?.p99)} ms (${b.requests} requests)`]);
+      if (b.requests > 0)
+        rows.push([
+          `TTFT, ${bucketLabel(b)} reusable`,
+          `p50 ${ms(b.ttft_ms?.p50)} ms, p90 ${ms(b.ttft_ms?.p90)} ms, p99 ${ms(b.ttft_ms?.p99)} ms (${b.requests} requests)`,
+        ]);
     }
   }
   return rows;

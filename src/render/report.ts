@@ -5,7 +5,22 @@ import type { ProgressView } from "../core/progress.ts";
 import { ms, num } from "../core/format.ts";
 import { renderSessions } from "./sessions.ts";
 import { prefixCacheLines } from "./prefix.ts";
-import { DIST_COLUMNS, distCells, distRows, type Fact, FACT_WIDTH, INCOMPLETE, loadText, RUNS_COLUMNS, RUNS_INTRO, runsRows, sizeText, sloFact, sloRows, summaryFacts } from "./rows.ts";
+import {
+  DIST_COLUMNS,
+  distCells,
+  distRows,
+  type Fact,
+  FACT_WIDTH,
+  INCOMPLETE,
+  loadText,
+  RUNS_COLUMNS,
+  RUNS_INTRO,
+  runsRows,
+  sizeText,
+  sloFact,
+  sloRows,
+  summaryFacts,
+} from "./rows.ts";
 
 const fact = ([label, text]: Fact) => `${label.padEnd(FACT_WIDTH)}${text}`;
 
@@ -41,15 +56,22 @@ export function renderReport(doc: ResultDocument): string {
     lines.push("");
     lines.push(fact(sloFact(s, s.slo)));
     for (const t of sloRows(s.slo)) {
-      if (t.status === "not measured") lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${t.bound} ms)`);
-      else lines.push(`  ${t.name.padEnd(10)} ${t.value.padStart(9)} ms  ${t.status === "met" ? "≤" : ">"} ${t.bound} ms  ${t.word}`);
+      if (t.status === "not measured")
+        lines.push(`  ${t.name.padEnd(10)} ${"not measured".padStart(12)}  (bound ${t.bound} ms)`);
+      else
+        lines.push(
+          `  ${t.name.padEnd(10)} ${t.value.padStart(9)} ms  ${t.status === "met" ? "≤" : ">"} ${t.bound} ms  ${t.word}`,
+        );
     }
   }
   if (doc.runs && doc.runs.length > 1) {
     lines.push("");
     lines.push(fact(["Runs", RUNS_INTRO(doc.runs.length)]));
     lines.push(`  ${"run".padEnd(6)}${RUNS_COLUMNS.map((h) => h.padStart(10)).join("")}`);
-    for (const r of runsRows(doc.runs)) lines.push(`  ${r.name.padEnd(6)}${r.cells.map((x) => x.padStart(10)).join("")}${r.distorted ? "  (client distorted)" : ""}`);
+    for (const r of runsRows(doc.runs))
+      lines.push(
+        `  ${r.name.padEnd(6)}${r.cells.map((x) => x.padStart(10)).join("")}${r.distorted ? "  (client distorted)" : ""}`,
+      );
   }
   if (s.client?.distorted) lines.push(`\nWARNING: ${s.client.reason}`);
   for (const note of doc.notes) lines.push(`\nNote: ${note}`);
@@ -72,6 +94,8 @@ export interface StatusView {
 /** The one-line status printed every 10 s when stderr is not a terminal (a CI log), instead of the live line. */
 export function renderStatus(s: StatusView): string {
   const head = `status at ${s.elapsedS.toFixed(0)} s:`;
-  const where = s.warmup ? `warm-up ${s.warmup.done}/${s.warmup.total} finished` : renderProgress(s.progress).replace(/\s+/g, " ");
+  const where = s.warmup
+    ? `warm-up ${s.warmup.done}/${s.warmup.total} finished`
+    : renderProgress(s.progress).replace(/\s+/g, " ");
   return `${head} ${where}, ${s.inFlight} in flight`;
 }

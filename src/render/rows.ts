@@ -21,9 +21,11 @@ export const INCOMPLETE = "INCOMPLETE: the run was stopped early; numbers cover 
 /** The load of a run: `concurrency 8`, `rate 20/s (burstiness 0.5), cap 64`, `4 sessions at once`, `trace FILE at 2× speed`. */
 export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency" | "sessions" | "trace">): string {
   const chat = c.sessions;
-  if (chat) return `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
+  if (chat)
+    return `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
   const trace = c.trace;
-  if (trace) return `trace ${trace.file}${trace.speed !== 1 ? ` at ${trace.speed}× speed` : ""}${c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : ""}`;
+  if (trace)
+    return `trace ${trace.file}${trace.speed !== 1 ? ` at ${trace.speed}× speed` : ""}${c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : ""}`;
   if (c.rate === null || c.rate === undefined) return `concurrency ${c.concurrency}`;
   const burst = c.burstiness !== 1 && c.burstiness !== undefined ? ` (burstiness ${c.burstiness})` : "";
   const cap = c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : "";
@@ -31,7 +33,10 @@ export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurre
 }
 
 /** How much a run sends: `100 requests`, `60 s`, or (multi-turn sessions, given the summary) `36 turns of 12 sessions, 3 turns each`. */
-export function sizeText(c: Pick<ResultConfig, "requests" | "duration_s" | "sessions">, s?: Pick<RunSummary, "requests" | "sessions">): string {
+export function sizeText(
+  c: Pick<ResultConfig, "requests" | "duration_s" | "sessions">,
+  s?: Pick<RunSummary, "requests" | "sessions">,
+): string {
   const chat = c.sessions;
   if (chat && s) {
     const started = s.sessions?.started ?? 0;
@@ -43,17 +48,31 @@ export function sizeText(c: Pick<ResultConfig, "requests" | "duration_s" | "sess
 /** The facts above the latency table: requests, connections sent again, duration, throughput, tokens, cache, mean latency. */
 export function summaryFacts(s: RunSummary): Fact[] {
   const errs = ERROR_CLASSES.filter((k) => s.errors[k] > 0).map((k) => `${k} ${s.errors[k]}`);
-  const facts: Fact[] = [["Requests", `sent ${s.requests.sent}, succeeded ${s.requests.succeeded}, failed ${s.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`]];
+  const facts: Fact[] = [
+    [
+      "Requests",
+      `sent ${s.requests.sent}, succeeded ${s.requests.succeeded}, failed ${s.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`,
+    ],
+  ];
   const conn = s.connections;
   if (conn && conn.retried_requests > 0) {
-    facts.push(["Connections", `${conn.retried_requests} requests sent again on a fresh connection (the server had closed the reused one before answering)${conn.retries_failed > 0 ? `; ${conn.retries_failed} failed again` : ""}`]);
+    facts.push([
+      "Connections",
+      `${conn.retried_requests} requests sent again on a fresh connection (the server had closed the reused one before answering)${conn.retries_failed > 0 ? `; ${conn.retries_failed} failed again` : ""}`,
+    ]);
   }
   const reasoning = s.tokens.reasoning > 0 ? ` (${s.tokens.reasoning} reasoning)` : "";
   facts.push(
     ["Duration", `${num(s.duration_s, 2)} s (first measured send → last measured end)`],
-    ["Throughput", `${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`],
+    [
+      "Throughput",
+      `${num(s.throughput.output_tokens_per_s)} output tok/s, ${num(s.throughput.input_tokens_per_s)} input tok/s, ${num(s.throughput.requests_per_s, 2)} req/s`,
+    ],
     ["Tokens", `${s.tokens.output} out${reasoning}, ${s.tokens.input} in (counted by: ${s.tokens_source})`],
-    ["Cache", `hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`],
+    [
+      "Cache",
+      `hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`,
+    ],
     ["Avg latency", `${ms(s.e2e_ms?.mean)} ms`],
   );
   return facts;
@@ -76,7 +95,10 @@ export function distRows(s: RunSummary): Array<{ label: string; dist: Distributi
 }
 
 /** A latency row's cells, one per DIST_COLUMNS. */
-export const distCells = (d: Distribution): string[] => [...[d.mean, d.p50, d.p90, d.p95, d.p99, d.max].map(ms), String(d.count)];
+export const distCells = (d: Distribution): string[] => [
+  ...[d.mean, d.p50, d.p90, d.p95, d.p99, d.max].map(ms),
+  String(d.count),
+];
 
 type SloTermResult = NonNullable<RunSummary["slo"]>["terms"][number];
 
@@ -85,15 +107,30 @@ const sloStatus = (t: SloTermResult) => t.status ?? (t.passed ? "met" : "missed"
 
 /** The SLO line: held or not, and goodput. */
 export function sloFact(s: RunSummary, slo: NonNullable<RunSummary["slo"]>): Fact {
-  const held = slo.passed ? "met" : slo.terms.some((t) => sloStatus(t) === "missed") ? "MISSED" : "NOT VERIFIED (a metric was not measured)";
-  return ["SLO", `${held}; goodput ${num(slo.goodput_rps, 2)} req/s (${slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`];
+  const held = slo.passed
+    ? "met"
+    : slo.terms.some((t) => sloStatus(t) === "missed")
+      ? "MISSED"
+      : "NOT VERIFIED (a metric was not measured)";
+  return [
+    "SLO",
+    `${held}; goodput ${num(slo.goodput_rps, 2)} req/s (${slo.good_requests} of ${s.requests.succeeded} requests met every per-request bound)`,
+  ];
 }
 
 /** Each SLO term: its value and bound in ms, and whether it held (`ok`, `MISSED`, `not measured`). */
-export function sloRows(slo: NonNullable<RunSummary["slo"]>): Array<{ name: string; status: "met" | "missed" | "not measured"; value: string; bound: string; word: string }> {
+export function sloRows(
+  slo: NonNullable<RunSummary["slo"]>,
+): Array<{ name: string; status: "met" | "missed" | "not measured"; value: string; bound: string; word: string }> {
   return slo.terms.map((t) => {
     const status = sloStatus(t);
-    return { name: t.name, status, value: ms(t.value_ms), bound: ms(t.bound_ms), word: status === "met" ? "ok" : status === "missed" ? "MISSED" : "not measured" };
+    return {
+      name: t.name,
+      status,
+      value: ms(t.value_ms),
+      bound: ms(t.bound_ms),
+      word: status === "met" ? "ok" : status === "missed" ? "MISSED" : "not measured",
+    };
   });
 }
 
@@ -107,19 +144,39 @@ export function runsRows(runs: readonly RepeatedRun[]): Array<{ name: string; ce
     const x = r.summary;
     return {
       name: `${i + 1}${r.complete ? "" : "*"}`,
-      cells: [ms(x.ttft_ms?.p50), ms(x.tpot_ms?.p50), ms(x.e2e_ms?.p50), ms(x.e2e_ms?.p95), num(x.throughput.output_tokens_per_s)],
+      cells: [
+        ms(x.ttft_ms?.p50),
+        ms(x.tpot_ms?.p50),
+        ms(x.e2e_ms?.p50),
+        ms(x.e2e_ms?.p95),
+        num(x.throughput.output_tokens_per_s),
+      ],
       distorted: x.client?.distorted === true,
     };
   });
 }
 
 /** a level's name: its concurrency or rate as given (0.5, not rounded) */
-export const levelName = (kind: SweepResult["kind"], l: SweepLevel): string => String(kind === "rate" ? l.rate : l.concurrency);
+export const levelName = (kind: SweepResult["kind"], l: SweepLevel): string =>
+  String(kind === "rate" ? l.rate : l.concurrency);
 
 /** The sweep table's columns: the level, then one per cell of `sweepRows`. */
 export function sweepColumns(sw: SweepResult): string[] {
   const { withSlo, withCached, withTurns } = sweepExtras(sw);
-  return [sw.kind === "rate" ? "rate/s" : "conc", "req/s", "out tok/s", "TTFT p50", "TTFT p99", ...(withTurns ? ["turn 1", "later"] : []), "TPOT p50", "E2E p50", "errors", ...(withSlo ? ["goodput"] : []), ...(withCached ? ["cached"] : []), "gain"];
+  return [
+    sw.kind === "rate" ? "rate/s" : "conc",
+    "req/s",
+    "out tok/s",
+    "TTFT p50",
+    "TTFT p99",
+    ...(withTurns ? ["turn 1", "later"] : []),
+    "TPOT p50",
+    "E2E p50",
+    "errors",
+    ...(withSlo ? ["goodput"] : []),
+    ...(withCached ? ["cached"] : []),
+    "gain",
+  ];
 }
 
 /** The sweep table's optional columns: goodput with an SLO, the server's prefix-cached share where it reported cached_tokens. */
@@ -133,7 +190,8 @@ function sweepExtras(sw: SweepResult): { withSlo: boolean; withCached: boolean; 
 }
 
 /** Under a sweep of sessions: what its two turn columns hold. */
-export const TURNS_LEGEND = "turn 1, later: TTFT p50 of the sessions' first turns and of their later turns; conc is sessions at once";
+export const TURNS_LEGEND =
+  "turn 1, later: TTFT p50 of the sessions' first turns and of their later turns; conc is sessions at once";
 
 /** A row per level: its name (`8*` when cut short), whether it is the knee, and its cells. */
 export function sweepRows(sw: SweepResult): Array<{ name: string; knee: boolean; cells: string[] }> {
@@ -167,8 +225,13 @@ export function sweepFacts(sw: SweepResult): Fact[] {
   const facts: Fact[] = [];
   if (sw.knee !== null) facts.push(["Knee", `${sw.kind} ${levelName(sw.kind, sw.levels[sw.knee])}: ${sw.knee_reason}`]);
   else if (sw.knee_reason) facts.push(["Knee", `none: ${sw.knee_reason}`]);
-  if (sw.single_request_tokens_per_s === null) facts.push(["Gain", "not known: no request succeeded when sent one at a time"]);
-  else facts.push(["Gain", `output throughput ÷ one request at a time (${num(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the number in flight`]);
+  if (sw.single_request_tokens_per_s === null)
+    facts.push(["Gain", "not known: no request succeeded when sent one at a time"]);
+  else
+    facts.push([
+      "Gain",
+      `output throughput ÷ one request at a time (${num(sw.single_request_tokens_per_s)} tok/s); 1.0× = batching does not pay, the ideal is the number in flight`,
+    ]);
   if (sw.stop_reason) facts.push(["Stopped", sw.stop_reason]);
   return facts;
 }

@@ -22,10 +22,22 @@ export function sessionRows(s: SessionsSummary): SessionRows {
   const rows = s.by_turn.slice(0, TURN_ROWS).map((t) => {
     const ctx = t.context_tokens?.mean;
     const perK = t.ttft_ms && ctx ? (t.ttft_ms.p50 / ctx) * 1000 : null;
-    return [String(t.turn), String(t.sent), String(t.succeeded), num(ctx), num(t.reusable_tokens_mean), t.cached_tokens_mean === null ? "n/a" : num(t.cached_tokens_mean), ms(t.ttft_ms?.p50), ms(t.ttft_ms?.p95), ms(perK)];
+    return [
+      String(t.turn),
+      String(t.sent),
+      String(t.succeeded),
+      num(ctx),
+      num(t.reusable_tokens_mean),
+      t.cached_tokens_mean === null ? "n/a" : num(t.cached_tokens_mean),
+      ms(t.ttft_ms?.p50),
+      ms(t.ttft_ms?.p95),
+      ms(perK),
+    ];
   });
   const foot = [
-    ...(s.by_turn.length > TURN_ROWS ? [`… ${s.by_turn.length - TURN_ROWS} more turns (the result file has every one)`] : []),
+    ...(s.by_turn.length > TURN_ROWS
+      ? [`… ${s.by_turn.length - TURN_ROWS} more turns (the result file has every one)`]
+      : []),
     "context, reusable, cached: mean prompt tokens per turn (reusable: the history the server has seen, earlier prompts and answers; cached: the server's cached_tokens, n/a when it reports none)",
   ];
   return {
@@ -43,6 +55,16 @@ export function sessionRows(s: SessionsSummary): SessionRows {
 /** The text report's lines. */
 export function renderSessions(s: SessionsSummary): string[] {
   const r = sessionRows(s);
-  const line = (cells: string[]) => `  ${cells[0].padEnd(6)}${cells.slice(1).map((c) => c.padStart(10)).join("")}`;
-  return [`Sessions      ${r.line}`, line(r.head), ...r.rows.map(line), ...r.foot.map((f) => `  ${f}`), ...(r.firstVsLater ? [`  ${r.firstVsLater}`] : [])];
+  const line = (cells: string[]) =>
+    `  ${cells[0].padEnd(6)}${cells
+      .slice(1)
+      .map((c) => c.padStart(10))
+      .join("")}`;
+  return [
+    `Sessions      ${r.line}`,
+    line(r.head),
+    ...r.rows.map(line),
+    ...r.foot.map((f) => `  ${f}`),
+    ...(r.firstVsLater ? [`  ${r.firstVsLater}`] : []),
+  ];
 }

@@ -9,24 +9,42 @@ export function renderWarmReport(doc: WarmDocument): string {
   lines.push(`llmbench ${doc.tool.version} — warm ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
   const limits = `window ${c.window}, cv ≤ ${pct(Number(c.max_cv))}, trend ≥ ${trend(Number(c.max_drop))}`;
   const mode =
-    c.requests !== null ? `exactly ${c.requests} requests` : c.max_requests === null ? `each prompt of ${c.prompts} once` : `until steady (${limits}), at most ${c.max_requests} requests`;
-  lines.push(`  ${mode}, concurrency ${c.concurrency}, max tokens ${c.max_tokens}, seed ${c.seed}${c.stream ? ", streamed" : ""}`);
-  if (!doc.complete && doc.ready && doc.error === null) lines.push(`  INCOMPLETE: interrupted; the numbers cover the requests that finished`);
+    c.requests !== null
+      ? `exactly ${c.requests} requests`
+      : c.max_requests === null
+        ? `each prompt of ${c.prompts} once`
+        : `until steady (${limits}), at most ${c.max_requests} requests`;
+  lines.push(
+    `  ${mode}, concurrency ${c.concurrency}, max tokens ${c.max_tokens}, seed ${c.seed}${c.stream ? ", streamed" : ""}`,
+  );
+  if (!doc.complete && doc.ready && doc.error === null)
+    lines.push(`  INCOMPLETE: interrupted; the numbers cover the requests that finished`);
   lines.push("");
   if (!doc.ready) {
-    lines.push(`Ready         NO, after ${doc.attempts} attempt${doc.attempts === 1 ? "" : "s"}: ${doc.error ?? "interrupted"}`);
+    lines.push(
+      `Ready         NO, after ${doc.attempts} attempt${doc.attempts === 1 ? "" : "s"}: ${doc.error ?? "interrupted"}`,
+    );
     return `${lines.join("\n")}\n`;
   }
-  lines.push(`Ready         after ${seconds(doc.time_to_first_success_ms!)} (the first success was attempt ${doc.attempts})`);
+  lines.push(
+    `Ready         after ${seconds(doc.time_to_first_success_ms!)} (the first success was attempt ${doc.attempts})`,
+  );
   lines.push(`Steady        ${steadyLine(doc)}`);
   const l = doc.latency_ms;
   const ratio = l.first !== null && l.steady ? `, ${times(l.first / l.steady, 1)} the steady latency` : "";
-  lines.push(`Latency       first ${ms(l.first)} ms → ${l.steady !== null ? `steady ${ms(l.steady)} ms (median of the steady window)${ratio}` : `last ${c.window}: ${ms(l.last_window)} ms (median)`}`);
+  lines.push(
+    `Latency       first ${ms(l.first)} ms → ${l.steady !== null ? `steady ${ms(l.steady)} ms (median of the steady window)${ratio}` : `last ${c.window}: ${ms(l.last_window)} ms (median)`}`,
+  );
   const t = doc.ttft_ms;
-  lines.push(`TTFT${doc.ttft_kind === "first-byte" ? "*" : " "}         first ${ms(t.first)} ms → ${t.steady !== null ? `steady ${ms(t.steady)} ms` : `last ${c.window}: ${ms(t.last_window)} ms`}`);
+  lines.push(
+    `TTFT${doc.ttft_kind === "first-byte" ? "*" : " "}         first ${ms(t.first)} ms → ${t.steady !== null ? `steady ${ms(t.steady)} ms` : `last ${c.window}: ${ms(t.last_window)} ms`}`,
+  );
   const errs = ERROR_CLASSES.filter((k) => doc.errors[k] > 0).map((k) => `${k} ${doc.errors[k]}`);
-  lines.push(`Requests      sent ${doc.requests.sent}, succeeded ${doc.requests.succeeded}, failed ${doc.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`);
-  if (doc.ttft_kind === "first-byte") lines.push(`              * not streamed: TTFT is the time to the first body byte`);
+  lines.push(
+    `Requests      sent ${doc.requests.sent}, succeeded ${doc.requests.succeeded}, failed ${doc.requests.failed}${errs.length ? ` (${errs.join(", ")})` : ""}`,
+  );
+  if (doc.ttft_kind === "first-byte")
+    lines.push(`              * not streamed: TTFT is the time to the first body byte`);
   if (doc.error) lines.push(`              stopped: ${doc.error}`);
   lines.push("");
   lines.push(...renderCurve(doc.curve, doc.requests_to_steady));
@@ -56,7 +74,11 @@ export interface CurveOptions {
  * requests when there are more than `width`), scaled from the lowest to the highest latency, `×` for
  * a column whose requests all failed, and `┴` under the column where latency became steady.
  */
-export function renderCurve(points: readonly WarmPoint[], steadyAt: number | null, { height = 8, width = 60 }: CurveOptions = {}): string[] {
+export function renderCurve(
+  points: readonly WarmPoint[],
+  steadyAt: number | null,
+  { height = 8, width = 60 }: CurveOptions = {},
+): string[] {
   if (points.length === 0) return [];
   const per = Math.ceil(points.length / width);
   const columns: (number | null)[] = [];
@@ -73,7 +95,9 @@ export function renderCurve(points: readonly WarmPoint[], steadyAt: number | nul
   const hiLabel = ms(hi);
   const loLabel = ms(lo);
   const pad = Math.max(hiLabel.length, loLabel.length);
-  const lines = [`Latency by request (E2E ms${per > 1 ? `, each column the mean of ${per} requests` : ""}${steadyAt !== null ? `; ┴ steady at request ${steadyAt}` : ""})`];
+  const lines = [
+    `Latency by request (E2E ms${per > 1 ? `, each column the mean of ${per} requests` : ""}${steadyAt !== null ? `; ┴ steady at request ${steadyAt}` : ""})`,
+  ];
   for (let row = height - 1; row >= 0; row--) {
     const label = row === height - 1 ? hiLabel : row === 0 ? loLabel : "";
     const cells = columns.map((v) => {
@@ -87,7 +111,9 @@ export function renderCurve(points: readonly WarmPoint[], steadyAt: number | nul
   const first = String(points[0].n);
   const last = String(points[points.length - 1].n);
   const gap = Math.max(1, columns.length - first.length - last.length);
-  lines.push(`  ${" ".repeat(pad)}  ${first}${columns.length > first.length + last.length ? " ".repeat(gap) + last : ""}`);
+  lines.push(
+    `  ${" ".repeat(pad)}  ${first}${columns.length > first.length + last.length ? " ".repeat(gap) + last : ""}`,
+  );
   return lines;
 }
 

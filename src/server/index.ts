@@ -15,14 +15,14 @@ import { LruCache } from "./cache.ts";
 import { PrefixCache, promptWords } from "./prefix-cache.ts";
 import { answerSeed, countPromptTokens, tokenText } from "./model.ts";
 import { resolveServerOptions, type ServerOptions } from "../core/options/serve.ts";
-import {
-  BadRequestError,
-  encoderFor,
-  parseGenerationRequest,
-  type GenerationRequest,
-} from "./protocols.ts";
+import { BadRequestError, encoderFor, parseGenerationRequest, type GenerationRequest } from "./protocols.ts";
 
-export { SERVER_DEFAULTS, resolveServerOptions, serverOptionsFromStrings, type ServerOptions } from "../core/options/serve.ts";
+export {
+  SERVER_DEFAULTS,
+  resolveServerOptions,
+  serverOptionsFromStrings,
+  type ServerOptions,
+} from "../core/options/serve.ts";
 export { coldStartExtraMs, stepMs } from "./batcher.ts";
 
 /** Counters since start; also served as JSON at `GET /stats`. */

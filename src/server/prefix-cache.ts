@@ -74,8 +74,10 @@ export class PrefixCache {
     readonly blockTokens: number,
     readonly capacityBlocks: number,
   ) {
-    if (!Number.isInteger(blockTokens) || blockTokens < 1) throw new RangeError(`blockTokens must be an integer ≥ 1, got ${blockTokens}`);
-    if (!Number.isInteger(capacityBlocks) || capacityBlocks < 0) throw new RangeError(`capacityBlocks must be an integer ≥ 0, got ${capacityBlocks}`);
+    if (!Number.isInteger(blockTokens) || blockTokens < 1)
+      throw new RangeError(`blockTokens must be an integer ≥ 1, got ${blockTokens}`);
+    if (!Number.isInteger(capacityBlocks) || capacityBlocks < 0)
+      throw new RangeError(`capacityBlocks must be an integer ≥ 0, got ${capacityBlocks}`);
   }
 
   /** Blocks held now. */
@@ -132,7 +134,12 @@ export class PrefixCache {
     let hitBlocks = 0;
     while (hitBlocks < maxHit) {
       const found = this.#blocks.get(keys[hitBlocks]);
-      if (found === undefined || found.text !== texts[hitBlocks] || found.parent !== (hitBlocks === 0 ? "" : keys[hitBlocks - 1])) break;
+      if (
+        found === undefined ||
+        found.text !== texts[hitBlocks] ||
+        found.parent !== (hitBlocks === 0 ? "" : keys[hitBlocks - 1])
+      )
+        break;
       hitBlocks++;
     }
     const cachedTokens = hitBlocks * b;

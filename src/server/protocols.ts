@@ -24,11 +24,14 @@ export const MAX_TOKENS_LIMIT = 1_000_000;
 
 function maxTokensOf(value: unknown, name: string, fallback: number | undefined): number {
   if (value === undefined || value === null) {
-    if (fallback === undefined) throw new BadRequestError(`"${name}" is required: an integer from 1 to ${MAX_TOKENS_LIMIT}`);
+    if (fallback === undefined)
+      throw new BadRequestError(`"${name}" is required: an integer from 1 to ${MAX_TOKENS_LIMIT}`);
     return fallback;
   }
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TOKENS_LIMIT) {
-    throw new BadRequestError(`"${name}" must be an integer from 1 to ${MAX_TOKENS_LIMIT}, got ${JSON.stringify(value)}`);
+    throw new BadRequestError(
+      `"${name}" must be an integer from 1 to ${MAX_TOKENS_LIMIT}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -79,7 +82,13 @@ export function parseGenerationRequest(api: ApiKind, body: unknown): GenerationR
   switch (api) {
     case "generate": {
       if (typeof body.prompt !== "string") throw new BadRequestError(`"prompt" is required and must be a string`);
-      return { api, prompt: body.prompt, maxTokens: maxTokensOf(body.max_tokens, "max_tokens", undefined), stream, includeUsage: false };
+      return {
+        api,
+        prompt: body.prompt,
+        maxTokens: maxTokensOf(body.max_tokens, "max_tokens", undefined),
+        stream,
+        includeUsage: false,
+      };
     }
     case "openai-completions": {
       let prompt = body.prompt;
@@ -90,12 +99,17 @@ export function parseGenerationRequest(api: ApiKind, body: unknown): GenerationR
     }
     case "openai-chat": {
       const messages = body.messages;
-      if (!Array.isArray(messages) || messages.length === 0) throw new BadRequestError(`"messages" is required: a non-empty array`);
+      if (!Array.isArray(messages) || messages.length === 0)
+        throw new BadRequestError(`"messages" is required: a non-empty array`);
       const texts = messages.map((m, i) => {
-        if (!isRecord(m) || typeof m.role !== "string") throw new BadRequestError(`messages[${i}] must be {role, content}`);
+        if (!isRecord(m) || typeof m.role !== "string")
+          throw new BadRequestError(`messages[${i}] must be {role, content}`);
         return messageText(m.content, i);
       });
-      const name = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? "max_completion_tokens" : "max_tokens";
+      const name =
+        body.max_completion_tokens !== undefined && body.max_completion_tokens !== null
+          ? "max_completion_tokens"
+          : "max_tokens";
       const maxTokens = maxTokensOf(body[name], name, OPENAI_DEFAULT_MAX_TOKENS);
       return { api, prompt: texts.join("\n"), maxTokens, stream, includeUsage: includeUsageOf(body) };
     }
@@ -163,14 +177,24 @@ export function encoderFor(req: GenerationRequest, ctx: ResponseContext): Respon
   const tokenChoice = chat
     ? (text: string) => ({ delta: { content: text }, logprobs: null, finish_reason: null })
     : (text: string) => ({ text, logprobs: null, finish_reason: null });
-  const lastChoice = chat ? { delta: {}, logprobs: null, finish_reason: "length" } : { text: "", logprobs: null, finish_reason: "length" };
+  const lastChoice = chat
+    ? { delta: {}, logprobs: null, finish_reason: "length" }
+    : { text: "", logprobs: null, finish_reason: "length" };
   return {
-    streamStart: () => (chat ? sse(chunk({ delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null })) : ""),
+    streamStart: () =>
+      chat ? sse(chunk({ delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null })) : "",
     streamToken: (text) => sse(chunk(tokenChoice(text))),
     streamEnd: (_cached, completionTokens, cachedTokens) => {
       let out = sse(chunk(lastChoice));
       if (req.includeUsage) {
-        out += sse({ id: ctx.id, object, created: ctx.created, model: ctx.model, choices: [], usage: usage(ctx, completionTokens, cachedTokens) });
+        out += sse({
+          id: ctx.id,
+          object,
+          created: ctx.created,
+          model: ctx.model,
+          choices: [],
+          usage: usage(ctx, completionTokens, cachedTokens),
+        });
       }
       return out + DONE;
     },

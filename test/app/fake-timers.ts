@@ -130,7 +130,13 @@ export class FakeServer<R extends { seq: number } = PlannedRequest> {
   }
 }
 
-export function fakeRecord(req: { seq: number; phase?: PlannedRequest["phase"]; promptId?: number; repeat?: boolean }, tSched: number | null, tSend: number, tEnd: number, error: "aborted" | null = null): RawRecord {
+export function fakeRecord(
+  req: { seq: number; phase?: PlannedRequest["phase"]; promptId?: number; repeat?: boolean },
+  tSched: number | null,
+  tSend: number,
+  tEnd: number,
+  error: "aborted" | null = null,
+): RawRecord {
   return {
     seq: req.seq,
     phase: req.phase ?? "measured",

@@ -6,15 +6,33 @@ import { describe, expect, test } from "bun:test";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import { RequestPlan, type PlannedRequest } from "../../src/core/schedule.ts";
 import { createDispatcher, dispatch, type Dispatcher, type Pacer } from "../../src/app/dispatch.ts";
-import { chains, closedLoop, openLoop, rampAllowance, rampRise, timedRequests, warmupLoop, type Chain } from "../../src/app/pacers.ts";
+import {
+  chains,
+  closedLoop,
+  openLoop,
+  rampAllowance,
+  rampRise,
+  timedRequests,
+  warmupLoop,
+  type Chain,
+} from "../../src/app/pacers.ts";
 import { FakeServer, FakeTimers, settle } from "./fake-timers.ts";
 
 /** a dispatcher over fake timers and a fake server, and the pacer started on it */
-function start<R extends { seq: number }>(pacer: (timers: FakeTimers) => Pacer<R>, o: { stopWhen?: () => boolean } = {}) {
+function start<R extends { seq: number }>(
+  pacer: (timers: FakeTimers) => Pacer<R>,
+  o: { stopWhen?: () => boolean } = {},
+) {
   const timers = new FakeTimers();
   const server = new FakeServer<R>(timers);
   const records: RawRecord[] = [];
-  const d: Dispatcher<R> = createDispatcher<R>({ send: server.send, timers, signal: new AbortController().signal, onRecord: (r) => records.push(r), stopWhen: o.stopWhen });
+  const d: Dispatcher<R> = createDispatcher<R>({
+    send: server.send,
+    timers,
+    signal: new AbortController().signal,
+    onRecord: (r) => records.push(r),
+    stopWhen: o.stopWhen,
+  });
   let finished = false;
   const run = dispatch(d, pacer(timers)).then(() => {
     finished = true;
@@ -33,7 +51,8 @@ function start<R extends { seq: number }>(pacer: (timers: FakeTimers) => Pacer<R
   };
 }
 
-const plan = (requests: number | undefined, warmup = 0) => new RequestPlan({ requests, warmup, repeatRatio: 0, seed: 1 });
+const plan = (requests: number | undefined, warmup = 0) =>
+  new RequestPlan({ requests, warmup, repeatRatio: 0, seed: 1 });
 const same = (req: PlannedRequest) => req;
 
 describe("the ramp's allowance", () => {
@@ -41,11 +60,19 @@ describe("the ramp's allowance", () => {
     const c = 4;
     const ramp = 400;
     const step = ramp / c;
-    expect([0, step - 1, step, 2 * step - 0.5, 2 * step, 3 * step, ramp - 1, ramp, ramp + 1].map((e) => rampAllowance(c, ramp, e))).toEqual([1, 1, 2, 2, 3, 4, 4, 4, 4]);
+    expect(
+      [0, step - 1, step, 2 * step - 0.5, 2 * step, 3 * step, ramp - 1, ramp, ramp + 1].map((e) =>
+        rampAllowance(c, ramp, e),
+      ),
+    ).toEqual([1, 1, 2, 2, 3, 4, 4, 4, 4]);
     expect([0, step, 2.5 * step, 3 * step].map((e) => rampRise(c, ramp, e))).toEqual([step, 2 * step, 3 * step, null]);
     expect(rampAllowance(c, 0, 0)).toBe(c);
     // where floating point would put k·ramp/C a hair off, the allowance and the rise still agree
-    for (const [cc, r] of [[3, 1000], [7, 333], [10, 0.3]] as const) {
+    for (const [cc, r] of [
+      [3, 1000],
+      [7, 333],
+      [10, 0.3],
+    ] as const) {
       for (let k = 1; k < cc; k++) {
         const at = rampRise(cc, r, ((k - 1) * r) / cc)!;
         expect(rampAllowance(cc, r, at)).toBe(k + 1);
@@ -53,7 +80,8 @@ describe("the ramp's allowance", () => {
     }
     // and from a start that is not 0, as a real clock's: (t0 + r) − t0 is not r in floating point
     const t0 = 736643.1986158817;
-    for (let k = 1; k < 7; k++) expect(rampAllowance(7, 1000, rampRise(7, 1000, t0 + ((k - 1) * 1000) / 7, t0)!, t0)).toBe(k + 1);
+    for (let k = 1; k < 7; k++)
+      expect(rampAllowance(7, 1000, rampRise(7, 1000, t0 + ((k - 1) * 1000) / 7, t0)!, t0)).toBe(k + 1);
   });
 });
 
@@ -62,7 +90,9 @@ describe("closed loop on fake timers", () => {
     const concurrency = 4;
     const rampUpMs = 400;
     const p = plan(6);
-    const s = start<PlannedRequest>(() => closedLoop({ plan: p, concurrency, prepare: same, t0: 0, rampUpMs, deadline: Infinity }));
+    const s = start<PlannedRequest>(() =>
+      closedLoop({ plan: p, concurrency, prepare: same, t0: 0, rampUpMs, deadline: Infinity }),
+    );
     await s.timers.advanceTo(rampUpMs / concurrency - 1);
     expect(s.times()).toEqual([0]);
     await s.timers.advanceTo(rampUpMs);
@@ -80,7 +110,9 @@ describe("closed loop on fake timers", () => {
 
   test("a completion during the ramp lets the next go at once, within the allowance of the moment", async () => {
     const p = plan(10);
-    const s = start<PlannedRequest>(() => closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 100, deadline: Infinity }));
+    const s = start<PlannedRequest>(() =>
+      closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 100, deadline: Infinity }),
+    );
     await s.timers.advanceTo(20);
     await s.server.complete(0);
     await s.timers.advanceTo(30);
@@ -92,7 +124,9 @@ describe("closed loop on fake timers", () => {
 
   test("a run of N requests: exactly N sent, at most C in flight; the loop ends once all are sent, and dispatch once all completed (drain)", async () => {
     const p = plan(5);
-    const s = start<PlannedRequest>(() => closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 0, deadline: Infinity }));
+    const s = start<PlannedRequest>(() =>
+      closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 0, deadline: Infinity }),
+    );
     await settle();
     expect(s.server.inFlight).toEqual([0, 1]);
     for (const seq of [1, 0, 2, 3]) {
@@ -110,7 +144,9 @@ describe("closed loop on fake timers", () => {
   test("a timed run: the loop wakes at the deadline with requests in flight, sends nothing after it, and drains", async () => {
     const p = plan(undefined);
     const deadline = 100;
-    const s = start<PlannedRequest>(() => closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 0, deadline }));
+    const s = start<PlannedRequest>(() =>
+      closedLoop({ plan: p, concurrency: 2, prepare: same, t0: 0, rampUpMs: 0, deadline }),
+    );
     await s.timers.advanceTo(40);
     await s.server.complete(0);
     await s.timers.advanceTo(deadline - 1);
@@ -128,7 +164,9 @@ describe("closed loop on fake timers", () => {
 
   test("stop() during the wait: no more sends, the wait ends at once, what is in flight is drained", async () => {
     const p = plan(100);
-    const s = start<PlannedRequest>(() => closedLoop({ plan: p, concurrency: 3, prepare: same, t0: 0, rampUpMs: 1000, deadline: 5000 }));
+    const s = start<PlannedRequest>(() =>
+      closedLoop({ plan: p, concurrency: 3, prepare: same, t0: 0, rampUpMs: 1000, deadline: 5000 }),
+    );
     await s.timers.advanceTo(10);
     expect(s.times()).toEqual([0]);
     s.d.stop();
@@ -146,7 +184,9 @@ describe("warm-up loop on fake timers", () => {
   test("only the plan's warm-up requests, at most C at once; stopWhen sends no more and those in flight finish", async () => {
     const p = plan(4, 7);
     let done = 0;
-    const s = start<PlannedRequest>(() => warmupLoop({ plan: p, concurrency: 3, prepare: same }), { stopWhen: () => done >= 4 });
+    const s = start<PlannedRequest>(() => warmupLoop({ plan: p, concurrency: 3, prepare: same }), {
+      stopWhen: () => done >= 4,
+    });
     await settle();
     expect(s.server.inFlight).toEqual([0, 1, 2]);
     for (const seq of [2, 0, 1, 3]) {
@@ -178,7 +218,9 @@ describe("open loop on fake timers", () => {
   test("each request leaves at its due time; when the cap is reached it leaves at the next completion, its lag recorded", async () => {
     const arrivals = [0, 10, 20, 30, 40];
     const p = plan(arrivals.length);
-    const s = start<PlannedRequest>(() => openLoop({ plan: p, arrivals, concurrency: 2, prepare: same, t0: 1000, rampUpMs: 0, deadline: Infinity }));
+    const s = start<PlannedRequest>(() =>
+      openLoop({ plan: p, arrivals, concurrency: 2, prepare: same, t0: 1000, rampUpMs: 0, deadline: Infinity }),
+    );
     await s.timers.advanceTo(1035);
     expect(s.server.sent.map((x) => [x.at, x.tSched])).toEqual([
       [1000, 1000],
@@ -201,12 +243,22 @@ describe("open loop on fake timers", () => {
     await s.server.complete(3);
     await s.server.complete(4);
     await s.run;
-    expect(s.records.map((r) => (r.tSend - r.tSched!))).toEqual([0, 0, 15, 20, 20]);
+    expect(s.records.map((r) => r.tSend - r.tSched!)).toEqual([0, 0, 15, 20, 20]);
   });
 
   test("no send at or past the deadline; stop() during a long wait ends it at once, leaving no timer", async () => {
     const p = plan(undefined);
-    const s = start<PlannedRequest>(() => openLoop({ plan: p, arrivals: [0, 50, 100, 60_000], concurrency: Infinity, prepare: same, t0: 0, rampUpMs: 0, deadline: 100 }));
+    const s = start<PlannedRequest>(() =>
+      openLoop({
+        plan: p,
+        arrivals: [0, 50, 100, 60_000],
+        concurrency: Infinity,
+        prepare: same,
+        t0: 0,
+        rampUpMs: 0,
+        deadline: 100,
+      }),
+    );
     await s.timers.advanceTo(99);
     expect(s.times()).toEqual([0, 50]);
     await s.timers.advanceTo(100);
@@ -216,7 +268,17 @@ describe("open loop on fake timers", () => {
     await s.run;
 
     const q = plan(undefined);
-    const t = start<PlannedRequest>(() => openLoop({ plan: q, arrivals: [0, 60_000], concurrency: Infinity, prepare: same, t0: 0, rampUpMs: 0, deadline: Infinity }));
+    const t = start<PlannedRequest>(() =>
+      openLoop({
+        plan: q,
+        arrivals: [0, 60_000],
+        concurrency: Infinity,
+        prepare: same,
+        t0: 0,
+        rampUpMs: 0,
+        deadline: Infinity,
+      }),
+    );
     await t.timers.advanceTo(5);
     expect(t.timers.waiting).toBe(1);
     t.d.stop();
@@ -231,7 +293,17 @@ describe("open loop on fake timers", () => {
   test("a repeat the plan cannot place yet waits for a completion, then leaves on time", async () => {
     // requests 2 at repeat ratio 1: the first must be fresh; the second repeats it once it has completed
     const p = new RequestPlan({ requests: 2, warmup: 0, repeatRatio: 1, seed: 1 });
-    const s = start<PlannedRequest>(() => openLoop({ plan: p, arrivals: [0, 10], concurrency: Infinity, prepare: same, t0: 0, rampUpMs: 0, deadline: Infinity }));
+    const s = start<PlannedRequest>(() =>
+      openLoop({
+        plan: p,
+        arrivals: [0, 10],
+        concurrency: Infinity,
+        prepare: same,
+        t0: 0,
+        rampUpMs: 0,
+        deadline: Infinity,
+      }),
+    );
     await s.timers.advanceTo(30);
     expect(s.times()).toEqual([0]);
     await s.server.complete(0);
@@ -297,7 +369,9 @@ describe("the two pacers the dispatcher was made for", () => {
         },
       };
     };
-    const s = start<Item>(() => chains({ concurrency: 2, nextChain: () => (left.length ? chain(left.shift()!) : null), deadline: Infinity }));
+    const s = start<Item>(() =>
+      chains({ concurrency: 2, nextChain: () => (left.length ? chain(left.shift()!) : null), deadline: Infinity }),
+    );
     await settle();
     expect(s.server.sent.map((x) => [x.at, x.req.text])).toEqual([
       [0, "a1"],
@@ -318,13 +392,22 @@ describe("the two pacers the dispatcher was made for", () => {
     await s.timers.advanceTo(40);
     await s.server.complete(5);
     await s.run;
-    expect(s.server.sent.map((x) => x.req.text)).toEqual(["a1", "b1", "b2 after seq 1 at 10", "c1", "a2 after seq 0 at 17", "c2 after seq 3 at 30"]);
+    expect(s.server.sent.map((x) => x.req.text)).toEqual([
+      "a1",
+      "b1",
+      "b2 after seq 1 at 10",
+      "c1",
+      "a2 after seq 0 at 17",
+      "c2 after seq 3 at 30",
+    ]);
     expect(s.server.sent.map((x) => x.at)).toEqual([0, 0, 17, 17, 24, 37]);
   });
 
   test("chains: a step whose think time ends at or past the deadline is not waited for; the chains end at the completion", async () => {
     let seq = 0;
-    const chain: Chain<Item> = { step: (previous) => ({ req: { seq: seq++, text: "turn" }, waitMs: previous === null ? 0 : 50 }) };
+    const chain: Chain<Item> = {
+      step: (previous) => ({ req: { seq: seq++, text: "turn" }, waitMs: previous === null ? 0 : 50 }),
+    };
     const s = start<Item>(() => chains({ concurrency: 1, nextChain: () => chain, deadline: 40 }));
     await s.timers.advanceTo(10);
     await s.server.complete(0);

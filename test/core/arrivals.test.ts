@@ -37,18 +37,21 @@ describe("the special functions the fit test leans on", () => {
 
 describe("arrival schedules (seeded)", () => {
   const N = 5000;
-  test.each([1, 0.5, 2, 4])("burstiness %d: mean rate and a Kolmogorov–Smirnov fit of the gaps to gamma(B, 1/(rB))", (b) => {
-    const rate = 20; // req/s → mean gap 50 ms
-    const ts = take(arrivalTimes({ rate, burstiness: b, rampUpMs: 0 }, createRng(42)), N);
-    const g = gaps(ts);
-    const mean = g.reduce((a, x) => a + x, 0) / N;
-    expect(Math.abs(mean - 50) / 50).toBeLessThan(0.05); // mean rate within 5%
-    const variance = g.reduce((a, x) => a + (x - mean) ** 2, 0) / (N - 1);
-    const cv2 = variance / mean ** 2; // gamma: CV² = 1 / shape
-    expect(Math.abs(cv2 * b - 1)).toBeLessThan(0.1);
-    const scaleMs = 1000 / (rate * b);
-    expect(ksStatistic(g, (x) => gammaCdf(x, b, scaleMs))).toBeLessThan(ksCritical(N));
-  });
+  test.each([1, 0.5, 2, 4])(
+    "burstiness %d: mean rate and a Kolmogorov–Smirnov fit of the gaps to gamma(B, 1/(rB))",
+    (b) => {
+      const rate = 20; // req/s → mean gap 50 ms
+      const ts = take(arrivalTimes({ rate, burstiness: b, rampUpMs: 0 }, createRng(42)), N);
+      const g = gaps(ts);
+      const mean = g.reduce((a, x) => a + x, 0) / N;
+      expect(Math.abs(mean - 50) / 50).toBeLessThan(0.05); // mean rate within 5%
+      const variance = g.reduce((a, x) => a + (x - mean) ** 2, 0) / (N - 1);
+      const cv2 = variance / mean ** 2; // gamma: CV² = 1 / shape
+      expect(Math.abs(cv2 * b - 1)).toBeLessThan(0.1);
+      const scaleMs = 1000 / (rate * b);
+      expect(ksStatistic(g, (x) => gammaCdf(x, b, scaleMs))).toBeLessThan(ksCritical(N));
+    },
+  );
 
   test("the fit test has teeth: Poisson gaps do not pass as gamma(4)", () => {
     const g = gaps(take(arrivalTimes({ rate: 20, burstiness: 1, rampUpMs: 0 }, createRng(42)), N));

@@ -27,7 +27,12 @@ test("a token time is when the piece that completed its event arrived; however t
     const { body, pieces } = fed(seed);
     body.end(pieces.length + 1);
     const d = await finishBody(body, "o200k", pacing);
-    expect([d.outputTokensCounted, d.tokenTimes.length, d.usage, d.streamed]).toEqual([reference.outputTokensCounted, reference.tokenTimes.length, reference.usage, true]);
+    expect([d.outputTokensCounted, d.tokenTimes.length, d.usage, d.streamed]).toEqual([
+      reference.outputTokensCounted,
+      reference.tokenTimes.length,
+      reference.usage,
+      true,
+    ]);
     // times are the pieces' own, rising, each a piece's index
     for (let k = 1; k < d.tokenTimes.length; k++) expect(d.tokenTimes[k]).toBeGreaterThanOrEqual(d.tokenTimes[k - 1]);
     expect(d.tokenTimes.every((t) => Number.isInteger(t) && t >= 1 && t <= pieces.length)).toBe(true);

@@ -8,7 +8,9 @@ describe("open-file limit", () => {
   });
   test("the soft limit is raised to what the connections need when the hard limit allows", () => {
     expect(planFdLimit(10_000, { soft: 1024, hard: 1_048_576 })).toEqual({ raiseTo: 10_000 + FD_MARGIN });
-    expect(planFdLimit(10_000, { soft: 1024, hard: Number.POSITIVE_INFINITY })).toEqual({ raiseTo: 10_000 + FD_MARGIN });
+    expect(planFdLimit(10_000, { soft: 1024, hard: Number.POSITIVE_INFINITY })).toEqual({
+      raiseTo: 10_000 + FD_MARGIN,
+    });
   });
   test("an uncapped rate takes all the hard limit allows", () => {
     expect(planFdLimit(Number.POSITIVE_INFINITY, { soft: 1024, hard: 4096 })).toEqual({ raiseTo: 4096 });
@@ -22,9 +24,13 @@ describe("open-file limit", () => {
     expect(planFdLimit(10_000, { soft: 4096, hard: 4096 }).raiseTo).toBeUndefined();
   });
   test("/proc/self/limits", () => {
-    const text = "Limit                     Soft Limit           Hard Limit           Units     \nMax processes             unlimited            unlimited            processes \nMax open files            1024                 524288               files     \n";
+    const text =
+      "Limit                     Soft Limit           Hard Limit           Units     \nMax processes             unlimited            unlimited            processes \nMax open files            1024                 524288               files     \n";
     expect(parseProcLimits(text)).toEqual({ soft: 1024, hard: 524288 });
-    expect(parseProcLimits("Max open files            unlimited            unlimited            files")).toEqual({ soft: Infinity, hard: Infinity });
+    expect(parseProcLimits("Max open files            unlimited            unlimited            files")).toEqual({
+      soft: Infinity,
+      hard: Infinity,
+    });
     expect(parseProcLimits("nothing here")).toBeUndefined();
   });
 });

@@ -15,5 +15,7 @@ export function usageError(fn: () => unknown): UsageError {
 
 /** A command line from flag → value: `true` is `--flag`, `false` is `--no-flag`, a string `--flag value`. */
 export function argv(args: Record<string, string | boolean | undefined>): string[] {
-  return Object.entries(args).flatMap(([k, v]) => (v === undefined ? [] : v === true ? [`--${k}`] : v === false ? [`--no-${k}`] : [`--${k}`, v]));
+  return Object.entries(args).flatMap(([k, v]) =>
+    v === undefined ? [] : v === true ? [`--${k}`] : v === false ? [`--no-${k}`] : [`--${k}`, v],
+  );
 }

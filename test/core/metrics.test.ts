@@ -1,12 +1,26 @@
 import { describe, expect, test } from "bun:test";
-import { clientCheck, deriveRequest, poolRuns, summarizeRun, type ClientCheck, type RawRecord } from "../../src/core/metrics.ts";
+import {
+  clientCheck,
+  deriveRequest,
+  poolRuns,
+  summarizeRun,
+  type ClientCheck,
+  type RawRecord,
+} from "../../src/core/metrics.ts";
 import { parseSlo } from "../../src/core/slo.ts";
 import { record as rec } from "../documents.ts";
 
-
 describe("deriveRequest", () => {
   test("streamed: TTFT at the first token chunk, ITL between chunks, TPOT = (E2E − TTFT)/(n − 1)", () => {
-    const m = deriveRequest(rec({ streamed: true, tFirstByte: 1010, tokenTimes: [1050, 1060, 1075, 1100], tEnd: 1110, outputTokensCounted: 4 }));
+    const m = deriveRequest(
+      rec({
+        streamed: true,
+        tFirstByte: 1010,
+        tokenTimes: [1050, 1060, 1075, 1100],
+        tEnd: 1110,
+        outputTokensCounted: 4,
+      }),
+    );
     expect(m.ok).toBe(true);
     expect(m.ttftKind).toBe("token");
     expect(m.ttftMs).toBe(50); // not the first byte (role-only chunks carry no token)
@@ -18,7 +32,15 @@ describe("deriveRequest", () => {
   });
 
   test("the server's usage count wins over the client's count", () => {
-    const m = deriveRequest(rec({ streamed: true, tokenTimes: [1050, 1100], tEnd: 1100, outputTokensCounted: 2, usage: { completionTokens: 6, promptTokens: 4 } }));
+    const m = deriveRequest(
+      rec({
+        streamed: true,
+        tokenTimes: [1050, 1100],
+        tEnd: 1100,
+        outputTokensCounted: 2,
+        usage: { completionTokens: 6, promptTokens: 4 },
+      }),
+    );
     expect(m.outputTokens).toBe(6);
     expect(m.promptTokens).toBe(4);
     expect(m.tokensFromUsage).toBe(true);
@@ -35,7 +57,9 @@ describe("deriveRequest", () => {
   });
 
   test("a stream that carried no token has no TTFT, and is still a stream", () => {
-    const m = deriveRequest(rec({ streamed: true, tFirstByte: 1010, tokenTimes: [], tEnd: 1020, outputTokensCounted: 0 }));
+    const m = deriveRequest(
+      rec({ streamed: true, tFirstByte: 1010, tokenTimes: [], tEnd: 1020, outputTokensCounted: 0 }),
+    );
     expect(m.ttftKind).toBe("token");
     expect(m.ttftMs).toBeNull();
     expect(m.tpotMs).toBeNull();
@@ -43,7 +67,9 @@ describe("deriveRequest", () => {
   });
 
   test("one token: no TPOT", () => {
-    expect(deriveRequest(rec({ streamed: true, tokenTimes: [1030], tEnd: 1031, outputTokensCounted: 1 })).tpotMs).toBeNull();
+    expect(
+      deriveRequest(rec({ streamed: true, tokenTimes: [1030], tEnd: 1031, outputTokensCounted: 1 })).tpotMs,
+    ).toBeNull();
   });
 
   test("a failed request is not ok and gives no per-token numbers", () => {
@@ -63,7 +89,16 @@ describe("summarizeRun", () => {
     const times: number[] = [];
     let t = tSend;
     for (const g of gaps) times.push((t += g));
-    return rec({ seq, tSend, streamed: true, tFirstByte: times[0], tokenTimes: times, tEnd: t, outputTokensCounted: gaps.length, ...extra });
+    return rec({
+      seq,
+      tSend,
+      streamed: true,
+      tFirstByte: times[0],
+      tokenTimes: times,
+      tEnd: t,
+      outputTokensCounted: gaps.length,
+      ...extra,
+    });
   };
   const records: RawRecord[] = [
     stream(0, 0, [500, 500], { phase: "warmup" }), // excluded from every number
@@ -78,7 +113,16 @@ describe("summarizeRun", () => {
 
   test("counts, error classes and rate", () => {
     expect(s.requests).toEqual({ sent: 6, succeeded: 4, failed: 2 });
-    expect(s.errors).toEqual({ connect: 1, timeout: 1, http_4xx: 0, http_5xx: 0, redirect: 0, protocol: 0, client: 0, aborted: 0 });
+    expect(s.errors).toEqual({
+      connect: 1,
+      timeout: 1,
+      http_4xx: 0,
+      http_5xx: 0,
+      redirect: 0,
+      protocol: 0,
+      client: 0,
+      aborted: 0,
+    });
     expect(s.error_rate).toBeCloseTo(2 / 6, 12);
   });
 
@@ -102,7 +146,14 @@ describe("summarizeRun", () => {
   });
 
   test("cache hit rate overall and among repeats that succeeded", () => {
-    expect(s.cache).toEqual({ hits: 1, hit_rate: 0.25, repeats_sent: 3, repeats_succeeded: 2, repeat_hits: 1, repeat_hit_rate: 0.5 });
+    expect(s.cache).toEqual({
+      hits: 1,
+      hit_rate: 0.25,
+      repeats_sent: 3,
+      repeats_succeeded: 2,
+      repeat_hits: 1,
+      repeat_hit_rate: 0.5,
+    });
   });
 
   test("tokens source names the tokenizer when any count came from it", () => {
@@ -136,7 +187,16 @@ describe("poolRuns", () => {
     const times: number[] = [];
     let t = tSend;
     for (const g of gaps) times.push((t += g));
-    return rec({ seq, tSend, streamed: true, tFirstByte: times[0], tokenTimes: times, tEnd: t, outputTokensCounted: gaps.length, ...extra });
+    return rec({
+      seq,
+      tSend,
+      streamed: true,
+      tFirstByte: times[0],
+      tokenTimes: times,
+      tEnd: t,
+      outputTokensCounted: gaps.length,
+      ...extra,
+    });
   };
   // run 1 measures 1000 → 1200 (0.2 s); run 2, after a gap and its own warm-up, 5000 → 5500 (0.5 s)
   const run1 = [
@@ -150,8 +210,19 @@ describe("poolRuns", () => {
     stream(11, 5000, [100, 100, 100]), // e2e 300
     stream(12, 5100, [300, 100]), // e2e 400
   ];
-  const lag = (distorted: boolean): ClientCheck => ({ event_loop_lag_ms: null, distorted, reason: distorted ? "event-loop lag p99 9.00 ms exceeds 2.00 ms" : null });
-  const { summary: s, digests } = poolRuns([{ records: run1, client: lag(false) }, { records: run2, client: lag(true) }], "whitespace", { slo: parseSlo("e2e_p50=250ms") });
+  const lag = (distorted: boolean): ClientCheck => ({
+    event_loop_lag_ms: null,
+    distorted,
+    reason: distorted ? "event-loop lag p99 9.00 ms exceeds 2.00 ms" : null,
+  });
+  const { summary: s, digests } = poolRuns(
+    [
+      { records: run1, client: lag(false) },
+      { records: run2, client: lag(true) },
+    ],
+    "whitespace",
+    { slo: parseSlo("e2e_p50=250ms") },
+  );
 
   test("every windowed rate, goodput included, over the summed measured windows (0.2 s + 0.5 s), not the wall span with the gap", () => {
     expect(s.duration_s).toBeCloseTo(0.7, 12);
@@ -170,7 +241,11 @@ describe("poolRuns", () => {
   });
 
   test("the client distorted in any run is named", () => {
-    expect(s.client).toEqual({ event_loop_lag_ms: null, distorted: true, reason: "in run 2 of 2: event-loop lag p99 9.00 ms exceeds 2.00 ms" });
+    expect(s.client).toEqual({
+      event_loop_lag_ms: null,
+      distorted: true,
+      reason: "in run 2 of 2: event-loop lag p99 9.00 ms exceeds 2.00 ms",
+    });
   });
 
   test("one run pools to its own summary", () => {
@@ -183,7 +258,9 @@ describe("poolRuns", () => {
 
 describe("clientCheck", () => {
   const base = summarizeRun(
-    [0, 1, 2, 3].map((i) => rec({ seq: i, streamed: true, tSend: 0, tokenTimes: [60], tEnd: 70, outputTokensCounted: 1 })),
+    [0, 1, 2, 3].map((i) =>
+      rec({ seq: i, streamed: true, tSend: 0, tokenTimes: [60], tEnd: 70, outputTokensCounted: 1 }),
+    ),
     "whitespace",
   ).summary; // TTFT p50 = 60 ms → the limit is max(5% = 3 ms, 2 ms) = 3 ms
   /** n lag samples, all `x` but the last `spikes` */
@@ -207,7 +284,10 @@ describe("clientCheck", () => {
     expect(clientCheck(lags(50, 0.2, [9, 9]), base).distorted).toBe(false);
   });
   test("below 2 ms nothing is a finding, however fast the server", () => {
-    const fast = summarizeRun([rec({ streamed: true, tSend: 0, tokenTimes: [2], tEnd: 3, outputTokensCounted: 1 })], "whitespace").summary;
+    const fast = summarizeRun(
+      [rec({ streamed: true, tSend: 0, tokenTimes: [2], tEnd: 3, outputTokensCounted: 1 })],
+      "whitespace",
+    ).summary;
     expect(clientCheck(lags(200, 1.9), fast).distorted).toBe(false);
     expect(clientCheck(lags(200, 2.5), fast).distorted).toBe(true);
   });
@@ -218,7 +298,13 @@ describe("summary.connections", () => {
     const records = [
       rec({ seq: 0, phase: "warmup", tRetry: 1001, tEnd: 1100 }),
       rec({ seq: 1, tSend: 1000, tRetry: 1002, tFirstByte: 1030, tEnd: 1050, outputTokensCounted: 3 }),
-      rec({ seq: 2, tSend: 1000, tRetry: 1001, tEnd: 1003, error: { class: "connect", message: "connection reset before a response" } }),
+      rec({
+        seq: 2,
+        tSend: 1000,
+        tRetry: 1001,
+        tEnd: 1003,
+        error: { class: "connect", message: "connection reset before a response" },
+      }),
       rec({ seq: 3, tSend: 1000, tFirstByte: 1020, tEnd: 1040, outputTokensCounted: 3 }),
     ];
     const { summary } = summarizeRun(records, "whitespace");

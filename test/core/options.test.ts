@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { renderUsage } from "citty";
-import { parseArgv, parseHeaders, parseRunOptions, publicConfig, redactUrl, RUN_FLAGS, suggest, type FlagTable } from "../../src/core/options.ts";
+import {
+  parseArgv,
+  parseHeaders,
+  parseRunOptions,
+  publicConfig,
+  redactUrl,
+  RUN_FLAGS,
+  suggest,
+  type FlagTable,
+} from "../../src/core/options.ts";
 import { parseServeOptions, SERVE_FLAGS } from "../../src/core/options/serve.ts";
 import { parseWarmOptions, WARM_FLAGS } from "../../src/core/options/warm.ts";
 import { parseCompareArgs } from "../../src/core/options/compare.ts";
@@ -8,8 +17,8 @@ import { SERVER_DEFAULTS } from "../../src/core/options/serve.ts";
 import { cittyArgs } from "../../src/commands/args.ts";
 import { argv, usageError } from "./helpers.ts";
 
-const parse = (args: Record<string, string | boolean>, raw: string[] = [], env: Record<string, string> = {}) => parseRunOptions([...argv(args), ...raw], env, () => 1234);
-
+const parse = (args: Record<string, string | boolean>, raw: string[] = [], env: Record<string, string> = {}) =>
+  parseRunOptions([...argv(args), ...raw], env, () => 1234);
 
 describe("parseRunOptions", () => {
   test("the defaults of the original design", () => {
@@ -25,8 +34,19 @@ describe("parseRunOptions", () => {
   });
 
   test("values are parsed and the API is detected from the path", () => {
-    const o = parse({ endpoint: "http://h:1/v1/chat/completions", requests: "7", concurrency: "3", "max-tokens": "9", "repeat-ratio": "0.5", warmup: "0", seed: "99", timeout: "2.5" });
-    expect([o.requests, o.concurrency, o.maxTokens, o.repeatRatio, o.warmup, o.seed, o.timeoutMs]).toEqual([7, 3, 9, 0.5, 0, 99, 2500]);
+    const o = parse({
+      endpoint: "http://h:1/v1/chat/completions",
+      requests: "7",
+      concurrency: "3",
+      "max-tokens": "9",
+      "repeat-ratio": "0.5",
+      warmup: "0",
+      seed: "99",
+      timeout: "2.5",
+    });
+    expect([o.requests, o.concurrency, o.maxTokens, o.repeatRatio, o.warmup, o.seed, o.timeoutMs]).toEqual([
+      7, 3, 9, 0.5, 0, 99, 2500,
+    ]);
     expect(o.api).toBe("openai-chat");
     expect(o.stream).toBe(true);
     expect(parse({ endpoint: "http://h/v1/completions", stream: false }).stream).toBe(false);
@@ -44,7 +64,10 @@ describe("parseRunOptions", () => {
     [{ "repeat-ratio": "-0.1" }, "--repeat-ratio must be ≥ 0 and ≤ 1"],
     [{ "max-tokens": "0" }, "--max-tokens must be ≥ 1"],
     [{ timeout: "0" }, "--timeout must be > 0"],
-    [{ endpoint: "localhost:8000/generate" }, "--endpoint must be an http:// or https:// URL, got 'localhost:8000/generate'"],
+    [
+      { endpoint: "localhost:8000/generate" },
+      "--endpoint must be an http:// or https:// URL, got 'localhost:8000/generate'",
+    ],
     [{ endpoint: "not a url" }, "--endpoint is not a valid URL"],
     [{ endpoint: "http://h/other" }, "cannot tell which API /other speaks"],
     [{ api: "grpc" }, "--api must be one of"],
@@ -69,7 +92,9 @@ describe("parseRunOptions", () => {
   });
 
   test("credentials in the endpoint are removed from what is shown", () => {
-    expect(redactUrl(new URL("http://user:pw@h:1/generate?api_key=s3cret&x=1"))).toBe("http://h:1/generate?api_key=REDACTED&x=1");
+    expect(redactUrl(new URL("http://user:pw@h:1/generate?api_key=s3cret&x=1"))).toBe(
+      "http://h:1/generate?api_key=REDACTED&x=1",
+    );
     expect(parse({ endpoint: "http://user:pw@h:1/generate" }).endpoint).toBe("http://h:1/generate");
   });
 
@@ -98,13 +123,27 @@ describe("parseRunOptions", () => {
 });
 
 describe("parseArgv: the one strict parsing step", () => {
-  const defs: FlagTable = { requests: { type: "string", description: "" }, json: { type: "boolean", description: "" }, quiet: { type: "boolean", alias: "q", description: "" }, output: { type: "string", alias: "o", description: "" }, records: { type: "boolean", description: "", default: true } };
+  const defs: FlagTable = {
+    requests: { type: "string", description: "" },
+    json: { type: "boolean", description: "" },
+    quiet: { type: "boolean", alias: "q", description: "" },
+    output: { type: "string", alias: "o", description: "" },
+    records: { type: "boolean", description: "", default: true },
+  };
   const check = (raw: string[], table: FlagTable = defs, command = "run") => parseArgv(raw, table, command);
   test("accepts known flags, aliases, --no- booleans, inline values; the last of a repeated flag counts", () => {
     const p = check(["--requests", "5", "--json", "-o", "x.json", "--no-records", "--requests=3"]);
-    expect([p.get("requests"), p.flag("json"), p.get("output"), p.flag("records"), p.flag("quiet")]).toEqual(["3", true, "x.json", false, undefined]);
+    expect([p.get("requests"), p.flag("json"), p.get("output"), p.flag("records"), p.flag("quiet")]).toEqual([
+      "3",
+      true,
+      "x.json",
+      false,
+      undefined,
+    ]);
     expect(check([]).flag("records")).toBe(true); // the table's default
-    expect(check(["--maxTokens", "4"], { "max-tokens": { type: "string", description: "" } }).get("max-tokens")).toBe("4"); // camelCase, as citty took it
+    expect(check(["--maxTokens", "4"], { "max-tokens": { type: "string", description: "" } }).get("max-tokens")).toBe(
+      "4",
+    ); // camelCase, as citty took it
   });
   test("an unknown flag names the nearest valid one", () => {
     const e = usageError(() => check(["--request", "5"]));
@@ -123,20 +162,27 @@ describe("parseArgv: the one strict parsing step", () => {
     expect(usageError(() => check(["--requests"])).message).toBe("--requests needs a value");
     expect(usageError(() => check(["-o", "--json"])).message).toBe("-o needs a value");
     expect(check(["--requests", "-3"]).get("requests")).toBe("-3"); // a negative number is a value (and refused later)
-    expect(usageError(() => check(["--no-requests"])).message).toBe("--no-requests: --requests takes a value, it cannot be turned off");
+    expect(usageError(() => check(["--no-requests"])).message).toBe(
+      "--no-requests: --requests takes a value, it cannot be turned off",
+    );
     expect(usageError(() => check(["--json=yes"])).message).toBe("--json takes no value, got '--json=yes'");
   });
   test("--version belongs to llmbench, not to a command", () => {
     expect(usageError(() => check(["--version"])).hint).toBe("'llmbench --version' prints the version");
   });
   test("no far-fetched suggestions", () => {
-    expect(usageError(() => check(["--rate", "5"], { api: { type: "string", description: "" } }, "warm")).hint).toBe("see 'llmbench warm --help'");
+    expect(usageError(() => check(["--rate", "5"], { api: { type: "string", description: "" } }, "warm")).hint).toBe(
+      "see 'llmbench warm --help'",
+    );
   });
   test("a boolean's alias takes no value", () => {
     expect(check(["-q", "-o", "out.json"]).get("output")).toBe("out.json");
   });
   test("a multiple flag keeps every value", () => {
-    expect(check(["--h", "a", "--h=b"], { h: { type: "string", multiple: true, description: "" } }).all("h")).toEqual(["a", "b"]);
+    expect(check(["--h", "a", "--h=b"], { h: { type: "string", multiple: true, description: "" } }).all("h")).toEqual([
+      "a",
+      "b",
+    ]);
   });
 });
 
@@ -159,22 +205,36 @@ describe("one number parser for every command", () => {
   test("1e3, 0x10 and Infinity are refused by run, warm and serve alike", () => {
     for (const bad of ["1e3", "0x10", "Infinity"]) {
       expect(usageError(() => parse({ requests: bad })).message).toBe(`--requests must be an integer, got '${bad}'`);
-      expect(usageError(() => parseWarmOptions(["--window", bad], {}, () => 1)).message).toBe(`--window must be an integer, got '${bad}'`);
-      expect(usageError(() => parseServeOptions(["--cache-size", bad])).message).toBe(`--cache-size must be an integer, got '${bad}'`);
+      expect(usageError(() => parseWarmOptions(["--window", bad], {}, () => 1)).message).toBe(
+        `--window must be an integer, got '${bad}'`,
+      );
+      expect(usageError(() => parseServeOptions(["--cache-size", bad])).message).toBe(
+        `--cache-size must be an integer, got '${bad}'`,
+      );
     }
-    expect(usageError(() => parseServeOptions(["--decode-step-ms", "1e1"])).message).toBe("--decode-step-ms must be a number, got '1e1'");
-    expect(usageError(() => parseServeOptions(["--port", "70000"])).message).toBe("--port must be ≥ 0 and ≤ 65535, got 70000");
+    expect(usageError(() => parseServeOptions(["--decode-step-ms", "1e1"])).message).toBe(
+      "--decode-step-ms must be a number, got '1e1'",
+    );
+    expect(usageError(() => parseServeOptions(["--port", "70000"])).message).toBe(
+      "--port must be ≥ 0 and ≤ 65535, got 70000",
+    );
     expect(usageError(() => parseServeOptions(["--prot", "1"])).hint).toBe("did you mean '--port'?");
   });
 });
 
 describe("one defaults table per command: help shows what the parser uses", () => {
-  const usage = async (table: FlagTable) => Bun.stripANSI(await renderUsage({ meta: { name: "x" }, args: cittyArgs(table) }));
+  const usage = async (table: FlagTable) =>
+    Bun.stripANSI(await renderUsage({ meta: { name: "x" }, args: cittyArgs(table) }));
   test("run: every default in its help is the value parsed when the flag is absent", async () => {
     const help = await usage(RUN_FLAGS);
-    for (const spec of Object.values(RUN_FLAGS as FlagTable)) if (typeof spec.default === "string") expect(help).toContain(`(Default: ${spec.default})`);
+    for (const spec of Object.values(RUN_FLAGS as FlagTable))
+      if (typeof spec.default === "string") expect(help).toContain(`(Default: ${spec.default})`);
     const o = parse({});
-    expect([o.requests, o.concurrency, o.maxTokens, o.repeatRatio, o.warmup, o.timeoutMs / 1000]).toEqual(["requests", "concurrency", "max-tokens", "repeat-ratio", "warmup", "timeout"].map((k) => Number((RUN_FLAGS as FlagTable)[k].default)));
+    expect([o.requests, o.concurrency, o.maxTokens, o.repeatRatio, o.warmup, o.timeoutMs / 1000]).toEqual(
+      ["requests", "concurrency", "max-tokens", "repeat-ratio", "warmup", "timeout"].map((k) =>
+        Number((RUN_FLAGS as FlagTable)[k].default),
+      ),
+    );
   });
   test("serve: its help's defaults are the server's own defaults (but the port, 8000 where run looks)", async () => {
     const help = await usage(SERVE_FLAGS);
@@ -183,7 +243,11 @@ describe("one defaults table per command: help shows what the parser uses", () =
   });
   test("warm and compare read their defaults from their tables", () => {
     const w = parseWarmOptions([], {}, () => 1);
-    expect([w.waitMs, w.concurrency, w.maxRequests]).toEqual([120_000, Number(WARM_FLAGS.concurrency.default), Number(WARM_FLAGS["max-requests"].default)]);
+    expect([w.waitMs, w.concurrency, w.maxRequests]).toEqual([
+      120_000,
+      Number(WARM_FLAGS.concurrency.default),
+      Number(WARM_FLAGS["max-requests"].default),
+    ]);
     expect(parseCompareArgs(["a.json", "b.json"]).format).toBe("text");
   });
 });

@@ -27,5 +27,12 @@ test("failures count as done and failed, not in the rates", () => {
 });
 
 test("before any completion: zeros, no TTFT", () => {
-  expect(new ProgressTracker().view(50, 0, 5)).toEqual({ done: 0, total: 5, failed: 0, requestsPerS: 0, outputTokensPerS: 0, ttftP50Ms: undefined });
+  expect(new ProgressTracker().view(50, 0, 5)).toEqual({
+    done: 0,
+    total: 5,
+    failed: 0,
+    requestsPerS: 0,
+    outputTokensPerS: 0,
+    ttftP50Ms: undefined,
+  });
 });

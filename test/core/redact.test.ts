@@ -34,14 +34,20 @@ describe("credentials in a refused --endpoint", () => {
   }
 
   test("what the message shows instead", () => {
-    expect(refusal("http://bob:hunter2@localhost:99999/generate")).toStartWith("--endpoint is not a valid URL: 'http://***@localhost:99999/generate'");
+    expect(refusal("http://bob:hunter2@localhost:99999/generate")).toStartWith(
+      "--endpoint is not a valid URL: 'http://***@localhost:99999/generate'",
+    );
     // a URL that parses goes through redactUrl: no user info at all, as in result files
-    expect(refusal("ftp://bob:hunter2@localhost/generate")).toStartWith("--endpoint must be an http:// or https:// URL, got 'ftp://localhost/generate'");
+    expect(refusal("ftp://bob:hunter2@localhost/generate")).toStartWith(
+      "--endpoint must be an http:// or https:// URL, got 'ftp://localhost/generate'",
+    );
     expect(redactUrlText("http://localhost:1/x?token=abc&n=2#f")).toBe("http://localhost:1/x?token=REDACTED&n=2#f");
     // nothing to hide: unchanged
     expect(redactUrlText("http://localhost:99999/generate")).toBe("http://localhost:99999/generate");
     expect(redactUrlText("http://host/a@b")).toBe("http://host/a@b");
     // "user:pw@host" parses as scheme "user:" with no host: still the text rule, the password hidden
-    expect(redactUrlText("bob:hunter2@localhost:8000/generate?auth=x")).toBe("***@localhost:8000/generate?auth=REDACTED");
+    expect(redactUrlText("bob:hunter2@localhost:8000/generate?auth=x")).toBe(
+      "***@localhost:8000/generate?auth=REDACTED",
+    );
   });
 });

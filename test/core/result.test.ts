@@ -21,8 +21,12 @@ describe("the reader is generated from schema/result.schema.json", () => {
   });
 
   test("nothing under src/ imports ajv: the compiled binary runs the generated code alone", () => {
-    const files = readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
-    const importers = files.filter((f) => /from\s+["']ajv|require\(["']ajv/.test(readFileSync(join(root, "src", f), "utf8")));
+    const files = readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.endsWith(".ts"),
+    );
+    const importers = files.filter((f) =>
+      /from\s+["']ajv|require\(["']ajv/.test(readFileSync(join(root, "src", f), "utf8")),
+    );
     expect(importers).toEqual([]);
     expect(readFileSync(join(root, VALIDATOR_PATH), "utf8")).not.toMatch(/\bimport\b[^\n]*from|require\(/);
   });
@@ -48,13 +52,41 @@ describe("checkResult", () => {
   });
 
   test.each([
-    ["a missing field, with what it should be", (d: any) => delete d.summary.requests.sent, "summary.requests.sent is missing, expected an integer ≥ 0"],
-    ["a field of the wrong type", (d: any) => (d.summary.duration_s = "3s"), 'summary.duration_s is "3s", expected a number ≥ 0'],
-    ["a field no result has, in a record", (d: any) => (d.requests[1].ttft = 5), 'requests[1] has a field "ttft" that no llmbench result has'],
-    ["a value outside its range", (d: any) => (d.config.repeat_ratio = 1.5), "config.repeat_ratio is 1.5, expected a number ≤ 1"],
-    ["an unknown error class", (d: any) => (d.requests[0].error = { class: "gremlins", message: "?" }), 'requests[0].error.class is "gremlins", expected "connect", "timeout", "http_4xx", "http_5xx", "redirect", "protocol", "client" or "aborted"'],
-    ["a t-digest whose weights do not add up", (d: any) => (d.digests.ttft_ms.count += 1), "digests.ttft_ms is not a t-digest: centroid weights add up to 3, count is 4"],
-    ["counts that do not add up", (d: any) => (d.summary.requests.failed = 1), "summary.requests: succeeded 3 + failed 1 ≠ sent 3"],
+    [
+      "a missing field, with what it should be",
+      (d: any) => delete d.summary.requests.sent,
+      "summary.requests.sent is missing, expected an integer ≥ 0",
+    ],
+    [
+      "a field of the wrong type",
+      (d: any) => (d.summary.duration_s = "3s"),
+      'summary.duration_s is "3s", expected a number ≥ 0',
+    ],
+    [
+      "a field no result has, in a record",
+      (d: any) => (d.requests[1].ttft = 5),
+      'requests[1] has a field "ttft" that no llmbench result has',
+    ],
+    [
+      "a value outside its range",
+      (d: any) => (d.config.repeat_ratio = 1.5),
+      "config.repeat_ratio is 1.5, expected a number ≤ 1",
+    ],
+    [
+      "an unknown error class",
+      (d: any) => (d.requests[0].error = { class: "gremlins", message: "?" }),
+      'requests[0].error.class is "gremlins", expected "connect", "timeout", "http_4xx", "http_5xx", "redirect", "protocol", "client" or "aborted"',
+    ],
+    [
+      "a t-digest whose weights do not add up",
+      (d: any) => (d.digests.ttft_ms.count += 1),
+      "digests.ttft_ms is not a t-digest: centroid weights add up to 3, count is 4",
+    ],
+    [
+      "counts that do not add up",
+      (d: any) => (d.summary.requests.failed = 1),
+      "summary.requests: succeeded 3 + failed 1 ≠ sent 3",
+    ],
   ])("%s: one line naming the first failing path, and the fix; exit 2", (_what, edit, says) => {
     const doc = structuredClone(resultDoc(records()));
     edit(doc);
@@ -69,14 +101,26 @@ describe("checkResult", () => {
     const doc = structuredClone(resultDoc(records())) as any;
     doc.requests[0].seq = -1;
     doc.requests[2].seq = "two";
-    expect(usageError(() => read(doc)).message).toBe("x.json is a damaged llmbench result: requests[0].seq is -1, expected an integer ≥ 0");
+    expect(usageError(() => read(doc)).message).toBe(
+      "x.json is a damaged llmbench result: requests[0].seq is -1, expected an integer ≥ 0",
+    );
   });
 
   test("a sweep's levels and each run of --runs are checked like the document", () => {
     const doc = resultDoc(records()) as any;
-    const run = { complete: true, started_at: doc.started_at, finished_at: doc.finished_at, notes: [], summary: doc.summary, digests: doc.digests, requests: doc.requests };
+    const run = {
+      complete: true,
+      started_at: doc.started_at,
+      finished_at: doc.finished_at,
+      notes: [],
+      summary: doc.summary,
+      digests: doc.digests,
+      requests: doc.requests,
+    };
     expect(read({ ...doc, requests: null, runs: [run, run] }).runs.length).toBe(2);
     const bad = { ...run, requests: [...doc.requests.slice(0, 2), { ...doc.requests[2], tEnd: 1 }] };
-    expect(usageError(() => read({ ...doc, requests: null, runs: [run, bad] })).message).toBe("x.json is a damaged llmbench result: runs[1].requests[2] is impossible: tEnd 1 is before tSend 20");
+    expect(usageError(() => read({ ...doc, requests: null, runs: [run, bad] })).message).toBe(
+      "x.json is a damaged llmbench result: runs[1].requests[2] is impossible: tEnd 1 is before tSend 20",
+    );
   });
 });

@@ -7,7 +7,19 @@ import { runDocument, type RunDocumentInput } from "../../src/core/run-document.
 import { fakeRecord } from "../app/fake-timers.ts";
 import { argv } from "./helpers.ts";
 
-const options = (args: Record<string, string | boolean> = {}) => parseRunOptions(argv({ endpoint: "http://127.0.0.1:9/generate", quiet: true, seed: "7", "max-tokens": "1", tokenizer: "whitespace", ...args }), {}, () => 1);
+const options = (args: Record<string, string | boolean> = {}) =>
+  parseRunOptions(
+    argv({
+      endpoint: "http://127.0.0.1:9/generate",
+      quiet: true,
+      seed: "7",
+      "max-tokens": "1",
+      tokenizer: "whitespace",
+      ...args,
+    }),
+    {},
+    () => 1,
+  );
 
 // three requests on a clock that reads 5000 at the first send: one warm-up, two measured (not streamed: first-byte TTFT)
 const records = [

@@ -28,7 +28,11 @@ describe("RequestPlan", () => {
   test("warm-up first, with prompts never reused; measured requests exactly as many as asked", () => {
     const sent = drive(new RequestPlan({ requests: 20, warmup: 3, repeatRatio: 0.5, seed: 1 }), 4);
     expect(sent.length).toBe(23);
-    expect(sent.slice(0, 3).map((r) => [r.phase, r.promptId])).toEqual([["warmup", 0], ["warmup", 1], ["warmup", 2]]);
+    expect(sent.slice(0, 3).map((r) => [r.phase, r.promptId])).toEqual([
+      ["warmup", 0],
+      ["warmup", 1],
+      ["warmup", 2],
+    ]);
     const measured = sent.filter((r) => r.phase === "measured");
     expect(measured.length).toBe(20);
     expect(measured.every((r) => r.promptId >= 3)).toBe(true);
@@ -69,14 +73,20 @@ describe("RequestPlan", () => {
 
   test("same seed and same completion order → same plan; another seed → another", () => {
     const run = (seed: number) =>
-      drive(new RequestPlan({ requests: 40, warmup: 0, repeatRatio: 0.4, seed }), 3).map((r) => `${r.promptId}${r.repeat ? "r" : ""}`);
+      drive(new RequestPlan({ requests: 40, warmup: 0, repeatRatio: 0.4, seed }), 3).map(
+        (r) => `${r.promptId}${r.repeat ? "r" : ""}`,
+      );
     expect(run(11)).toEqual(run(11));
     expect(run(11)).not.toEqual(run(12));
   });
 
   test("a repeat never reuses a prompt whose first request failed, nor a warm-up prompt", () => {
     const failing = new Set([2, 3, 4]);
-    const sent = drive(new RequestPlan({ requests: 30, warmup: 2, repeatRatio: 0.5, seed: 3 }), 2, (r) => !failing.has(r.promptId));
+    const sent = drive(
+      new RequestPlan({ requests: 30, warmup: 2, repeatRatio: 0.5, seed: 3 }),
+      2,
+      (r) => !failing.has(r.promptId),
+    );
     const repeats = sent.filter((r) => r.repeat);
     expect(repeats.length).toBe(15);
     expect(repeats.some((r) => failing.has(r.promptId) || r.promptId < 2)).toBe(false);

@@ -14,9 +14,20 @@ const thrown = (f: () => unknown): UsageError => {
 
 describe("sessions files", () => {
   test("llmbench's own layout: turns of user, think_ms, max_tokens; blank lines skipped; ids kept", () => {
-    const text = ['{"id": "a", "turns": [{"user": "hi"}, {"user": "more", "think_ms": 1500, "max_tokens": 7}]}', "", '{"id": 7, "turns": [{"user": "x"}]}', ""].join("\n");
+    const text = [
+      '{"id": "a", "turns": [{"user": "hi"}, {"user": "more", "think_ms": 1500, "max_tokens": 7}]}',
+      "",
+      '{"id": 7, "turns": [{"user": "x"}]}',
+      "",
+    ].join("\n");
     expect(parseSessionsFile(text, "s.jsonl")).toEqual([
-      { id: "a", turns: [{ user: "hi", thinkMs: 0 }, { user: "more", thinkMs: 1500, maxTokens: 7 }] },
+      {
+        id: "a",
+        turns: [
+          { user: "hi", thinkMs: 0 },
+          { user: "more", thinkMs: 1500, maxTokens: 7 },
+        ],
+      },
       { id: "7", turns: [{ user: "x", thinkMs: 0 }] },
     ]);
   });
@@ -27,8 +38,20 @@ describe("sessions files", () => {
       '{"conversations": [{"from": "human", "value": "h1"}, {"from": "gpt", "value": "g1"}, {"from": "human", "value": "h2"}]}',
     ].join("\r\n");
     expect(parseSessionsFile(text, "f")).toEqual([
-      { id: "q", turns: [{ user: "one", thinkMs: 0 }, { user: "two\nthree", thinkMs: 250 }] },
-      { id: "line-2", turns: [{ user: "h1", thinkMs: 0 }, { user: "h2", thinkMs: 0 }] },
+      {
+        id: "q",
+        turns: [
+          { user: "one", thinkMs: 0 },
+          { user: "two\nthree", thinkMs: 250 },
+        ],
+      },
+      {
+        id: "line-2",
+        turns: [
+          { user: "h1", thinkMs: 0 },
+          { user: "h2", thinkMs: 0 },
+        ],
+      },
     ]);
   });
 
@@ -38,9 +61,18 @@ describe("sessions files", () => {
     ['{"id": "a"}', 'f.jsonl:1: needs a "turns" array'],
     ['{"id": "a", "turns": []}', "f.jsonl:1: the conversation has no turn"],
     ['{"id": "a", "turns": [{"user": ""}]}', 'f.jsonl:1: turns[0] needs a non-empty string "user"'],
-    ['{"id": "a", "turns": [{"user": "x"}, {"user": "y", "think_ms": -1}]}', 'f.jsonl:1: turns[1]: "think_ms" must be a number ≥ 0, got -1'],
-    ['{"id": "a", "turns": [{"user": "x", "max_tokens": 2.5}]}', 'f.jsonl:1: turns[0]: "max_tokens" must be a whole number ≥ 1'],
-    ['{"id": "a", "turns": [{"user": "x"}]}\n{"id": "a", "turns": [{"user": "y"}]}', 'f.jsonl:2: id "a" was used by an earlier line'],
+    [
+      '{"id": "a", "turns": [{"user": "x"}, {"user": "y", "think_ms": -1}]}',
+      'f.jsonl:1: turns[1]: "think_ms" must be a number ≥ 0, got -1',
+    ],
+    [
+      '{"id": "a", "turns": [{"user": "x", "max_tokens": 2.5}]}',
+      'f.jsonl:1: turns[0]: "max_tokens" must be a whole number ≥ 1',
+    ],
+    [
+      '{"id": "a", "turns": [{"user": "x"}]}\n{"id": "a", "turns": [{"user": "y"}]}',
+      'f.jsonl:2: id "a" was used by an earlier line',
+    ],
     ['{"id": {"x": 1}, "turns": [{"user": "x"}]}', 'f.jsonl:1: "id" must be a string or a number'],
     ["\n\n", "f.jsonl: no conversation found"],
   ])("a bad file is refused on one line naming where: %s", (text, message) => {
@@ -57,17 +89,43 @@ describe("synthetic sessions", () => {
   test("every message is its own prompt id after the first; think time before every turn but the first", () => {
     const c = syntheticConversations(2, 3, 500, (id) => `m${id}`, 5);
     expect(c).toEqual([
-      { id: "s0", turns: [{ user: "m5", thinkMs: 0 }, { user: "m6", thinkMs: 500 }, { user: "m7", thinkMs: 500 }] },
-      { id: "s1", turns: [{ user: "m8", thinkMs: 0 }, { user: "m9", thinkMs: 500 }, { user: "m10", thinkMs: 500 }] },
+      {
+        id: "s0",
+        turns: [
+          { user: "m5", thinkMs: 0 },
+          { user: "m6", thinkMs: 500 },
+          { user: "m7", thinkMs: 500 },
+        ],
+      },
+      {
+        id: "s1",
+        turns: [
+          { user: "m8", thinkMs: 0 },
+          { user: "m9", thinkMs: 500 },
+          { user: "m10", thinkMs: 500 },
+        ],
+      },
     ]);
   });
 });
 
 describe("a conversation's history", () => {
   test("each turn carries the whole history; every earlier prompt is a prefix of the next, character for character", () => {
-    const state = new ConversationState({ id: "a", turns: [{ user: "Hello", thinkMs: 0 }, { user: "And then?", thinkMs: 0 }, { user: "Bye", thinkMs: 0 }] });
+    const state = new ConversationState({
+      id: "a",
+      turns: [
+        { user: "Hello", thinkMs: 0 },
+        { user: "And then?", thinkMs: 0 },
+        { user: "Bye", thinkMs: 0 },
+      ],
+    });
     const t1 = state.next();
-    expect(t1).toEqual({ spec: { user: "Hello", thinkMs: 0 }, turn: 1, reusableTokens: 0, prompt: { text: "User: Hello\n\nAssistant:", messages: [{ role: "user", content: "Hello" }] } });
+    expect(t1).toEqual({
+      spec: { user: "Hello", thinkMs: 0 },
+      turn: 1,
+      reusableTokens: 0,
+      prompt: { text: "User: Hello\n\nAssistant:", messages: [{ role: "user", content: "Hello" }] },
+    });
     state.answered("Hi there.", 5);
     const t2 = state.next();
     expect(t2.turn).toBe(2);
@@ -93,7 +151,14 @@ describe("a conversation's history", () => {
 });
 
 describe("the report's numbers by turn", () => {
-  const turn = (session: number, t: number, ok: boolean, ttftMs: number | null, promptTokens: number, extra: { cached?: number; of?: number } = {}) => ({
+  const turn = (
+    session: number,
+    t: number,
+    ok: boolean,
+    ttftMs: number | null,
+    promptTokens: number,
+    extra: { cached?: number; of?: number } = {},
+  ) => ({
     session,
     turn: t,
     sessionTurns: extra.of ?? 3,
@@ -118,8 +183,24 @@ describe("the report's numbers by turn", () => {
     ])
       s.add(v);
     const out = s.finish();
-    expect({ started: out.started, completed: out.completed, failed: out.failed, unfinished: out.unfinished, mean: out.turns_per_session_mean }).toEqual({ started: 3, completed: 1, failed: 1, unfinished: 1, mean: 3 });
-    expect(out.by_turn.map((t) => [t.turn, t.sent, t.succeeded, t.ttft_ms?.p50, t.context_tokens?.mean, t.reusable_tokens_mean, t.cached_tokens_mean])).toEqual([
+    expect({
+      started: out.started,
+      completed: out.completed,
+      failed: out.failed,
+      unfinished: out.unfinished,
+      mean: out.turns_per_session_mean,
+    }).toEqual({ started: 3, completed: 1, failed: 1, unfinished: 1, mean: 3 });
+    expect(
+      out.by_turn.map((t) => [
+        t.turn,
+        t.sent,
+        t.succeeded,
+        t.ttft_ms?.p50,
+        t.context_tokens?.mean,
+        t.reusable_tokens_mean,
+        t.cached_tokens_mean,
+      ]),
+    ).toEqual([
       [1, 3, 3, 110, 21, 0, 0],
       [2, 2, 1, 40, 50, 40, 16],
       [3, 1, 1, 30, 80, 70, 48],

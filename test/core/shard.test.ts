@@ -47,7 +47,13 @@ describe("--shard i/N", () => {
   });
 
   test("shares add up to the total and differ by at most one", () => {
-    for (const [total, n] of [[0, 3], [7, 3], [9, 3], [1, 5], [1000, 7]]) {
+    for (const [total, n] of [
+      [0, 3],
+      [7, 3],
+      [9, 3],
+      [1, 5],
+      [1000, 7],
+    ]) {
       const parts = Array.from({ length: n }, (_, i) => share(total, i, n));
       expect(parts.reduce((a, x) => a + x, 0)).toBe(total);
       expect(Math.max(...parts) - Math.min(...parts)).toBeLessThanOrEqual(1);
@@ -55,8 +61,15 @@ describe("--shard i/N", () => {
   });
 
   test("the shards' loads add up to the whole workload: requests, repeats, warm-up, concurrency", () => {
-    for (const [requests, warmup, ratio, concurrency, n] of [[20, 5, 0.3, 4, 3], [101, 0, 0.5, 16, 4], [10, 3, 0, 10, 10], [7, 1, 0.25, 2, 2]]) {
-      const loads = Array.from({ length: n }, (_, i) => shardLoad({ index: i, count: n }, { requests, warmup, repeatRatio: ratio, concurrency }));
+    for (const [requests, warmup, ratio, concurrency, n] of [
+      [20, 5, 0.3, 4, 3],
+      [101, 0, 0.5, 16, 4],
+      [10, 3, 0, 10, 10],
+      [7, 1, 0.25, 2, 2],
+    ]) {
+      const loads = Array.from({ length: n }, (_, i) =>
+        shardLoad({ index: i, count: n }, { requests, warmup, repeatRatio: ratio, concurrency }),
+      );
       const sum = (f: (l: (typeof loads)[number]) => number) => loads.reduce((a, l) => a + f(l), 0);
       expect(sum((l) => l.requests!)).toBe(requests);
       expect(sum((l) => l.repeats!)).toBe(repeatCount(requests, ratio));
@@ -67,23 +80,47 @@ describe("--shard i/N", () => {
       for (const l of loads) expect(l.requests! - l.repeats!).toBeGreaterThanOrEqual(1);
     }
     // an uncapped open loop stays uncapped; a timed run has no count to split
-    expect(shardLoad({ index: 1, count: 3 }, { requests: undefined, warmup: 5, repeatRatio: 0.3, concurrency: Infinity })).toEqual({ requests: undefined, warmup: 2, repeats: undefined, concurrency: Infinity });
+    expect(
+      shardLoad({ index: 1, count: 3 }, { requests: undefined, warmup: 5, repeatRatio: 0.3, concurrency: Infinity }),
+    ).toEqual({ requests: undefined, warmup: 2, repeats: undefined, concurrency: Infinity });
   });
 
   test("a split that leaves a shard nothing to do is refused", () => {
-    expect(usage(() => shardLoad({ index: 0, count: 4 }, { requests: 20, warmup: 0, repeatRatio: 0, concurrency: 3 }))).toContain("--concurrency 3 is the total over 4 shards");
-    expect(usage(() => shardLoad({ index: 0, count: 4 }, { requests: 4, warmup: 0, repeatRatio: 0.5, concurrency: 8 }))).toContain("leave some shard none");
+    expect(
+      usage(() => shardLoad({ index: 0, count: 4 }, { requests: 20, warmup: 0, repeatRatio: 0, concurrency: 3 })),
+    ).toContain("--concurrency 3 is the total over 4 shards");
+    expect(
+      usage(() => shardLoad({ index: 0, count: 4 }, { requests: 4, warmup: 0, repeatRatio: 0.5, concurrency: 8 })),
+    ).toContain("leave some shard none");
   });
 
   test("N sharded plans send exactly the prompts of one plan: every first-time prompt once, the same number of repeats", () => {
-    for (const [requests, warmup, ratio, n] of [[20, 5, 0.3, 3], [50, 4, 0.5, 4], [9, 0, 0, 2]]) {
+    for (const [requests, warmup, ratio, n] of [
+      [20, 5, 0.3, 3],
+      [50, 4, 0.5, 4],
+      [9, 0, 0, 2],
+    ]) {
       const one = drive(new RequestPlan({ requests, warmup, repeatRatio: ratio, seed: 9 }), 3);
       const parts = Array.from({ length: n }, (_, i) => {
         const spec = { index: i, count: n };
         const load = shardLoad(spec, { requests, warmup, repeatRatio: ratio, concurrency: 3 * n });
-        return drive(new RequestPlan({ requests: load.requests, warmup: load.warmup, repeatRatio: ratio, seed: 9, repeats: load.repeats, promptIds: shardPromptIds(spec, warmup) }), load.concurrency);
+        return drive(
+          new RequestPlan({
+            requests: load.requests,
+            warmup: load.warmup,
+            repeatRatio: ratio,
+            seed: 9,
+            repeats: load.repeats,
+            promptIds: shardPromptIds(spec, warmup),
+          }),
+          load.concurrency,
+        );
       });
-      const firsts = (rs: PlannedRequest[], phase: string) => rs.filter((r) => r.phase === phase && !r.repeat).map((r) => r.promptId).sort((a, b) => a - b);
+      const firsts = (rs: PlannedRequest[], phase: string) =>
+        rs
+          .filter((r) => r.phase === phase && !r.repeat)
+          .map((r) => r.promptId)
+          .sort((a, b) => a - b);
       const all = parts.flat();
       expect(firsts(all, "warmup")).toEqual(firsts(one, "warmup"));
       expect(firsts(all, "measured")).toEqual(firsts(one, "measured"));
@@ -113,7 +150,8 @@ describe("--shard i/N", () => {
   });
 
   test("run options: a shard runs its share, records the totals, and needs a shared --seed", () => {
-    const parse = (args: Record<string, string>) => parseRunOptions(argv({ endpoint: "http://127.0.0.1:1/generate", ...args }), {}, () => 1);
+    const parse = (args: Record<string, string>) =>
+      parseRunOptions(argv({ endpoint: "http://127.0.0.1:1/generate", ...args }), {}, () => 1);
     const o = parse({ requests: "20", warmup: "5", concurrency: "4", seed: "7", shard: "2/3" });
     expect([o.requests, o.warmup, o.concurrency]).toEqual([6, 1, 1]);
     expect(o.shard).toEqual({ index: 2, count: 3, requests: 20, warmup: 5, concurrency: 4, repeats: 2 });

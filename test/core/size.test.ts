@@ -20,6 +20,7 @@ describe("formatSize", () => {
   });
 
   test("what it shows of a whole size, --max-body reads back", () => {
-    for (const text of ["1 KiB", "512 KiB", "4 MiB", "2 GiB"]) expect(formatSize(parseSize("max-body", text))).toBe(text);
+    for (const text of ["1 KiB", "512 KiB", "4 MiB", "2 GiB"])
+      expect(formatSize(parseSize("max-body", text))).toBe(text);
   });
 });

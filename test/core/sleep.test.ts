@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { sleep, sleepUntil } from "../../src/io/clock.ts";
 
 /** whether `p` settles before `ms` of real time pass (generous bounds: a busy machine is slow, never this slow) */
-const settlesWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), Bun.sleep(ms).then(() => false)]);
+const settlesWithin = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true), Bun.sleep(ms).then(() => false)]);
 
 test("the one cancellable wait: an abort ends it long before its time; one already aborted, or a time already past, at once", async () => {
   const stop = new AbortController();
@@ -10,7 +11,12 @@ test("the one cancellable wait: an abort ends it long before its time; one alrea
   setTimeout(() => stop.abort(), 10);
   expect(await settlesWithin(long, 5_000)).toBe(true);
   expect(await settlesWithin(sleep(60_000, stop.signal), 5_000)).toBe(true);
-  expect(await settlesWithin(sleepUntil(5, undefined, () => 10), 5_000)).toBe(true);
+  expect(
+    await settlesWithin(
+      sleepUntil(5, undefined, () => 10),
+      5_000,
+    ),
+  ).toBe(true);
   // not aborted and not due: still waiting (then aborted: no timer is left behind)
   const later = new AbortController();
   expect(await settlesWithin(sleep(60_000, later.signal), 50)).toBe(false);

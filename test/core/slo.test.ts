@@ -34,7 +34,12 @@ describe("SLOs", () => {
 
   test("run-level check and goodput", () => {
     const d = (p50: number, p95: number) => ({ count: 10, mean: p50, min: 0, max: p95, p50, p90: p95, p95, p99: p95 });
-    const r = checkSlo(parseSlo("ttft_p95=100ms,tpot_p50=20ms"), { ttft_ms: d(50, 120), tpot_ms: d(15, 30), itl_ms: null, e2e_ms: null }, 6, 2);
+    const r = checkSlo(
+      parseSlo("ttft_p95=100ms,tpot_p50=20ms"),
+      { ttft_ms: d(50, 120), tpot_ms: d(15, 30), itl_ms: null, e2e_ms: null },
+      6,
+      2,
+    );
     expect(r).toEqual({
       terms: [
         { name: "ttft_p95", bound_ms: 100, value_ms: 120, passed: false, status: "missed" },
@@ -44,12 +49,19 @@ describe("SLOs", () => {
       good_requests: 6,
       goodput_rps: 3,
     });
-    expect(checkSlo(parseSlo("itl_p99=5ms"), { ttft_ms: null, tpot_ms: null, itl_ms: null, e2e_ms: null }, 0, 1).passed).toBe(false);
+    expect(
+      checkSlo(parseSlo("itl_p99=5ms"), { ttft_ms: null, tpot_ms: null, itl_ms: null, e2e_ms: null }, 0, 1).passed,
+    ).toBe(false);
   });
 
   test("a metric the run did not measure is 'not measured', not missed, and not passed", () => {
     const d = { count: 4, mean: 9, min: 5, max: 12, p50: 9, p90: 12, p95: 12, p99: 12 };
-    const r = checkSlo(parseSlo("e2e_p50=10ms,tpot_p50=30ms"), { ttft_ms: d, tpot_ms: null, itl_ms: null, e2e_ms: d }, 4, 1);
+    const r = checkSlo(
+      parseSlo("e2e_p50=10ms,tpot_p50=30ms"),
+      { ttft_ms: d, tpot_ms: null, itl_ms: null, e2e_ms: d },
+      4,
+      1,
+    );
     expect(r.terms.map((t) => [t.name, t.status, t.passed])).toEqual([
       ["e2e_p50", "met", true],
       ["tpot_p50", "not measured", false],

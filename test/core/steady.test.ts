@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
 import type { RequestError } from "../../src/core/metrics.ts";
 import { parseRunOptions } from "../../src/core/options.ts";
-import { backoffMs, firstSteady, probeAnswer, STEADY_DEFAULTS, steadyState, windowStats } from "../../src/core/steady.ts";
+import {
+  backoffMs,
+  firstSteady,
+  probeAnswer,
+  STEADY_DEFAULTS,
+  steadyState,
+  windowStats,
+} from "../../src/core/steady.ts";
 import { parseWarmOptions } from "../../src/core/options/warm.ts";
 import { argv } from "./helpers.ts";
 
@@ -61,7 +68,10 @@ describe("steadyState: cv ≤ maxCv and the least-squares line falls by ≤ maxD
   });
 
   test("only the last `window` latencies are judged", () => {
-    expect(steadyState([900, 700, 500, 100, 100, 100, 100], w4)).toEqual({ steady: true, stats: windowStats([100, 100, 100, 100]) });
+    expect(steadyState([900, 700, 500, 100, 100, 100, 100], w4)).toEqual({
+      steady: true,
+      stats: windowStats([100, 100, 100, 100]),
+    });
   });
 
   test("the limits are inclusive", () => {
@@ -116,7 +126,8 @@ describe("readiness", () => {
 });
 
 describe("parseWarmOptions", () => {
-  const parse = (args: Record<string, string | boolean>, raw: string[] = []) => parseWarmOptions([...argv(args), ...raw], {}, () => 99);
+  const parse = (args: Record<string, string | boolean>, raw: string[] = []) =>
+    parseWarmOptions([...argv(args), ...raw], {}, () => 99);
   const usage = (args: Record<string, string | boolean>) => {
     try {
       parse(args);
@@ -130,16 +141,50 @@ describe("parseWarmOptions", () => {
 
   test("defaults", () => {
     const o = parse({});
-    expect([o.waitMs, o.concurrency, o.requests, o.maxRequests, o.output, o.json, o.quiet]).toEqual([120_000, 1, undefined, 100, undefined, false, false]);
+    expect([o.waitMs, o.concurrency, o.requests, o.maxRequests, o.output, o.json, o.quiet]).toEqual([
+      120_000,
+      1,
+      undefined,
+      100,
+      undefined,
+      false,
+      false,
+    ]);
     expect(o.steady).toEqual(STEADY_DEFAULTS);
   });
 
   test("the target options are run's, parsed by the same function", () => {
-    const args = { endpoint: "http://u:p@h:9/v1/chat/completions", model: "m", "max-tokens": "7", seed: "5", timeout: "3", "extra-body": '{"a":1}', "api-key": "sk-x", stream: false };
+    const args = {
+      endpoint: "http://u:p@h:9/v1/chat/completions",
+      model: "m",
+      "max-tokens": "7",
+      seed: "5",
+      timeout: "3",
+      "extra-body": '{"a":1}',
+      "api-key": "sk-x",
+      stream: false,
+    };
     const raw = ["--header", "X-A: 1"];
     const w = parse(args, raw);
     const r = parseRunOptions([...argv(args), ...raw], {}, () => 99);
-    for (const key of ["url", "endpoint", "api", "stream", "model", "headers", "apiKey", "extraBody", "timeoutMs", "tokenizer", "maxTokens", "ignoreEos", "seed", "inputTokens", "prefixTokens", "prompts"] as const) {
+    for (const key of [
+      "url",
+      "endpoint",
+      "api",
+      "stream",
+      "model",
+      "headers",
+      "apiKey",
+      "extraBody",
+      "timeoutMs",
+      "tokenizer",
+      "maxTokens",
+      "ignoreEos",
+      "seed",
+      "inputTokens",
+      "prefixTokens",
+      "prompts",
+    ] as const) {
       expect(w[key]).toEqual(r[key] as never);
     }
     expect(w.endpoint).toBe("http://h:9/v1/chat/completions");
@@ -147,8 +192,24 @@ describe("parseWarmOptions", () => {
   });
 
   test("values", () => {
-    const o = parse({ wait: "2s", concurrency: "4", requests: "30", window: "5", "max-cv": "0.2", "max-drop": "0", json: true });
-    expect([o.waitMs, o.concurrency, o.requests, o.steady.window, o.steady.maxCv, o.steady.maxDrop, o.json]).toEqual([2000, 4, 30, 5, 0.2, 0, true]);
+    const o = parse({
+      wait: "2s",
+      concurrency: "4",
+      requests: "30",
+      window: "5",
+      "max-cv": "0.2",
+      "max-drop": "0",
+      json: true,
+    });
+    expect([o.waitMs, o.concurrency, o.requests, o.steady.window, o.steady.maxCv, o.steady.maxDrop, o.json]).toEqual([
+      2000,
+      4,
+      30,
+      5,
+      0.2,
+      0,
+      true,
+    ]);
     expect(parse({ wait: "500ms" }).waitMs).toBe(500);
     expect(parse({ wait: "0" }).waitMs).toBe(0);
   });

@@ -8,7 +8,16 @@ const summary = (tokPerS: number, errorRate = 0, sloPassed?: boolean) =>
   ({
     error_rate: errorRate,
     throughput: { output_tokens_per_s: tokPerS, input_tokens_per_s: 0, requests_per_s: 0 },
-    ...(sloPassed === undefined ? {} : { slo: { passed: sloPassed, terms: [{ name: "ttft_p95", bound_ms: 1, value_ms: 2, passed: sloPassed }], good_requests: 0, goodput_rps: 0 } }),
+    ...(sloPassed === undefined
+      ? {}
+      : {
+          slo: {
+            passed: sloPassed,
+            terms: [{ name: "ttft_p95", bound_ms: 1, value_ms: 2, passed: sloPassed }],
+            good_requests: 0,
+            goodput_rps: 0,
+          },
+        }),
   }) as unknown as RunSummary;
 
 describe("sweep levels", () => {

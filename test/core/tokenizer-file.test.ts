@@ -30,7 +30,10 @@ const count = (s: string) => countTokens(s, ID);
 
 /** English prose with punctuation, numbers, a newline or a double space here and there, and a few non-ASCII words */
 function prose(words: number, seed: number): string {
-  const vocab = "The quick brown fox jumps over the lazy dog , . ; tokenizers disagree about llmbench prefill and decode latencies 2026 3.14 naïve café 東京 Überraschung (parenthesis) \"quoted\" it's don't e-mail x86_64 http://example.com/a?b=c".split(" ");
+  const vocab =
+    "The quick brown fox jumps over the lazy dog , . ; tokenizers disagree about llmbench prefill and decode latencies 2026 3.14 naïve café 東京 Überraschung (parenthesis) \"quoted\" it's don't e-mail x86_64 http://example.com/a?b=c".split(
+      " ",
+    );
   let x = seed;
   const out: string[] = [];
   for (let i = 0; i < words; i++) {
@@ -55,7 +58,16 @@ describe("a Mistral 7B tokenizer.json", () => {
   });
 
   test("exact counts of a few strings, the library's own", () => {
-    const cases = ["", "Hello world", "Hello, my dog is cute", "The quick brown fox jumps over the lazy dog.", " leading space", "naïve café 東京 🚀", "x86_64\ttabs\nand newlines", "    indented code();"];
+    const cases = [
+      "",
+      "Hello world",
+      "Hello, my dog is cute",
+      "The quick brown fox jumps over the lazy dog.",
+      " leading space",
+      "naïve café 東京 🚀",
+      "x86_64\ttabs\nand newlines",
+      "    indented code();",
+    ];
     for (const s of cases) expect([s, count(s)]).toEqual([s, whole(s)]);
     // and they are not o200k's: this vocabulary splits "fox" and "jumps" where o200k does not
     const fox = "The quick brown fox jumps over the lazy dog.";
@@ -100,12 +112,16 @@ describe("a Mistral 7B tokenizer.json", () => {
 describe("loading", () => {
   test("the label: the file's name (with its folder for a plain tokenizer.json) and its SHA-256, never the path", () => {
     const sha = createHash("sha256").update("x").digest("hex");
-    expect(tokenizerFileLabel("/home/me/models/Llama-2-7b-hf/tokenizer.json", sha)).toBe(`Llama-2-7b-hf/tokenizer.json@sha256:${sha.slice(0, 12)}`);
+    expect(tokenizerFileLabel("/home/me/models/Llama-2-7b-hf/tokenizer.json", sha)).toBe(
+      `Llama-2-7b-hf/tokenizer.json@sha256:${sha.slice(0, 12)}`,
+    );
     expect(tokenizerFileLabel("tokenizer.json", sha)).toBe(`tokenizer.json@sha256:${sha.slice(0, 12)}`);
     expect(tokenizerFileLabel("./tokenizer.json", sha)).toBe(`tokenizer.json@sha256:${sha.slice(0, 12)}`);
     expect(tokenizerFileLabel("../tokenizer.json", sha)).toBe(`tokenizer.json@sha256:${sha.slice(0, 12)}`);
     expect(tokenizerFileLabel("/srv/qwen3.json", sha)).toBe(`qwen3.json@sha256:${sha.slice(0, 12)}`);
-    expect(tokenizerFileLabel("C:\\models\\mistral\\tokenizer.json", sha)).toBe(`mistral/tokenizer.json@sha256:${sha.slice(0, 12)}`);
+    expect(tokenizerFileLabel("C:\\models\\mistral\\tokenizer.json", sha)).toBe(
+      `mistral/tokenizer.json@sha256:${sha.slice(0, 12)}`,
+    );
   });
 
   test("files that are not a usable tokenizer.json are refused with the reason", async () => {
@@ -119,7 +135,9 @@ describe("loading", () => {
       throw new Error("expected a TokenizerFileError");
     };
     expect(await reason("{not json")).toStartWith("not valid JSON");
-    expect(await reason(`{"version": "1.0"}`)).toBe(`not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`);
+    expect(await reason(`{"version": "1.0"}`)).toBe(
+      `not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`,
+    );
     expect(await reason(`[1, 2]`)).toBe(`not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`);
     expect(await reason(`{"model": {"type": "NoSuchModel", "vocab": {}}}`)).toStartWith("cannot be used: ");
   });
@@ -131,11 +149,19 @@ describe("loading", () => {
 });
 
 describe("--tokenizer: a name or a file", () => {
-  const parse = (tok: string) => parseRunOptions(["--endpoint", "http://127.0.0.1:1/v1/completions", "--model", "m", "--tokenizer", tok], {}, () => 1);
+  const parse = (tok: string) =>
+    parseRunOptions(
+      ["--endpoint", "http://127.0.0.1:1/v1/completions", "--model", "m", "--tokenizer", tok],
+      {},
+      () => 1,
+    );
   test("a built-in name is that tokenizer; anything else is the path of a tokenizer.json", () => {
     expect(parse("o200k")).toMatchObject({ tokenizer: "o200k" });
     expect(parse("o200k").tokenizerFile).toBeUndefined();
-    expect(parse("models/llama/tokenizer.json")).toMatchObject({ tokenizer: "models/llama/tokenizer.json", tokenizerFile: "models/llama/tokenizer.json" });
+    expect(parse("models/llama/tokenizer.json")).toMatchObject({
+      tokenizer: "models/llama/tokenizer.json",
+      tokenizerFile: "models/llama/tokenizer.json",
+    });
     // a file that happens to be called like a built-in: ./ makes it a path
     expect(parse("./o200k")).toMatchObject({ tokenizerFile: "./o200k" });
     expect(usageError(() => parse(" ")).message).toBe("--tokenizer is empty");

@@ -33,7 +33,28 @@ describe("tokenizer: whitespace", () => {
 
   test("the same count as /\\S+/g on random mixes of ASCII and Unicode spaces and words (seeded)", () => {
     const rng = createRng(7);
-    const alphabet = [" ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u1680", "\u2003", "\u2028", "\u202f", "\u3000", "\ufeff", "\u0085", "\u180e", "\u200b", "a", "é", "字", "😀"];
+    const alphabet = [
+      " ",
+      "\t",
+      "\n",
+      "\r",
+      "\v",
+      "\f",
+      "\u00a0",
+      "\u1680",
+      "\u2003",
+      "\u2028",
+      "\u202f",
+      "\u3000",
+      "\ufeff",
+      "\u0085",
+      "\u180e",
+      "\u200b",
+      "a",
+      "é",
+      "字",
+      "😀",
+    ];
     for (let k = 0; k < 20_000; k++) {
       let text = "";
       for (let i = rng.int(12); i > 0; i--) text += alphabet[rng.int(alphabet.length)];
@@ -93,10 +114,30 @@ describe("counting in pieces (linear time on runs without spaces)", () => {
   });
   const bpe = (name: "o200k" | "cl100k") => {
     // the whole text handed to gpt-tokenizer at once: the reference for exactness
-    const whole = (t: string) => require(`gpt-tokenizer/encoding/${name}_base`).countTokens(t, { disallowedSpecial: new Set() }) as number;
+    const whole = (t: string) =>
+      require(`gpt-tokenizer/encoding/${name}_base`).countTokens(t, { disallowedSpecial: new Set() }) as number;
     return whole;
   };
-  const prose = Array.from({ length: 3000 }, (_, i) => ["The", "quick", "brown", "fox,", "jumps", "über", "日本語の", "  two", "\n\nline", "x.y/z", "don't", "😀👍", "1234567", "\t"][i % 14] + (i % 5 === 0 ? "." : "")).join(" ");
+  const prose = Array.from(
+    { length: 3000 },
+    (_, i) =>
+      [
+        "The",
+        "quick",
+        "brown",
+        "fox,",
+        "jumps",
+        "über",
+        "日本語の",
+        "  two",
+        "\n\nline",
+        "x.y/z",
+        "don't",
+        "😀👍",
+        "1234567",
+        "\t",
+      ][i % 14] + (i % 5 === 0 ? "." : ""),
+  ).join(" ");
 
   test("pieces cover the text in order, at most maxPiece long", () => {
     for (const text of [prose, "a".repeat(10_000), " ".repeat(5000), "ab ".repeat(4000)]) {
@@ -109,9 +150,19 @@ describe("counting in pieces (linear time on runs without spaces)", () => {
   });
 
   test("a run without a space is cut every maxRun characters: no piece holds a longer run", () => {
-    for (const text of ["a".repeat(100_000), " ".repeat(20_000), "=".repeat(9_999), `${"x".repeat(300)} ${"y".repeat(700)}`]) {
+    for (const text of [
+      "a".repeat(100_000),
+      " ".repeat(20_000),
+      "=".repeat(9_999),
+      `${"x".repeat(300)} ${"y".repeat(700)}`,
+    ]) {
       for (const [a, b] of countingPieces(text, 256, 4096)) {
-        const longest = Math.max(...text.slice(a, b).split(" ").map((w) => w.length));
+        const longest = Math.max(
+          ...text
+            .slice(a, b)
+            .split(" ")
+            .map((w) => w.length),
+        );
         expect(longest).toBeLessThanOrEqual(256);
       }
     }
@@ -145,7 +196,9 @@ describe("counting in pieces (linear time on runs without spaces)", () => {
   test("a run without a space: each hard cut moves the count by at most a token", () => {
     // 16 KB of letters without a space: one pre-token, still countable whole for the reference
     let x = 7;
-    const text = Array.from({ length: 16_384 }, () => String.fromCharCode(97 + ((x = (x * 48271) % 2147483647) % 26))).join("");
+    const text = Array.from({ length: 16_384 }, () =>
+      String.fromCharCode(97 + ((x = (x * 48271) % 2147483647) % 26)),
+    ).join("");
     const whole = bpe("o200k")(text);
     const cuts = countingPieces(text).length - 1;
     expect(cuts).toBe(Math.ceil(16_384 / 256) - 1);
@@ -157,7 +210,11 @@ describe("paced counting", () => {
   test("yields between pieces and gives the exact count when time allows", async () => {
     let yields = 0;
     const text = "word ".repeat(5000); // 25,000 chars: several pieces
-    const r = await countTokensPaced(text, "whitespace", { now: () => 0, yieldNow: async () => void yields++, until: 1 });
+    const r = await countTokensPaced(text, "whitespace", {
+      now: () => 0,
+      yieldNow: async () => void yields++,
+      until: 1,
+    });
     expect(r).toEqual({ tokens: 5000, estimated: false });
     expect(yields).toBe(countingPieces(text).length - 1);
   });
@@ -165,7 +222,11 @@ describe("paced counting", () => {
   test("past `until`, the rest is extrapolated from the part counted, and marked estimated", async () => {
     let t = 0;
     const text = "word ".repeat(5000);
-    const r = await countTokensPaced(text, "whitespace", { now: () => t, yieldNow: async () => void (t += 10), until: 25 });
+    const r = await countTokensPaced(text, "whitespace", {
+      now: () => t,
+      yieldNow: async () => void (t += 10),
+      until: 25,
+    });
     // two yields → three pieces counted, then extrapolated at the same tokens per character
     expect(r.estimated).toBe(true);
     expect(r.tokens).toBe(5000);

@@ -23,14 +23,60 @@ describe("--workers", () => {
   });
 
   test("the live line of several workers: counts and rates add up, TTFT p50 weighted by successes", () => {
-    const v = (done: number, failed: number, rps: number, p50?: number) => ({ done, total: 50, failed, requestsPerS: rps, outputTokensPerS: rps * 10, ttftP50Ms: p50 });
-    expect(combineProgress([v(10, 0, 5, 20), v(30, 10, 7, 40), v(0, 0, 0)])).toEqual({ done: 40, total: 150, failed: 10, requestsPerS: 12, outputTokensPerS: 120, ttftP50Ms: (10 * 20 + 20 * 40) / 30 });
+    const v = (done: number, failed: number, rps: number, p50?: number) => ({
+      done,
+      total: 50,
+      failed,
+      requestsPerS: rps,
+      outputTokensPerS: rps * 10,
+      ttftP50Ms: p50,
+    });
+    expect(combineProgress([v(10, 0, 5, 20), v(30, 10, 7, 40), v(0, 0, 0)])).toEqual({
+      done: 40,
+      total: 150,
+      failed: 10,
+      requestsPerS: 12,
+      outputTokensPerS: 120,
+      ttftP50Ms: (10 * 20 + 20 * 40) / 30,
+    });
     expect(combineProgress([v(0, 0, 0)]).ttftP50Ms).toBeUndefined();
   });
 
   test("a worker gets the user's arguments without those the parent sets for it", () => {
-    expect(workerArgs(["--endpoint", "http://x/generate", "-w", "2", "--workers", "auto", "--seed=3", "--output", "o.json", "-n", "10", "--json", "--no-records", "--shard", "0/2", "-q"])).toEqual(["--endpoint=http://x/generate", "--requests=10"]);
+    expect(
+      workerArgs([
+        "--endpoint",
+        "http://x/generate",
+        "-w",
+        "2",
+        "--workers",
+        "auto",
+        "--seed=3",
+        "--output",
+        "o.json",
+        "-n",
+        "10",
+        "--json",
+        "--no-records",
+        "--shard",
+        "0/2",
+        "-q",
+      ]),
+    ).toEqual(["--endpoint=http://x/generate", "--requests=10"]);
     // however the parent's flags were written: joined short forms, groups, camelCase; the user's kept whole
-    expect(workerArgs(["-w2", "-ofile.json", "-qn5", "--maxTokens", "7", "--header", "A: 1", "--header=B: 2", "--no-stream", "--html=r.html"])).toEqual(["--requests=5", "--max-tokens=7", "--header=A: 1", "--header=B: 2", "--no-stream"]);
+    expect(
+      workerArgs([
+        "-w2",
+        "-ofile.json",
+        "-qn5",
+        "--maxTokens",
+        "7",
+        "--header",
+        "A: 1",
+        "--header=B: 2",
+        "--no-stream",
+        "--html=r.html",
+      ]),
+    ).toEqual(["--requests=5", "--max-tokens=7", "--header=A: 1", "--header=B: 2", "--no-stream"]);
   });
 });

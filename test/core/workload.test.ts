@@ -39,20 +39,29 @@ describe("synthetic prompts", () => {
     expect(calls - before).toBe(1);
   });
 
-  test.each(["whitespace", "o200k", "cl100k"] as const)("%s: every prompt is exactly --input-tokens long, and says so", async (name) => {
-    await loadTokenizer(name);
-    const count = (t: string) => countTokens(t, name);
-    for (const prefixTokens of [0, 30]) {
-      const w = syntheticWorkload({ seed: 8, inputTokens: { mean: 120, stdev: 40 }, prefixTokens, count, salt: "-s" });
-      const exact = syntheticWorkload({ seed: 8, inputTokens: { mean: 77, stdev: 0 }, prefixTokens, count });
-      for (let id = 0; id < 60; id++) {
-        const item = w.prompt(id);
-        expect(item.tokens).toBe(count(item.text));
-        expect(exact.prompt(id).tokens).toBe(77);
-        expect(count(exact.prompt(id).text)).toBe(77);
+  test.each(["whitespace", "o200k", "cl100k"] as const)(
+    "%s: every prompt is exactly --input-tokens long, and says so",
+    async (name) => {
+      await loadTokenizer(name);
+      const count = (t: string) => countTokens(t, name);
+      for (const prefixTokens of [0, 30]) {
+        const w = syntheticWorkload({
+          seed: 8,
+          inputTokens: { mean: 120, stdev: 40 },
+          prefixTokens,
+          count,
+          salt: "-s",
+        });
+        const exact = syntheticWorkload({ seed: 8, inputTokens: { mean: 77, stdev: 0 }, prefixTokens, count });
+        for (let id = 0; id < 60; id++) {
+          const item = w.prompt(id);
+          expect(item.tokens).toBe(count(item.text));
+          expect(exact.prompt(id).tokens).toBe(77);
+          expect(count(exact.prompt(id).text)).toBe(77);
+        }
       }
-    }
-  });
+    },
+  );
 
   test("a tokenizer whose words do not add up (one token per 3 characters): each prompt is counted as it is filled, and still meets the length", () => {
     let calls = 0;
@@ -72,7 +81,8 @@ describe("synthetic prompts", () => {
   });
 
   test("the same seed gives the same prompts; another seed, others; ids are distinct", () => {
-    const make = (seed: number) => syntheticWorkload({ seed, inputTokens: { mean: 40, stdev: 0 }, prefixTokens: 0, count: ws });
+    const make = (seed: number) =>
+      syntheticWorkload({ seed, inputTokens: { mean: 40, stdev: 0 }, prefixTokens: 0, count: ws });
     expect(make(1).prompt(5)).toEqual(make(1).prompt(5));
     expect(make(1).prompt(5).text).not.toBe(make(2).prompt(5).text);
     expect(make(1).prompt(5).text).not.toBe(make(1).prompt(6).text);
@@ -108,30 +118,51 @@ describe("synthetic prompts", () => {
 
 describe("prompts files", () => {
   test("JSONL with prompt and with chat messages; blank lines skipped", () => {
-    const items = parsePromptsFile('{"prompt": "one"}\n\n{"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "two"}]}\r\n', "p.jsonl");
+    const items = parsePromptsFile(
+      '{"prompt": "one"}\n\n{"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "two"}]}\r\n',
+      "p.jsonl",
+    );
     expect(items).toEqual([
       { text: "one" },
-      { text: "be brief\ntwo", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "two" }] },
+      {
+        text: "be brief\ntwo",
+        messages: [
+          { role: "system", content: "be brief" },
+          { role: "user", content: "two" },
+        ],
+      },
     ]);
   });
 
   test("ShareGPT JSON: the first human turn of each conversation", () => {
     const data = [
-      { id: "a", conversations: [{ from: "human", value: "hello" }, { from: "gpt", value: "hi" }] },
+      {
+        id: "a",
+        conversations: [
+          { from: "human", value: "hello" },
+          { from: "gpt", value: "hi" },
+        ],
+      },
       { id: "b", conversations: [{ from: "gpt", value: "only a reply" }] },
-      { id: "c", conversations: [{ from: "system", value: "s" }, { from: "human", value: "third" }] },
+      {
+        id: "c",
+        conversations: [
+          { from: "system", value: "s" },
+          { from: "human", value: "third" },
+        ],
+      },
     ];
     expect(parsePromptsFile(JSON.stringify(data), "sg.json").map((i) => i.text)).toEqual(["hello", "third"]);
   });
 
   test.each([
-    ['{"prompt": "ok"}\n{"prompt": 5}\n', "p.jsonl:2: needs a string \"prompt\""],
+    ['{"prompt": "ok"}\n{"prompt": 5}\n', 'p.jsonl:2: needs a string "prompt"'],
     ['{"prompt": "ok"}\n\n{bad json\n', "p.jsonl:3: not valid JSON"],
-    ['{"messages": []}\n', "p.jsonl:1: \"messages\" must be a non-empty array"],
+    ['{"messages": []}\n', 'p.jsonl:1: "messages" must be a non-empty array'],
     ['{"messages": [{"role": "user"}]}\n', "p.jsonl:1: messages[0] needs string"],
     ["\n\n", "p.jsonl: no prompt found"],
-    ["[{\"conversations\": 3}]", "p.jsonl: entry 1 has no \"conversations\" array"],
-    ["[{\"oops\"", "p.jsonl: not valid JSON"],
+    ['[{"conversations": 3}]', 'p.jsonl: entry 1 has no "conversations" array'],
+    ['[{"oops"', "p.jsonl: not valid JSON"],
   ])("rejects a malformed file with where: %j", (text, message) => {
     expect(() => parsePromptsFile(text, "p.jsonl")).toThrow(message);
   });

@@ -8,9 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "./helpers.ts";
 
-export const CHROMIUM: string | null = process.env.LLMBENCH_CHROMIUM ?? Bun.which("chromium") ?? Bun.which("chromium-browser") ?? Bun.which("google-chrome") ?? null;
+export const CHROMIUM: string | null =
+  process.env.LLMBENCH_CHROMIUM ??
+  Bun.which("chromium") ??
+  Bun.which("chromium-browser") ??
+  Bun.which("google-chrome") ??
+  null;
 
-export const SKIP_REASON = "SKIPPED: no Chromium on this machine (apt-get install chromium, or set LLMBENCH_CHROMIUM); the HTML report was not checked in a browser";
+export const SKIP_REASON =
+  "SKIPPED: no Chromium on this machine (apt-get install chromium, or set LLMBENCH_CHROMIUM); the HTML report was not checked in a browser";
 
 export interface LoadedPage {
   /** console.error calls, uncaught exceptions and browser log entries of level error (a refused load, a CSP violation) */
@@ -30,10 +36,25 @@ export interface LoadedPage {
 export async function openPage(path: string, width = 1340): Promise<LoadedPage> {
   if (!CHROMIUM) throw new Error(SKIP_REASON);
   const profile = mkdtempSync(join(tmpdir(), "llmbench-chromium-"));
-  const proc = Bun.spawn([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  const proc = Bun.spawn(
+    [
+      CHROMIUM,
+      "--headless",
+      "--disable-gpu",
+      "--no-sandbox",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--no-default-browser-check",
+      "--hide-scrollbars",
+      "--remote-debugging-port=0",
+      `--user-data-dir=${profile}`,
+      "about:blank",
+    ],
+    {
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
   // a test process that dies before close() leaves no browser behind
   const killOnExit = () => {
     proc.kill("SIGKILL"); // nothing waits for it at exit: it must not write into the profile after the removal
@@ -43,17 +64,24 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
   const portFile = join(profile, "DevToolsActivePort");
   let ws: WebSocket | undefined;
   try {
-    await until(() => {
-      try {
-        return readFileSync(portFile, "utf8").includes("\n");
-      } catch {
-        return false;
-      }
-    }, "Chromium's DevTools port", 60_000);
+    await until(
+      () => {
+        try {
+          return readFileSync(portFile, "utf8").includes("\n");
+        } catch {
+          return false;
+        }
+      },
+      "Chromium's DevTools port",
+      60_000,
+    );
     const port = readFileSync(portFile, "utf8").split("\n")[0];
     let target: { webSocketDebuggerUrl: string } | undefined;
     await until(async () => {
-      const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ type: string; webSocketDebuggerUrl: string }>;
+      const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
+        type: string;
+        webSocketDebuggerUrl: string;
+      }>;
       target = list.find((t) => t.type === "page");
       return target !== undefined;
     }, "a page target");
@@ -78,9 +106,16 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
         return;
       }
       const m = msg.method as string;
-      if (m === "Runtime.consoleAPICalled" && (msg.params.type === "error" || msg.params.type === "assert")) errors.push(`console.${msg.params.type}: ${msg.params.args.map((a: { value?: unknown; description?: string }) => a.value ?? a.description).join(" ")}`);
-      if (m === "Runtime.exceptionThrown") errors.push(`exception: ${msg.params.exceptionDetails.exception?.description ?? msg.params.exceptionDetails.text}`);
-      if (m === "Log.entryAdded" && msg.params.entry.level === "error") errors.push(`log: ${msg.params.entry.text} ${msg.params.entry.url ?? ""}`.trim());
+      if (m === "Runtime.consoleAPICalled" && (msg.params.type === "error" || msg.params.type === "assert"))
+        errors.push(
+          `console.${msg.params.type}: ${msg.params.args.map((a: { value?: unknown; description?: string }) => a.value ?? a.description).join(" ")}`,
+        );
+      if (m === "Runtime.exceptionThrown")
+        errors.push(
+          `exception: ${msg.params.exceptionDetails.exception?.description ?? msg.params.exceptionDetails.text}`,
+        );
+      if (m === "Log.entryAdded" && msg.params.entry.level === "error")
+        errors.push(`log: ${msg.params.entry.text} ${msg.params.entry.url ?? ""}`.trim());
       if (m === "Network.requestWillBeSent") requests.push(msg.params.request.url);
       if (m === "Page.loadEventFired") loaded = true;
     };
@@ -99,7 +134,8 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
       requests,
       async evaluate<T>(expression: string) {
         const r = await send("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
-        if (r.exceptionDetails) throw new Error(`evaluate: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+        if (r.exceptionDetails)
+          throw new Error(`evaluate: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
         return r.result.value as T;
       },
       async screenshot() {
@@ -112,7 +148,12 @@ export async function openPage(path: string, width = 1340): Promise<LoadedPage> 
       },
       async emulatePrint() {
         await send("Emulation.setEmulatedMedia", { media: "print" });
-        await send("Emulation.setDeviceMetricsOverride", { width: 794, height: 1123, deviceScaleFactor: 1, mobile: false });
+        await send("Emulation.setDeviceMetricsOverride", {
+          width: 794,
+          height: 1123,
+          deviceScaleFactor: 1,
+          mobile: false,
+        });
       },
       async close() {
         socket.close();

@@ -10,7 +10,6 @@ import { BIN, cli, scripted, serveBinary, until } from "./helpers.ts";
 const dir = mkdtempSync(join(tmpdir(), "llmbench-cli-"));
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
-
 let server: Awaited<ReturnType<typeof serveBinary>>;
 beforeAll(async () => {
   server = await serveBinary(["--decode-step-ms", "1"]);
@@ -27,7 +26,19 @@ describe("the compiled binary", () => {
     for (const c of ["run", "serve"]) expect(root.stdout).toContain(c);
     const run = await cli(["run", "--help"]);
     expect(run.code).toBe(0);
-    for (const o of ["--endpoint", "--requests", "--concurrency", "--max-tokens", "--repeat-ratio", "--warmup", "--output", "--seed", "--timeout", "--json", "--quiet"]) {
+    for (const o of [
+      "--endpoint",
+      "--requests",
+      "--concurrency",
+      "--max-tokens",
+      "--repeat-ratio",
+      "--warmup",
+      "--output",
+      "--seed",
+      "--timeout",
+      "--json",
+      "--quiet",
+    ]) {
       expect(run.stdout).toContain(o);
     }
     expect((await cli(["--version"])).stdout).toMatch(/^llmbench \d+\.\d+\.\d+ \(/);
@@ -35,7 +46,23 @@ describe("the compiled binary", () => {
 
   test("a real run: report on stdout, result file valid against the schema, exit 0", async () => {
     const out = join(dir, "r.json");
-    const r = await cli(["run", "--endpoint", `${server.url}/generate`, "--requests", "12", "--concurrency", "3", "--max-tokens", "8", "--repeat-ratio", "0.5", "--seed", "7", "--output", out]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--requests",
+      "12",
+      "--concurrency",
+      "3",
+      "--max-tokens",
+      "8",
+      "--repeat-ratio",
+      "0.5",
+      "--seed",
+      "7",
+      "--output",
+      out,
+    ]);
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("TTFT (first byte)");
@@ -48,7 +75,20 @@ describe("the compiled binary", () => {
   });
 
   test("--json prints a schema-valid document on stdout, and only that", async () => {
-    const r = await cli(["run", "--endpoint", `${server.url}/generate`, "--stream", "-n", "5", "--warmup", "0", "--max-tokens", "4", "--json", "--no-records"]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--stream",
+      "-n",
+      "5",
+      "--warmup",
+      "0",
+      "--max-tokens",
+      "4",
+      "--json",
+      "--no-records",
+    ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc)).toBe(true);
@@ -57,13 +97,42 @@ describe("the compiled binary", () => {
   });
 
   test("open-loop, timed, SLO-checked runs and sweeps write schema-valid documents too", async () => {
-    const timed = await cli(["run", "--endpoint", `${server.url}/generate`, "--rate", "50", "--duration", "1s", "--ramp-up", "200ms", "--slo", "ttft_p99=10s", "--max-tokens", "4", "--stream", "--json"]);
+    const timed = await cli([
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--rate",
+      "50",
+      "--duration",
+      "1s",
+      "--ramp-up",
+      "200ms",
+      "--slo",
+      "ttft_p99=10s",
+      "--max-tokens",
+      "4",
+      "--stream",
+      "--json",
+    ]);
     expect(timed.code).toBe(0);
     const doc = JSON.parse(timed.stdout);
     expect(validate(doc)).toBe(true);
     expect(doc.config.requests).toBeNull();
     expect(doc.requests.some((r: { phase: string }) => r.phase === "rampup")).toBe(true);
-    const sweep = await cli(["run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,2", "-n", "6", "--warmup", "0", "--max-tokens", "4", "--json"]);
+    const sweep = await cli([
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--concurrency",
+      "1,2",
+      "-n",
+      "6",
+      "--warmup",
+      "0",
+      "--max-tokens",
+      "4",
+      "--json",
+    ]);
     expect(sweep.code).toBe(0);
     const sdoc = JSON.parse(sweep.stdout);
     expect(validate(sdoc)).toBe(true);
@@ -102,7 +171,23 @@ describe("the compiled binary", () => {
   test("past Bun's 256-request cap, the binary re-executes itself with the cap raised: the server sees every request in flight", async () => {
     const big = await serveBinary(["--decode-step-ms", "20", "--max-batch-size", "1024", "--cache-size", "0"]);
     try {
-      const r = await cli(["run", "--endpoint", `${big.url}/generate`, "-n", "300", "-c", "300", "--max-tokens", "5", "--stream", "--warmup", "0", "--repeat-ratio", "0", "--quiet"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `${big.url}/generate`,
+        "-n",
+        "300",
+        "-c",
+        "300",
+        "--max-tokens",
+        "5",
+        "--stream",
+        "--warmup",
+        "0",
+        "--repeat-ratio",
+        "0",
+        "--quiet",
+      ]);
       expect(r.code).toBe(0);
       const stats = (await (await fetch(`${big.url}/stats`)).json()) as { max_in_flight: number };
       expect(stats.max_in_flight).toBe(300);
@@ -113,7 +198,17 @@ describe("the compiled binary", () => {
   });
 
   test("a host that does not resolve exits 3 and says so", async () => {
-    const r = await cli(["run", "--endpoint", "http://no-such-host.invalid/generate", "-n", "3", "--warmup", "0", "--timeout", "5"]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      "http://no-such-host.invalid/generate",
+      "-n",
+      "3",
+      "--warmup",
+      "0",
+      "--timeout",
+      "5",
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("host not found");
     expect(r.stderr).toContain("check the host name in --endpoint");
@@ -134,7 +229,10 @@ describe("the compiled binary", () => {
     });
     const out = join(dir, "partial.json");
     try {
-      const proc = Bun.spawn([BIN, "run", "--endpoint", `${peer.url}/generate`, "-n", "1000", "-c", "2", "--warmup", "0", "--output", out], { stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [BIN, "run", "--endpoint", `${peer.url}/generate`, "-n", "1000", "-c", "2", "--warmup", "0", "--output", out],
+        { stdout: "pipe", stderr: "pipe" },
+      );
       await until(() => answered >= 4, "four answers from the server"); // an observed event, not a sleep
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(130);
@@ -158,10 +256,23 @@ describe("the compiled binary", () => {
     });
     const out = join(dir, "secret.json");
     try {
-      const viaEnv = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--output", out, "--json"], { env: { LLMBENCH_API_KEY: canary } });
+      const viaEnv = await cli(
+        ["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--output", out, "--json"],
+        { env: { LLMBENCH_API_KEY: canary } },
+      );
       expect(seen[0]).toBe(`Bearer ${canary}`); // it was sent
       expect(viaEnv.code).toBe(3);
-      const viaFlag = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0", "--api-key", canary]);
+      const viaFlag = await cli([
+        "run",
+        "--endpoint",
+        `${peer.url}/generate`,
+        "-n",
+        "3",
+        "--warmup",
+        "0",
+        "--api-key",
+        canary,
+      ]);
       for (const text of [viaEnv.stdout, viaEnv.stderr, viaFlag.stdout, viaFlag.stderr, readFileSync(out, "utf8")]) {
         expect(text).not.toContain(canary);
       }

@@ -74,11 +74,18 @@ export async function closingServer(opts: ClosingServerOptions = {}): Promise<Cl
     try {
       if (!stream) {
         await Bun.sleep(gapMs);
-        const json = JSON.stringify({ text: Array.from({ length: WORDS }, (_, i) => `w${i}`).join(" "), cached: false });
-        sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${keepAlive}\r\n${json}`);
+        const json = JSON.stringify({
+          text: Array.from({ length: WORDS }, (_, i) => `w${i}`).join(" "),
+          cached: false,
+        });
+        sock.write(
+          `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${keepAlive}\r\n${json}`,
+        );
         return;
       }
-      sock.write(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n${keepAlive}\r\n`);
+      sock.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n${keepAlive}\r\n`,
+      );
       const chunk = (s: string) => sock.write(`${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`);
       for (let i = 0; i < WORDS; i++) {
         await Bun.sleep(gapMs);

@@ -45,27 +45,68 @@ beforeAll(async () => {
   sameDoc = await run(fast, "same.json", "2", "80");
   await run(slow, "slow.json", "3", "40");
   // nothing listens on this port: every request fails to connect, and the run stops early
-  const dead = await runBenchmark(runOptions(`http://127.0.0.1:${freePort()}/generate`, { ...RUN, seed: "4", requests: "20" }));
+  const dead = await runBenchmark(
+    runOptions(`http://127.0.0.1:${freePort()}/generate`, { ...RUN, seed: "4", requests: "20" }),
+  );
   writeFileSync(file("dead.json"), JSON.stringify(dead.doc));
 
   // one hand-built run of 400 streamed requests (seeded lognormal TTFT and decode steps), and its two halves
   const rng = createRng(2026);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  const records = Array.from({ length: 400 }, (_, i) => streamed(i, i * 50, 20 * Math.exp(0.1 * normal()), Array.from({ length: 7 }, () => 4 * Math.exp(0.05 * normal()))));
+  const records = Array.from({ length: 400 }, (_, i) =>
+    streamed(
+      i,
+      i * 50,
+      20 * Math.exp(0.1 * normal()),
+      Array.from({ length: 7 }, () => 4 * Math.exp(0.05 * normal())),
+    ),
+  );
   writeFileSync(file("built.json"), JSON.stringify(resultDoc(records, { requests: 400, max_tokens: 8 })));
-  writeFileSync(file("half-a.json"), JSON.stringify(resultDoc(records.filter((_, i) => i % 2 === 0), { requests: 200, max_tokens: 8, seed: 1 })));
-  writeFileSync(file("half-b.json"), JSON.stringify(resultDoc(records.filter((_, i) => i % 2 === 1), { requests: 200, max_tokens: 8, seed: 2 })));
+  writeFileSync(
+    file("half-a.json"),
+    JSON.stringify(
+      resultDoc(
+        records.filter((_, i) => i % 2 === 0),
+        { requests: 200, max_tokens: 8, seed: 1 },
+      ),
+    ),
+  );
+  writeFileSync(
+    file("half-b.json"),
+    JSON.stringify(
+      resultDoc(
+        records.filter((_, i) => i % 2 === 1),
+        { requests: 200, max_tokens: 8, seed: 2 },
+      ),
+    ),
+  );
 
   const base = JSON.parse(readFileSync(file("base.json"), "utf8"));
   writeFileSync(file("base-copy.json"), JSON.stringify(base));
   writeFileSync(file("base-norecords.json"), JSON.stringify({ ...base, requests: null }));
-  const reason = "event-loop lag p99 9.50 ms exceeds 2.00 ms (5% of TTFT p50 12.00 ms, at least 2 ms): the client was a bottleneck; lower the load or run several clients";
+  const reason =
+    "event-loop lag p99 9.50 ms exceeds 2.00 ms (5% of TTFT p50 12.00 ms, at least 2 ms): the client was a bottleneck; lower the load or run several clients";
   // the client check of the real run may or may not have fired on a busy machine: set it both ways
-  writeFileSync(file("clean.json"), JSON.stringify({ ...base, summary: { ...base.summary, client: { event_loop_lag_ms: null, distorted: false, reason: null } } }));
-  writeFileSync(file("distorted.json"), JSON.stringify({ ...base, summary: { ...base.summary, client: { event_loop_lag_ms: null, distorted: true, reason } } }));
+  writeFileSync(
+    file("clean.json"),
+    JSON.stringify({
+      ...base,
+      summary: { ...base.summary, client: { event_loop_lag_ms: null, distorted: false, reason: null } },
+    }),
+  );
+  writeFileSync(
+    file("distorted.json"),
+    JSON.stringify({
+      ...base,
+      summary: { ...base.summary, client: { event_loop_lag_ms: null, distorted: true, reason } },
+    }),
+  );
   writeFileSync(file("incomplete.json"), JSON.stringify({ ...base, complete: false }));
   writeFileSync(file("same-norecords.json"), JSON.stringify({ ...sameDoc, requests: null }));
-  writeFileSync(file("other-config.json"), JSON.stringify({ ...sameDoc, config: { ...sameDoc.config, max_tokens: 64, concurrency: 4 } }));
+  writeFileSync(
+    file("other-config.json"),
+    JSON.stringify({ ...sameDoc, config: { ...sameDoc.config, max_tokens: 64, concurrency: 4 } }),
+  );
   const text = readFileSync(file("base.json"), "utf8");
   writeFileSync(file("truncated.json"), text.slice(0, Math.floor(text.length / 2)));
   writeFileSync(file("empty.json"), "");
@@ -157,7 +198,9 @@ describe("against the built-in server", () => {
   test("a run the client distorted: named in a warning, its latency rows say so", async () => {
     const r = await compareCli(["clean.json", "distorted.json"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("WARNING: the client distorted what it measured in distorted.json (event-loop lag p99 9.50 ms");
+    expect(r.stdout).toContain(
+      "WARNING: the client distorted what it measured in distorted.json (event-loop lag p99 9.50 ms",
+    );
     const doc = JSON.parse((await compareCli(["clean.json", "distorted.json", "--format", "json"])).stdout);
     expect(doc.metrics.find((m: any) => m.name === "ttft_p50").flags).toContain("distorted run");
     expect(doc.metrics.find((m: any) => m.name === "error_rate").flags).toBeUndefined();
@@ -179,7 +222,9 @@ describe("against the built-in server", () => {
     expect(md.code).toBe(1);
     expect(md.stdout.split("\n")[0]).toBe("### llmbench compare: ❌ regressed");
     expect(md.stdout).toContain("| metric | baseline | candidate | change | 95% interval | p | verdict |");
-    expect(md.stdout).toMatch(/\| \*\*TPOT p50\*\* \(ms\) \| [\d.]+ \| [\d.]+ \| \+\d+(\.\d)?% \| .* \| <0\.001 \| ❌ regressed( \[.*\])? \|/);
+    expect(md.stdout).toMatch(
+      /\| \*\*TPOT p50\*\* \(ms\) \| [\d.]+ \| [\d.]+ \| \+\d+(\.\d)?% \| .* \| <0\.001 \| ❌ regressed( \[.*\])? \|/,
+    );
   });
 
   test("--gate none never fails; --hide-unchanged keeps the regressions", async () => {
@@ -195,7 +240,9 @@ describe("against the built-in server", () => {
     expect(r.stdout).toContain("Result: UNDECIDED");
     expect(r.stdout).toContain("ratio only: no samples");
     expect(r.stdout).toContain("no per-request samples in base-norecords.json");
-    expect((await compareCli(["base-norecords.json", "same-norecords.json", "--gate", "tpot_p50,e2e_p50"])).code).toBe(2);
+    expect((await compareCli(["base-norecords.json", "same-norecords.json", "--gate", "tpot_p50,e2e_p50"])).code).toBe(
+      2,
+    );
     // asked for: TPOT tripled, even a bare ratio is beyond 5%
     expect((await compareCli(["base-norecords.json", "slow.json", "--gate-on-ratios"])).code).toBe(1);
     // a gate on what the counts can test decides
@@ -229,7 +276,9 @@ describe("run --runs N", () => {
   test("N runs, each with its own warm-up and fresh prompts, in one file that compare reads as N runs", async () => {
     const server = await startServer({ decodeStepMs: 1 });
     try {
-      const out = await runRepeated(runOptions(`${server.url}/generate`, { ...RUN, seed: "5", requests: "10", warmup: "2", runs: "3" }));
+      const out = await runRepeated(
+        runOptions(`${server.url}/generate`, { ...RUN, seed: "5", requests: "10", warmup: "2", runs: "3" }),
+      );
       // the server's own counters: 3 × (2 warm-up + 10 measured) requests, none answered from its cache
       expect(server.stats().requests).toBe(36);
       expect(server.stats().cache_hits).toBe(0);
@@ -273,7 +322,10 @@ describe("files that cannot be compared exit 2, naming the file", () => {
     ["runs", "cannot read runs: it is a directory"],
     ["nothing-*.json", "no file matches 'nothing-*.json'"],
   ])("%s", async (bad, message) => {
-    for (const args of [["base.json", bad], [bad, "base.json"]]) {
+    for (const args of [
+      ["base.json", bad],
+      [bad, "base.json"],
+    ]) {
       const r = await compareCli(args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
@@ -312,7 +364,8 @@ describe("files that cannot be compared exit 2, naming the file", () => {
     const proc = Bun.spawn([BIN, "compare", "--help"], { stdout: "pipe", stderr: "pipe" });
     const out = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
-    for (const o of ["--threshold", "--gate", "--alpha", "--format", "--hide-unchanged", "--allow-mismatch"]) expect(out).toContain(o);
+    for (const o of ["--threshold", "--gate", "--alpha", "--format", "--hide-unchanged", "--allow-mismatch"])
+      expect(out).toContain(o);
   });
 });
 
@@ -322,6 +375,12 @@ test("files: A B, A… -- B…, values of options are not files", () => {
     return { base, cand };
   };
   expect(files(["a.json", "b.json"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
-  expect(files(["--threshold", "5%", "a.json", "-f", "md", "b.json", "--hide-unchanged"])).toEqual({ base: ["a.json"], cand: ["b.json"] });
-  expect(files(["a1", "a2", "--format=json", "--", "b1", "b2", "b3"])).toEqual({ base: ["a1", "a2"], cand: ["b1", "b2", "b3"] });
+  expect(files(["--threshold", "5%", "a.json", "-f", "md", "b.json", "--hide-unchanged"])).toEqual({
+    base: ["a.json"],
+    cand: ["b.json"],
+  });
+  expect(files(["a1", "a2", "--format=json", "--", "b1", "b2", "b3"])).toEqual({
+    base: ["a1", "a2"],
+    cand: ["b1", "b2", "b3"],
+  });
 });

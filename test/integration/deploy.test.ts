@@ -32,10 +32,13 @@ describe("deploy/kubernetes", () => {
     const container = job.spec.template.spec.containers[0];
     const args: string[] = container.args;
     expect(args[args.indexOf("--shard") + 1]).toBe(`$(SHARD_INDEX)/${n}`);
-    expect(container.env.find((e: any) => e.name === "SHARD_INDEX").valueFrom.fieldRef.fieldPath).toBe("metadata.annotations['batch.kubernetes.io/job-completion-index']");
+    expect(container.env.find((e: any) => e.name === "SHARD_INDEX").valueFrom.fieldRef.fieldPath).toBe(
+      "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+    );
     // one volume: the claim of pvc.yaml, shared by every pod
     expect(pvc.spec.accessModes).toEqual(["ReadWriteMany"]);
-    for (const j of [job, merge]) expect(j.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
+    for (const j of [job, merge])
+      expect(j.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
 
     // the pods' commands here: the local server, a smaller load, a temporary directory for /results
     const results = mkdtempSync(join(tmpdir(), "llmbench-k8s-"));

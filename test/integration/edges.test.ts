@@ -11,12 +11,22 @@ import { BIN, runOptions, scripted, sseStream, cli, until } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llmbench-edges-"));
 
-
 describe("what is shown", () => {
   test("--json through a pipe is whole even when the run exits 3 (no output cut at 64 KiB)", async () => {
     const peer = scripted(() => new Response("x".repeat(300), { status: 500 }));
     try {
-      const r = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "400", "-c", "8", "--warmup", "0", "--json"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `${peer.url}/generate`,
+        "-n",
+        "400",
+        "-c",
+        "8",
+        "--warmup",
+        "0",
+        "--json",
+      ]);
       expect(r.code).toBe(3);
       expect(r.stdout.length).toBeGreaterThan(65_536);
       expect(JSON.parse(r.stdout).summary.requests.failed).toBe(400);
@@ -32,7 +42,13 @@ describe("what is shown", () => {
       return new Response("no", { status: 404 });
     });
     try {
-      const r = await cli(["run", "--endpoint", `http://bob:hunter2@${peer.url.slice(7)}/v1/chat/completions?api_key=SECRET`, "-n", "1"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `http://bob:hunter2@${peer.url.slice(7)}/v1/chat/completions?api_key=SECRET`,
+        "-n",
+        "1",
+      ]);
       expect(r.code).toBe(2);
       expect(seen[0]).toBe("/v1/models?api_key=SECRET");
       expect(r.stderr).toContain("/v1/models?api_key=REDACTED");
@@ -47,12 +63,17 @@ describe("what is shown", () => {
 
   test("an event stream labelled application/json is still measured as a stream", async () => {
     const peer = scripted(() => {
-      const res = sseStream([`data: {"text":" a"}\n\n`, `data: {"text":" b"}\n\n`, `data: {"done":true,"cached":false}\n\n`], 5);
+      const res = sseStream(
+        [`data: {"text":" a"}\n\n`, `data: {"text":" b"}\n\n`, `data: {"done":true,"cached":false}\n\n`],
+        5,
+      );
       res.headers.set("content-type", "application/json");
       return res;
     });
     try {
-      const { doc } = await runBenchmark(runOptions(`${peer.url}/generate`, { stream: true, requests: "3", warmup: "0", "repeat-ratio": "0" }));
+      const { doc } = await runBenchmark(
+        runOptions(`${peer.url}/generate`, { stream: true, requests: "3", warmup: "0", "repeat-ratio": "0" }),
+      );
       expect(doc.summary.ttft_kind).toBe("token");
       expect(doc.summary.itl_ms!.count).toBe(3);
     } finally {
@@ -64,7 +85,13 @@ describe("what is shown", () => {
 describe("what is kept", () => {
   test("an unwritable --output is refused before the run, not after it", async () => {
     const t0 = performance.now();
-    const r = await cli(["run", "--endpoint", "http://127.0.0.1:9/generate", "--output", join(dir, "missing", "r.json")]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      "http://127.0.0.1:9/generate",
+      "--output",
+      join(dir, "missing", "r.json"),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("does not exist");
     expect(performance.now() - t0).toBeLessThan(5000);
@@ -80,7 +107,10 @@ describe("what is kept", () => {
       return Response.json({ text: " a", cached: false });
     });
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "5", warmup: "2" }), { interrupt: interrupt.signal, graceMs: 100 });
+      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "5", warmup: "2" }), {
+        interrupt: interrupt.signal,
+        graceMs: 100,
+      });
       expect(concludeRun(out).exitCode).toBe(130);
     } finally {
       peer.stop();
@@ -98,7 +128,10 @@ describe("what is kept", () => {
         abortedAt = performance.now();
         interrupt.abort();
       };
-      const out = await runBenchmark(runOptions(`${server.url}/generate`, { rate: "0.2", duration: "60s", warmup: "0" }), { interrupt: interrupt.signal, onStatus, statusEveryMs: 50 });
+      const out = await runBenchmark(
+        runOptions(`${server.url}/generate`, { rate: "0.2", duration: "60s", warmup: "0" }),
+        { interrupt: interrupt.signal, onStatus, statusEveryMs: 50 },
+      );
       expect(abortedAt).toBeGreaterThan(0);
       expect(performance.now() - abortedAt).toBeLessThan(3000); // the next arrival was ~5 s away on average
       expect(out.interrupted).toBe(true);
@@ -112,7 +145,25 @@ describe("what is kept", () => {
     const out = join(dir, "big.json");
     try {
       // its own process group, as a shell gives a job: a signal to the group reaches parent and child
-      const child = spawn(BIN, ["run", "--endpoint", `${server.url}/generate`, "-n", "5000", "-c", "300", "--warmup", "0", "--max-tokens", "20", "--output", out], { detached: true, stdio: "ignore" });
+      const child = spawn(
+        BIN,
+        [
+          "run",
+          "--endpoint",
+          `${server.url}/generate`,
+          "-n",
+          "5000",
+          "-c",
+          "300",
+          "--warmup",
+          "0",
+          "--max-tokens",
+          "20",
+          "--output",
+          out,
+        ],
+        { detached: true, stdio: "ignore" },
+      );
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       await until(() => server.stats().max_in_flight >= 300, "300 requests in flight on the server");
       process.kill(-child.pid!, "SIGINT");
@@ -129,7 +180,23 @@ describe("what is kept", () => {
   test("a concurrency sweep re-executes for its top level, not its first", async () => {
     const server = await startServer({ decodeStepMs: 20, maxBatchSize: 1024, cacheSize: 0 });
     try {
-      const r = await cli(["run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,300", "--duration", "1s", "--max-tokens", "5", "--stream", "--warmup", "0", "--repeat-ratio", "0", "--quiet"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `${server.url}/generate`,
+        "--concurrency",
+        "1,300",
+        "--duration",
+        "1s",
+        "--max-tokens",
+        "5",
+        "--stream",
+        "--warmup",
+        "0",
+        "--repeat-ratio",
+        "0",
+        "--quiet",
+      ]);
       expect(r.code).toBe(0);
       expect(server.stats().max_in_flight).toBe(300);
     } finally {
@@ -146,7 +213,9 @@ describe("what is said", () => {
       await Bun.sleep(5);
       return Response.json({ text: " a b", cached: false });
     });
-    const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "500", concurrency: "2", warmup: "0", "repeat-ratio": "0" }));
+    const out = await runBenchmark(
+      runOptions(`${peer.url}/generate`, { requests: "500", concurrency: "2", warmup: "0", "repeat-ratio": "0" }),
+    );
     expect(out.unreachable).toBe(true);
     expect(out.doc.complete).toBe(false);
     expect(out.doc.summary.requests.succeeded).toBeGreaterThanOrEqual(6);
@@ -157,7 +226,10 @@ describe("what is said", () => {
   });
 
   test("401 everywhere points at the API key; 5xx at the server's logs", async () => {
-    for (const [status, hint] of [[401, "--api-key"], [503, "check its logs"]] as const) {
+    for (const [status, hint] of [
+      [401, "--api-key"],
+      [503, "check its logs"],
+    ] as const) {
       const peer = scripted(() => new Response("nope", { status }));
       try {
         const r = await cli(["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "--warmup", "0"]);

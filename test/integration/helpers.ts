@@ -2,7 +2,11 @@
 import { parseRunOptions, type RunOptions } from "../../src/core/options.ts";
 import { argv } from "../core/helpers.ts";
 
-export function runOptions(endpoint: string, args: Record<string, string | boolean> = {}, raw: string[] = []): RunOptions {
+export function runOptions(
+  endpoint: string,
+  args: Record<string, string | boolean> = {},
+  raw: string[] = [],
+): RunOptions {
   return parseRunOptions([...argv({ endpoint, quiet: true, seed: "1", ...args }), ...raw], {}, () => 1);
 }
 
@@ -41,9 +45,21 @@ export interface CliResult {
 export const CLI_SOURCE = `${import.meta.dir}/../../src/cli.ts`;
 
 /** Run llmbench (the compiled binary, or with `source` the command from source) to its end. */
-export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; source?: boolean } = {}): Promise<CliResult> {
-  const proc = Bun.spawn([...(options.source ? [process.execPath, CLI_SOURCE] : [BIN]), ...args], { stdout: "pipe", stderr: "pipe", cwd: options.cwd, env: { ...process.env, ...options.env } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+export async function cli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; source?: boolean } = {},
+): Promise<CliResult> {
+  const proc = Bun.spawn([...(options.source ? [process.execPath, CLI_SOURCE] : [BIN]), ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -62,7 +78,10 @@ async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
 
 /** `llmbench serve` from the binary (`--port 0` unless `args` names one); resolves with its URL once it listens. */
 export async function serveBinary(args: string[] = []) {
-  const proc = Bun.spawn([BIN, "serve", ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([BIN, "serve", ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const head = await firstLine(proc.stdout);
   const url = head.match(/listening on (\S+)/)?.[1];
   if (!url) throw new Error(`serve did not start: ${head}`);

@@ -11,7 +11,8 @@ import { parseWarmOptions } from "../../src/core/options/warm.ts";
 import { argv } from "../core/helpers.ts";
 import { runOptions, scripted } from "./helpers.ts";
 
-const warmOptions = (endpoint: string, args: Record<string, string> = {}) => parseWarmOptions(argv({ endpoint, quiet: true, seed: "1", wait: "5s", ...args }), {}, () => 1);
+const warmOptions = (endpoint: string, args: Record<string, string> = {}) =>
+  parseWarmOptions(argv({ endpoint, quiet: true, seed: "1", wait: "5s", ...args }), {}, () => 1);
 
 /** An OpenAI chat stream: one delta, then a last chunk whose usage is not a token count. */
 function badUsageStream(): Response {
@@ -27,7 +28,9 @@ describe("the fix fits the cause", () => {
   test("a server's usage that is not a token count: the reason is kept, the fix names the server, not --api", async () => {
     const peer = scripted(() => badUsageStream());
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "2", warmup: "0" }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "2", warmup: "0" }),
+      );
       expect(out.records.every((r) => r.error?.class === "protocol" && r.error.reason === "usage")).toBe(true);
       const error = concludeRun(out).error!;
       expect(error.message).toContain("usage.completion_tokens is -5");
@@ -39,9 +42,16 @@ describe("the fix fits the cause", () => {
   });
 
   test("an answer past --max-body: the fix is --max-body, not --api", async () => {
-    const peer = scripted(() => new Response(JSON.stringify({ text: "x".repeat(4096), cached: false }), { headers: { "content-type": "application/json" } }));
+    const peer = scripted(
+      () =>
+        new Response(JSON.stringify({ text: "x".repeat(4096), cached: false }), {
+          headers: { "content-type": "application/json" },
+        }),
+    );
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "2", warmup: "0", "max-body": "1KiB" }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, { requests: "2", warmup: "0", "max-body": "1KiB" }),
+      );
       expect(out.records.every((r) => r.error?.reason === "max_body")).toBe(true);
       const error = concludeRun(out).error!;
       expect(error.hint).toContain("--max-body");
@@ -65,10 +75,13 @@ describe("the fix fits the cause", () => {
   test("401: run, warm and the model lookup give the same advice", async () => {
     const peer = scripted(() => new Response("no key", { status: 401 }));
     try {
-      const run = concludeRun(await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "2", warmup: "0" }))).error!;
+      const run = concludeRun(await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "2", warmup: "0" })))
+        .error!;
       const warm = (await warmServer(warmOptions(`${peer.url}/generate`))).error!;
       // no --model: the lookup GET /v1/models meets the 401 first
-      const lookup = (await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { requests: "2", warmup: "0" })).catch((e: Error) => e)) as Error & { hint?: string };
+      const lookup = (await runBenchmark(
+        runOptions(`${peer.url}/v1/chat/completions`, { requests: "2", warmup: "0" }),
+      ).catch((e: Error) => e)) as Error & { hint?: string };
       const advice = "pass --api-key (or set LLMBENCH_API_KEY / OPENAI_API_KEY), or --header for another scheme";
       for (const hint of [run.hint, warm.hint, lookup.hint]) expect(hint).toContain(advice);
     } finally {
@@ -81,7 +94,9 @@ describe("the fix fits the cause", () => {
     const url = peer.url;
     peer.stop();
     const run = concludeRun(await runBenchmark(runOptions(`${url}/generate`, { requests: "2", warmup: "0" }))).error!;
-    const lookup = (await runBenchmark(runOptions(`${url}/v1/chat/completions`, { requests: "2", warmup: "0" })).catch((e: Error) => e)) as Error & { hint?: string; why?: string };
+    const lookup = (await runBenchmark(runOptions(`${url}/v1/chat/completions`, { requests: "2", warmup: "0" })).catch(
+      (e: Error) => e,
+    )) as Error & { hint?: string; why?: string };
     expect(run.message).toBe(`cannot connect to ${url}/generate: connection refused`);
     expect(lookup.message).toBe(`cannot connect to ${url}/v1/chat/completions: connection refused`);
     expect(lookup.hint).toBe(run.hint!);

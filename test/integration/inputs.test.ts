@@ -89,7 +89,11 @@ describe("files that are not regular files, or too large", () => {
       expectRefused(await bin([cmd, "run.json", "zero.json"]), "zero.json", "a character device, not a regular file");
       expectRefused(await bin([cmd, "run.json", "fifo.json"]), "fifo.json", "a FIFO (named pipe), not a regular file");
       expectRefused(await bin([cmd, "run.json", "."]), "cannot read .", "a directory");
-      expectRefused(await bin([cmd, "run.json", "huge.json"]), "huge.json", "3 GiB, more than the 2 GiB an input file may have");
+      expectRefused(
+        await bin([cmd, "run.json", "huge.json"]),
+        "huge.json",
+        "3 GiB, more than the 2 GiB an input file may have",
+      );
     }
   });
 
@@ -97,8 +101,15 @@ describe("files that are not regular files, or too large", () => {
     symlinkSync("/dev/zero", file("zero.jsonl"));
     execFileSync("mkfifo", [file("fifo.jsonl")]);
     for (const cmd of ["run", "warm"]) {
-      for (const [name, says] of [["zero.jsonl", "a character device, not a regular file"], ["fifo.jsonl", "a FIFO (named pipe), not a regular file"]]) {
-        expectRefused(await bin([cmd, "--endpoint", `${server.url}/generate`, "--prompts", name, "-n", "2", "--quiet"]), name, says);
+      for (const [name, says] of [
+        ["zero.jsonl", "a character device, not a regular file"],
+        ["fifo.jsonl", "a FIFO (named pipe), not a regular file"],
+      ]) {
+        expectRefused(
+          await bin([cmd, "--endpoint", `${server.url}/generate`, "--prompts", name, "-n", "2", "--quiet"]),
+          name,
+          says,
+        );
       }
     }
   });
@@ -126,24 +137,43 @@ function withValue(doc: unknown, path: Array<string | number>, raw: string): str
 
 describe("crafted files", () => {
   test("a value nested 100,000 levels deep in config, and a sweep with a null level: exit 2, no stack trace", async () => {
-    writeFileSync(file("deep.json"), withValue(docs.run, ["config", "extra_body"], `${"[".repeat(100_000)}1${"]".repeat(100_000)}`));
+    writeFileSync(
+      file("deep.json"),
+      withValue(docs.run, ["config", "extra_body"], `${"[".repeat(100_000)}1${"]".repeat(100_000)}`),
+    );
     writeFileSync(file("null-level.json"), withValue(docs.sweep, ["sweep", "levels", 0], "null"));
     for (const cmd of ["compare", "merge"]) {
       expectRefused(await bin([cmd, "run.json", "deep.json"]), "deep.json", "nests values more than 64 levels deep");
     }
-    expectRefused(await bin(["compare", "sweep.json", "null-level.json"]), "null-level.json", "sweep.levels[0] is null, expected an object");
-    expectRefused(await bin(["merge", "sweep.json", "null-level.json", "--allow-mismatch"]), "null-level.json", "sweep.levels[0] is null, expected an object");
+    expectRefused(
+      await bin(["compare", "sweep.json", "null-level.json"]),
+      "null-level.json",
+      "sweep.levels[0] is null, expected an object",
+    );
+    expectRefused(
+      await bin(["merge", "sweep.json", "null-level.json", "--allow-mismatch"]),
+      "null-level.json",
+      "sweep.levels[0] is null, expected an object",
+    );
   });
 
   test("records with negative times are refused (they once compared as 'improved', exit 0)", async () => {
     const doc = structuredClone(docs.run);
     for (const r of doc.requests) r.tEnd = r.tSend - 490;
     writeFileSync(file("negative.json"), JSON.stringify(doc));
-    for (const cmd of ["compare", "merge"]) expectRefused(await bin([cmd, "run.json", "negative.json"]), "negative.json", "requests[0] is impossible: tEnd -");
+    for (const cmd of ["compare", "merge"])
+      expectRefused(
+        await bin([cmd, "run.json", "negative.json"]),
+        "negative.json",
+        "requests[0] is impossible: tEnd -",
+      );
   });
 
   test("an internal error (a bug) exits 70, not 1, with its stack and a line asking for a report", async () => {
-    const root = defineCommand({ meta: { name: "llmbench" }, subCommands: { boom: defineCommand({ run: () => (null as any).level }) } });
+    const root = defineCommand({
+      meta: { name: "llmbench" },
+      subCommands: { boom: defineCommand({ run: () => (null as any).level }) },
+    });
     const written: string[] = [];
     const write = process.stderr.write;
     const before = process.exitCode;
@@ -234,7 +264,8 @@ describe("fuzz: mutated real result files", () => {
         await f();
         outcomes.worked++;
       } catch (err) {
-        if (err instanceof LlmbenchError && err.exitCode === EXIT.usage && !/\n\s+at /.test(err.message)) outcomes.refused++;
+        if (err instanceof LlmbenchError && err.exitCode === EXIT.usage && !/\n\s+at /.test(err.message))
+          outcomes.refused++;
         else crashes.push(`${what}: ${(err as Error)?.stack?.split("\n").slice(0, 3).join(" | ") ?? err}`);
       }
     };
@@ -242,7 +273,18 @@ describe("fuzz: mutated real result files", () => {
     for (const name of ["run", "norecords", "sweep", "vllm"]) {
       const good = file(`${name}.json`);
       // without records there are no samples to judge: the gate cannot decide (exit 2), it does not crash
-      expect((await runCompare({ base: [good], cand: [good], settings, allowMismatch: false, format: "json", hideUnchanged: false })).exitCode).toBe(name === "norecords" ? EXIT.usage : EXIT.ok);
+      expect(
+        (
+          await runCompare({
+            base: [good],
+            cand: [good],
+            settings,
+            allowMismatch: false,
+            format: "json",
+            hideUnchanged: false,
+          })
+        ).exitCode,
+      ).toBe(name === "norecords" ? EXIT.usage : EXIT.ok);
     }
     for (let i = 0, n = Number(process.env.LLMBENCH_FUZZ_RUNS ?? 600); i < n; i++) {
       const name = (["run", "norecords", "sweep", "vllm"] as const)[i % 4];
@@ -251,7 +293,14 @@ describe("fuzz: mutated real result files", () => {
       writeFileSync(mutated, text);
       const good = file(`${name}.json`);
       await check(`compare ${name} [${what}]`, () =>
-        runCompare({ base: [good], cand: [mutated], settings, allowMismatch: true, format: "json", hideUnchanged: false }).then((o) => JSON.parse(o.output)),
+        runCompare({
+          base: [good],
+          cand: [mutated],
+          settings,
+          allowMismatch: true,
+          format: "json",
+          hideUnchanged: false,
+        }).then((o) => JSON.parse(o.output)),
       );
       await check(`merge ${name} [${what}]`, () => runMerge([good, mutated], true).then((d) => JSON.stringify(d)));
     }

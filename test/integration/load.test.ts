@@ -17,7 +17,9 @@ afterAll(() => server.stop());
 
 describe("open loop", () => {
   test("--rate 40 --duration 5s sends 200 ± 10% requests and records when each was due", async () => {
-    const { doc, records } = await runBenchmark(runOptions(`${server.url}/generate`, { seed: "21", rate: "40", duration: "5s", "max-tokens": "8", warmup: "2" }));
+    const { doc, records } = await runBenchmark(
+      runOptions(`${server.url}/generate`, { seed: "21", rate: "40", duration: "5s", "max-tokens": "8", warmup: "2" }),
+    );
     const sent = doc.summary.requests.sent;
     expect(sent).toBeGreaterThanOrEqual(180);
     expect(sent).toBeLessThanOrEqual(220);
@@ -42,7 +44,13 @@ describe("open loop", () => {
       return Response.json({ text: " a b", cached: false });
     });
     try {
-      const opts = runOptions(`${peer.url}/generate`, { rate: "50", concurrency: "1", requests: "15", warmup: "0", "repeat-ratio": "0" });
+      const opts = runOptions(`${peer.url}/generate`, {
+        rate: "50",
+        concurrency: "1",
+        requests: "15",
+        warmup: "0",
+        "repeat-ratio": "0",
+      });
       const { doc, records } = await runBenchmark(opts);
       expect(doc.summary.send_lag_ms!.max).toBeGreaterThan(100);
       const fromDue = summarizeRun(records, "whitespace", { latencyFrom: "due" }).summary;
@@ -59,7 +67,15 @@ describe("open loop", () => {
   test("--concurrency caps an open-loop run: the server never sees more in flight", async () => {
     const s = await startServer({ decodeStepMs: 5 });
     try {
-      await runBenchmark(runOptions(`${s.url}/generate`, { rate: "200", concurrency: "3", requests: "30", "max-tokens": "10", warmup: "0" }));
+      await runBenchmark(
+        runOptions(`${s.url}/generate`, {
+          rate: "200",
+          concurrency: "3",
+          requests: "30",
+          "max-tokens": "10",
+          warmup: "0",
+        }),
+      );
       expect(s.stats().max_in_flight).toBe(3);
     } finally {
       await s.stop();
@@ -71,7 +87,15 @@ describe("ramps and durations", () => {
   test("a closed-loop ramp: ramp requests are kept apart and excluded; full concurrency is reached after", async () => {
     const s = await startServer({ decodeStepMs: 5 });
     try {
-      const { doc, records } = await runBenchmark(runOptions(`${s.url}/generate`, { concurrency: "8", "ramp-up": "600ms", duration: "600ms", "max-tokens": "10", warmup: "0" }));
+      const { doc, records } = await runBenchmark(
+        runOptions(`${s.url}/generate`, {
+          concurrency: "8",
+          "ramp-up": "600ms",
+          duration: "600ms",
+          "max-tokens": "10",
+          warmup: "0",
+        }),
+      );
       const ramp = records.filter((r) => r.phase === "rampup");
       const measured = records.filter((r) => r.phase === "measured");
       expect(ramp.length).toBeGreaterThan(0);
@@ -87,7 +111,16 @@ describe("ramps and durations", () => {
   });
 
   test("an open-loop ramp sends fewer requests in its first half than its second", async () => {
-    const { records } = await runBenchmark(runOptions(`${server.url}/generate`, { seed: "22", rate: "100", "ramp-up": "2s", duration: "200ms", "max-tokens": "4", warmup: "0" }));
+    const { records } = await runBenchmark(
+      runOptions(`${server.url}/generate`, {
+        seed: "22",
+        rate: "100",
+        "ramp-up": "2s",
+        duration: "200ms",
+        "max-tokens": "4",
+        warmup: "0",
+      }),
+    );
     const ramp = records.filter((r) => r.phase === "rampup");
     const t0 = Math.min(...ramp.map((r) => r.tSched!));
     const firstHalf = ramp.filter((r) => r.tSched! - t0 < 1000).length;
@@ -96,10 +129,22 @@ describe("ramps and durations", () => {
   });
 });
 
-
 describe("SLOs and prompt files from the binary", () => {
   test("an SLO that holds exits 0 and reports goodput; one that fails exits 1 and names the term", async () => {
-    const base = ["run", "--endpoint", `${server.url}/generate`, "--stream", "-n", "20", "-c", "4", "--max-tokens", "8", "--warmup", "1"];
+    const base = [
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--stream",
+      "-n",
+      "20",
+      "-c",
+      "4",
+      "--max-tokens",
+      "8",
+      "--warmup",
+      "1",
+    ];
     const ok = await cli([...base, "--slo", "ttft_p95=5s,tpot_p50=1s"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("SLO           met; goodput");
@@ -116,14 +161,43 @@ describe("SLOs and prompt files from the binary", () => {
     const bodies: Array<{ messages?: unknown }> = [];
     const peer = scripted(async (req) => {
       bodies.push((await req.json()) as { messages?: unknown });
-      return Response.json({ choices: [{ index: 0, message: { content: "hi there" }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 2 } });
+      return Response.json({
+        choices: [{ index: 0, message: { content: "hi there" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 3, completion_tokens: 2 },
+      });
     });
     const file = join(dir, "chat.jsonl");
-    writeFileSync(file, `${JSON.stringify({ messages: [{ role: "system", content: "terse" }, { role: "user", content: "ping" }] })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({
+        messages: [
+          { role: "system", content: "terse" },
+          { role: "user", content: "ping" },
+        ],
+      })}\n`,
+    );
     try {
-      const r = await cli(["run", "--endpoint", `${peer.url}/v1/chat/completions`, "--model", "m", "--no-stream", "--prompts", file, "-n", "2", "--warmup", "0", "--repeat-ratio", "0"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `${peer.url}/v1/chat/completions`,
+        "--model",
+        "m",
+        "--no-stream",
+        "--prompts",
+        file,
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--repeat-ratio",
+        "0",
+      ]);
       expect(r.code).toBe(0);
-      expect(bodies[0].messages).toEqual([{ role: "system", content: "terse" }, { role: "user", content: "ping" }]);
+      expect(bodies[0].messages).toEqual([
+        { role: "system", content: "terse" },
+        { role: "user", content: "ping" },
+      ]);
       const bad = join(dir, "bad.jsonl");
       writeFileSync(bad, '{"prompt": "fine"}\n{"prompt": "fine"}\n{"promt": "typo"}\n');
       const e = await cli(["run", "--endpoint", `${peer.url}/v1/chat/completions`, "--model", "m", "--prompts", bad]);

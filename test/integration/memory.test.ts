@@ -36,7 +36,14 @@ describe("--records-file and --bounded", () => {
   });
 
   // 400 requests of 30 tokens: 11,600 ITL gaps, ties among them (tokens read in one chunk)
-  const load = { stream: true, requests: "400", concurrency: "16", "max-tokens": "30", "repeat-ratio": "0.2", warmup: "3" };
+  const load = {
+    stream: true,
+    requests: "400",
+    concurrency: "16",
+    "max-tokens": "30",
+    "repeat-ratio": "0.2",
+    warmup: "3",
+  };
 
   test("the records go to the file as they finish, not into memory; the percentiles are exactly those of the file's records", async () => {
     const file = join(dir, "run.records.ndjson");
@@ -62,7 +69,16 @@ describe("--records-file and --bounded", () => {
     expect(s.itl_ms!.count).toBe(400 * 29);
     for (const k of DISTRIBUTIONS) {
       const [a, b] = [s[k]!, again[k]!];
-      expect({ k, count: a.count, min: a.min, max: a.max, p50: a.p50, p90: a.p90, p95: a.p95, p99: a.p99 }).toEqual({ k, count: b.count, min: b.min, max: b.max, p50: b.p50, p90: b.p90, p95: b.p95, p99: b.p99 });
+      expect({ k, count: a.count, min: a.min, max: a.max, p50: a.p50, p90: a.p90, p95: a.p95, p99: a.p99 }).toEqual({
+        k,
+        count: b.count,
+        min: b.min,
+        max: b.max,
+        p50: b.p50,
+        p90: b.p90,
+        p95: b.p95,
+        p99: b.p99,
+      });
       expect(a.mean).toBeCloseTo(b.mean, 6);
     }
     expect(s.requests).toEqual(again.requests);
@@ -72,7 +88,9 @@ describe("--records-file and --bounded", () => {
   }, 120_000);
 
   test("--bounded: percentiles from the digests, said in the summary and the notes; counts exact", async () => {
-    const { doc, records } = await runBenchmark(runOptions(`${server.url}/generate`, { ...load, requests: "300", bounded: true }));
+    const { doc, records } = await runBenchmark(
+      runOptions(`${server.url}/generate`, { ...load, requests: "300", bounded: true }),
+    );
     expect(doc.requests).toBeNull();
     expect(doc.records_file).toBeUndefined();
     expect(doc.summary.percentiles).toBe("digest");
@@ -87,7 +105,14 @@ describe("--records-file and --bounded", () => {
   test("compare and merge read results whose records are in a records file", async () => {
     const paths: string[] = [];
     for (const i of [0, 1]) {
-      const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { ...load, requests: "200", seed: String(10 + i), "records-file": join(dir, `s${i}.ndjson`) }));
+      const { doc } = await runBenchmark(
+        runOptions(`${server.url}/generate`, {
+          ...load,
+          requests: "200",
+          seed: String(10 + i),
+          "records-file": join(dir, `s${i}.ndjson`),
+        }),
+      );
       paths.push(join(dir, `s${i}.json`));
       await Bun.write(paths[i], JSON.stringify(doc));
     }
@@ -99,8 +124,14 @@ describe("--records-file and --bounded", () => {
   }, 60_000);
 
   test("bad combinations are usage errors with the fix", () => {
-    expect(() => runOptions("http://127.0.0.1:1/generate", { "records-file": "x.ndjson", runs: "2" })).toThrow("--records-file holds one run's records");
-    expect(() => runOptions("http://127.0.0.1:1/generate", { bounded: true, concurrency: "1,2" })).toThrow("a sweep keeps every level's records");
-    expect(() => runOptions("http://127.0.0.1:1/generate", { "records-file": "a.json", output: "a.json" })).toThrow("name the same file");
+    expect(() => runOptions("http://127.0.0.1:1/generate", { "records-file": "x.ndjson", runs: "2" })).toThrow(
+      "--records-file holds one run's records",
+    );
+    expect(() => runOptions("http://127.0.0.1:1/generate", { bounded: true, concurrency: "1,2" })).toThrow(
+      "a sweep keeps every level's records",
+    );
+    expect(() => runOptions("http://127.0.0.1:1/generate", { "records-file": "a.json", output: "a.json" })).toThrow(
+      "name the same file",
+    );
   });
 });

@@ -24,7 +24,10 @@ afterAll(() => server.stop());
 
 async function shards(records: boolean) {
   const args = { stream: true, requests: "30", concurrency: "3", "max-tokens": "10", warmup: "1", records };
-  const outs = await Promise.all([runBenchmark(runOptions(`${server.url}/generate`, { ...args, seed: "31" })), runBenchmark(runOptions(`${server.url}/generate`, { ...args, seed: "32" }))]);
+  const outs = await Promise.all([
+    runBenchmark(runOptions(`${server.url}/generate`, { ...args, seed: "31" })),
+    runBenchmark(runOptions(`${server.url}/generate`, { ...args, seed: "32" })),
+  ]);
   return outs.map((o, i) => {
     const file = join(dir, `${records ? "r" : "n"}${i}.json`);
     writeFileSync(file, JSON.stringify(o.doc));
@@ -35,19 +38,26 @@ async function shards(records: boolean) {
 describe("merge", () => {
   test("with records: one timeline, exact percentiles over every shard's samples, counts and cache added", async () => {
     const parts = await shards(true);
-    const doc = await runMerge(parts.map((p) => p.file), false);
+    const doc = await runMerge(
+      parts.map((p) => p.file),
+      false,
+    );
     expect(validate(doc)).toBe(true);
     expect(doc.summary.requests).toEqual({ sent: 60, succeeded: 60, failed: 0 });
     expect(doc.summary.cache.repeats_sent).toBe(18);
     expect(doc.summary.cache.repeat_hit_rate).toBe(1);
-    const ttfts = parts.flatMap((p) => p.out.records.filter((r) => r.phase === "measured").map((r) => deriveRequest(r).ttftMs!));
+    const ttfts = parts.flatMap((p) =>
+      p.out.records.filter((r) => r.phase === "measured").map((r) => deriveRequest(r).ttftMs!),
+    );
     // the files keep times to the µs: the same numbers to within 0.001 ms
     const exact = summarize(ttfts)!;
     for (const [k, v] of Object.entries(exact)) expect(doc.summary.ttft_ms![k as keyof typeof exact]).toBeCloseTo(v, 2);
     // both shards ran at once: the merged window is about as long as one shard's, so throughputs add up
     const single = parts.map((p) => p.out.doc.summary);
     expect(doc.summary.duration_s).toBeLessThan(single[0].duration_s + single[1].duration_s);
-    expect(doc.summary.throughput.output_tokens_per_s).toBeGreaterThan(Math.max(...single.map((s) => s.throughput.output_tokens_per_s)));
+    expect(doc.summary.throughput.output_tokens_per_s).toBeGreaterThan(
+      Math.max(...single.map((s) => s.throughput.output_tokens_per_s)),
+    );
     expect(doc.shards!.map((s) => s.requests.sent)).toEqual([30, 30]);
     expect(doc.notes[0]).toContain("merged from 2 shards");
     expect(doc.config.requests).toBe(60);
@@ -55,7 +65,10 @@ describe("merge", () => {
 
   test("without records: counts add, percentiles from the merged digests (and the notes say so)", async () => {
     const parts = await shards(false);
-    const doc = await runMerge(parts.map((p) => p.file), false);
+    const doc = await runMerge(
+      parts.map((p) => p.file),
+      false,
+    );
     expect(validate(doc)).toBe(true);
     expect(doc.summary.requests.sent).toBe(60);
     expect(doc.summary.ttft_ms!.count).toBe(60);
@@ -82,7 +95,10 @@ describe("merge", () => {
 
   test("a file of run --runs N is refused (exit 2): its pooled summary is no shard, and compare would read only the first file's runs", async () => {
     const args = { stream: true, requests: "4", concurrency: "2", "max-tokens": "4", warmup: "0", runs: "2" };
-    const outs = await Promise.all([runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "41" })), runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "42" }))]);
+    const outs = await Promise.all([
+      runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "41" })),
+      runRepeated(runOptions(`${server.url}/generate`, { ...args, seed: "42" })),
+    ]);
     const files = outs.map((o, i) => {
       const file = join(dir, `runs${i}.json`);
       writeFileSync(file, JSON.stringify(o.doc));
@@ -97,8 +113,20 @@ describe("merge", () => {
   test("the binary refuses shards of different benchmarks (exit 2) and a single file", async () => {
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");
-    writeFileSync(a, JSON.stringify((await runBenchmark(runOptions(`${server.url}/generate`, { requests: "3", warmup: "0", "max-tokens": "4" }))).doc));
-    writeFileSync(b, JSON.stringify((await runBenchmark(runOptions(`${server.url}/generate`, { requests: "3", warmup: "0", "max-tokens": "8" }))).doc));
+    writeFileSync(
+      a,
+      JSON.stringify(
+        (await runBenchmark(runOptions(`${server.url}/generate`, { requests: "3", warmup: "0", "max-tokens": "4" })))
+          .doc,
+      ),
+    );
+    writeFileSync(
+      b,
+      JSON.stringify(
+        (await runBenchmark(runOptions(`${server.url}/generate`, { requests: "3", warmup: "0", "max-tokens": "8" })))
+          .doc,
+      ),
+    );
     const run = async (args: string[]) => {
       const p = Bun.spawn([BIN, "merge", ...args], { stdout: "pipe", stderr: "pipe" });
       return { code: await p.exited, stderr: await new Response(p.stderr).text() };

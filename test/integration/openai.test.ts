@@ -17,7 +17,17 @@ describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path)
   test("TTFT, ITL and TPOT agree with the configuration; tokens come from usage", async () => {
     const info: string[] = [];
     const before = server.stats();
-    const out = await runBenchmark(runOptions(`${server.url}${path}`, { seed: path.includes("chat") ? "11" : "12", requests: "5", concurrency: "1", "max-tokens": "12", "repeat-ratio": "0", warmup: "1" }), { info: (m) => info.push(m) });
+    const out = await runBenchmark(
+      runOptions(`${server.url}${path}`, {
+        seed: path.includes("chat") ? "11" : "12",
+        requests: "5",
+        concurrency: "1",
+        "max-tokens": "12",
+        "repeat-ratio": "0",
+        warmup: "1",
+      }),
+      { info: (m) => info.push(m) },
+    );
     const s = out.doc.summary;
     expect(s.requests.succeeded).toBe(5);
     expect(out.doc.config.api).toBe(path.includes("chat") ? "openai-chat" : "openai-completions");
@@ -30,7 +40,9 @@ describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path)
     const promptTokens = Math.min(...out.records.map((r) => r.usage!.promptTokens!));
     expect(promptTokens).toBeGreaterThan(20);
     // role-only first chunk is not a token: TTFT ≥ window + prefill + one step
-    expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(cfg.batchWindowMs + promptTokens * cfg.prefillMsPerToken + cfg.decodeStepMs - 2);
+    expect(s.ttft_ms!.min).toBeGreaterThanOrEqual(
+      cfg.batchWindowMs + promptTokens * cfg.prefillMsPerToken + cfg.decodeStepMs - 2,
+    );
     expect(s.itl_ms!.count).toBe(5 * 11);
     // the server's own counters: 6 answers (1 warm-up) of 12 tokens, one token per decode step at concurrency 1
     expect(server.stats().tokens_generated - before.tokens_generated).toBe(6 * 12);
@@ -52,23 +64,52 @@ describe.each(["/v1/completions", "/v1/chat/completions"])("%s streamed", (path)
 });
 
 test("cached_tokens is the cache signal for OpenAI APIs", async () => {
-  const { doc } = await runBenchmark(runOptions(`${server.url}/v1/chat/completions`, { seed: "13", requests: "10", concurrency: "2", "max-tokens": "4", "repeat-ratio": "0.5", warmup: "0" }));
+  const { doc } = await runBenchmark(
+    runOptions(`${server.url}/v1/chat/completions`, {
+      seed: "13",
+      requests: "10",
+      concurrency: "2",
+      "max-tokens": "4",
+      "repeat-ratio": "0.5",
+      warmup: "0",
+    }),
+  );
   expect(doc.summary.cache.repeat_hit_rate).toBe(1);
   expect(doc.summary.cache.hit_rate).toBe(0.5);
 });
 
 test("--no-stream against OpenAI: first-byte TTFT, usage still read", async () => {
-  const { doc } = await runBenchmark(runOptions(`${server.url}/v1/completions`, { seed: "14", stream: false, requests: "3", concurrency: "1", "max-tokens": "5", "repeat-ratio": "0", warmup: "0" }));
+  const { doc } = await runBenchmark(
+    runOptions(`${server.url}/v1/completions`, {
+      seed: "14",
+      stream: false,
+      requests: "3",
+      concurrency: "1",
+      "max-tokens": "5",
+      "repeat-ratio": "0",
+      warmup: "0",
+    }),
+  );
   expect(doc.summary.ttft_kind).toBe("first-byte");
   expect(doc.summary.tpot_ms).toBeNull();
   expect(doc.summary.tokens_source).toBe("usage");
 });
 
 test("a server without usage: tokens counted with the BPE tokenizer, and the source says so", async () => {
-  const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]}\n\n`;
+  const chunk = (content: string) =>
+    `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]}\n\n`;
   const peer = scripted(() => sseStream([chunk("Hello"), chunk(" world"), chunk("!"), "data: [DONE]\n\n"], 5));
   try {
-    const { doc } = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "2", concurrency: "1", "max-tokens": "3", warmup: "0", "repeat-ratio": "0" }));
+    const { doc } = await runBenchmark(
+      runOptions(`${peer.url}/v1/chat/completions`, {
+        model: "m",
+        requests: "2",
+        concurrency: "1",
+        "max-tokens": "3",
+        warmup: "0",
+        "repeat-ratio": "0",
+      }),
+    );
     expect(doc.summary.tokens_source).toBe("o200k");
     expect(doc.summary.tokens.output).toBe(2 * 3); // "Hello", " world", "!"
     expect(doc.summary.itl_ms!.count).toBe(4);
@@ -81,13 +122,37 @@ test("--extra-body, --header and the API key reach the server", async () => {
   let seen: { body: Record<string, unknown>; headers: Headers } | undefined;
   const peer = scripted(async (req) => {
     seen = { body: (await req.json()) as Record<string, unknown>, headers: req.headers };
-    return sseStream([`data: {"choices":[{"index":0,"text":" a","finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n`, "data: [DONE]\n\n"], 1);
+    return sseStream(
+      [
+        `data: {"choices":[{"index":0,"text":" a","finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n`,
+        "data: [DONE]\n\n",
+      ],
+      1,
+    );
   });
   try {
     const raw = ["--header", "X-One: 1", "--header", "X-Two: 2"];
-    const opts = runOptions(`${peer.url}/v1/completions`, { model: "m", requests: "1", warmup: "0", "repeat-ratio": "0", "extra-body": '{"ignore_eos": true, "min_tokens": 1}', "api-key": "sk-test" }, raw);
+    const opts = runOptions(
+      `${peer.url}/v1/completions`,
+      {
+        model: "m",
+        requests: "1",
+        warmup: "0",
+        "repeat-ratio": "0",
+        "extra-body": '{"ignore_eos": true, "min_tokens": 1}',
+        "api-key": "sk-test",
+      },
+      raw,
+    );
     await runBenchmark(opts);
-    expect(seen!.body).toMatchObject({ model: "m", max_tokens: 100, stream: true, stream_options: { include_usage: true }, ignore_eos: true, min_tokens: 1 });
+    expect(seen!.body).toMatchObject({
+      model: "m",
+      max_tokens: 100,
+      stream: true,
+      stream_options: { include_usage: true },
+      ignore_eos: true,
+      min_tokens: 1,
+    });
     expect(seen!.headers.get("x-one")).toBe("1");
     expect(seen!.headers.get("x-two")).toBe("2");
     expect(seen!.headers.get("authorization")).toBe("Bearer sk-test");
@@ -100,11 +165,22 @@ test("an error event mid-stream is a protocol error and the run goes on", async 
   let n = 0;
   const peer = scripted(() =>
     n++ % 2 === 0
-      ? sseStream([`data: {"choices":[{"index":0,"text":" a"}]}\n\n`, `data: {"error":{"message":"engine died"}}\n\n`], 1)
+      ? sseStream(
+          [`data: {"choices":[{"index":0,"text":" a"}]}\n\n`, `data: {"error":{"message":"engine died"}}\n\n`],
+          1,
+        )
       : sseStream([`data: {"choices":[{"index":0,"text":" a","finish_reason":"length"}]}\n\n`, "data: [DONE]\n\n"], 1),
   );
   try {
-    const out = await runBenchmark(runOptions(`${peer.url}/v1/completions`, { model: "m", requests: "6", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
+    const out = await runBenchmark(
+      runOptions(`${peer.url}/v1/completions`, {
+        model: "m",
+        requests: "6",
+        concurrency: "1",
+        warmup: "0",
+        "repeat-ratio": "0",
+      }),
+    );
     expect(out.doc.summary.errors.protocol).toBe(3);
     expect(out.doc.summary.requests.succeeded).toBe(3);
     expect(out.records.find((r) => r.error)!.error!.message).toContain("engine died");
@@ -114,7 +190,8 @@ test("an error event mid-stream is a protocol error and the run goes on", async 
 });
 
 test("a server that closes the connection after each response; chunks of several tokens; reasoning kept apart", async () => {
-  const chunk = (delta: Record<string, string>) => `data: {"choices":[{"index":0,"delta":${JSON.stringify(delta)}}]}\n\n`;
+  const chunk = (delta: Record<string, string>) =>
+    `data: {"choices":[{"index":0,"delta":${JSON.stringify(delta)}}]}\n\n`;
   const peer = scripted(() => {
     const res = sseStream(
       [
@@ -131,7 +208,16 @@ test("a server that closes the connection after each response; chunks of several
     return res;
   });
   try {
-    const out = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "4", concurrency: "2", "max-tokens": "8", warmup: "0", "repeat-ratio": "0" }));
+    const out = await runBenchmark(
+      runOptions(`${peer.url}/v1/chat/completions`, {
+        model: "m",
+        requests: "4",
+        concurrency: "2",
+        "max-tokens": "8",
+        warmup: "0",
+        "repeat-ratio": "0",
+      }),
+    );
     const s = out.doc.summary;
     expect(s.requests.succeeded).toBe(4);
     expect(s.tokens.output).toBe(32);

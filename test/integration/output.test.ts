@@ -1,6 +1,17 @@
 /** `--output PATH` with real files: a regular file is replaced atomically; a symlink's target is written; a FIFO or a character device in place; `-` is stdout. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, scripted } from "./helpers.ts";
@@ -25,7 +36,8 @@ const runArgs = () => ["run", "--endpoint", `${peer.url}/generate`, "-n", "3", "
 /** Two shard files of one benchmark (different seeds), for merge. */
 async function twoShards(d: string): Promise<string[]> {
   const files = [join(d, "s1.json"), join(d, "s2.json")];
-  for (const [i, f] of files.entries()) expect((await cli([...runArgs().slice(0, -1), String(i + 1), "-o", f])).code).toBe(0);
+  for (const [i, f] of files.entries())
+    expect((await cli([...runArgs().slice(0, -1), String(i + 1), "-o", f])).code).toBe(0);
   return files;
 }
 

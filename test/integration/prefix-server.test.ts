@@ -10,7 +10,14 @@ afterEach(async () => {
 });
 
 async function server(opts: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const s = await startServer({ decodeStepMs: 1, batchWindowMs: 0, cacheSize: 0, prefixCache: true, prefixBlockTokens: 4, ...opts });
+  const s = await startServer({
+    decodeStepMs: 1,
+    batchWindowMs: 0,
+    cacheSize: 0,
+    prefixCache: true,
+    prefixBlockTokens: 4,
+    ...opts,
+  });
   running.push(s);
   return s;
 }
@@ -19,7 +26,11 @@ async function server(opts: Partial<ServerOptions> = {}): Promise<RunningServer>
 type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
 
 async function post(s: RunningServer, path: string, body: unknown): Promise<JsonResponse> {
-  const res = await fetch(s.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(s.url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
   return res as JsonResponse;
 }
@@ -40,13 +51,27 @@ describe("cached_tokens", () => {
   test("completions and chat, whole and streamed: k shared blocks → k × block cached; a different first block → 0", async () => {
     const s = await server();
     const shared = words("s", 8); // two blocks of 4
-    const complete = async (prompt: string) => (await (await post(s, "/v1/completions", { model: "m", prompt, max_tokens: 2 })).json()).usage;
-    expect(await complete(`${shared} ${words("a", 3)}`)).toEqual({ prompt_tokens: 11, completion_tokens: 2, total_tokens: 13, prompt_tokens_details: { cached_tokens: 0 } });
-    expect(await complete(`${shared} ${words("b", 5)}`)).toEqual({ prompt_tokens: 13, completion_tokens: 2, total_tokens: 15, prompt_tokens_details: { cached_tokens: 8 } });
+    const complete = async (prompt: string) =>
+      (await (await post(s, "/v1/completions", { model: "m", prompt, max_tokens: 2 })).json()).usage;
+    expect(await complete(`${shared} ${words("a", 3)}`)).toEqual({
+      prompt_tokens: 11,
+      completion_tokens: 2,
+      total_tokens: 13,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
+    expect(await complete(`${shared} ${words("b", 5)}`)).toEqual({
+      prompt_tokens: 13,
+      completion_tokens: 2,
+      total_tokens: 15,
+      prompt_tokens_details: { cached_tokens: 8 },
+    });
     // one block shared, then different
     expect((await complete(`${words("s", 4)} ${words("c", 6)}`)).prompt_tokens_details).toEqual({ cached_tokens: 4 });
     // a different first block, the same words after it
-    expect((await complete(`${words("x", 4)} ${words("s", 8).split(" ").slice(4).join(" ")} ${words("a", 3)}`)).prompt_tokens_details).toEqual({ cached_tokens: 0 });
+    expect(
+      (await complete(`${words("x", 4)} ${words("s", 8).split(" ").slice(4).join(" ")} ${words("a", 3)}`))
+        .prompt_tokens_details,
+    ).toEqual({ cached_tokens: 0 });
 
     // chat: the message contents joined by a newline, which is whitespace like any other
     const chat = await post(s, "/v1/chat/completions", {
@@ -60,7 +85,12 @@ describe("cached_tokens", () => {
       stream_options: { include_usage: true },
     });
     const chunks = await events(chat);
-    expect(chunks.at(-1).usage).toEqual({ prompt_tokens: 10, completion_tokens: 3, total_tokens: 13, prompt_tokens_details: { cached_tokens: 8 } });
+    expect(chunks.at(-1).usage).toEqual({
+      prompt_tokens: 10,
+      completion_tokens: 3,
+      total_tokens: 13,
+      prompt_tokens_details: { cached_tokens: 8 },
+    });
 
     expect(s.stats()).toMatchObject({
       prefix_queried_tokens: 11 + 13 + 10 + 11 + 10,
@@ -72,7 +102,10 @@ describe("cached_tokens", () => {
   test("the generate API carries cached_tokens in its done event and whole body; without --prefix-cache it does not", async () => {
     const s = await server();
     const p = words("g", 9);
-    expect(await (await post(s, "/generate", { prompt: p, max_tokens: 2 })).json()).toMatchObject({ cached: false, cached_tokens: 0 });
+    expect(await (await post(s, "/generate", { prompt: p, max_tokens: 2 })).json()).toMatchObject({
+      cached: false,
+      cached_tokens: 0,
+    });
     const streamed = await events(await post(s, "/generate", { prompt: p, max_tokens: 2, stream: true }));
     expect(streamed.at(-1)).toEqual({ done: true, cached: false, cached_tokens: 8 });
 
@@ -97,7 +130,9 @@ describe("cached_tokens", () => {
   test("a conversation's next turn finds the previous answer cached, not only the previous prompt", async () => {
     const s = await server();
     const user = words("u", 10);
-    const turn1 = await (await post(s, "/v1/chat/completions", { messages: [{ role: "user", content: user }], max_tokens: 6 })).json();
+    const turn1 = await (
+      await post(s, "/v1/chat/completions", { messages: [{ role: "user", content: user }], max_tokens: 6 })
+    ).json();
     expect(turn1.usage.prompt_tokens_details).toEqual({ cached_tokens: 0 });
     const answer = turn1.choices[0].message.content;
     const turn2 = await (
@@ -117,10 +152,14 @@ describe("cached_tokens", () => {
 
   test("LRU eviction over the wire: --prefix-cache-blocks 2", async () => {
     const s = await server({ prefixCacheBlocks: 2 });
-    const cachedOf = async (prompt: string) => (await (await post(s, "/v1/completions", { prompt, max_tokens: 1 })).json()).usage.prompt_tokens_details.cached_tokens;
+    const cachedOf = async (prompt: string) =>
+      (await (await post(s, "/v1/completions", { prompt, max_tokens: 1 })).json()).usage.prompt_tokens_details
+        .cached_tokens;
     const a = words("a", 9);
     const b = words("b", 5);
-    expect([await cachedOf(a), await cachedOf(b), await cachedOf(a), await cachedOf(b), await cachedOf(a)]).toEqual([0, 0, 4, 0, 4]);
+    expect([await cachedOf(a), await cachedOf(b), await cachedOf(a), await cachedOf(b), await cachedOf(a)]).toEqual([
+      0, 0, 4, 0, 4,
+    ]);
     expect(s.stats()).toMatchObject({ prefix_cache_blocks: 2, prefix_evicted_blocks: 4 });
   });
 });
@@ -131,7 +170,12 @@ test("prefill is charged for the uncached suffix only: a long cached prefix come
   const prefix = words("long", 400);
   const ttft = async (prompt: string) => {
     const t0 = performance.now();
-    const res = await post(s, "/v1/completions", { prompt, max_tokens: 1, stream: true, stream_options: { include_usage: true } });
+    const res = await post(s, "/v1/completions", {
+      prompt,
+      max_tokens: 1,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let rest = decoder.decode((await reader.read()).value);
@@ -154,7 +198,9 @@ test("prefill is charged for the uncached suffix only: a long cached prefix come
 describe("serve's flags", () => {
   test("--prefix-cache, --prefix-block-tokens, --prefix-cache-blocks", () => {
     expect(parseServeOptions([])).toMatchObject({ prefixCache: false, prefixBlockTokens: 16, prefixCacheBlocks: 4096 });
-    expect(parseServeOptions(["--prefix-cache", "--prefix-block-tokens", "32", "--prefix-cache-blocks", "100"])).toMatchObject({
+    expect(
+      parseServeOptions(["--prefix-cache", "--prefix-block-tokens", "32", "--prefix-cache-blocks", "100"]),
+    ).toMatchObject({
       prefixCache: true,
       prefixBlockTokens: 32,
       prefixCacheBlocks: 100,

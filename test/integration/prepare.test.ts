@@ -8,8 +8,16 @@ const plan = (promptId: number, seq = promptId) => ({ seq, phase: "measured" as 
 
 test("prepareAhead builds the next fresh prompts once; prepare takes them as they are, a repeat is built again", async () => {
   const opts = runOptions("http://127.0.0.1:9/generate", { "input-tokens": "64" });
-  const session = await openSession(opts, () => 0, () => {});
-  const fresh = await openSession(opts, () => 0, () => {});
+  const session = await openSession(
+    opts,
+    () => 0,
+    () => {},
+  );
+  const fresh = await openSession(
+    opts,
+    () => 0,
+    () => {},
+  );
   session.prepareAhead(8);
   expect(session.built).toBe(8);
   // the ready bodies are exactly what building them at send time gives
@@ -33,7 +41,11 @@ test("prepareAhead builds the next fresh prompts once; prepare takes them as the
 
 test("prepareAhead stops at the run's last prompt id and at its byte budget", async () => {
   const opts = runOptions("http://127.0.0.1:9/generate", { "input-tokens": "64" });
-  const session = await openSession(opts, () => 0, () => {});
+  const session = await openSession(
+    opts,
+    () => 0,
+    () => {},
+  );
   session.prepareAhead(100, { untilId: 5 });
   expect(session.built).toBe(5);
   session.prepareAhead(100, { untilId: 5 });
@@ -53,7 +65,13 @@ test("a closed-loop run sends every measured body as built ahead: the server see
     return Response.json({ text: "a b c", cached: false });
   });
   try {
-    const opts = runOptions(`${server.url}/generate`, { concurrency: "4", requests: "12", warmup: "0", "repeat-ratio": "0", "max-tokens": "3" });
+    const opts = runOptions(`${server.url}/generate`, {
+      concurrency: "4",
+      requests: "12",
+      warmup: "0",
+      "repeat-ratio": "0",
+      "max-tokens": "3",
+    });
     const { doc } = await runBenchmark(opts);
     expect(doc.summary.requests.succeeded).toBe(12);
     const tags = prompts.map((p) => Number(/\[llmbench 1-(\d+)\]/.exec(p)![1]));

@@ -26,12 +26,31 @@ interface Ran {
   stderr: string;
 }
 async function run(cmd: string[], env: Record<string, string | undefined> = {}, cwd = work): Promise<Ran> {
-  const p = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, LLMBENCH_BASE_URL: undefined, LLMBENCH_INSTALL_DIR: undefined, LLMBENCH_TARGET: undefined, LLMBENCH_VERSION: undefined, ...env } });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn(cmd, {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      ...process.env,
+      LLMBENCH_BASE_URL: undefined,
+      LLMBENCH_INSTALL_DIR: undefined,
+      LLMBENCH_TARGET: undefined,
+      LLMBENCH_VERSION: undefined,
+      ...env,
+    },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
-const git = (...args: string[]) => Bun.spawnSync(["git", "-C", ROOT, ...args]).stdout.toString().trim();
+const git = (...args: string[]) =>
+  Bun.spawnSync(["git", "-C", ROOT, ...args])
+    .stdout.toString()
+    .trim();
 
 /** what the server answered, by path: the install must have asked for these */
 const served: string[] = [];
@@ -40,7 +59,11 @@ let base: string;
 let good: Uint8Array;
 
 beforeAll(async () => {
-  const built = await run([process.execPath, "scripts/build.ts", "--release", "--target", host, "--out", release], {}, ROOT);
+  const built = await run(
+    [process.execPath, "scripts/build.ts", "--release", "--target", host, "--out", release],
+    {},
+    ROOT,
+  );
   if (built.code !== 0) throw new Error(`release build failed: ${built.stderr}`);
   good = new Uint8Array(readFileSync(join(release, file)));
   // one byte changed in the middle of the binary; the release's own SHA256SUMS
@@ -48,7 +71,11 @@ beforeAll(async () => {
   corrupted[corrupted.length >> 1] ^= 0xff;
   const corruptedGz = Bun.gzipSync(corrupted, { level: 1 });
   const sums = readFileSync(join(release, "SHA256SUMS"), "utf8");
-  const without = (...names: string[]) => sums.split("\n").filter((l) => !names.some((n) => l.endsWith(`  ${n}`))).join("\n");
+  const without = (...names: string[]) =>
+    sums
+      .split("\n")
+      .filter((l) => !names.some((n) => l.endsWith(`  ${n}`)))
+      .join("\n");
   // a file that is not a program for this machine, listed with its right checksum
   const garbage = "this is not an executable\n";
   const folders: Record<string, Record<string, Uint8Array | string>> = {
@@ -77,7 +104,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => server?.stop(true));
 
-const install = (args: string[], env: Record<string, string> = {}) => run(["sh", join(ROOT, "install.sh"), ...args], env);
+const install = (args: string[], env: Record<string, string> = {}) =>
+  run(["sh", join(ROOT, "install.sh"), ...args], env);
 
 describe("npm run release", () => {
   test("the release folder holds the binary named by OS and CPU, its .gz, install.sh, and SHA256SUMS with each file's real checksum", () => {
@@ -90,12 +118,22 @@ describe("npm run release", () => {
       expect(sum).toBe(sha256(readFileSync(join(release, name))));
     }
     // what sha256sum -c reads, where it is installed
-    if (Bun.which("sha256sum")) expect(Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: release }).exitCode).toBe(0);
+    if (Bun.which("sha256sum"))
+      expect(Bun.spawnSync(["sha256sum", "-c", "SHA256SUMS"], { cwd: release }).exitCode).toBe(0);
   });
 
   test("every release target is named <os>-<cpu>[-musl], the five platforms and musl among them", () => {
     for (const t of Object.keys(RELEASE_TARGETS)) expect(t).toMatch(/^(linux|darwin|windows)-(x64|arm64)(-musl)?$/);
-    for (const t of ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64", "windows-x64", "linux-x64-musl", "linux-arm64-musl"]) expect(RELEASE_TARGETS[t]).toBe(`bun-${t}`);
+    for (const t of [
+      "linux-x64",
+      "linux-arm64",
+      "darwin-x64",
+      "darwin-arm64",
+      "windows-x64",
+      "linux-x64-musl",
+      "linux-arm64-musl",
+    ])
+      expect(RELEASE_TARGETS[t]).toBe(`bun-${t}`);
     expect(releaseFile("windows-x64")).toBe("llmbench-windows-x64.exe");
   });
 
@@ -108,13 +146,19 @@ describe("npm run release", () => {
     if (git("rev-parse", "--short", "HEAD")) expect(m![2]).toBe(git("rev-parse", "--short", "HEAD"));
     expect(m![4]).toBe(host);
     // dist/llmbench (npm test builds it) says the same kind of line
-    expect((await run([BIN, "--version"])).stdout).toMatch(new RegExp(`^llmbench ${pkg.version.replaceAll(".", "\\.")} \\([0-9a-f]+(-dirty)?\\) ${host}\\n$`));
+    expect((await run([BIN, "--version"])).stdout).toMatch(
+      new RegExp(`^llmbench ${pkg.version.replaceAll(".", "\\.")} \\([0-9a-f]+(-dirty)?\\) ${host}\\n$`),
+    );
   });
 
   test("from source, --version says it is not compiled", async () => {
     const r = await run([process.execPath, join(ROOT, "src/cli.ts"), "--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^llmbench ${pkg.version.replaceAll(".", "\\.")} \\(([0-9a-f]+(-dirty)?|commit unknown), from source, not compiled\\) ${process.platform}-${process.arch}, bun ${Bun.version}\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^llmbench ${pkg.version.replaceAll(".", "\\.")} \\(([0-9a-f]+(-dirty)?|commit unknown), from source, not compiled\\) ${process.platform}-${process.arch}, bun ${Bun.version}\\n$`,
+      ),
+    );
   });
 });
 
@@ -122,7 +166,10 @@ describe("the compiled binary and the folder it runs in", () => {
   test("it reads no bunfig.toml (whose preload would run code inside it) and no .env", async () => {
     const cwd = join(work, "project-folder");
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(cwd, "preloaded"))}, "ran");\n`);
+    writeFileSync(
+      join(cwd, "preload.ts"),
+      `require("node:fs").writeFileSync(${JSON.stringify(join(cwd, "preloaded"))}, "ran");\n`,
+    );
     writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
     writeFileSync(join(cwd, ".env"), "LLMBENCH_API_KEY=from-dotenv\n");
     const auth: string[] = [];
@@ -135,7 +182,23 @@ describe("the compiled binary and the folder it runs in", () => {
       },
     });
     try {
-      const r = await run([join(release, file), "run", "--endpoint", `http://127.0.0.1:${api.port}/generate`, "-n", "2", "--warmup", "0", "--max-tokens", "3", "-q"], { LLMBENCH_API_KEY: undefined, OPENAI_API_KEY: undefined }, cwd);
+      const r = await run(
+        [
+          join(release, file),
+          "run",
+          "--endpoint",
+          `http://127.0.0.1:${api.port}/generate`,
+          "-n",
+          "2",
+          "--warmup",
+          "0",
+          "--max-tokens",
+          "3",
+          "-q",
+        ],
+        { LLMBENCH_API_KEY: undefined, OPENAI_API_KEY: undefined },
+        cwd,
+      );
       expect(r.code).toBe(0);
       expect(auth).toEqual(["none", "none"]);
       expect(existsSync(join(cwd, "preloaded"))).toBe(false);
@@ -146,22 +209,29 @@ describe("the compiled binary and the folder it runs in", () => {
 });
 
 describe("install.sh", () => {
-  test.skipIf(!Bun.which("curl"))("the one-line install (curl … | sh) puts a binary that runs into the folder, and leaves nothing else there", async () => {
-    const dir = join(work, "one-line", "bin");
-    served.length = 0;
-    const r = await run(["sh", "-c", `curl -fsSL ${base}/good/install.sh | sh`], { LLMBENCH_BASE_URL: `${base}/good`, LLMBENCH_INSTALL_DIR: dir, PATH: `${dir}:${process.env.PATH}` });
-    expect(r.stderr).not.toContain("error");
-    expect(r.code).toBe(0);
-    expect(served).toEqual(["/good/install.sh", "/good/SHA256SUMS", `/good/${file}.gz`]); // the smaller file
-    expect(readdirSync(dir)).toEqual(["llmbench"]);
-    const installed = readFileSync(join(dir, "llmbench"));
-    expect(sha256(installed)).toBe(sha256(good));
-    const v = await run([join(dir, "llmbench"), "--version"]);
-    expect(v.code).toBe(0);
-    expect(v.stdout).toContain(`llmbench ${pkg.version} (`);
-    expect(r.stderr).toContain(`installed ${v.stdout.trim()} to ${dir}/llmbench`);
-    expect(r.stderr).not.toContain("not on your PATH");
-  });
+  test.skipIf(!Bun.which("curl"))(
+    "the one-line install (curl … | sh) puts a binary that runs into the folder, and leaves nothing else there",
+    async () => {
+      const dir = join(work, "one-line", "bin");
+      served.length = 0;
+      const r = await run(["sh", "-c", `curl -fsSL ${base}/good/install.sh | sh`], {
+        LLMBENCH_BASE_URL: `${base}/good`,
+        LLMBENCH_INSTALL_DIR: dir,
+        PATH: `${dir}:${process.env.PATH}`,
+      });
+      expect(r.stderr).not.toContain("error");
+      expect(r.code).toBe(0);
+      expect(served).toEqual(["/good/install.sh", "/good/SHA256SUMS", `/good/${file}.gz`]); // the smaller file
+      expect(readdirSync(dir)).toEqual(["llmbench"]);
+      const installed = readFileSync(join(dir, "llmbench"));
+      expect(sha256(installed)).toBe(sha256(good));
+      const v = await run([join(dir, "llmbench"), "--version"]);
+      expect(v.code).toBe(0);
+      expect(v.stdout).toContain(`llmbench ${pkg.version} (`);
+      expect(r.stderr).toContain(`installed ${v.stdout.trim()} to ${dir}/llmbench`);
+      expect(r.stderr).not.toContain("not on your PATH");
+    },
+  );
 
   test("without a .gz in the release, the binary itself is downloaded, checked and installed", async () => {
     const dir = join(work, "raw", "bin");
@@ -175,17 +245,22 @@ describe("install.sh", () => {
   test.each([
     ["bad", ".gz"],
     ["badraw", ""],
-  ])("a corrupted file (/%s, %p) is refused with both checksums, exit 1, and nothing is installed", async (folder, ext) => {
-    const dir = join(work, `corrupt-${folder}`, "bin");
-    served.length = 0;
-    const r = await install(["--base-url", `${base}/${folder}`, "--dir", dir]);
-    expect(r.code).toBe(1);
-    expect(served).toEqual([`/${folder}/SHA256SUMS`, `/${folder}/${file}${ext}`]); // it was downloaded, then refused
-    const expected = readFileSync(join(release, "SHA256SUMS"), "utf8").match(new RegExp(`^([0-9a-f]{64})  ${file}${ext}$`, "m"))![1];
-    expect(r.stderr).toContain(`checksum mismatch for ${file}${ext}: expected ${expected}, got `);
-    expect(r.stderr).toContain("nothing was installed");
-    expect(existsSync(join(dir, "llmbench"))).toBe(false);
-  });
+  ])(
+    "a corrupted file (/%s, %p) is refused with both checksums, exit 1, and nothing is installed",
+    async (folder, ext) => {
+      const dir = join(work, `corrupt-${folder}`, "bin");
+      served.length = 0;
+      const r = await install(["--base-url", `${base}/${folder}`, "--dir", dir]);
+      expect(r.code).toBe(1);
+      expect(served).toEqual([`/${folder}/SHA256SUMS`, `/${folder}/${file}${ext}`]); // it was downloaded, then refused
+      const expected = readFileSync(join(release, "SHA256SUMS"), "utf8").match(
+        new RegExp(`^([0-9a-f]{64})  ${file}${ext}$`, "m"),
+      )![1];
+      expect(r.stderr).toContain(`checksum mismatch for ${file}${ext}: expected ${expected}, got `);
+      expect(r.stderr).toContain("nothing was installed");
+      expect(existsSync(join(dir, "llmbench"))).toBe(false);
+    },
+  );
 
   test("a .gz that matches its own line but unpacks to another binary is refused", async () => {
     const dir = join(work, "badgz", "bin");
@@ -243,12 +318,27 @@ describe("install.sh picks the file for the machine", () => {
     chmodSync(join(fake, name), 0o755);
   };
   script("uname", 'case "$1" in -s) echo "$FAKE_S" ;; -m) echo "$FAKE_M" ;; *) echo "$FAKE_S" ;; esac');
-  script("ldd", 'if [ "$FAKE_MUSL" = 1 ]; then echo "musl libc (x86_64)"; echo "Version 1.2.4"; exit 1; fi; echo "ldd (GNU libc) 2.36"');
+  script(
+    "ldd",
+    'if [ "$FAKE_MUSL" = 1 ]; then echo "musl libc (x86_64)"; echo "Version 1.2.4"; exit 1; fi; echo "ldd (GNU libc) 2.36"',
+  );
   script("sysctl", 'if [ "$FAKE_ROSETTA" = 1 ]; then echo 1; else exit 1; fi');
 
   const pick = async (s: string, m: string, extra: Record<string, string> = {}) => {
-    const r = await install(["--dry-run", "--base-url", "http://127.0.0.1:9/x"], { PATH: `${fake}:${process.env.PATH}`, FAKE_S: s, FAKE_M: m, FAKE_MUSL: "0", FAKE_ROSETTA: "0", ...extra });
-    return { code: r.code, download: r.stdout.match(/^download: (.*)$/m)?.[1], install: r.stdout.match(/^install: +(.*)$/m)?.[1], stderr: r.stderr };
+    const r = await install(["--dry-run", "--base-url", "http://127.0.0.1:9/x"], {
+      PATH: `${fake}:${process.env.PATH}`,
+      FAKE_S: s,
+      FAKE_M: m,
+      FAKE_MUSL: "0",
+      FAKE_ROSETTA: "0",
+      ...extra,
+    });
+    return {
+      code: r.code,
+      download: r.stdout.match(/^download: (.*)$/m)?.[1],
+      install: r.stdout.match(/^install: +(.*)$/m)?.[1],
+      stderr: r.stderr,
+    };
   };
 
   test.each([
@@ -267,7 +357,11 @@ describe("install.sh picks the file for the machine", () => {
   });
 
   test("a machine with no release file exits 2 and says what exists", async () => {
-    for (const [s, m, word] of [["FreeBSD", "amd64", "OS 'FreeBSD'"], ["Linux", "i686", "CPU 'i686'"], ["Linux", "riscv64", "CPU 'riscv64'"]]) {
+    for (const [s, m, word] of [
+      ["FreeBSD", "amd64", "OS 'FreeBSD'"],
+      ["Linux", "i686", "CPU 'i686'"],
+      ["Linux", "riscv64", "CPU 'riscv64'"],
+    ]) {
       const r = await pick(s, m);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`no llmbench release for the ${word}`);
@@ -287,14 +381,19 @@ describe("install.sh picks the file for the machine", () => {
     mkdirSync(home, { recursive: true, mode: 0o777 });
     chmodSync(home, 0o777);
     const asMe = await install(["--dry-run"], { HOME: home });
-    expect(asMe.stdout).toContain(`install:  ${process.getuid?.() === 0 ? "/usr/local/bin" : `${home}/.local/bin`}/llmbench`);
+    expect(asMe.stdout).toContain(
+      `install:  ${process.getuid?.() === 0 ? "/usr/local/bin" : `${home}/.local/bin`}/llmbench`,
+    );
     // as another user, where this test runs as root and can switch (util-linux setpriv)
     if (process.getuid?.() === 0 && Bun.which("setpriv")) {
       const script = join(work, "install-copy.sh");
       writeFileSync(script, readFileSync(join(ROOT, "install.sh")));
       chmodSync(script, 0o755);
       chmodSync(work, 0o755);
-      const asNobody = await run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", script, "--dry-run"], { HOME: home });
+      const asNobody = await run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", script, "--dry-run"],
+        { HOME: home },
+      );
       expect(asNobody.stderr).toBe("");
       expect(asNobody.stdout).toContain(`install:  ${home}/.local/bin/llmbench`);
     }
@@ -302,9 +401,13 @@ describe("install.sh picks the file for the machine", () => {
 
   test("the default download is the project's latest GitHub release, or the tag given", async () => {
     const latest = await install(["--dry-run", "--target", "linux-x64"]);
-    expect(latest.stdout).toMatch(/^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/latest\/download\/llmbench-linux-x64$/m);
+    expect(latest.stdout).toMatch(
+      /^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/latest\/download\/llmbench-linux-x64$/m,
+    );
     const tagged = await install(["--dry-run", "--target", "linux-x64", "--version", "v1.2.3"]);
-    expect(tagged.stdout).toMatch(/^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/download\/v1\.2\.3\/llmbench-linux-x64$/m);
+    expect(tagged.stdout).toMatch(
+      /^download: https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/releases\/download\/v1\.2\.3\/llmbench-linux-x64$/m,
+    );
   });
 });
 
@@ -320,14 +423,17 @@ describe("GitHub workflows (they cannot run here: read with GitHub's own parser,
     expect(workflow.jobs.length).toBe(1);
   });
 
-  test.each(["ci.yml", "release.yml"])("%s uses actions pinned to a full commit, with the version in a comment", (name) => {
-    const uses = [...read(name).matchAll(/uses:\s*(\S+)(.*)$/gm)];
-    expect(uses.length).toBeGreaterThan(0);
-    for (const [, ref, comment] of uses) {
-      expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
-      expect(comment).toMatch(/# v\d+\.\d+\.\d+/);
-    }
-  });
+  test.each(["ci.yml", "release.yml"])(
+    "%s uses actions pinned to a full commit, with the version in a comment",
+    (name) => {
+      const uses = [...read(name).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [, ref, comment] of uses) {
+        expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+        expect(comment).toMatch(/# v\d+\.\d+\.\d+/);
+      }
+    },
+  );
 
   test("ci.yml runs .ci/run on pushes and pull requests", () => {
     const wf = Bun.YAML.parse(read("ci.yml")) as any;

@@ -35,17 +35,56 @@ beforeAll(async () => {
     if (n % 9 === 4) return new Response("overloaded", { status: 503 });
     if (n % 13 === 6) return new Response("slow down", { status: 429 });
     const tokens = Array.from({ length: 8 }, (_, i) => `data: ${JSON.stringify({ text: `t${i} ` })}\n\n`);
-    return sseStream([...tokens, `data: {"done": true, "cached": false}\n\n`, "data: [DONE]\n\n"], 2 + (n % 3), n % 17 === 0 ? 60 : 5);
+    return sseStream(
+      [...tokens, `data: {"done": true, "cached": false}\n\n`, "data: [DONE]\n\n"],
+      2 + (n % 3),
+      n % 17 === 0 ? 60 : 5,
+    );
   });
   const common = { "max-tokens": "16", warmup: "4", "repeat-ratio": "0.3" };
   const write = (name: string, doc: unknown) => writeFileSync(file(name), formatDocument(doc));
-  write("base.json", (await runBenchmark(runOptions(`${fast.url}/v1/completions`, { ...common, requests: "120", concurrency: "8" }))).doc);
-  write("cand.json", (await runBenchmark(runOptions(`${slow.url}/v1/completions`, { ...common, requests: "120", concurrency: "8" }))).doc);
-  write("flaky.json", (await runBenchmark(runOptions(`${flaky.url}/generate`, { ...common, stream: true, requests: "150", concurrency: "6" }))).doc);
-  write("sweep.json", (await runSweep(runOptions(`${fast.url}/v1/completions`, { ...common, requests: "24", concurrency: "1..8x2", warmup: "2" }))).doc);
-  const viaFile = (await runBenchmark(runOptions(`${fast.url}/v1/completions`, { ...common, requests: "60", concurrency: "4", "records-file": file("records.ndjson") }))).doc;
+  write(
+    "base.json",
+    (await runBenchmark(runOptions(`${fast.url}/v1/completions`, { ...common, requests: "120", concurrency: "8" })))
+      .doc,
+  );
+  write(
+    "cand.json",
+    (await runBenchmark(runOptions(`${slow.url}/v1/completions`, { ...common, requests: "120", concurrency: "8" })))
+      .doc,
+  );
+  write(
+    "flaky.json",
+    (
+      await runBenchmark(
+        runOptions(`${flaky.url}/generate`, { ...common, stream: true, requests: "150", concurrency: "6" }),
+      )
+    ).doc,
+  );
+  write(
+    "sweep.json",
+    (
+      await runSweep(
+        runOptions(`${fast.url}/v1/completions`, { ...common, requests: "24", concurrency: "1..8x2", warmup: "2" }),
+      )
+    ).doc,
+  );
+  const viaFile = (
+    await runBenchmark(
+      runOptions(`${fast.url}/v1/completions`, {
+        ...common,
+        requests: "60",
+        concurrency: "4",
+        "records-file": file("records.ndjson"),
+      }),
+    )
+  ).doc;
   write("records-file.json", viaFile);
-  const hostile = (await runBenchmark(runOptions(`${fast.url}/v1/completions`, { ...common, requests: "20", concurrency: "2", model: HOSTILE }))).doc;
+  const hostile = (
+    await runBenchmark(
+      runOptions(`${fast.url}/v1/completions`, { ...common, requests: "20", concurrency: "2", model: HOSTILE }),
+    )
+  ).doc;
   hostile.notes.push(HOSTILE);
   write(`hostile.json`, hostile);
 }, 120_000);
@@ -62,14 +101,22 @@ describe("llmbench report: the command", () => {
     const cmp = await cli(["compare", file("base.json"), file("cand.json"), "--format", "json", "--allow-mismatch"]);
     expect(cmp.stderr).toBe("");
     writeFileSync(file("compare.json"), cmp.stdout);
-    const r = await cli(["report", file("base.json"), file("cand.json"), file("compare.json"), "-o", file("pair.html")]);
+    const r = await cli([
+      "report",
+      file("base.json"),
+      file("cand.json"),
+      file("compare.json"),
+      "-o",
+      file("pair.html"),
+    ]);
     expect(r.stderr).toContain(`report written to ${file("pair.html")}`);
     expect(r.code).toBe(0);
     const html = readFileSync(file("pair.html"), "utf8");
     const verdict = JSON.parse(cmp.stdout).verdict as string;
     expect(html).toContain(`<b>Result: ${verdict.toUpperCase()}</b>`);
     expect(html).toContain("2 runs overlaid");
-    for (const id of ["all-ttft-cdf", "all-e2e-cdf", "all-inflight", "all-tokens-time", "f0-ttft-cdf", "f1-ttft-cdf"]) expect(html).toContain(`data-chart="${id}"`);
+    for (const id of ["all-ttft-cdf", "all-e2e-cdf", "all-inflight", "all-tokens-time", "f0-ttft-cdf", "f1-ttft-cdf"])
+      expect(html).toContain(`data-chart="${id}"`);
   });
 
   test("bad input: one line with the fix, exit 2; nothing is written", async () => {
@@ -82,10 +129,16 @@ describe("llmbench report: the command", () => {
       [["report", file("missing.json"), "-o", file("x.html")], /cannot read .*missing\.json: no such file/],
       [["report", file("not-json.json"), "-o", file("x.html")], /not-json\.json is not valid JSON/],
       [["report", file("foreign.json"), "-o", file("x.html")], /foreign\.json is not an llmbench result/],
-      [["report", file("crafted.json"), "-o", file("x.html")], /crafted\.json is a damaged llmbench result: summary\.ttft_ms is "fast", expected null or an object/],
+      [
+        ["report", file("crafted.json"), "-o", file("x.html")],
+        /crafted\.json is a damaged llmbench result: summary\.ttft_ms is "fast", expected null or an object/,
+      ],
       [["report", file("base.json")], /report needs -o FILE/],
       [["report", "-o", file("x.html")], /report needs at least one result file/],
-      [["report", file("base.json"), "-o", join(dir, "no-such-folder", "x.html")], /cannot write .*the folder .* does not exist/],
+      [
+        ["report", file("base.json"), "-o", join(dir, "no-such-folder", "x.html")],
+        /cannot write .*the folder .* does not exist/,
+      ],
       [["report", file("base.json"), "--out", file("x.html")], /unknown option '--out'.*/],
     ];
     for (const [args, message] of cases) {
@@ -117,11 +170,34 @@ describe("llmbench report: the command", () => {
 
   test("run --html writes the page beside the result; an unwritable --html is refused before anything is sent", async () => {
     const before = fast.stats().requests;
-    const bad = await cli(["run", "--endpoint", `${fast.url}/generate`, "-n", "5", "--html", join(dir, "no-such-folder", "r.html"), "-q"]);
+    const bad = await cli([
+      "run",
+      "--endpoint",
+      `${fast.url}/generate`,
+      "-n",
+      "5",
+      "--html",
+      join(dir, "no-such-folder", "r.html"),
+      "-q",
+    ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/cannot write .*no-such-folder.*\n {2}fix: create the folder first, or choose another --html/);
+    expect(bad.stderr).toMatch(
+      /cannot write .*no-such-folder.*\n {2}fix: create the folder first, or choose another --html/,
+    );
     expect(fast.stats().requests).toBe(before);
-    const ok = await cli(["run", "--endpoint", `${fast.url}/generate`, "-n", "12", "-c", "3", "--html", file("run.html"), "-o", file("run.json")]);
+    const ok = await cli([
+      "run",
+      "--endpoint",
+      `${fast.url}/generate`,
+      "-n",
+      "12",
+      "-c",
+      "3",
+      "--html",
+      file("run.html"),
+      "-o",
+      file("run.json"),
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain(`HTML report written to ${file("run.html")}`);
     const html = readFileSync(file("run.html"), "utf8");
@@ -141,7 +217,13 @@ async function checkInBrowser(name: string, expected: string[]): Promise<DrawnCh
     for (const id of expected) expect(charts.map((c) => c.id)).toContain(id);
     for (const c of charts) {
       if (c.declared === 0) continue; // "nothing to draw" / "no request failed", said in words
-      expect({ id: c.id, tag: c.tag, drew: c.painted > 0, sized: c.width > 300 && c.height > 100, points: c.points }).toEqual({ id: c.id, tag: "svg", drew: true, sized: true, points: c.declared });
+      expect({
+        id: c.id,
+        tag: c.tag,
+        drew: c.painted > 0,
+        sized: c.width > 300 && c.height > 100,
+        points: c.points,
+      }).toEqual({ id: c.id, tag: "svg", drew: true, sized: true, points: c.declared });
     }
     mkdirSync(SHOTS, { recursive: true });
     const png = await page.screenshot();
@@ -157,7 +239,9 @@ async function checkInBrowser(name: string, expected: string[]): Promise<DrawnCh
     const pdf = await page.pdf();
     expect(pdf.subarray(0, 4).toString()).toBe("%PDF");
     writeFileSync(join(SHOTS, name.replace(/\.html$/, ".pdf")), pdf);
-    console.log(`${name}: ${(statSync(path).size / 1024).toFixed(0)} KB, ${charts.length} charts; screenshot ${join(SHOTS, name.replace(/\.html$/, ".png"))}`);
+    console.log(
+      `${name}: ${(statSync(path).size / 1024).toFixed(0)} KB, ${charts.length} charts; screenshot ${join(SHOTS, name.replace(/\.html$/, ".png"))}`,
+    );
     return charts;
   } finally {
     await page.close();
@@ -167,46 +251,95 @@ async function checkInBrowser(name: string, expected: string[]): Promise<DrawnCh
 describe(`the page in headless Chromium${CHROMIUM ? "" : ` (${SKIP_REASON})`}`, () => {
   if (!CHROMIUM) console.warn(`report.test.ts: ${SKIP_REASON}`);
 
-  test.skipIf(!CHROMIUM)("a run with failures: header, summary, four CDFs, the run over time with errors by class", async () => {
-    expect((await cli(["report", file("flaky.json"), "-o", file("run-errors.html")])).code).toBe(0);
-    const charts = await checkInBrowser("run-errors.html", ["f0-ttft-cdf", "f0-tpot-cdf", "f0-itl-cdf", "f0-e2e-cdf", "f0-inflight", "f0-ttft-time", "f0-e2e-time", "f0-tokens-time", "f0-errors-time"]);
-    // the server's own count of failures is what the errors chart stacks
-    const errors = charts.find((c) => c.id === "f0-errors-time")!;
-    expect(errors.declared).toBeGreaterThan(0);
-    const doc = JSON.parse(readFileSync(file("flaky.json"), "utf8"));
-    expect(doc.summary.errors.http_5xx).toBeGreaterThan(0);
-    expect(doc.summary.errors.http_4xx).toBeGreaterThan(0);
-  }, 120_000);
+  test.skipIf(!CHROMIUM)(
+    "a run with failures: header, summary, four CDFs, the run over time with errors by class",
+    async () => {
+      expect((await cli(["report", file("flaky.json"), "-o", file("run-errors.html")])).code).toBe(0);
+      const charts = await checkInBrowser("run-errors.html", [
+        "f0-ttft-cdf",
+        "f0-tpot-cdf",
+        "f0-itl-cdf",
+        "f0-e2e-cdf",
+        "f0-inflight",
+        "f0-ttft-time",
+        "f0-e2e-time",
+        "f0-tokens-time",
+        "f0-errors-time",
+      ]);
+      // the server's own count of failures is what the errors chart stacks
+      const errors = charts.find((c) => c.id === "f0-errors-time")!;
+      expect(errors.declared).toBeGreaterThan(0);
+      const doc = JSON.parse(readFileSync(file("flaky.json"), "utf8"));
+      expect(doc.summary.errors.http_5xx).toBeGreaterThan(0);
+      expect(doc.summary.errors.http_4xx).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 
-  test.skipIf(!CHROMIUM)("a sweep: throughput against latency with the knee, gain per level, each level's CDFs", async () => {
-    expect((await cli(["report", file("sweep.json"), "-o", file("sweep.html")])).code).toBe(0);
-    await checkInBrowser("sweep.html", ["f0-sweep-tradeoff", "f0-sweep-gain", "f0-levels-ttft-cdf", "f0-levels-e2e-cdf", "f0-inflight"]);
-    expect(readFileSync(file("sweep.html"), "utf8")).toContain(`<g class="highlight">`);
-  }, 120_000);
+  test.skipIf(!CHROMIUM)(
+    "a sweep: throughput against latency with the knee, gain per level, each level's CDFs",
+    async () => {
+      expect((await cli(["report", file("sweep.json"), "-o", file("sweep.html")])).code).toBe(0);
+      await checkInBrowser("sweep.html", [
+        "f0-sweep-tradeoff",
+        "f0-sweep-gain",
+        "f0-levels-ttft-cdf",
+        "f0-levels-e2e-cdf",
+        "f0-inflight",
+      ]);
+      expect(readFileSync(file("sweep.html"), "utf8")).toContain(`<g class="highlight">`);
+    },
+    120_000,
+  );
 
-  test.skipIf(!CHROMIUM)("baseline vs candidate with their compare JSON: the verdict table and the runs overlaid", async () => {
-    if (!existsSync(file("pair.html"))) {
-      const cmp = await cli(["compare", file("base.json"), file("cand.json"), "--format", "json", "--allow-mismatch"]);
-      writeFileSync(file("compare.json"), cmp.stdout);
-      await cli(["report", file("base.json"), file("cand.json"), file("compare.json"), "-o", file("pair.html")]);
-    }
-    await checkInBrowser("pair.html", ["all-ttft-cdf", "all-tpot-cdf", "all-itl-cdf", "all-e2e-cdf", "all-inflight", "all-ttft-time", "all-tokens-time", "f0-ttft-cdf", "f1-ttft-cdf"]);
-  }, 120_000);
+  test.skipIf(!CHROMIUM)(
+    "baseline vs candidate with their compare JSON: the verdict table and the runs overlaid",
+    async () => {
+      if (!existsSync(file("pair.html"))) {
+        const cmp = await cli([
+          "compare",
+          file("base.json"),
+          file("cand.json"),
+          "--format",
+          "json",
+          "--allow-mismatch",
+        ]);
+        writeFileSync(file("compare.json"), cmp.stdout);
+        await cli(["report", file("base.json"), file("cand.json"), file("compare.json"), "-o", file("pair.html")]);
+      }
+      await checkInBrowser("pair.html", [
+        "all-ttft-cdf",
+        "all-tpot-cdf",
+        "all-itl-cdf",
+        "all-e2e-cdf",
+        "all-inflight",
+        "all-ttft-time",
+        "all-tokens-time",
+        "f0-ttft-cdf",
+        "f1-ttft-cdf",
+      ]);
+    },
+    120_000,
+  );
 
-  test.skipIf(!CHROMIUM)("a model name and a note carrying markup show as text: no element, no script, no request", async () => {
-    expect((await cli(["report", file("hostile.json"), "-o", file("hostile.html")])).code).toBe(0);
-    const page = await openPage(file("hostile.html"));
-    try {
-      const seen = await page.evaluate<{ injected: number; title: string; text: boolean }>(
-        `({ injected: document.querySelectorAll("img, script, iframe, object, embed").length, title: document.title, text: document.body.innerText.includes(${JSON.stringify(HOSTILE)}) })`,
-      );
-      expect(seen.injected).toBe(0);
-      expect(seen.title).not.toContain("pwned");
-      expect(seen.text).toBe(true);
-      expect(page.errors).toEqual([]);
-      expect(page.requests).toEqual([`file://${file("hostile.html")}`]);
-    } finally {
-      await page.close();
-    }
-  }, 120_000);
+  test.skipIf(!CHROMIUM)(
+    "a model name and a note carrying markup show as text: no element, no script, no request",
+    async () => {
+      expect((await cli(["report", file("hostile.json"), "-o", file("hostile.html")])).code).toBe(0);
+      const page = await openPage(file("hostile.html"));
+      try {
+        const seen = await page.evaluate<{ injected: number; title: string; text: boolean }>(
+          `({ injected: document.querySelectorAll("img, script, iframe, object, embed").length, title: document.title, text: document.body.innerText.includes(${JSON.stringify(HOSTILE)}) })`,
+        );
+        expect(seen.injected).toBe(0);
+        expect(seen.title).not.toContain("pwned");
+        expect(seen.text).toBe(true);
+        expect(page.errors).toEqual([]);
+        expect(page.requests).toEqual([`file://${file("hostile.html")}`]);
+      } finally {
+        await page.close();
+      }
+    },
+    120_000,
+  );
 });

@@ -5,7 +5,10 @@ import { allFailedError } from "../../src/core/hints.ts";
 
 /** the error of a run in which nothing succeeded, from its failed records */
 const allFailed = (out: RunOutcome) =>
-  allFailedError({ endpoint: String(out.doc.config.endpoint), api: String(out.doc.config.api) }, out.records.flatMap((r) => (r.error ? [r.error] : [])));
+  allFailedError(
+    { endpoint: String(out.doc.config.endpoint), api: String(out.doc.config.api) },
+    out.records.flatMap((r) => (r.error ? [r.error] : [])),
+  );
 import { deriveRequest } from "../../src/core/metrics.ts";
 import { summarize } from "../../src/core/stats/percentiles.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
@@ -21,7 +24,16 @@ describe("timings agree with the server's configuration", () => {
   afterAll(() => server.stop());
 
   test("streamed generate at concurrency 1: TTFT, TPOT, ITL and E2E", async () => {
-    const { doc, records } = await runBenchmark(runOptions(`${server.url}/generate`, { stream: true, requests: "6", concurrency: "1", "max-tokens": "20", "repeat-ratio": "0", warmup: "1" }));
+    const { doc, records } = await runBenchmark(
+      runOptions(`${server.url}/generate`, {
+        stream: true,
+        requests: "6",
+        concurrency: "1",
+        "max-tokens": "20",
+        "repeat-ratio": "0",
+        warmup: "1",
+      }),
+    );
     const s = doc.summary;
     // the server's own counters: 7 answers (1 warm-up) of 20 tokens, one token per decode step at concurrency 1
     expect(server.stats().tokens_generated).toBe(7 * 20);
@@ -37,13 +49,18 @@ describe("timings agree with the server's configuration", () => {
     // than the end of the schedule, window + prefill + 20 steps.
     const raw = records.filter((r) => r.phase === "measured");
     const end = cfg.batchWindowMs + prefill + 20 * cfg.decodeStepMs - 1;
-    const reaches = raw.map((r) => deriveRequest(r)).map((m) => [m.ttftMs! + m.itlMs.reduce((a, g) => a + g, 0) >= end, m.ttftMs! + 19 * m.tpotMs! >= end]);
+    const reaches = raw
+      .map((r) => deriveRequest(r))
+      .map((m) => [m.ttftMs! + m.itlMs.reduce((a, g) => a + g, 0) >= end, m.ttftMs! + 19 * m.tpotMs! >= end]);
     expect(reaches).toEqual(Array(6).fill([true, true]));
     expect(s.itl_ms!.count).toBe(6 * 19);
     // the summary's numbers are those of the raw timestamps, per request
     expect(s.ttft_ms!.p50).toBeCloseTo(summarize(raw.map((r) => r.tokenTimes[0] - r.tSend))!.p50, 6);
     expect(s.tpot_ms!.p50).toBeCloseTo(summarize(raw.map((r) => (r.tEnd! - r.tokenTimes[0]) / 19))!.p50, 6);
-    expect(s.itl_ms!.p50).toBeCloseTo(summarize(raw.flatMap((r) => r.tokenTimes.slice(1).map((t, k) => t - r.tokenTimes[k])))!.p50, 6);
+    expect(s.itl_ms!.p50).toBeCloseTo(
+      summarize(raw.flatMap((r) => r.tokenTimes.slice(1).map((t, k) => t - r.tokenTimes[k])))!.p50,
+      6,
+    );
     expect(s.e2e_ms!.min).toBeGreaterThanOrEqual(20 * cfg.decodeStepMs * 0.95);
     expect(s.tokens.output).toBe(6 * 20);
     expect(s.tokens_source).toBe("whitespace");
@@ -51,7 +68,16 @@ describe("timings agree with the server's configuration", () => {
   });
 
   test("plain (non-streamed) generate: TTFT is first-byte, TPOT and ITL are null, latency per token given", async () => {
-    const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { seed: "2", requests: "4", concurrency: "1", "max-tokens": "10", "repeat-ratio": "0", warmup: "0" }));
+    const { doc } = await runBenchmark(
+      runOptions(`${server.url}/generate`, {
+        seed: "2",
+        requests: "4",
+        concurrency: "1",
+        "max-tokens": "10",
+        "repeat-ratio": "0",
+        warmup: "0",
+      }),
+    );
     const s = doc.summary;
     expect(s.ttft_kind).toBe("first-byte");
     expect(s.tpot_ms).toBeNull();
@@ -67,7 +93,18 @@ describe("batching and caching show in the numbers", () => {
     const server = await startServer({ decodeStepMs: 8, batchWindowMs: 2, cacheSize: 0 });
     try {
       const at = async (c: number) =>
-        (await runBenchmark(runOptions(`${server.url}/generate`, { stream: true, requests: "16", concurrency: String(c), "max-tokens": "16", "repeat-ratio": "0", warmup: "0" }))).doc.summary;
+        (
+          await runBenchmark(
+            runOptions(`${server.url}/generate`, {
+              stream: true,
+              requests: "16",
+              concurrency: String(c),
+              "max-tokens": "16",
+              "repeat-ratio": "0",
+              warmup: "0",
+            }),
+          )
+        ).doc.summary;
       const one = await at(1);
       const before = server.stats();
       const eight = await at(8);
@@ -90,8 +127,23 @@ describe("batching and caching show in the numbers", () => {
   test("--repeat-ratio 0.5: every repeat hits the cache, and half of all requests", async () => {
     const server = await startServer({ decodeStepMs: 2 });
     try {
-      const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { requests: "20", concurrency: "4", "max-tokens": "8", "repeat-ratio": "0.5", warmup: "2" }));
-      expect(doc.summary.cache).toEqual({ hits: 10, hit_rate: 0.5, repeats_sent: 10, repeats_succeeded: 10, repeat_hits: 10, repeat_hit_rate: 1 });
+      const { doc } = await runBenchmark(
+        runOptions(`${server.url}/generate`, {
+          requests: "20",
+          concurrency: "4",
+          "max-tokens": "8",
+          "repeat-ratio": "0.5",
+          warmup: "2",
+        }),
+      );
+      expect(doc.summary.cache).toEqual({
+        hits: 10,
+        hit_rate: 0.5,
+        repeats_sent: 10,
+        repeats_succeeded: 10,
+        repeat_hits: 10,
+        repeat_hit_rate: 1,
+      });
       // honest server: it counted exactly these hits (warm-up prompts are never repeated)
       expect(server.stats().cache_hits).toBe(10);
     } finally {
@@ -102,7 +154,15 @@ describe("batching and caching show in the numbers", () => {
   test("with the cache off, repeats miss", async () => {
     const server = await startServer({ decodeStepMs: 2, cacheSize: 0 });
     try {
-      const { doc } = await runBenchmark(runOptions(`${server.url}/generate`, { requests: "10", concurrency: "2", "max-tokens": "4", "repeat-ratio": "0.5", warmup: "0" }));
+      const { doc } = await runBenchmark(
+        runOptions(`${server.url}/generate`, {
+          requests: "10",
+          concurrency: "2",
+          "max-tokens": "4",
+          "repeat-ratio": "0.5",
+          warmup: "0",
+        }),
+      );
       expect(doc.summary.cache.repeats_sent).toBe(5);
       expect(doc.summary.cache.hit_rate).toBe(0);
     } finally {
@@ -128,9 +188,20 @@ describe("every error class is counted and the run goes on", () => {
   });
 
   test("timeout covers the whole body, not just the headers", async () => {
-    const peer = scripted(() => sseStream([`data: {"text":" a"}\n\n`, `data: {"text":" b"}\n\n`, `data: {"done":true,"cached":false}\n\n`], 400));
+    const peer = scripted(() =>
+      sseStream([`data: {"text":" a"}\n\n`, `data: {"text":" b"}\n\n`, `data: {"done":true,"cached":false}\n\n`], 400),
+    );
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { stream: true, requests: "2", concurrency: "2", warmup: "0", timeout: "0.3", "repeat-ratio": "0" }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, {
+          stream: true,
+          requests: "2",
+          concurrency: "2",
+          warmup: "0",
+          timeout: "0.3",
+          "repeat-ratio": "0",
+        }),
+      );
       expect(out.doc.summary.errors.timeout).toBe(2);
       const r = out.records[0];
       expect(r.tokenTimes.length).toBe(1); // the first token arrived before the deadline
@@ -158,9 +229,20 @@ describe("every error class is counted and the run goes on", () => {
       }
     });
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "10", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, { requests: "10", concurrency: "1", warmup: "0", "repeat-ratio": "0" }),
+      );
       const s = out.doc.summary;
-      expect(s.errors).toEqual({ connect: 0, timeout: 0, http_4xx: 2, http_5xx: 2, redirect: 0, protocol: 4, client: 0, aborted: 0 });
+      expect(s.errors).toEqual({
+        connect: 0,
+        timeout: 0,
+        http_4xx: 2,
+        http_5xx: 2,
+        redirect: 0,
+        protocol: 4,
+        client: 0,
+        aborted: 0,
+      });
       expect(s.requests).toEqual({ sent: 10, succeeded: 2, failed: 8 });
       expect(s.error_rate).toBe(0.8);
       const http5 = out.records.find((r) => r.error?.class === "http_5xx")!;
@@ -174,7 +256,9 @@ describe("every error class is counted and the run goes on", () => {
   test("every response unreadable: the error shows the first body and the expected schema", async () => {
     const peer = scripted(() => Response.json({ output: "hi" }));
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "3", concurrency: "1", warmup: "0", "repeat-ratio": "0" }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, { requests: "3", concurrency: "1", warmup: "0", "repeat-ratio": "0" }),
+      );
       const err = allFailed(out);
       expect(err.message).toContain('{"output":"hi"}');
       expect(`${err.message} ${err.hint}`).toContain('"text": str');
@@ -194,7 +278,10 @@ describe("every error class is counted and the run goes on", () => {
     try {
       setTimeout(() => interrupt.abort(), 300);
       const t0 = performance.now();
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "100", concurrency: "3", warmup: "0", "repeat-ratio": "0" }), { interrupt: interrupt.signal, graceMs: 200 });
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, { requests: "100", concurrency: "3", warmup: "0", "repeat-ratio": "0" }),
+        { interrupt: interrupt.signal, graceMs: 200 },
+      );
       expect(performance.now() - t0).toBeLessThan(3000);
       expect(out.interrupted).toBe(true);
       expect(out.doc.complete).toBe(false);

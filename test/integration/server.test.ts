@@ -1,7 +1,13 @@
 /** The reference server (`llmbench serve`) over real sockets: formats, timings, batching, cache. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/core/errors.ts";
-import { SERVER_DEFAULTS, serverOptionsFromStrings, startServer, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
+import {
+  SERVER_DEFAULTS,
+  serverOptionsFromStrings,
+  startServer,
+  type RunningServer,
+  type ServerOptions,
+} from "../../src/server/index.ts";
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -35,7 +41,11 @@ interface SseEvent {
 }
 
 /** Sends a request and reads its SSE body, timestamping each event as it arrives. */
-async function stream(s: RunningServer, path: string, request: unknown): Promise<{ events: SseEvent[]; res: Response; endMs: number }> {
+async function stream(
+  s: RunningServer,
+  path: string,
+  request: unknown,
+): Promise<{ events: SseEvent[]; res: Response; endMs: number }> {
   const t0 = performance.now();
   const res = await post(s, path, request);
   expect(res.status).toBe(200);
@@ -66,7 +76,11 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [v, performance.now() - t0];
 }
 
-async function generate(s: RunningServer, prompt: string, maxTokens: number): Promise<{ text: string; cached: boolean }> {
+async function generate(
+  s: RunningServer,
+  prompt: string,
+  maxTokens: number,
+): Promise<{ text: string; cached: boolean }> {
   const res = await post(s, "/generate", { prompt, max_tokens: maxTokens, temperature: 0 });
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toStartWith("application/json");
@@ -161,7 +175,13 @@ describe("model and timing", () => {
     expect(a.cached || b.cached).toBe(false);
     expect(c.text).not.toBe(a.text);
     expect(words((await generate(s, "", 1)).text)).toHaveLength(1);
-    expect(s.stats()).toMatchObject({ requests: 4, cache_hits: 0, cache_misses: 4, tokens_generated: 52, in_flight: 0 });
+    expect(s.stats()).toMatchObject({
+      requests: 4,
+      cache_hits: 0,
+      cache_misses: 4,
+      tokens_generated: 52,
+      in_flight: 0,
+    });
   });
 
   test("a stream's tokens arrive one per step, spread in time, after the batch window", async () => {
@@ -186,7 +206,13 @@ describe("model and timing", () => {
   test("prefill time per prompt token is paid before the first token", async () => {
     const s = await server({ decodeStepMs: 5, batchWindowMs: 0, prefillMsPerToken: 2, cacheSize: 0 });
     const prompt = Array.from({ length: 60 }, (_, i) => `w${i}`).join(" ");
-    const { events } = await stream(s, "/v1/completions", { model: "m", prompt, max_tokens: 3, stream: true, stream_options: { include_usage: true } });
+    const { events } = await stream(s, "/v1/completions", {
+      model: "m",
+      prompt,
+      max_tokens: 3,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const first = events.find((e) => e.data !== "[DONE]" && json(e).choices[0]?.text);
     expect(first!.t).toBeGreaterThanOrEqual(60 * 2 + 5 - 1);
     expect(json(events.at(-2)!).usage.prompt_tokens).toBe(60);
@@ -196,7 +222,9 @@ describe("model and timing", () => {
     const s = await server({ decodeStepMs: 20, batchWindowMs: 5, batchExponent: 0.5, cacheSize: 0 });
     const [, one] = await timed(() => generate(s, "solo", 10));
     expect(one).toBeGreaterThanOrEqual(5 + 10 * 20 - 1);
-    const [all, eight] = await timed(() => Promise.all(Array.from({ length: 8 }, (_, i) => generate(s, `prompt ${i}`, 10))));
+    const [all, eight] = await timed(() =>
+      Promise.all(Array.from({ length: 8 }, (_, i) => generate(s, `prompt ${i}`, 10))),
+    );
     for (const r of all) expect(words(r.text)).toHaveLength(10);
     expect(eight).toBeLessThan(4 * one); // sequential would be 8×; batched ≈ √8 ≈ 2.8×
     const st = s.stats();
@@ -207,14 +235,27 @@ describe("model and timing", () => {
   });
 
   test("step time grows as batch^exponent", async () => {
-    const s = await server({ decodeStepMs: 5, batchWindowMs: 60, batchExponent: 1, cacheSize: 0, prefillMsPerToken: 0 });
+    const s = await server({
+      decodeStepMs: 5,
+      batchWindowMs: 60,
+      batchExponent: 1,
+      cacheSize: 0,
+      prefillMsPerToken: 0,
+    });
     const [, ms] = await timed(() => Promise.all(Array.from({ length: 4 }, (_, i) => generate(s, `p${i}`, 5))));
     expect(s.stats().max_batch_size_seen).toBe(4); // all joined within the window
     expect(ms).toBeGreaterThanOrEqual(60 + 5 * 5 * 4 - 1);
   });
 
   test("maxBatchSize caps the batch; the rest wait their turn", async () => {
-    const s = await server({ decodeStepMs: 10, batchWindowMs: 20, maxBatchSize: 2, batchExponent: 0, cacheSize: 0, prefillMsPerToken: 0 });
+    const s = await server({
+      decodeStepMs: 10,
+      batchWindowMs: 20,
+      maxBatchSize: 2,
+      batchExponent: 0,
+      cacheSize: 0,
+      prefillMsPerToken: 0,
+    });
     const [all, ms] = await timed(() => Promise.all(Array.from({ length: 4 }, (_, i) => generate(s, `p${i}`, 5))));
     expect(all).toHaveLength(4);
     expect(s.stats().max_batch_size_seen).toBe(2);
@@ -256,7 +297,12 @@ describe("cache", () => {
     expect((await generate(s, "repeat me", 3)).cached).toBe(false);
     // a streamed hit: every token at once, then done with cached: true
     const { events } = await stream(s, "/generate", { prompt: "repeat me", max_tokens: 10, stream: true });
-    expect(events.slice(0, 10).map((e) => json(e).text).join("")).toBe(first.text);
+    expect(
+      events
+        .slice(0, 10)
+        .map((e) => json(e).text)
+        .join(""),
+    ).toBe(first.text);
     expect(json(events[10]!)).toEqual({ done: true, cached: true });
     expect(s.stats()).toMatchObject({ requests: 4, cache_hits: 2, cache_misses: 2, tokens_generated: 13 });
   });
@@ -284,10 +330,19 @@ describe("cache", () => {
   test("the cache is shared across APIs and reported as cached_tokens", async () => {
     const s = await server({ decodeStepMs: 1, batchWindowMs: 0 });
     const first = await generate(s, "one two three", 4);
-    const res = await post(s, "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "one two three" }], max_tokens: 4 });
+    const res = await post(s, "/v1/chat/completions", {
+      model: "m",
+      messages: [{ role: "user", content: "one two three" }],
+      max_tokens: 4,
+    });
     const answer = await body(res);
     expect(answer.choices[0].message.content).toBe(first.text);
-    expect(answer.usage).toEqual({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, prompt_tokens_details: { cached_tokens: 3 } });
+    expect(answer.usage).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 4,
+      total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 3 },
+    });
   });
 });
 
@@ -312,7 +367,12 @@ describe("OpenAI formats", () => {
     }
     expect(chunks[5].choices[0]).toMatchObject({ text: "", finish_reason: "length" });
     expect(chunks[6].choices).toEqual([]);
-    expect(chunks[6].usage).toEqual({ prompt_tokens: 2, completion_tokens: 5, total_tokens: 7, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(chunks[6].usage).toEqual({
+      prompt_tokens: 2,
+      completion_tokens: 5,
+      total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
 
     const noUsage = await stream(s, "/v1/completions", req);
     const plain = noUsage.events.slice(0, -1).map(json);
@@ -321,7 +381,12 @@ describe("OpenAI formats", () => {
       expect("usage" in c).toBe(false);
       expect(c.choices).toHaveLength(1);
     }
-    expect(plain.map((c) => c.choices[0].text).join("")).toBe(chunks.slice(0, 5).map((c) => c.choices[0].text).join(""));
+    expect(plain.map((c) => c.choices[0].text).join("")).toBe(
+      chunks
+        .slice(0, 5)
+        .map((c) => c.choices[0].text)
+        .join(""),
+    );
   });
 
   test("chat, streaming: role chunk first, one token per chunk, finish, usage", async () => {
@@ -346,12 +411,21 @@ describe("OpenAI formats", () => {
     expect(chunks[6].choices).toEqual([]);
     expect(chunks[6].usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
 
-    const nostream = await post(s, "/v1/chat/completions", { model: "x", messages: [{ role: "user", content: "hello" }], max_tokens: 4 });
+    const nostream = await post(s, "/v1/chat/completions", {
+      model: "x",
+      messages: [{ role: "user", content: "hello" }],
+      max_tokens: 4,
+    });
     const whole = await body(nostream);
     expect(whole).toMatchObject({ object: "chat.completion", model: "llmbench-sim" });
     expect(whole.choices[0]).toMatchObject({ index: 0, finish_reason: "length", message: { role: "assistant" } });
     expect(words(whole.choices[0].message.content)).toHaveLength(4);
-    expect(whole.usage).toEqual({ prompt_tokens: 1, completion_tokens: 4, total_tokens: 5, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(whole.usage).toEqual({
+      prompt_tokens: 1,
+      completion_tokens: 4,
+      total_tokens: 5,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
   });
 
   test("completions, not streaming", async () => {

@@ -39,7 +39,16 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
   const cfg = { prefillMsPerToken: 1, decodeStepMs: 2, batchWindowMs: 1, cacheSize: 0, prefixBlockTokens: 16 };
   const B = cfg.prefixBlockTokens;
   // a chat opens with the long message: 300 tokens, then follow-ups of 20, answers of 10
-  const args = { "input-tokens": "300", "followup-tokens": "20", "max-tokens": "10", turns: "3", requests: "12", "session-concurrency": "1", warmup: "0", tokenizer: "whitespace" };
+  const args = {
+    "input-tokens": "300",
+    "followup-tokens": "20",
+    "max-tokens": "10",
+    turns: "3",
+    requests: "12",
+    "session-concurrency": "1",
+    warmup: "0",
+    tokenizer: "whitespace",
+  };
   let cached: RunningServer;
   let plain: RunningServer;
   /** the two runs' documents, for compare and merge */
@@ -57,7 +66,13 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     const { doc, records } = await runBenchmark(runOptions(`${cached.url}/v1/completions`, args));
     docs.cached = doc;
     const sessions = byTurn(records);
-    expect(sessions.map((s) => s.map((r) => [r.turn, r.error]))).toEqual(Array(4).fill([[1, null], [2, null], [3, null]]));
+    expect(sessions.map((s) => s.map((r) => [r.turn, r.error]))).toEqual(
+      Array(4).fill([
+        [1, null],
+        [2, null],
+        [3, null],
+      ]),
+    );
     for (const [t1, t2, t3] of sessions) {
       // the history grows: each prompt holds the previous one, its answer and the new message
       expect(t2.usage!.promptTokens!).toBeGreaterThan(t1.usage!.promptTokens! + 20 + 10 - 1);
@@ -66,7 +81,11 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
       expect([t1.reusableTokens, t2.reusableTokens, t3.reusableTokens]).toEqual([0, seen(t1), seen(t2)]);
       // the server stored every full block of the previous prompt and of its answer (as vLLM caches generated
       // tokens): the next turn, which starts with both, hits that many tokens, no more, no fewer
-      expect([t1.usage!.cachedTokens, t2.usage!.cachedTokens, t3.usage!.cachedTokens]).toEqual([0, B * Math.floor(seen(t1) / B), B * Math.floor(seen(t2) / B)]);
+      expect([t1.usage!.cachedTokens, t2.usage!.cachedTokens, t3.usage!.cachedTokens]).toEqual([
+        0,
+        B * Math.floor(seen(t1) / B),
+        B * Math.floor(seen(t2) / B),
+      ]);
     }
     // the server's own counters agree: every hit token was reported, and only the rest was prefilled
     const all = sessions.flat();
@@ -84,10 +103,17 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     expect(perToken(sessions.flatMap((s) => s.slice(1)))).toBeLessThan(perToken(sessions.map((s) => s[0])) / 2);
     // the report's numbers are these
     const s = doc.summary.sessions!;
-    expect({ started: s.started, completed: s.completed, failed: s.failed, unfinished: s.unfinished }).toEqual({ started: 4, completed: 4, failed: 0, unfinished: 0 });
+    expect({ started: s.started, completed: s.completed, failed: s.failed, unfinished: s.unfinished }).toEqual({
+      started: 4,
+      completed: 4,
+      failed: 0,
+      unfinished: 0,
+    });
     expect(s.first_turn_ttft_ms!.p50).toBeCloseTo(median(first), 6);
     expect(s.later_turns_ttft_ms!.p50).toBeCloseTo(median(later), 6);
-    expect(s.by_turn.map((t) => [t.turn, t.sent, t.succeeded, t.cached_tokens_mean])).toEqual([1, 2, 3].map((k) => [k, 4, 4, sessions.reduce((a, x) => a + x[k - 1].usage!.cachedTokens!, 0) / 4]));
+    expect(s.by_turn.map((t) => [t.turn, t.sent, t.succeeded, t.cached_tokens_mean])).toEqual(
+      [1, 2, 3].map((k) => [k, 4, 4, sessions.reduce((a, x) => a + x[k - 1].usage!.cachedTokens!, 0) / 4]),
+    );
     expect(doc.notes.filter((n) => n.includes("first-time prompts"))).toEqual([]);
   });
 
@@ -106,22 +132,38 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
       expect(t2.usage!.promptTokens!).toBeLessThan(t3.usage!.promptTokens!);
     }
     const later = sessions.flatMap((s) => s.slice(1));
-    expect(Math.min(...later.map(ttft))).toBeGreaterThanOrEqual(Math.min(...later.map((r) => r.usage!.promptTokens!)) * cfg.prefillMsPerToken - 1);
-    expect(doc.summary.sessions!.later_turns_ttft_ms!.p50).toBeGreaterThan(doc.summary.sessions!.first_turn_ttft_ms!.p50);
+    expect(Math.min(...later.map(ttft))).toBeGreaterThanOrEqual(
+      Math.min(...later.map((r) => r.usage!.promptTokens!)) * cfg.prefillMsPerToken - 1,
+    );
+    expect(doc.summary.sessions!.later_turns_ttft_ms!.p50).toBeGreaterThan(
+      doc.summary.sessions!.first_turn_ttft_ms!.p50,
+    );
     expect(doc.summary.sessions!.by_turn.map((t) => t.cached_tokens_mean)).toEqual([0, 0, 0]);
   });
 
   test("the text report and the HTML page show the same rows by turn", () => {
     const doc = docs.cached!;
     const text = renderReport(doc);
-    const html = renderHtml({ files: [{ name: "cached.json", doc, recordsFromFile: null }], comparisons: [], version: "test" });
+    const html = renderHtml({
+      files: [{ name: "cached.json", doc, recordsFromFile: null }],
+      comparisons: [],
+      version: "test",
+    });
     const s = doc.summary.sessions!;
     expect(text).toContain(`Sessions      4 started, 4 completed, 0 failed`);
     const table = /<table class="num" data-table="sessions">(.*?)<\/table>/s.exec(html)![1];
-    const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]));
+    const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)]
+      .slice(1)
+      .map((m) => [...m[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((c) => c[1]));
     expect(rows.map((r) => r[0])).toEqual(["1", "2", "3"]);
     // each HTML row is a line of the text, cell for cell
-    for (const r of rows) expect(text).toContain(`  ${r[0].padEnd(6)}${r.slice(1).map((c) => c.padStart(10)).join("")}`);
+    for (const r of rows)
+      expect(text).toContain(
+        `  ${r[0].padEnd(6)}${r
+          .slice(1)
+          .map((c) => c.padStart(10))
+          .join("")}`,
+      );
     expect(rows[1][6]).toBe(ms(s.by_turn[1].ttft_ms!.p50));
   });
 
@@ -143,7 +185,15 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     expect(row("ttft_later_turns_p50").change!).toBeLessThan(-0.5);
     // a comparison of runs without sessions has no such rows
     const single = join(dir, "single.json");
-    writeFileSync(single, JSON.stringify({ ...docs.plain, config: { ...docs.plain!.config, sessions: undefined }, summary: { ...docs.plain!.summary, sessions: undefined }, requests: docs.plain!.requests!.map(({ session: _s, turn: _t, sessionTurns: _n, ...r }) => r) }));
+    writeFileSync(
+      single,
+      JSON.stringify({
+        ...docs.plain,
+        config: { ...docs.plain!.config, sessions: undefined },
+        summary: { ...docs.plain!.summary, sessions: undefined },
+        requests: docs.plain!.requests!.map(({ session: _s, turn: _t, sessionTurns: _n, ...r }) => r),
+      }),
+    );
     const plainOnly = await runCompare(parseCompareArgs([single, single, "--format", "json"]));
     expect(plainOnly.comparison.metrics.filter((m) => m.name.includes("turn"))).toEqual([]);
     // merge: both runs' sessions kept apart, every number derived again from the records
@@ -153,7 +203,9 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
     ]).summary.sessions!;
     expect({ started: merged.started, completed: merged.completed }).toEqual({ started: 8, completed: 8 });
     expect(merged.by_turn.map((t) => t.sent)).toEqual([8, 8, 8]);
-    const firsts = [docs.plain!, docs.cached!].flatMap((d) => d.requests!.filter((r) => r.turn === 1).map((r) => r.tokenTimes[0] - r.tSend));
+    const firsts = [docs.plain!, docs.cached!].flatMap((d) =>
+      d.requests!.filter((r) => r.turn === 1).map((r) => r.tokenTimes[0] - r.tSend),
+    );
     expect(merged.first_turn_ttft_ms!.p50).toBeCloseTo(median(firsts), 2);
   });
 });
@@ -168,7 +220,8 @@ describe("what a session sends, against a scripted peer", () => {
       const n = bodies.length;
       if (failOn(n, body)) return new Response("overloaded", { status: 503 });
       const chat = "messages" in body;
-      const delta = (t: string) => `data: ${JSON.stringify({ choices: [chat ? { index: 0, delta: { content: t } } : { index: 0, text: t }] })}\n\n`;
+      const delta = (t: string) =>
+        `data: ${JSON.stringify({ choices: [chat ? { index: 0, delta: { content: t } } : { index: 0, text: t }] })}\n\n`;
       return sseStream([delta(`answer-${n}`), delta(" done"), "data: [DONE]\n\n"], 1);
     });
     return { ...server, bodies };
@@ -177,7 +230,16 @@ describe("what a session sends, against a scripted peer", () => {
   test("chat: each turn carries the earlier messages and the server's own answers; think time between turns", async () => {
     const p = peer();
     try {
-      const { records } = await runBenchmark(runOptions(`${p.url}/v1/chat/completions`, { model: "m", turns: "3", requests: "6", "session-concurrency": "2", "think-time": "40ms", warmup: "0" }));
+      const { records } = await runBenchmark(
+        runOptions(`${p.url}/v1/chat/completions`, {
+          model: "m",
+          turns: "3",
+          requests: "6",
+          "session-concurrency": "2",
+          "think-time": "40ms",
+          warmup: "0",
+        }),
+      );
       // session s's turns, in the order the server saw them: every body holds the one before, plus its answer
       const bySession = new Map<string, Array<Array<{ role: string; content: string }>>>();
       for (const b of p.bodies) {
@@ -185,19 +247,29 @@ describe("what a session sends, against a scripted peer", () => {
         const key = m[0].content;
         bySession.set(key, [...(bySession.get(key) ?? []), m]);
       }
-      expect([...bySession.values()].map((turns) => turns.map((m) => m.map((x) => x.role)))).toEqual(Array(2).fill([["user"], ["user", "assistant", "user"], ["user", "assistant", "user", "assistant", "user"]]));
+      expect([...bySession.values()].map((turns) => turns.map((m) => m.map((x) => x.role)))).toEqual(
+        Array(2).fill([["user"], ["user", "assistant", "user"], ["user", "assistant", "user", "assistant", "user"]]),
+      );
       for (const turns of bySession.values()) {
         expect(turns[1].slice(0, 1)).toEqual(turns[0]);
         expect(turns[2].slice(0, 3)).toEqual(turns[1]);
         // the answer carried is the one the server gave that request
-        const n1 = p.bodies.findIndex((b) => (b.messages as unknown[]).length === 1 && (b.messages as Array<{ content: string }>)[0].content === turns[0][0].content) + 1;
+        const n1 =
+          p.bodies.findIndex(
+            (b) =>
+              (b.messages as unknown[]).length === 1 &&
+              (b.messages as Array<{ content: string }>)[0].content === turns[0][0].content,
+          ) + 1;
         expect(turns[1][1]).toEqual({ role: "assistant", content: `answer-${n1} done` });
       }
       const sessions = byTurn(records);
       // two sessions at once: both first turns were sent before either answered
-      expect(Math.max(sessions[0][0].tSend, sessions[1][0].tSend)).toBeLessThan(Math.min(sessions[0][0].tEnd!, sessions[1][0].tEnd!));
+      expect(Math.max(sessions[0][0].tSend, sessions[1][0].tSend)).toBeLessThan(
+        Math.min(sessions[0][0].tEnd!, sessions[1][0].tEnd!),
+      );
       // in order, each after the previous answer and the think time
-      for (const s of sessions) for (let k = 1; k < s.length; k++) expect(s[k].tSend - s[k - 1].tEnd!).toBeGreaterThanOrEqual(40 - 1);
+      for (const s of sessions)
+        for (let k = 1; k < s.length; k++) expect(s[k].tSend - s[k - 1].tEnd!).toBeGreaterThanOrEqual(40 - 1);
     } finally {
       p.stop();
     }
@@ -206,7 +278,15 @@ describe("what a session sends, against a scripted peer", () => {
   test("completions: one transcript, every earlier prompt a prefix of the next", async () => {
     const p = peer();
     try {
-      await runBenchmark(runOptions(`${p.url}/v1/completions`, { model: "m", turns: "2", requests: "2", "session-concurrency": "1", warmup: "0" }));
+      await runBenchmark(
+        runOptions(`${p.url}/v1/completions`, {
+          model: "m",
+          turns: "2",
+          requests: "2",
+          "session-concurrency": "1",
+          warmup: "0",
+        }),
+      );
       const [a, b] = p.bodies.map((x) => x.prompt as string);
       expect(a.startsWith("User: ")).toBe(true);
       expect(a.endsWith("\n\nAssistant:")).toBe(true);
@@ -221,17 +301,45 @@ describe("what a session sends, against a scripted peer", () => {
     // the 2nd request the server sees fails: session 0's second turn (one session at a time)
     const p = peer((n) => n === 2);
     try {
-      const { doc, records } = await runBenchmark(runOptions(`${p.url}/v1/completions`, { model: "m", turns: "3", requests: "9", "session-concurrency": "1", warmup: "0" }));
+      const { doc, records } = await runBenchmark(
+        runOptions(`${p.url}/v1/completions`, {
+          model: "m",
+          turns: "3",
+          requests: "9",
+          "session-concurrency": "1",
+          warmup: "0",
+        }),
+      );
       const sessions = byTurn(records);
       expect(sessions.map((s) => s.map((r) => [r.turn, r.error?.class ?? null]))).toEqual([
-        [[1, null], [2, "http_5xx"]],
-        [[1, null], [2, null], [3, null]],
-        [[1, null], [2, null], [3, null]],
+        [
+          [1, null],
+          [2, "http_5xx"],
+        ],
+        [
+          [1, null],
+          [2, null],
+          [3, null],
+        ],
+        [
+          [1, null],
+          [2, null],
+          [3, null],
+        ],
       ]);
       expect(p.bodies).toHaveLength(8);
       const s = doc.summary.sessions!;
-      expect({ started: s.started, completed: s.completed, failed: s.failed, unfinished: s.unfinished }).toEqual({ started: 3, completed: 2, failed: 1, unfinished: 0 });
-      expect(s.by_turn.map((t) => [t.sent, t.succeeded])).toEqual([[3, 3], [3, 2], [2, 2]]);
+      expect({ started: s.started, completed: s.completed, failed: s.failed, unfinished: s.unfinished }).toEqual({
+        started: 3,
+        completed: 2,
+        failed: 1,
+        unfinished: 0,
+      });
+      expect(s.by_turn.map((t) => [t.sent, t.succeeded])).toEqual([
+        [3, 3],
+        [3, 2],
+        [2, 2],
+      ]);
     } finally {
       p.stop();
     }
@@ -260,7 +368,10 @@ describe("bad sessions files and options", () => {
 
   test("the binary: a bad sessions file exits 2 with one line naming the line and the fix, no stack", async () => {
     const file = join(dir, "bad2.jsonl");
-    writeFileSync(file, '{"id": "a", "turns": [{"user": "hi"}]}\n\n{"id": "b", "turns": [{"user": "x", "think_ms": "soon"}]}\n');
+    writeFileSync(
+      file,
+      '{"id": "a", "turns": [{"user": "hi"}]}\n\n{"id": "b", "turns": [{"user": "x", "think_ms": "soon"}]}\n',
+    );
     const r = await cli(["run", "--endpoint", "http://127.0.0.1:9/v1/completions", "--model", "m", "--sessions", file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:3: turns[0]: "think_ms" must be a number ≥ 0, got "soon"`);

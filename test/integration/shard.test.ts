@@ -34,7 +34,21 @@ beforeAll(() => {
 });
 afterAll(() => peer.stop());
 
-const WORKLOAD = ["--requests", "23", "--warmup", "4", "--concurrency", "6", "--repeat-ratio", "0.3", "--max-tokens", "7", "--seed", "1234", "--quiet"];
+const WORKLOAD = [
+  "--requests",
+  "23",
+  "--warmup",
+  "4",
+  "--concurrency",
+  "6",
+  "--repeat-ratio",
+  "0.3",
+  "--max-tokens",
+  "7",
+  "--seed",
+  "1234",
+  "--quiet",
+];
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   const p = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -43,10 +57,18 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 }
 
 /** Run the workload as N shard processes at once; the prompts the server received, and the files. */
-async function sharded(n: number, extra: string[] = [], tag = `n${n}`): Promise<{ received: string[]; files: string[] }> {
+async function sharded(
+  n: number,
+  extra: string[] = [],
+  tag = `n${n}`,
+): Promise<{ received: string[]; files: string[] }> {
   prompts = [];
   const files = Array.from({ length: n }, (_, i) => join(dir, `${tag}-${i}.json`));
-  const runs = await Promise.all(files.map((f, i) => cli(["run", "--endpoint", `${peer.url}/generate`, ...WORKLOAD, ...extra, "--shard", `${i}/${n}`, "--output", f])));
+  const runs = await Promise.all(
+    files.map((f, i) =>
+      cli(["run", "--endpoint", `${peer.url}/generate`, ...WORKLOAD, ...extra, "--shard", `${i}/${n}`, "--output", f]),
+    ),
+  );
   for (const r of runs) expect(r).toEqual({ code: 0, stderr: "" });
   return { received: prompts, files };
 }
@@ -59,7 +81,10 @@ describe("--shard i/N and merge", () => {
   test("3 shard processes merged equal one run of the same workload: the same prompts, each first-time prompt once, exact numbers", async () => {
     prompts = [];
     const single = join(dir, "single.json");
-    expect(await cli(["run", "--endpoint", `${peer.url}/generate`, ...WORKLOAD, "--output", single])).toEqual({ code: 0, stderr: "" });
+    expect(await cli(["run", "--endpoint", `${peer.url}/generate`, ...WORKLOAD, "--output", single])).toEqual({
+      code: 0,
+      stderr: "",
+    });
     const one = prompts;
     const { received, files } = await sharded(3);
 
@@ -95,7 +120,11 @@ describe("--shard i/N and merge", () => {
     expect(merged.summary.tokens.input).toBe(base.summary.tokens.input);
     expect(merged.summary.cache.repeats_sent).toBe(repeats);
     // every prompt id of the one run, each first-time id once
-    const ids = (recs: ResultDocument["requests"]) => recs!.filter((r) => !r.repeat).map((r) => `${r.phase}:${r.promptId}`).sort();
+    const ids = (recs: ResultDocument["requests"]) =>
+      recs!
+        .filter((r) => !r.repeat)
+        .map((r) => `${r.phase}:${r.promptId}`)
+        .sort();
     expect(ids(merged.requests)).toEqual(ids(base.requests));
     // exact: the merged numbers are what the records derive, in the one place that derives numbers
     const again = summarizeRun(merged.requests as RawRecord[], "whitespace", { latencyFrom: "send", slo: [] }).summary;
@@ -111,7 +140,10 @@ describe("--shard i/N and merge", () => {
     const plain = join(dir, "plain.json");
     expect((await cli(["run", "--endpoint", `${peer.url}/generate`, ...WORKLOAD, "--output", plain])).code).toBe(0);
     const refused = async (files: string[]) => {
-      const err = await runMerge(files, false).then(() => null, (e: unknown) => e);
+      const err = await runMerge(files, false).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(UsageError);
       return (err as UsageError).message;
     };
@@ -131,10 +163,16 @@ describe("--shard i/N and merge", () => {
   test("open loop: each shard sends every N-th arrival of the seed's one sequence, so together they send the requested process", async () => {
     const args = ["--rate", "40", "--burstiness", "0.5", "--concurrency", "50"];
     const { files } = await sharded(2, args, "open");
-    const whole = take(arrivalTimes({ rate: 40, burstiness: 0.5, rampUpMs: 0 }, createRng(hashString("arrivals:1234"))), 23);
+    const whole = take(
+      arrivalTimes({ rate: 40, burstiness: 0.5, rampUpMs: 0 }, createRng(hashString("arrivals:1234"))),
+      23,
+    );
     const gaps = (ts: number[]) => ts.slice(1).map((t, k) => t - ts[k]);
     files.map(read).forEach((d, i) => {
-      const due = d.requests!.filter((r) => r.phase === "measured").map((r) => r.tSched!).sort((x, y) => x - y);
+      const due = d
+        .requests!.filter((r) => r.phase === "measured")
+        .map((r) => r.tSched!)
+        .sort((x, y) => x - y);
       const mine = whole.filter((_, k) => k % 2 === i);
       expect(due.length).toBe(mine.length);
       // times are kept to the µs: the gaps are the sequence's own, exactly

@@ -36,7 +36,10 @@ describe("signals", () => {
     const peer = slowPeer();
     const out = join(dir, `run-${signal}.json`);
     try {
-      const proc = Bun.spawn([BIN, "run", "--endpoint", `${peer.url}/generate`, "-n", "1000", "-c", "2", "--warmup", "0", "--output", out], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [BIN, "run", "--endpoint", `${peer.url}/generate`, "-n", "1000", "-c", "2", "--warmup", "0", "--output", out],
+        { stdout: "ignore", stderr: "pipe" },
+      );
       await until(() => peer.answered() >= 4, "four answers");
       proc.kill(signal);
       const { code, stderr } = await stopped(proc);
@@ -53,27 +56,54 @@ describe("signals", () => {
 
   // a real terminal that goes away: `script` runs the binary on a pseudo-terminal; killing `script` closes it, and the kernel hangs up
   const hasScript = Bun.spawnSync(["sh", "-c", "command -v script"]).exitCode === 0;
-  test.skipIf(!hasScript)("run on a terminal that closes (a real SIGHUP from the kernel) still writes the partial result", async () => {
-    const peer = slowPeer();
-    const out = join(dir, "hangup.json");
-    try {
-      const term = Bun.spawn(["script", "-qfc", `${BIN} run --endpoint ${peer.url}/generate -n 1000 -c 2 --warmup 0 --output ${out}`, "/dev/null"], { stdout: "ignore", stderr: "ignore" });
-      await until(() => peer.answered() >= 4, "four answers");
-      term.kill("SIGKILL");
-      await until(() => existsSync(out), "the result file");
-      const doc = JSON.parse(readFileSync(out, "utf8"));
-      expect(doc.complete).toBe(false);
-      expect(doc.summary.requests.succeeded).toBeGreaterThan(0);
-    } finally {
-      peer.stop();
-    }
-  });
+  test.skipIf(!hasScript)(
+    "run on a terminal that closes (a real SIGHUP from the kernel) still writes the partial result",
+    async () => {
+      const peer = slowPeer();
+      const out = join(dir, "hangup.json");
+      try {
+        const term = Bun.spawn(
+          [
+            "script",
+            "-qfc",
+            `${BIN} run --endpoint ${peer.url}/generate -n 1000 -c 2 --warmup 0 --output ${out}`,
+            "/dev/null",
+          ],
+          { stdout: "ignore", stderr: "ignore" },
+        );
+        await until(() => peer.answered() >= 4, "four answers");
+        term.kill("SIGKILL");
+        await until(() => existsSync(out), "the result file");
+        const doc = JSON.parse(readFileSync(out, "utf8"));
+        expect(doc.complete).toBe(false);
+        expect(doc.summary.requests.succeeded).toBeGreaterThan(0);
+      } finally {
+        peer.stop();
+      }
+    },
+  );
 
   test("a sweep stopped by SIGTERM keeps the level it was measuring and exits 143", async () => {
     const peer = slowPeer();
     const out = join(dir, "sweep.json");
     try {
-      const proc = Bun.spawn([BIN, "run", "--endpoint", `${peer.url}/generate`, "--concurrency", "1,2", "-n", "1000", "--warmup", "0", "--output", out], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [
+          BIN,
+          "run",
+          "--endpoint",
+          `${peer.url}/generate`,
+          "--concurrency",
+          "1,2",
+          "-n",
+          "1000",
+          "--warmup",
+          "0",
+          "--output",
+          out,
+        ],
+        { stdout: "ignore", stderr: "pipe" },
+      );
       await until(() => peer.answered() >= 3, "three answers");
       proc.kill("SIGTERM");
       const { code } = await stopped(proc);
@@ -91,7 +121,10 @@ describe("signals", () => {
     const peer = slowPeer();
     const out = join(dir, "warm.json");
     try {
-      const proc = Bun.spawn([BIN, "warm", "--endpoint", `${peer.url}/generate`, "--requests", "1000", "--output", out], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [BIN, "warm", "--endpoint", `${peer.url}/generate`, "--requests", "1000", "--output", out],
+        { stdout: "ignore", stderr: "pipe" },
+      );
       await until(() => peer.answered() >= 3, "three answers");
       proc.kill("SIGTERM");
       const { code, stderr } = await stopped(proc);
@@ -109,7 +142,25 @@ describe("signals", () => {
     const server = await startServer({ decodeStepMs: 20, maxBatchSize: 1024, cacheSize: 0 });
     const out = join(dir, "big.json");
     try {
-      const proc = Bun.spawn([BIN, "run", "--endpoint", `${server.url}/generate`, "-n", "5000", "-c", "300", "--warmup", "0", "--max-tokens", "20", "--output", out], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [
+          BIN,
+          "run",
+          "--endpoint",
+          `${server.url}/generate`,
+          "-n",
+          "5000",
+          "-c",
+          "300",
+          "--warmup",
+          "0",
+          "--max-tokens",
+          "20",
+          "--output",
+          out,
+        ],
+        { stdout: "ignore", stderr: "pipe" },
+      );
       await until(() => server.stats().max_in_flight >= 300, "300 requests in flight on the server");
       proc.kill("SIGTERM");
       const { code } = await stopped(proc);
@@ -126,13 +177,21 @@ describe("signals", () => {
 });
 
 describe("stopped before anything was measured: the signal's own exit code, decided where the stop is seen", () => {
-  for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129], ["SIGINT", 130]] as const) {
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+    ["SIGINT", 130],
+  ] as const) {
     test(`${signal} before a sweep's first level, and before the first of --runs: exit ${code}`, async () => {
       const interrupt = new AbortController();
       interrupt.abort(signal); // as app/command.ts aborts it: with the StopSignal as the reason
       // no request is sent: the endpoint is never asked
-      const sweep = await runSweep(runOptions("http://127.0.0.1:9/generate", { concurrency: "1,2", requests: "2" }), { interrupt: interrupt.signal }).catch((e: LlmbenchError) => e);
-      const runs = await runRepeated(runOptions("http://127.0.0.1:9/generate", { runs: "2", requests: "2" }), { interrupt: interrupt.signal }).catch((e: LlmbenchError) => e);
+      const sweep = await runSweep(runOptions("http://127.0.0.1:9/generate", { concurrency: "1,2", requests: "2" }), {
+        interrupt: interrupt.signal,
+      }).catch((e: LlmbenchError) => e);
+      const runs = await runRepeated(runOptions("http://127.0.0.1:9/generate", { runs: "2", requests: "2" }), {
+        interrupt: interrupt.signal,
+      }).catch((e: LlmbenchError) => e);
       for (const err of [sweep, runs]) {
         expect(err).toBeInstanceOf(LlmbenchError);
         expect((err as LlmbenchError).exitCode).toBe(code);

@@ -41,10 +41,13 @@ afterEach(() => silent.stop());
 describe("a server that accepts and never answers", () => {
   test("the run gives up once the first wave (its concurrency) has timed out: exit 3, a clear message, the result kept", async () => {
     const lines: string[] = [];
-    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "0", timeout: "0.3" }), {
-      onStatus: (l) => lines.push(l),
-      statusEveryMs: 50,
-    });
+    const out = await runBenchmark(
+      runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "0", timeout: "0.3" }),
+      {
+        onStatus: (l) => lines.push(l),
+        statusEveryMs: 50,
+      },
+    );
     const seen = silent.requests();
     expect(out.gaveUp).toEqual({ wave: 4, started: 0, timeoutS: 0.3 });
     expect(out.doc.complete).toBe(false);
@@ -74,10 +77,20 @@ describe("a server that accepts and never answers", () => {
         ),
     );
     try {
-      const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "20", concurrency: "3", warmup: "0", timeout: "0.3", stream: true }));
+      const out = await runBenchmark(
+        runOptions(`${peer.url}/generate`, {
+          requests: "20",
+          concurrency: "3",
+          warmup: "0",
+          timeout: "0.3",
+          stream: true,
+        }),
+      );
       expect(out.gaveUp).toEqual({ wave: 3, started: 3, timeoutS: 0.3 });
       const error = concludeRun(out).error!;
-      expect(error.message).toContain("the server began answering 3 of the first 3 requests but finished none within --timeout 0.3 s");
+      expect(error.message).toContain(
+        "the server began answering 3 of the first 3 requests but finished none within --timeout 0.3 s",
+      );
       expect(error.message).not.toContain("answered none");
       expect(error.hint).toContain("ends its answers");
     } finally {
@@ -87,10 +100,13 @@ describe("a server that accepts and never answers", () => {
 
   test("with a warm-up, the warm-up's wave decides, and nothing measured is sent", async () => {
     const lines: string[] = [];
-    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "2", timeout: "0.3" }), {
-      onStatus: (l) => lines.push(l),
-      statusEveryMs: 50,
-    });
+    const out = await runBenchmark(
+      runOptions(`${silent.url}/generate`, { requests: "50", concurrency: "4", warmup: "2", timeout: "0.3" }),
+      {
+        onStatus: (l) => lines.push(l),
+        statusEveryMs: 50,
+      },
+    );
     expect(out.gaveUp).toEqual({ wave: 2, started: 0, timeoutS: 0.3 });
     expect(silent.requests()).toBeLessThanOrEqual(3);
     expect(out.records.filter((r) => r.phase === "measured")).toEqual([]);
@@ -104,7 +120,9 @@ describe("a server that accepts and never answers", () => {
   });
 
   test("open loop: the wave is what left before the first timeout; a 60 s run gives up after about one --timeout", async () => {
-    const out = await runBenchmark(runOptions(`${silent.url}/generate`, { rate: "20", duration: "60s", warmup: "0", timeout: "0.3" }));
+    const out = await runBenchmark(
+      runOptions(`${silent.url}/generate`, { rate: "20", duration: "60s", warmup: "0", timeout: "0.3" }),
+    );
     expect(out.gaveUp).toBeDefined();
     const firstEnd = Math.min(...out.records.map((r) => r.tEnd ?? Infinity));
     const wave = out.records.filter((r) => r.tSend < firstEnd);
@@ -120,14 +138,24 @@ describe("a server that accepts and never answers", () => {
   });
 
   test("a sweep stops at the level that gave up", async () => {
-    const out = await runSweep(runOptions(`${silent.url}/generate`, { concurrency: "1,2,4", requests: "10", warmup: "0", timeout: "0.3" }));
+    const out = await runSweep(
+      runOptions(`${silent.url}/generate`, { concurrency: "1,2,4", requests: "10", warmup: "0", timeout: "0.3" }),
+    );
     expect(out.doc.sweep!.levels.length).toBe(1);
     expect(out.doc.sweep!.stop_reason).toContain("answered none of the first 1 requests");
     expect(concludeRun(out).exitCode).toBe(3);
   });
 
   test("run --runs N stops at the run that gave up and says so (exit 3)", async () => {
-    const out = await runRepeated(runOptions(`${silent.url}/generate`, { runs: "3", requests: "10", concurrency: "2", warmup: "0", timeout: "0.3" }));
+    const out = await runRepeated(
+      runOptions(`${silent.url}/generate`, {
+        runs: "3",
+        requests: "10",
+        concurrency: "2",
+        warmup: "0",
+        timeout: "0.3",
+      }),
+    );
     expect(out.gaveUp).toEqual({ wave: 2, started: 0, timeoutS: 0.3 });
     expect(out.doc.runs).toHaveLength(1);
     expect(out.doc.complete).toBe(false);
@@ -139,7 +167,20 @@ describe("a server that accepts and never answers", () => {
   });
 
   test("the binary exits 3 with the give-up message and writes the incomplete result", async () => {
-    const r = await cli(["run", "--endpoint", `${silent.url}/generate`, "-n", "50", "-c", "3", "--warmup", "0", "--timeout", "0.5", "--json"]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      `${silent.url}/generate`,
+      "-n",
+      "50",
+      "-c",
+      "3",
+      "--warmup",
+      "0",
+      "--timeout",
+      "0.5",
+      "--json",
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("answered none of the first 3 requests within --timeout 0.5 s");
     expect(r.stderr).toContain("fix:");
@@ -166,7 +207,14 @@ describe("a server that fails every request", () => {
       },
     });
     try {
-      const out = await runBenchmark(runOptions(`http://127.0.0.1:${peer.port}/generate`, { requests: "40", concurrency: "4", warmup: "0", "repeat-ratio": "0.5" }));
+      const out = await runBenchmark(
+        runOptions(`http://127.0.0.1:${peer.port}/generate`, {
+          requests: "40",
+          concurrency: "4",
+          warmup: "0",
+          "repeat-ratio": "0.5",
+        }),
+      );
       expect(out.doc.summary.requests.failed).toBe(40);
       expect(prompts.length).toBe(40);
       expect(new Set(prompts).size).toBe(40); // no prompt sent twice: a failed prompt is never repeated

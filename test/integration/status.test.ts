@@ -24,10 +24,13 @@ test("each tick says where the run is: the warm-up, then the measured progress, 
     return Response.json({ text: "a b c", cached: false });
   });
   try {
-    const out = await runBenchmark(runOptions(`${peer.url}/generate`, { requests: "3", concurrency: "1", warmup: "2", "repeat-ratio": "0" }), {
-      onStatus: (l) => lines.push(l),
-      timers: { ...realTimers, every },
-    });
+    const out = await runBenchmark(
+      runOptions(`${peer.url}/generate`, { requests: "3", concurrency: "1", warmup: "2", "repeat-ratio": "0" }),
+      {
+        onStatus: (l) => lines.push(l),
+        timers: { ...realTimers, every },
+      },
+    );
     expect(out.doc.summary.requests.succeeded).toBe(3);
   } finally {
     peer.stop();

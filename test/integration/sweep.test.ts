@@ -29,7 +29,9 @@ describe("a concurrency sweep 1..16", () => {
     const server = await startServer({ decodeStepMs: 10, batchWindowMs: 1 });
     try {
       const batches = perLevelBatch(server);
-      const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "32" }), { onLevel: batches.onLevel });
+      const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "32" }), {
+        onLevel: batches.onLevel,
+      });
       const sw = doc.sweep!;
       expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 4, 8, 16]);
       // the single-request baseline is the level at concurrency 1 (the gain over it is a ratio of two
@@ -57,7 +59,10 @@ describe("a concurrency sweep 1..16", () => {
     const server = await startServer({ decodeStepMs: 3, batchWindowMs: 0, maxBatchSize: 1 });
     try {
       const batches = perLevelBatch(server);
-      const { doc } = await runSweep(sweepOf(server.url, { concurrency: "1..16x2", requests: "24", "max-tokens": "10" }), { onLevel: batches.onLevel });
+      const { doc } = await runSweep(
+        sweepOf(server.url, { concurrency: "1..16x2", requests: "24", "max-tokens": "10" }),
+        { onLevel: batches.onLevel },
+      );
       expect(doc.sweep!.levels.map((l) => l.concurrency)).toEqual([1, 2, 4, 8, 16]);
       // the server decoded one answer per step at every level, 16 in flight or not: nothing to gain
       expect(batches.mean).toEqual([1, 1, 1, 1, 1]);
@@ -96,7 +101,15 @@ describe("saturation and interruption", () => {
       }
     });
     try {
-      const { doc } = await runSweep(runOptions(`${peer.url}/generate`, { concurrency: "1,2,16,32,64", requests: "40", warmup: "0", "repeat-ratio": "0", "stop-on": "error-rate=10%" }));
+      const { doc } = await runSweep(
+        runOptions(`${peer.url}/generate`, {
+          concurrency: "1,2,16,32,64",
+          requests: "40",
+          warmup: "0",
+          "repeat-ratio": "0",
+          "stop-on": "error-rate=10%",
+        }),
+      );
       const sw = doc.sweep!;
       expect(sw.levels.map((l) => l.concurrency)).toEqual([1, 2, 16]);
       expect(sw.stopped_early).toBe(true);
@@ -111,7 +124,25 @@ describe("saturation and interruption", () => {
     const server = await startServer({ decodeStepMs: 5 });
     const out = join(mkdtempSync(join(tmpdir(), "llmbench-sweep-")), "sweep.json");
     try {
-      const proc = Bun.spawn([BIN, "run", "--endpoint", `${server.url}/generate`, "--concurrency", "1,2,4,8", "--duration", "800ms", "--warmup", "0", "--max-tokens", "8", "--output", out], { stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(
+        [
+          BIN,
+          "run",
+          "--endpoint",
+          `${server.url}/generate`,
+          "--concurrency",
+          "1,2,4,8",
+          "--duration",
+          "800ms",
+          "--warmup",
+          "0",
+          "--max-tokens",
+          "8",
+          "--output",
+          out,
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
       // interrupt once level 3 (concurrency 4) has begun: levels 1 and 2 are done
       const reader = proc.stderr.getReader();
       let log = "";
@@ -135,14 +166,33 @@ describe("saturation and interruption", () => {
 });
 
 describe("compare of sweeps (binary)", () => {
-
   test("level by level: a slower decode step regresses every common level; a sweep against a single run is refused", async () => {
     const dir = mkdtempSync(join(tmpdir(), "llmbench-sweepcmp-"));
     const fast = await startServer({ decodeStepMs: 4, batchWindowMs: 1 });
     const slow = await startServer({ decodeStepMs: 12, batchWindowMs: 1 });
     try {
       const sweep = (url: string, out: string, levels: string) =>
-        cli(["run", "--endpoint", `${url}/generate`, "--stream", "--concurrency", levels, "-n", "30", "--max-tokens", "12", "--warmup", "2", "--repeat-ratio", "0", "--seed", "5", "--quiet", "--output", out]);
+        cli([
+          "run",
+          "--endpoint",
+          `${url}/generate`,
+          "--stream",
+          "--concurrency",
+          levels,
+          "-n",
+          "30",
+          "--max-tokens",
+          "12",
+          "--warmup",
+          "2",
+          "--repeat-ratio",
+          "0",
+          "--seed",
+          "5",
+          "--quiet",
+          "--output",
+          out,
+        ]);
       const [b, c, single] = [join(dir, "b.json"), join(dir, "c.json"), join(dir, "one.json")];
       expect((await sweep(fast.url, b, "1,2,4")).code).toBe(0);
       expect((await sweep(slow.url, c, "2,4,8")).code).toBe(0);
@@ -158,7 +208,22 @@ describe("compare of sweeps (binary)", () => {
       const same = await cli(["compare", b, b]);
       expect(same.code).toBe(0);
       expect(same.stdout).toContain("Sweep of concurrency: 3 levels compared; no gated regression");
-      expect((await cli(["run", "--endpoint", `${fast.url}/generate`, "-n", "5", "--warmup", "0", "--quiet", "--output", single])).code).toBe(0);
+      expect(
+        (
+          await cli([
+            "run",
+            "--endpoint",
+            `${fast.url}/generate`,
+            "-n",
+            "5",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--output",
+            single,
+          ])
+        ).code,
+      ).toBe(0);
       const mixed = await cli(["compare", b, single]);
       expect(mixed.code).toBe(2);
       expect(mixed.stderr).toContain("a sweep compares only with a sweep");

@@ -21,7 +21,8 @@ import type { ResultDocument } from "../../src/core/result.ts";
 import { cli, runOptions, scripted, sseStream } from "./helpers.ts";
 
 const MISTRAL_FILE = `${import.meta.dir}/../fixtures/tokenizers/mistral-7b/tokenizer.json`;
-const ANSWER = "The quick brown fox jumps over the lazy dog. Tokenizers disagree about llmbench prefill and decode latencies, so count with the model's own vocabulary.";
+const ANSWER =
+  "The quick brown fox jumps over the lazy dog. Tokenizers disagree about llmbench prefill and decode latencies, so count with the model's own vocabulary.";
 let chunks: string[] = [];
 let label = "";
 let peer: ReturnType<typeof scripted>;
@@ -33,7 +34,9 @@ beforeAll(async () => {
   label = `mistral-7b/tokenizer.json@sha256:${createHash("sha256").update(bytes).digest("hex").slice(0, 12)}`;
   const tok = new Tokenizer(JSON.parse(new TextDecoder().decode(bytes)), {});
   // what a streaming server sends for each token: its text, "▁" as a space, none before the first word
-  chunks = tok.encode(ANSWER, { add_special_tokens: false }).tokens.map((t, i) => (i === 0 ? t.replace(/^▁/, "") : t.replaceAll("▁", " ")));
+  chunks = tok
+    .encode(ANSWER, { add_special_tokens: false })
+    .tokens.map((t, i) => (i === 0 ? t.replace(/^▁/, "") : t.replaceAll("▁", " ")));
   expect(chunks.join("")).toBe(ANSWER);
   const events = chunks.map((c) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: c } }] })}\n\n`);
   peer = scripted(() => {
@@ -47,7 +50,18 @@ afterAll(() => {
 });
 
 const run = (tokenizer: string) =>
-  runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "4", concurrency: "2", warmup: "0", "repeat-ratio": "0", "max-tokens": String(chunks.length), "input-tokens": "64", tokenizer }));
+  runBenchmark(
+    runOptions(`${peer.url}/v1/chat/completions`, {
+      model: "m",
+      requests: "4",
+      concurrency: "2",
+      warmup: "0",
+      "repeat-ratio": "0",
+      "max-tokens": String(chunks.length),
+      "input-tokens": "64",
+      tokenizer,
+    }),
+  );
 
 describe("one token per chunk, no usage", () => {
   test("with the model's tokenizer.json every answer counts as many tokens as it had chunks; the result names the file by its hash", async () => {
@@ -83,12 +97,25 @@ describe("one token per chunk, no usage", () => {
     expect(perChunk).toBeLessThan(0.95);
     const note = doc.notes.find((n) => n.includes("counted fewer output tokens than the stream had chunks"));
     expect(note).toBeDefined();
-    expect(note).toContain(`the o200k tokenizer counted fewer output tokens than the stream had chunks with text (${perChunk.toFixed(2)} tokens per chunk): its count was used`);
+    expect(note).toContain(
+      `the o200k tokenizer counted fewer output tokens than the stream had chunks with text (${perChunk.toFixed(2)} tokens per chunk): its count was used`,
+    );
     expect(note).toContain("pass --tokenizer with the model's tokenizer.json");
   });
 
   test("warm loads the file too and records its label", async () => {
-    const opts = parseWarmOptions(argv({ endpoint: `${peer.url}/v1/chat/completions`, model: "m", seed: "1", quiet: true, requests: "3", tokenizer: MISTRAL_FILE }), {}, () => 1);
+    const opts = parseWarmOptions(
+      argv({
+        endpoint: `${peer.url}/v1/chat/completions`,
+        model: "m",
+        seed: "1",
+        quiet: true,
+        requests: "3",
+        tokenizer: MISTRAL_FILE,
+      }),
+      {},
+      () => 1,
+    );
     const { doc, error } = await warmServer(opts);
     expect(error).toBeNull();
     expect((doc.config as { tokenizer: string }).tokenizer).toBe(label);
@@ -96,7 +123,28 @@ describe("one token per chunk, no usage", () => {
 });
 
 describe("every way of running loads the file", () => {
-  const common = () => ["run", "--endpoint", `${peer.url}/v1/chat/completions`, "--model", "m", "--requests", "6", "--concurrency", "2", "--warmup", "0", "--repeat-ratio", "0", "--max-tokens", String(chunks.length), "--seed", "3", "--quiet", "--tokenizer", MISTRAL_FILE];
+  const common = () => [
+    "run",
+    "--endpoint",
+    `${peer.url}/v1/chat/completions`,
+    "--model",
+    "m",
+    "--requests",
+    "6",
+    "--concurrency",
+    "2",
+    "--warmup",
+    "0",
+    "--repeat-ratio",
+    "0",
+    "--max-tokens",
+    String(chunks.length),
+    "--seed",
+    "3",
+    "--quiet",
+    "--tokenizer",
+    MISTRAL_FILE,
+  ];
   const expectChunkCounts = (doc: ResultDocument) => {
     expect(doc.config.tokenizer).toBe(label);
     expect(doc.summary.tokens_source).toBe(label);
@@ -104,7 +152,17 @@ describe("every way of running loads the file", () => {
   };
 
   test("a sweep: every level counts with the file, and the document names it by its label", async () => {
-    const { doc } = await runSweep(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", concurrency: "1,2", requests: "4", warmup: "0", "repeat-ratio": "0", "max-tokens": String(chunks.length), tokenizer: MISTRAL_FILE }));
+    const { doc } = await runSweep(
+      runOptions(`${peer.url}/v1/chat/completions`, {
+        model: "m",
+        concurrency: "1,2",
+        requests: "4",
+        warmup: "0",
+        "repeat-ratio": "0",
+        "max-tokens": String(chunks.length),
+        tokenizer: MISTRAL_FILE,
+      }),
+    );
     expect(doc.config.tokenizer).toBe(label);
     expect(doc.sweep!.levels.length).toBe(2);
     for (const level of doc.sweep!.levels) {
@@ -115,7 +173,10 @@ describe("every way of running loads the file", () => {
 
   test("--workers 2 from source: each worker process reads the file; the merged result counts with it", async () => {
     const out = join(dir, "workers.json");
-    const p = Bun.spawn([process.execPath, `${import.meta.dir}/../../src/cli.ts`, ...common(), "--workers", "2", "--output", out], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(
+      [process.execPath, `${import.meta.dir}/../../src/cli.ts`, ...common(), "--workers", "2", "--output", out],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
@@ -156,17 +217,21 @@ describe("a --tokenizer that is not a built-in name nor a usable file", () => {
   test("a name that is not built in, or a missing file: exit 2, with the built-in names in the fix", async () => {
     const e = await refused("cl100");
     expect(e.message).toBe("--tokenizer cl100: no built-in tokenizer has that name, and there is no such file");
-    expect(e.hint).toBe("--tokenizer takes whitespace, o200k, cl100k, or the path of a model's Hugging Face tokenizer.json");
+    expect(e.hint).toBe(
+      "--tokenizer takes whitespace, o200k, cl100k, or the path of a model's Hugging Face tokenizer.json",
+    );
     expect((await refused(join(dir, "missing.json"))).message).toContain("no such file");
     expect((await refused(dir)).message).toContain("it is a directory");
   });
 
   test("a file that is not a tokenizer.json: exit 2, saying why", async () => {
     const bad = join(dir, "bad.json");
-    writeFileSync(bad, "{\"model\": ");
+    writeFileSync(bad, '{"model": ');
     expect((await refused(bad)).message).toStartWith(`--tokenizer ${bad}: not valid JSON`);
     const config = join(dir, "tokenizer_config.json");
     writeFileSync(config, JSON.stringify({ bos_token: "<s>", model_max_length: 4096 }));
-    expect((await refused(config)).message).toBe(`--tokenizer ${config}: not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`);
+    expect((await refused(config)).message).toBe(
+      `--tokenizer ${config}: not a Hugging Face tokenizer.json (it has no "model" with a "vocab")`,
+    );
   });
 });

@@ -34,7 +34,18 @@ test("--timeout holds for a request in flight while a 512 KB answer without spac
   const ticks: number[] = [];
   const witness = setInterval(() => ticks.push(performance.now()), 10);
   stops.push(() => clearInterval(witness));
-  const { doc, records } = await runBenchmark(runOptions(`${peer.url}/v1/completions`, { model: "m", stream: false, requests: "2", concurrency: "2", warmup: "0", "repeat-ratio": "0", timeout: String(timeoutMs / 1000), tokenizer: "o200k" }));
+  const { doc, records } = await runBenchmark(
+    runOptions(`${peer.url}/v1/completions`, {
+      model: "m",
+      stream: false,
+      requests: "2",
+      concurrency: "2",
+      warmup: "0",
+      "repeat-ratio": "0",
+      timeout: String(timeoutMs / 1000),
+      tokenizer: "o200k",
+    }),
+  );
   const hung = records.find((r) => r.error !== null)!;
   expect(hung.error!.class).toBe("timeout");
   const e2e = hung.tEnd! - hung.tSend;
@@ -50,27 +61,49 @@ test("--timeout holds for a request in flight while a 512 KB answer without spac
   // roughly one token per two letters: an extrapolation, not a guess
   expect(ok.outputTokensCounted).toBeGreaterThan(answer.length / 4);
   expect(ok.outputTokensCounted).toBeLessThan(answer.length);
-  expect(doc.notes.join("\n")).toContain("1 answers were too long for the o200k tokenizer to count in the time they took to arrive");
+  expect(doc.notes.join("\n")).toContain(
+    "1 answers were too long for the o200k tokenizer to count in the time they took to arrive",
+  );
 });
 
 test("notes say whose number the output length is", async () => {
-  const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]}\n\n`;
+  const chunk = (content: string) =>
+    `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}}}]}\n\n`;
   const body = ["Hello", " there", ",", " world", "!"].map(chunk).join("") + "data: [DONE]\n\n";
   const noUsage = scripted(() => new Response(body, { headers: { "content-type": "text/event-stream" } }));
   stops.push(noUsage.stop);
-  const run = (url: string) => runBenchmark(runOptions(`${url}/v1/chat/completions`, { model: "m", requests: "2", concurrency: "1", warmup: "0", "repeat-ratio": "0", "max-tokens": "100" }));
+  const run = (url: string) =>
+    runBenchmark(
+      runOptions(`${url}/v1/chat/completions`, {
+        model: "m",
+        requests: "2",
+        concurrency: "1",
+        warmup: "0",
+        "repeat-ratio": "0",
+        "max-tokens": "100",
+      }),
+    );
   const a = await run(noUsage.url);
   expect(a.doc.summary.tokens_source).toBe("o200k");
   const noteA = a.doc.notes.find((n) => n.includes("not --max-tokens 100"))!;
-  expect(noteA).toContain("the client's o200k tokenizer counted 5.0 output tokens per request on average (the server reported no usage)");
+  expect(noteA).toContain(
+    "the client's o200k tokenizer counted 5.0 output tokens per request on average (the server reported no usage)",
+  );
   expect(noteA).not.toContain("the server returned");
 
   const usage = `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":7}}\n\n`;
-  const withUsage = scripted(() => new Response(body.replace("data: [DONE]", `${usage.trim()}\n\ndata: [DONE]`), { headers: { "content-type": "text/event-stream" } }));
+  const withUsage = scripted(
+    () =>
+      new Response(body.replace("data: [DONE]", `${usage.trim()}\n\ndata: [DONE]`), {
+        headers: { "content-type": "text/event-stream" },
+      }),
+  );
   stops.push(withUsage.stop);
   const b = await run(withUsage.url);
   expect(b.doc.summary.tokens_source).toBe("usage");
-  expect(b.doc.notes.find((n) => n.includes("not --max-tokens 100"))).toContain("the server reported 7.0 output tokens per request on average (its usage)");
+  expect(b.doc.notes.find((n) => n.includes("not --max-tokens 100"))).toContain(
+    "the server reported 7.0 output tokens per request on average (its usage)",
+  );
 });
 
 test("nonsense usage and wrong types are protocol errors; the written result is read back by compare's and merge's reader", async () => {
@@ -90,14 +123,30 @@ test("nonsense usage and wrong types are protocol errors; the written result is 
     chunk("one") + `data: {"id":"x"}\n\n`,
   ];
   let n = 0;
-  const peer = scripted(() => new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }));
+  const peer = scripted(
+    () =>
+      new Response(`${answers[n++ % answers.length]}data: [DONE]\n\n`, {
+        headers: { "content-type": "text/event-stream" },
+      }),
+  );
   stops.push(peer.stop);
   const dir = mkdtempSync(`${tmpdir()}/llmbench-caps-`);
   try {
-    const { doc, records } = await runBenchmark(runOptions(`${peer.url}/v1/chat/completions`, { model: "m", requests: "10", concurrency: "1", warmup: "0", "repeat-ratio": "0", "max-tokens": "2" }));
+    const { doc, records } = await runBenchmark(
+      runOptions(`${peer.url}/v1/chat/completions`, {
+        model: "m",
+        requests: "10",
+        concurrency: "1",
+        warmup: "0",
+        "repeat-ratio": "0",
+        "max-tokens": "2",
+      }),
+    );
     expect(doc.summary.requests.succeeded).toBe(2);
     expect(doc.summary.errors.protocol).toBe(8);
-    expect(records.filter((r) => r.error).map((r) => r.error!.message)).toContain("openai-chat: usage.completion_tokens is 1e+308, not a count of tokens (a whole number ≥ 0)");
+    expect(records.filter((r) => r.error).map((r) => r.error!.message)).toContain(
+      "openai-chat: usage.completion_tokens is 1e+308, not a count of tokens (a whole number ≥ 0)",
+    );
     expect(Number.isFinite(doc.summary.throughput.output_tokens_per_s)).toBe(true);
     expect(doc.summary.tokens.output).toBe(2 * 2);
     const path = `${dir}/nonsense.json`;

@@ -11,7 +11,18 @@ describe("an endpoint with no HTTP answer exits 3, with or without --model", () 
   test("a host that does not resolve (.invalid never does, RFC 2606)", async () => {
     for (const model of [[], ["--model", "m"]]) {
       for (const path of ["/v1/completions", "/v1/chat/completions"]) {
-        const r = await cli(["run", "--endpoint", `http://no-such-host.invalid${path}`, ...model, "-n", "2", "--warmup", "0", "--timeout", "5"]);
+        const r = await cli([
+          "run",
+          "--endpoint",
+          `http://no-such-host.invalid${path}`,
+          ...model,
+          "-n",
+          "2",
+          "--warmup",
+          "0",
+          "--timeout",
+          "5",
+        ]);
         expect({ model, path, code: r.code }).toEqual({ model, path, code: EXIT.endpoint });
         expect(r.stderr).toContain("host not found (DNS)");
         expect(r.stderr).toContain("check the host name in --endpoint");
@@ -29,7 +40,17 @@ describe("an endpoint with no HTTP answer exits 3, with or without --model", () 
     });
     const empty = scripted(() => Response.json({ data: [] }));
     try {
-      const r = await cli(["run", "--endpoint", `${silent.url}/v1/completions`, "-n", "2", "--warmup", "0", "--timeout", "0.5"]);
+      const r = await cli([
+        "run",
+        "--endpoint",
+        `${silent.url}/v1/completions`,
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--timeout",
+        "0.5",
+      ]);
       expect(r.code).toBe(EXIT.endpoint);
       expect(lookups).toBe(1);
       expect(r.stderr).toContain("/v1/models got no answer: nothing within 0.5 s");

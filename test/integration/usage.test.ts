@@ -32,11 +32,16 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a result file that fails the schema", () => {
-  test.each([["compare", ["good.json", "bad.json"]], ["merge", ["good.json", "bad.json"]]])("%s: exit 2, one line naming the first failing path, and the fix", async (command, files) => {
+  test.each([
+    ["compare", ["good.json", "bad.json"]],
+    ["merge", ["good.json", "bad.json"]],
+  ])("%s: exit 2, one line naming the first failing path, and the fix", async (command, files) => {
     const r = await cli([command, ...files], { cwd: dir });
     expect(r.code).toBe(2);
     const { error, fix } = oneLine(r.stderr);
-    expect(error).toBe('bad.json is a damaged llmbench result: requests[1].outputTokensCounted is "4", expected an integer ≥ 0');
+    expect(error).toBe(
+      'bad.json is a damaged llmbench result: requests[1].outputTokensCounted is "4", expected an integer ≥ 0',
+    );
     expect(fix).toContain("llmbench run --output FILE");
     expect(r.stdout).toBe("");
   });

@@ -32,7 +32,11 @@ function spawn(args: string[]) {
   return proc;
 }
 async function finished(proc: ReturnType<typeof spawn>) {
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout as ReadableStream).text(), new Response(proc.stderr as ReadableStream).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout as ReadableStream).text(),
+    new Response(proc.stderr as ReadableStream).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 /** `llmbench serve` from the binary, stopped after the tests. */
@@ -41,14 +45,29 @@ async function serve(args: string[]) {
   children.push(server.proc);
   return server;
 }
-const warmOptions = (endpoint: string, args: Record<string, string | boolean> = {}) => parseWarmOptions(argv({ endpoint, seed: "1", quiet: true, ...args }), {}, () => 1);
+const warmOptions = (endpoint: string, args: Record<string, string | boolean> = {}) =>
+  parseWarmOptions(argv({ endpoint, seed: "1", quiet: true, ...args }), {}, () => 1);
 
 describe("the compiled binary", () => {
   test("started before its server: waits, and returns 0 once the server answers", async () => {
     const port = freePort();
     const out = join(dir, "late.json");
     const t0 = performance.now();
-    const warm = spawn(["warm", "--endpoint", `http://127.0.0.1:${port}/generate`, "--wait", "30s", "--requests", "12", "--max-tokens", "4", "--seed", "3", "--output", out]);
+    const warm = spawn([
+      "warm",
+      "--endpoint",
+      `http://127.0.0.1:${port}/generate`,
+      "--wait",
+      "30s",
+      "--requests",
+      "12",
+      "--max-tokens",
+      "4",
+      "--seed",
+      "3",
+      "--output",
+      out,
+    ]);
     await Bun.sleep(2000);
     const server = await serve(["--port", String(port), "--decode-step-ms", "1"]);
     const r = await finished(warm);
@@ -86,9 +105,31 @@ describe("the compiled binary", () => {
 
   test("against serve --cold-start: detects steady state, reports cold and steady latency", async () => {
     // base latency ≈ 2 ms window + 10 steps × 5 ms; the first 20 requests pay +150 ms falling by 7.5 ms each
-    const server = await serve(["--port", "0", "--cold-start", "20", "--cold-start-ms", "150", "--decode-step-ms", "5"]);
+    const server = await serve([
+      "--port",
+      "0",
+      "--cold-start",
+      "20",
+      "--cold-start-ms",
+      "150",
+      "--decode-step-ms",
+      "5",
+    ]);
     const out = join(dir, "cold.json");
-    const r = await finished(spawn(["warm", "--endpoint", `${server.url}/generate`, "--max-tokens", "10", "--seed", "4", "--json", "--output", out]));
+    const r = await finished(
+      spawn([
+        "warm",
+        "--endpoint",
+        `${server.url}/generate`,
+        "--max-tokens",
+        "10",
+        "--seed",
+        "4",
+        "--json",
+        "--output",
+        out,
+      ]),
+    );
     const stats = (await (await fetch(`${server.url}/stats`)).json()) as { requests: number };
     server.proc.kill("SIGTERM");
     expect(r.code).toBe(0);
@@ -114,8 +155,21 @@ describe("the compiled binary", () => {
     expect(doc.window!.drop).toBeLessThanOrEqual(0.05);
     expect(doc.window!.median).toBe(steady!);
     expect(doc.ttft_kind).toBe("first-byte");
-    expect(doc.config).toMatchObject({ endpoint: `${server.url}/generate`, api: "generate", max_tokens: 10, seed: 4, concurrency: 1, window: 10, max_cv: 0.1, max_drop: 0.05, max_requests: 100, wait_s: 120 });
-    process.stderr.write(`warm vs serve --cold-start 20 --cold-start-ms 150: first ${first} ms, steady ${steady} ms after ${doc.requests_to_steady} requests (cv ${doc.window!.cv.toFixed(4)}, drop ${doc.window!.drop.toFixed(4)})\n`);
+    expect(doc.config).toMatchObject({
+      endpoint: `${server.url}/generate`,
+      api: "generate",
+      max_tokens: 10,
+      seed: 4,
+      concurrency: 1,
+      window: 10,
+      max_cv: 0.1,
+      max_drop: 0.05,
+      max_requests: 100,
+      wait_s: 120,
+    });
+    process.stderr.write(
+      `warm vs serve --cold-start 20 --cold-start-ms 150: first ${first} ms, steady ${steady} ms after ${doc.requests_to_steady} requests (cv ${doc.window!.cv.toFixed(4)}, drop ${doc.window!.drop.toFixed(4)})\n`,
+    );
   });
 
   test("bad options exit 2", async () => {
@@ -134,7 +188,9 @@ describe("the compiled binary", () => {
 describe("warmServer against scripted peers", () => {
   test("503 while loading is 'not yet': it retries with backoff until the answer comes", async () => {
     let n = 0;
-    const peer = scripted(() => (++n <= 3 ? new Response("loading", { status: 503 }) : Response.json({ text: " a b", cached: false })));
+    const peer = scripted(() =>
+      ++n <= 3 ? new Response("loading", { status: 503 }) : Response.json({ text: " a b", cached: false }),
+    );
     try {
       const { doc, error } = await warmServer(warmOptions(`${peer.url}/generate`, { requests: "3" }));
       expect(error).toBeNull();
@@ -192,10 +248,18 @@ describe("warmServer against scripted peers", () => {
 
   test("the client's own limits (class client) are fatal, with advice about this machine, not the server", () => {
     const opts = warmOptions("http://127.0.0.1:9/generate");
-    const record = { error: { class: "client", message: "the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked" } } as RawRecord;
+    const record = {
+      error: {
+        class: "client",
+        message:
+          "the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked",
+      },
+    } as RawRecord;
     const error = unwaitableError(opts, record.error!);
     expect(error.exitCode).toBe(3);
-    expect(error.message).toBe("warm could not send a request to http://127.0.0.1:9/generate: the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked");
+    expect(error.message).toBe(
+      "warm could not send a request to http://127.0.0.1:9/generate: the client ran out of file descriptors (EMFILE): it could not open a connection; the server was not asked",
+    );
     expect(error.hint).toContain("ulimit -n");
     expect(error.hint).not.toContain("--rate"); // warm has no --rate
   });
@@ -220,10 +284,16 @@ describe("warmServer against scripted peers", () => {
       seen.push(`${req.method} ${new URL(req.url).pathname}`);
       if (seen.length <= 3) return new Response("loading model", { status: 503 });
       const url = new URL(req.url);
-      return fetch(`${real.url}${url.pathname}`, { method: req.method, headers: req.headers, body: req.method === "POST" ? await req.text() : undefined });
+      return fetch(`${real.url}${url.pathname}`, {
+        method: req.method,
+        headers: req.headers,
+        body: req.method === "POST" ? await req.text() : undefined,
+      });
     });
     try {
-      const { doc, error } = await warmServer(warmOptions(`${peer.url}/v1/chat/completions`, { requests: "2", "max-tokens": "3" }));
+      const { doc, error } = await warmServer(
+        warmOptions(`${peer.url}/v1/chat/completions`, { requests: "2", "max-tokens": "3" }),
+      );
       expect(error).toBeNull();
       expect(seen.slice(0, 4)).toEqual(Array(4).fill("GET /v1/models"));
       expect(doc.attempts).toBe(4);
@@ -238,7 +308,9 @@ describe("warmServer against scripted peers", () => {
 
   test("a server that answers, then fails 5 times in a row: exit 3", async () => {
     let n = 0;
-    const peer = scripted(() => (++n <= 2 ? Response.json({ text: " a", cached: false }) : new Response("boom", { status: 500 })));
+    const peer = scripted(() =>
+      ++n <= 2 ? Response.json({ text: " a", cached: false }) : new Response("boom", { status: 500 }),
+    );
     try {
       const { doc, error } = await warmServer(warmOptions(`${peer.url}/generate`));
       expect(error!.exitCode).toBe(3);
@@ -246,7 +318,15 @@ describe("warmServer against scripted peers", () => {
       expect(doc.ready).toBe(true);
       expect(doc.requests).toEqual({ sent: 7, succeeded: 2, failed: 5 });
       expect(doc.errors.http_5xx).toBe(5);
-      expect(doc.curve.map((p) => p.error)).toEqual([null, null, "http_5xx", "http_5xx", "http_5xx", "http_5xx", "http_5xx"]);
+      expect(doc.curve.map((p) => p.error)).toEqual([
+        null,
+        null,
+        "http_5xx",
+        "http_5xx",
+        "http_5xx",
+        "http_5xx",
+        "http_5xx",
+      ]);
     } finally {
       peer.stop();
     }
@@ -257,7 +337,9 @@ describe("warmServer against the reference server", () => {
   test("--concurrency 3 --requests 12: exactly 12 requests, 3 in flight", async () => {
     const server = await startServer({ decodeStepMs: 3, cacheSize: 0 });
     try {
-      const { doc, error } = await warmServer(warmOptions(`${server.url}/generate`, { requests: "12", concurrency: "3", "max-tokens": "5" }));
+      const { doc, error } = await warmServer(
+        warmOptions(`${server.url}/generate`, { requests: "12", concurrency: "3", "max-tokens": "5" }),
+      );
       expect(error).toBeNull();
       expect(doc.requests).toEqual({ sent: 12, succeeded: 12, failed: 0 });
       expect(server.stats().requests).toBe(12);
@@ -271,14 +353,30 @@ describe("warmServer against the reference server", () => {
   test("--prompts FILE sends each prompt once; a run with the same prompts then finds them cached", async () => {
     const server = await startServer({ decodeStepMs: 1 });
     const file = join(dir, "prompts.jsonl");
-    writeFileSync(file, ["alpha one", "beta two", "gamma three", "delta four", "epsilon five"].map((p) => JSON.stringify({ prompt: p })).join("\n"));
+    writeFileSync(
+      file,
+      ["alpha one", "beta two", "gamma three", "delta four", "epsilon five"]
+        .map((p) => JSON.stringify({ prompt: p }))
+        .join("\n"),
+    );
     try {
-      const { doc, error } = await warmServer(warmOptions(`${server.url}/generate`, { prompts: file, "max-tokens": "6" }));
+      const { doc, error } = await warmServer(
+        warmOptions(`${server.url}/generate`, { prompts: file, "max-tokens": "6" }),
+      );
       expect(error).toBeNull();
       expect(doc.requests.sent).toBe(5);
       expect(server.stats()).toMatchObject({ requests: 5, cache_misses: 5, cache_hits: 0 });
       expect(doc.config).toMatchObject({ prompts: file, max_requests: null, requests: null });
-      const run = await runBenchmark(runOptions(`${server.url}/generate`, { prompts: file, requests: "5", warmup: "0", "repeat-ratio": "0", "max-tokens": "6", seed: "9" }));
+      const run = await runBenchmark(
+        runOptions(`${server.url}/generate`, {
+          prompts: file,
+          requests: "5",
+          warmup: "0",
+          "repeat-ratio": "0",
+          "max-tokens": "6",
+          seed: "9",
+        }),
+      );
       expect(run.doc.summary.cache.hit_rate).toBe(1);
     } finally {
       await server.stop();
@@ -288,7 +386,9 @@ describe("warmServer against the reference server", () => {
   test("a missing prompts file is the user's error (exit 2), not a wait", async () => {
     const server = await startServer({ decodeStepMs: 1 });
     try {
-      await expect(warmServer(warmOptions(`${server.url}/generate`, { prompts: join(dir, "nope.jsonl") }))).rejects.toBeInstanceOf(UsageError);
+      await expect(
+        warmServer(warmOptions(`${server.url}/generate`, { prompts: join(dir, "nope.jsonl") })),
+      ).rejects.toBeInstanceOf(UsageError);
     } finally {
       await server.stop();
     }
@@ -306,10 +406,34 @@ describe("sendWarmup: the warm-up loop run and warm share", () => {
       most = Math.max(most, ++inFlight);
       await Bun.sleep(5 + (req.seq % 3) * 5);
       inFlight--;
-      return { seq: req.seq, phase: req.phase, promptId: req.promptId, repeat: false, tSched: null, tSend: 0, tFirstByte: 1, tokenTimes: [], tEnd: 2, streamed: false, status: 200, outputTokensCounted: 1, reasoningTokensCounted: 0, promptTokensCounted: 1, usage: null, cached: false, error: null };
+      return {
+        seq: req.seq,
+        phase: req.phase,
+        promptId: req.promptId,
+        repeat: false,
+        tSched: null,
+        tSend: 0,
+        tFirstByte: 1,
+        tokenTimes: [],
+        tEnd: 2,
+        streamed: false,
+        status: 200,
+        outputTokensCounted: 1,
+        reasoningTokensCounted: 0,
+        promptTokensCounted: 1,
+        usage: null,
+        cached: false,
+        error: null,
+      };
     };
     const seen: number[] = [];
-    const records = await sendWarmup({ plan, send, concurrency: 3, signal: new AbortController().signal, onRecord: (r) => seen.push(r.seq) });
+    const records = await sendWarmup({
+      plan,
+      send,
+      concurrency: 3,
+      signal: new AbortController().signal,
+      onRecord: (r) => seen.push(r.seq),
+    });
     expect(sent.map((r) => r.phase)).toEqual(Array(7).fill("warmup"));
     expect(records.map((r) => r.seq).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(seen).toEqual(records.map((r) => r.seq));
@@ -326,7 +450,14 @@ describe("sendWarmup: the warm-up loop run and warm share", () => {
       return { seq: req.seq, error: null } as RawRecord;
     };
     let done = 0;
-    const records = await sendWarmup({ plan, send, concurrency: 2, signal: new AbortController().signal, onRecord: () => done++, stop: () => done >= 5 });
+    const records = await sendWarmup({
+      plan,
+      send,
+      concurrency: 2,
+      signal: new AbortController().signal,
+      onRecord: () => done++,
+      stop: () => done >= 5,
+    });
     // at the 5th completion one more is in flight at most (concurrency 2); it finishes, nothing new is sent
     expect(records.length).toBeGreaterThanOrEqual(5);
     expect(records.length).toBeLessThanOrEqual(6);
@@ -343,7 +474,10 @@ describe("the reference server's cold start", () => {
 
   test("flags: --cold-start N, --cold-start-ms X; off by default", () => {
     expect(serverOptionsFromStrings({})).toMatchObject({ coldStartRequests: 0, coldStartMs: 200 });
-    expect(serverOptionsFromStrings({ coldStartRequests: "20", coldStartMs: "75.5" })).toMatchObject({ coldStartRequests: 20, coldStartMs: 75.5 });
+    expect(serverOptionsFromStrings({ coldStartRequests: "20", coldStartMs: "75.5" })).toMatchObject({
+      coldStartRequests: 20,
+      coldStartMs: 75.5,
+    });
     expect(() => serverOptionsFromStrings({ coldStartRequests: "2.5" })).toThrow(UsageError);
     expect(() => serverOptionsFromStrings({ coldStartMs: "-1" })).toThrow(UsageError);
   });
@@ -354,7 +488,12 @@ describe("the reference server's cold start", () => {
       const times: number[] = [];
       for (let i = 0; i < 4; i++) {
         const t = performance.now();
-        await (await fetch(`${server.url}/generate`, { method: "POST", body: JSON.stringify({ prompt: `p${i}`, max_tokens: 2 }) })).json();
+        await (
+          await fetch(`${server.url}/generate`, {
+            method: "POST",
+            body: JSON.stringify({ prompt: `p${i}`, max_tokens: 2 }),
+          })
+        ).json();
         times.push(performance.now() - t);
       }
       expect(times[0]).toBeGreaterThanOrEqual(119);

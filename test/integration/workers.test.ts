@@ -31,7 +31,23 @@ describe("run --workers", () => {
   test("2 workers: the server sees every request once and never more in flight than asked; the result has the form of one run's", async () => {
     const before = server.stats();
     const out = join(dir, "closed.json");
-    const common = ["run", "--endpoint", `${server.url}/generate`, "--stream", "--requests", "40", "--concurrency", "6", "--warmup", "4", "--max-tokens", "12", "--seed", "5", "--quiet"];
+    const common = [
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--stream",
+      "--requests",
+      "40",
+      "--concurrency",
+      "6",
+      "--warmup",
+      "4",
+      "--max-tokens",
+      "12",
+      "--seed",
+      "5",
+      "--quiet",
+    ];
     const r = await cli([...common, "--workers", "2", "--output", out]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -41,7 +57,13 @@ describe("run --workers", () => {
     const doc = read(out);
     expect(validate(doc)).toBe(true);
     expect(doc.config.workers).toBe(2);
-    expect([doc.config.requests, doc.config.concurrency, doc.config.warmup, doc.config.seed, doc.config.output]).toEqual([40, 6, 4, 5, out]);
+    expect([
+      doc.config.requests,
+      doc.config.concurrency,
+      doc.config.warmup,
+      doc.config.seed,
+      doc.config.output,
+    ]).toEqual([40, 6, 4, 5, out]);
     expect(doc.summary.requests).toEqual({ sent: 40, succeeded: 40, failed: 0 });
     expect(doc.summary.cache.repeats_sent).toBe(12);
     expect(doc.summary.cache.repeat_hit_rate).toBe(1);
@@ -61,11 +83,35 @@ describe("run --workers", () => {
 
   test("open loop: the merged arrivals of 2 workers are the seed's one sequence, gap for gap, on one timeline", async () => {
     const out = join(dir, "open.json");
-    const r = await cli(["run", "--endpoint", `${server.url}/generate`, "--rate", "60", "--burstiness", "0.5", "--requests", "30", "--warmup", "2", "--max-tokens", "4", "--seed", "77", "--workers", "2", "--quiet", "--output", out]);
+    const r = await cli([
+      "run",
+      "--endpoint",
+      `${server.url}/generate`,
+      "--rate",
+      "60",
+      "--burstiness",
+      "0.5",
+      "--requests",
+      "30",
+      "--warmup",
+      "2",
+      "--max-tokens",
+      "4",
+      "--seed",
+      "77",
+      "--workers",
+      "2",
+      "--quiet",
+      "--output",
+      out,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const doc = read(out);
-    const due = doc.requests!.filter((q) => q.phase === "measured").map((q) => q.tSched!).sort((a, b) => a - b);
+    const due = doc
+      .requests!.filter((q) => q.phase === "measured")
+      .map((q) => q.tSched!)
+      .sort((a, b) => a - b);
     const whole: number[] = [];
     for (const t of arrivalTimes({ rate: 60, burstiness: 0.5, rampUpMs: 0 }, createRng(hashString("arrivals:77")))) {
       if (whole.length === 30) break;
@@ -93,7 +139,32 @@ describe("run --workers", () => {
 
   test("SIGTERM to the parent alone reaches the workers: the partial result is written, marked incomplete, exit 143", async () => {
     const out = join(dir, "term.json");
-    const p = Bun.spawn([process.execPath, CLI_SOURCE, "run", "--endpoint", `${server.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet", "--output", out], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(
+      [
+        process.execPath,
+        CLI_SOURCE,
+        "run",
+        "--endpoint",
+        `${server.url}/generate`,
+        "--stream",
+        "--requests",
+        "100000",
+        "--concurrency",
+        "4",
+        "--warmup",
+        "0",
+        "--max-tokens",
+        "50",
+        "--seed",
+        "3",
+        "--workers",
+        "2",
+        "--quiet",
+        "--output",
+        out,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     // wait until the server has answered some of the measured requests
     const before = server.stats().requests;
     while (server.stats().requests < before + 20) await Bun.sleep(50);
@@ -110,9 +181,36 @@ describe("run --workers, a worker lost", () => {
   test("a worker killed mid-run stops the others; the run fails naming it, and keeps what the others measured", async () => {
     const s = await startServer({ decodeStepMs: 2 });
     try {
-      const p = Bun.spawn([process.execPath, CLI_SOURCE, "run", "--endpoint", `${s.url}/generate`, "--stream", "--requests", "100000", "--concurrency", "4", "--warmup", "0", "--max-tokens", "50", "--seed", "3", "--workers", "2", "--quiet"], { stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn(
+        [
+          process.execPath,
+          CLI_SOURCE,
+          "run",
+          "--endpoint",
+          `${s.url}/generate`,
+          "--stream",
+          "--requests",
+          "100000",
+          "--concurrency",
+          "4",
+          "--warmup",
+          "0",
+          "--max-tokens",
+          "50",
+          "--seed",
+          "3",
+          "--workers",
+          "2",
+          "--quiet",
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
       while (s.stats().requests < 20) await Bun.sleep(50);
-      const children = Bun.spawnSync(["pgrep", "-P", String(p.pid)]).stdout.toString().trim().split("\n").map(Number);
+      const children = Bun.spawnSync(["pgrep", "-P", String(p.pid)])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .map(Number);
       expect(children.length).toBe(2);
       process.kill(children[1], "SIGKILL");
       const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);

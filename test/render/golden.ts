@@ -17,6 +17,7 @@ export function expectGolden(name: string, actual: string): void {
     writeFileSync(file, actual);
     return;
   }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: write it with UPDATE_GOLDEN=1 npx bun test test/render, then review it`);
+  if (!existsSync(file))
+    throw new Error(`no golden file ${name}: write it with UPDATE_GOLDEN=1 npx bun test test/render, then review it`);
   expect(actual).toBe(readFileSync(file, "utf8"));
 }

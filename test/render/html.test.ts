@@ -3,7 +3,16 @@ import { describe, expect, test } from "bun:test";
 import type { RawRecord } from "../../src/core/metrics.ts";
 import type { ResultDocument, ResultRecord } from "../../src/core/result.ts";
 import { quantileSorted } from "../../src/core/stats/percentiles.ts";
-import { binWidth, cdfPoints, digestCdf, errorsOverTime, inFlight, samplesOf, thin, tokensPerSecond } from "../../src/render/html/data.ts";
+import {
+  binWidth,
+  cdfPoints,
+  digestCdf,
+  errorsOverTime,
+  inFlight,
+  samplesOf,
+  thin,
+  tokensPerSecond,
+} from "../../src/render/html/data.ts";
 import { renderHtml } from "../../src/render/html/page.ts";
 import { esc, logTicks, makeScale, niceTicks, wantsLog } from "../../src/render/html/svg.ts";
 import { ms } from "../../src/core/format.ts";
@@ -13,7 +22,9 @@ const rec = (r: RawRecord) => r as unknown as ResultRecord;
 
 describe("escaping", () => {
   test("every character that could open markup or close an attribute is an entity", () => {
-    expect(esc(`</script><img src=x onerror="a('1')">&`)).toBe("&lt;/script&gt;&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;");
+    expect(esc(`</script><img src=x onerror="a('1')">&`)).toBe(
+      "&lt;/script&gt;&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;",
+    );
   });
 });
 
@@ -40,7 +51,11 @@ describe("scales", () => {
 
 describe("distributions", () => {
   test("a CDF of few samples keeps every rank at i/(n−1), numpy's position", () => {
-    expect(cdfPoints([5, 7, 9])).toEqual([[5, 0], [7, 0.5], [9, 1]]);
+    expect(cdfPoints([5, 7, 9])).toEqual([
+      [5, 0],
+      [7, 0.5],
+      [9, 1],
+    ]);
     expect(cdfPoints([])).toEqual([]);
   });
 
@@ -58,13 +73,34 @@ describe("distributions", () => {
   });
 
   test("a digest's CDF runs from its min to its max through its centroids", () => {
-    const d = { delta: 0.01, count: 4, min: 1, max: 8, sum: 18, centroids: [[1, 1], [4, 2], [8, 1]] as Array<[number, number]> };
-    expect(digestCdf(d)).toEqual([[1, 0], [1, 0], [4, 0.5], [8, 1], [8, 1]]);
+    const d = {
+      delta: 0.01,
+      count: 4,
+      min: 1,
+      max: 8,
+      sum: 18,
+      centroids: [
+        [1, 1],
+        [4, 2],
+        [8, 1],
+      ] as Array<[number, number]>,
+    };
+    expect(digestCdf(d)).toEqual([
+      [1, 0],
+      [1, 0],
+      [4, 0.5],
+      [8, 1],
+      [8, 1],
+    ]);
     expect(digestCdf(undefined)).toEqual([]);
   });
 
   test("samples are the measured records' values, as the summary takes them", () => {
-    const records = [streamed(0, 0, 30, [5, 5]), streamed(1, 10, 10, [2, 4]), streamed(2, 20, 20, [3, 3], { phase: "warmup" })].map(rec);
+    const records = [
+      streamed(0, 0, 30, [5, 5]),
+      streamed(1, 10, 10, [2, 4]),
+      streamed(2, 20, 20, [3, 3], { phase: "warmup" }),
+    ].map(rec);
     const s = samplesOf(records, "send");
     expect([...s.ttft_ms]).toEqual([10, 30]);
     expect([...s.itl_ms]).toEqual([2, 4, 5, 5]);
@@ -97,8 +133,20 @@ describe("the run over time", () => {
     const records = [
       streamed(0, 0, 100, [100, 100, 100]),
       streamed(1, 1500, 100, [300]),
-      rec({ ...streamed(2, 2000, 50, []), error: { class: "http_5xx", message: "503" }, tEnd: 2100, tokenTimes: [], outputTokensCounted: 0 }) as unknown as RawRecord,
-      rec({ ...streamed(3, 2200, 50, []), error: { class: "timeout", message: "t" }, tEnd: 3900, tokenTimes: [], outputTokensCounted: 0 }) as unknown as RawRecord,
+      rec({
+        ...streamed(2, 2000, 50, []),
+        error: { class: "http_5xx", message: "503" },
+        tEnd: 2100,
+        tokenTimes: [],
+        outputTokensCounted: 0,
+      }) as unknown as RawRecord,
+      rec({
+        ...streamed(3, 2200, 50, []),
+        error: { class: "timeout", message: "t" },
+        tEnd: 3900,
+        tokenTimes: [],
+        outputTokensCounted: 0,
+      }) as unknown as RawRecord,
     ].map(rec);
     const bin = 1;
     const tps = tokensPerSecond(records, bin);
@@ -126,12 +174,40 @@ function doc(records: RawRecord[], config: Record<string, unknown> = {}, keep = 
 }
 
 describe("the page", () => {
-  const records = Array.from({ length: 60 }, (_, i) => streamed(i, i * 50, 20 + (i % 9) * 3, Array(5).fill(4 + (i % 4)), { phase: i < 3 ? "warmup" : "measured" }));
+  const records = Array.from({ length: 60 }, (_, i) =>
+    streamed(i, i * 50, 20 + (i % 9) * 3, Array(5).fill(4 + (i % 4)), { phase: i < 3 ? "warmup" : "measured" }),
+  );
 
   test("a model name, a note, an endpoint and a file name become text, never markup; no script, no external reference", () => {
     const d = doc(records, { model: HOSTILE, endpoint: `http://h/${HOSTILE}` });
     d.notes = [HOSTILE];
-    const html = renderHtml({ files: [{ name: `a${HOSTILE}.json`, doc: d, recordsFromFile: null }], comparisons: [{ name: HOSTILE, doc: { schema: "llmbench.compare/v1", verdict: HOSTILE, metrics: [{ label: HOSTILE, unit: "ms", verdict: "regressed", reason: HOSTILE, base: 1, cand: 2, change: 1, change_unit: "relative", interval: null, p_value: null }] } }], version: "test" });
+    const html = renderHtml({
+      files: [{ name: `a${HOSTILE}.json`, doc: d, recordsFromFile: null }],
+      comparisons: [
+        {
+          name: HOSTILE,
+          doc: {
+            schema: "llmbench.compare/v1",
+            verdict: HOSTILE,
+            metrics: [
+              {
+                label: HOSTILE,
+                unit: "ms",
+                verdict: "regressed",
+                reason: HOSTILE,
+                base: 1,
+                cand: 2,
+                change: 1,
+                change_unit: "relative",
+                interval: null,
+                p_value: null,
+              },
+            ],
+          },
+        },
+      ],
+      version: "test",
+    });
     expect(html).not.toContain("<img");
     expect(html).not.toMatch(/<script/i);
     // escaped text has no "<", so every "<" opens a tag the page itself wrote; its quoted values are escaped text
@@ -145,30 +221,60 @@ describe("the page", () => {
 
   test("the summary table holds the result's own numbers, formatted as the text report formats them", () => {
     const d = doc(records);
-    const html = renderHtml({ files: [{ name: "a.json", doc: d, recordsFromFile: null }], comparisons: [], version: "test" });
+    const html = renderHtml({
+      files: [{ name: "a.json", doc: d, recordsFromFile: null }],
+      comparisons: [],
+      version: "test",
+    });
     const t = d.summary.ttft_ms!;
-    expect(html).toContain(`<tr><th>TTFT</th>${[t.mean, t.p50, t.p90, t.p95, t.p99, t.max].map((x) => `<td>${ms(x)}</td>`).join("")}<td>${t.count}</td></tr>`);
+    expect(html).toContain(
+      `<tr><th>TTFT</th>${[t.mean, t.p50, t.p90, t.p95, t.p99, t.max].map((x) => `<td>${ms(x)}</td>`).join("")}<td>${t.count}</td></tr>`,
+    );
     // the p99 marker is the summary's p99, exact from the samples
     const sorted = samplesOf(records.map(rec), "send").ttft_ms;
     expect(t.p99).toBe(quantileSorted(sorted, 0.99));
     expect(html).toContain(`data-marker="p99 ${ms(t.p99)}"`);
-    for (const id of ["f0-ttft-cdf", "f0-tpot-cdf", "f0-itl-cdf", "f0-e2e-cdf", "f0-inflight", "f0-ttft-time", "f0-e2e-time", "f0-tokens-time"]) expect(html).toContain(`data-chart="${id}"`);
+    for (const id of [
+      "f0-ttft-cdf",
+      "f0-tpot-cdf",
+      "f0-itl-cdf",
+      "f0-e2e-cdf",
+      "f0-inflight",
+      "f0-ttft-time",
+      "f0-e2e-time",
+      "f0-tokens-time",
+    ])
+      expect(html).toContain(`data-chart="${id}"`);
     expect(html).toContain(`data-chart="f0-errors-time" data-marks="0"`);
   });
 
   test("no records (--no-records, --bounded, a lost records file): the summary, CDFs from the digests, and why there is no timeline", () => {
     const d = doc(records, {}, false);
-    const html = renderHtml({ files: [{ name: "a.json", doc: d, recordsFromFile: null }], comparisons: [], version: "test" });
+    const html = renderHtml({
+      files: [{ name: "a.json", doc: d, recordsFromFile: null }],
+      comparisons: [],
+      version: "test",
+    });
     expect(html).toContain("written with --no-records");
     expect(html).toContain("from the result&#39;s t-digest (no per-request records): approximate");
     expect(html).toMatch(/data-chart="f0-ttft-cdf" data-marks="[1-9]/);
     expect(html).not.toContain(`data-chart="f0-inflight"`);
     expect(html).toContain("The run over time needs per-request records");
     d.records_file = "gone.ndjson";
-    const lost = renderHtml({ files: [{ name: "a.json", doc: d, recordsFromFile: null, recordsNote: "its records file gone.ndjson was not found" }], comparisons: [], version: "test" });
+    const lost = renderHtml({
+      files: [
+        { name: "a.json", doc: d, recordsFromFile: null, recordsNote: "its records file gone.ndjson was not found" },
+      ],
+      comparisons: [],
+      version: "test",
+    });
     expect(lost).toContain("written with --records-file, and its records file gone.ndjson was not found");
     // read from the records file: every chart, and the page says where the records came from
-    const fromFile = renderHtml({ files: [{ name: "a.json", doc: d, recordsFromFile: records.map(rec) }], comparisons: [], version: "test" });
+    const fromFile = renderHtml({
+      files: [{ name: "a.json", doc: d, recordsFromFile: records.map(rec) }],
+      comparisons: [],
+      version: "test",
+    });
     expect(fromFile).toContain("read from the records file gone.ndjson");
     expect(fromFile).toMatch(/data-chart="f0-inflight" data-marks="[1-9]/);
   });
@@ -176,24 +282,100 @@ describe("the page", () => {
   test("a --runs file overlays its runs; a sweep comparison gives a table per level", () => {
     const a = doc(records.slice(0, 30));
     const b = doc(records.slice(30));
-    const d = { ...doc(records), requests: null, runs: [a, b].map((x) => ({ complete: true, started_at: x.started_at, finished_at: x.finished_at, notes: [], summary: x.summary, digests: x.digests, requests: x.requests })) } as ResultDocument;
-    const html = renderHtml({ files: [{ name: "runs.json", doc: d, recordsFromFile: null }], comparisons: [], version: "test" });
+    const d = {
+      ...doc(records),
+      requests: null,
+      runs: [a, b].map((x) => ({
+        complete: true,
+        started_at: x.started_at,
+        finished_at: x.finished_at,
+        notes: [],
+        summary: x.summary,
+        digests: x.digests,
+        requests: x.requests,
+      })),
+    } as ResultDocument;
+    const html = renderHtml({
+      files: [{ name: "runs.json", doc: d, recordsFromFile: null }],
+      comparisons: [],
+      version: "test",
+    });
     expect(html).toContain("runs.json [run 1/2]");
     expect(html).toContain("runs.json [run 2/2]");
     expect(html).toContain("2 runs of the same measurement");
-    const level = (verdict: string) => ({ schema: "llmbench.compare/v1", verdict, metrics: [{ label: "TTFT p50", unit: "ms", verdict, base: 10, cand: 12, change: 0.2, change_unit: "relative", interval: [0.1, 0.3], p_value: 0.001 }] });
-    const sweep = renderHtml({ files: [], comparisons: [{ name: "c.json", doc: { schema: "llmbench.compare-sweep/v1", kind: "concurrency", levels: [{ level: "concurrency 1", comparison: level("unchanged") }, { level: "concurrency 8", comparison: level("regressed") }] } }], version: "test" });
+    const level = (verdict: string) => ({
+      schema: "llmbench.compare/v1",
+      verdict,
+      metrics: [
+        {
+          label: "TTFT p50",
+          unit: "ms",
+          verdict,
+          base: 10,
+          cand: 12,
+          change: 0.2,
+          change_unit: "relative",
+          interval: [0.1, 0.3],
+          p_value: 0.001,
+        },
+      ],
+    });
+    const sweep = renderHtml({
+      files: [],
+      comparisons: [
+        {
+          name: "c.json",
+          doc: {
+            schema: "llmbench.compare-sweep/v1",
+            kind: "concurrency",
+            levels: [
+              { level: "concurrency 1", comparison: level("unchanged") },
+              { level: "concurrency 8", comparison: level("regressed") },
+            ],
+          },
+        },
+      ],
+      version: "test",
+    });
     expect(sweep).toContain(`data-table="compare-0-0"`);
     expect(sweep).toContain(`data-table="compare-0-1"`);
-    expect(sweep).toContain(`<tr class="v-regressed"><th>TTFT p50 ms</th><td>10.0</td><td>12.0</td><td>+20.0%</td><td>[+10.0%, +30.0%]</td><td>0.001</td><td class="verdict">regressed</td></tr>`);
+    expect(sweep).toContain(
+      `<tr class="v-regressed"><th>TTFT p50 ms</th><td>10.0</td><td>12.0</td><td>+20.0%</td><td>[+10.0%, +30.0%]</td><td>0.001</td><td class="verdict">regressed</td></tr>`,
+    );
   });
 
   test("a crafted compare JSON (wrong types anywhere) renders what it can and never throws", () => {
-    const weird: unknown[] = [null, 5, "x", [], { a: 1 }, { files: "f", requests: null }, { metrics: "m" }, { metrics: [null, 1, { base: "1", cand: {}, interval: [1], change_unit: 5, flags: "f", unit: "°C" }] }];
+    const weird: unknown[] = [
+      null,
+      5,
+      "x",
+      [],
+      { a: 1 },
+      { files: "f", requests: null },
+      { metrics: "m" },
+      { metrics: [null, 1, { base: "1", cand: {}, interval: [1], change_unit: 5, flags: "f", unit: "°C" }] },
+    ];
     for (const w of weird) {
-      const doc = { schema: "llmbench.compare/v1", verdict: w, base: w, cand: w, settings: w, metrics: (w as { metrics?: unknown } | null)?.metrics ?? w, notes: w, failures: w };
+      const doc = {
+        schema: "llmbench.compare/v1",
+        verdict: w,
+        base: w,
+        cand: w,
+        settings: w,
+        metrics: (w as { metrics?: unknown } | null)?.metrics ?? w,
+        notes: w,
+        failures: w,
+      };
       expect(() => renderHtml({ files: [], comparisons: [{ name: "c.json", doc }], version: "test" })).not.toThrow();
-      expect(() => renderHtml({ files: [], comparisons: [{ name: "c.json", doc: { schema: "llmbench.compare-sweep/v1", levels: [w, { level: w, comparison: w }] } }], version: "test" })).not.toThrow();
+      expect(() =>
+        renderHtml({
+          files: [],
+          comparisons: [
+            { name: "c.json", doc: { schema: "llmbench.compare-sweep/v1", levels: [w, { level: w, comparison: w }] } },
+          ],
+          version: "test",
+        }),
+      ).not.toThrow();
     }
   });
 });

@@ -15,7 +15,10 @@ describe("formatDocument", () => {
     expect(text).toContain('    "requests": {\n      "sent": 50,');
     expect(text.endsWith("}\n")).toBe(true);
     // a sweep's levels keep their records one a line too; a document without records is plain indented JSON
-    const sweep = { ...doc, sweep: { kind: "concurrency", levels: [{ concurrency: 1, requests: records.slice(0, 2) }] } };
+    const sweep = {
+      ...doc,
+      sweep: { kind: "concurrency", levels: [{ concurrency: 1, requests: records.slice(0, 2) }] },
+    };
     expect(JSON.parse(formatDocument(sweep))).toEqual(sweep);
     expect(formatDocument(sweep)).toContain('          {"seq":1,');
     const none = { ...doc, requests: null };

@@ -23,7 +23,17 @@ test("nothing reported and nothing offered: no line", () => {
 });
 
 test("both: one sentence, offered then reported", () => {
-  const p = { ...base, reported: 4, cached_tokens: 580, cached_share: 0.58, cached_share_per_request: dist(0.5, 0.9), offered: 4, offered_prompt_tokens: 1000, reusable_tokens: 620, reusable_share: 0.62 };
+  const p = {
+    ...base,
+    reported: 4,
+    cached_tokens: 580,
+    cached_share: 0.58,
+    cached_share_per_request: dist(0.5, 0.9),
+    offered: 4,
+    offered_prompt_tokens: 1000,
+    reusable_tokens: 620,
+    reusable_share: 0.62,
+  };
   expect(prefixCacheLines(p)).toEqual([
     "Prefix cache  the workload offered 62.0% reusable prefix (620 of 1,000 prompt tokens); the server reported 58.0% cached (580 of 1,000 prompt tokens; per request p50 50.0%, p90 90.0%)",
   ]);
@@ -44,7 +54,14 @@ test("nothing reported: the TTFT split instead, empty buckets left out", () => {
     { from: 0.5, to: 0.75, requests: 1, ttft_ms: dist(12.5, 12.5) },
     { from: 0.75, to: 1, requests: 0, ttft_ms: null },
   ];
-  const p = { ...base, offered: 4, offered_prompt_tokens: 1000, reusable_tokens: 150, reusable_share: 0.15, ttft_by_reusable_share: buckets };
+  const p = {
+    ...base,
+    offered: 4,
+    offered_prompt_tokens: 1000,
+    reusable_tokens: 150,
+    reusable_share: 0.15,
+    ttft_by_reusable_share: buckets,
+  };
   expect(prefixCacheLines(p)).toEqual([
     "Prefix cache  the workload offered 15.0% reusable prefix (150 of 1,000 prompt tokens); the server reported no cached_tokens (vLLM sends them with --enable-prompt-tokens-details)",
     "  TTFT by reusable share of the prompt (what a prefix cache would shorten):",

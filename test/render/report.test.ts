@@ -11,8 +11,15 @@ import type { ResultDocument } from "../../src/core/result.ts";
 import { config, dist, document, level, summary } from "../documents.ts";
 import { expectGolden } from "./golden.ts";
 
-const unesc = (s: string) => s.replace(/<[^>]+>/g, "").replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', "#39": "'", amp: "&" })[e]!);
-const squeeze = (s: string) => s.trim().replace(/\s+/g, " ").replace(/ ← knee| \(client distorted\)$/, "");
+const unesc = (s: string) =>
+  s
+    .replace(/<[^>]+>/g, "")
+    .replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', "#39": "'", amp: "&" })[e]!);
+const squeeze = (s: string) =>
+  s
+    .trim()
+    .replace(/\s+/g, " ")
+    .replace(/ ← knee| \(client distorted\)$/, "");
 
 /**
  * The golden text, and the HTML page drawing the same rows (render/rows.ts): every data row of the
@@ -23,11 +30,20 @@ function expectReport(name: string, doc: ResultDocument): void {
   const text = doc.sweep ? renderSweep(doc) : renderReport(doc);
   expectGolden(name, text);
   const lines = text.split("\n").map(squeeze);
-  const page = renderHtml({ files: [{ name: "a.json", doc, recordsFromFile: null }], comparisons: [], version: "test" });
+  const page = renderHtml({
+    files: [{ name: "a.json", doc, recordsFromFile: null }],
+    comparisons: [],
+    version: "test",
+  });
   const section = page.slice(page.indexOf('<section class="file"'), page.indexOf('<details class="text">'));
   let checked = 0;
   for (const table of section.match(/<table[\s\S]*?<\/table>/g) ?? []) {
-    const rows = (table.match(/<tr[^>]*>[\s\S]*?<\/tr>/g) ?? []).map((tr) => (tr.match(/<t[hd][^>]*>[\s\S]*?<\/t[hd]>/g) ?? []).map((cell) => ({ head: cell.startsWith("<th"), text: unesc(cell) })));
+    const rows = (table.match(/<tr[^>]*>[\s\S]*?<\/tr>/g) ?? []).map((tr) =>
+      (tr.match(/<t[hd][^>]*>[\s\S]*?<\/t[hd]>/g) ?? []).map((cell) => ({
+        head: cell.startsWith("<th"),
+        text: unesc(cell),
+      })),
+    );
     if (rows[0]?.[0]?.text === "term") continue;
     if (doc.sweep && !table.includes('data-table="sweep"')) continue; // the sweep's text shows no summary of its knee's level
     for (const row of rows) {
@@ -53,12 +69,27 @@ describe("renderReport", () => {
       tpot_ms: null,
       itl_ms: null,
       tokens_source: "whitespace",
-      tokens: { output: 4870, input: 1600, reasoning: 0, mean_output_per_request: 97.4, usage_vs_client: { compared: 0, disagreed: 0, mean_relative_difference: null }, tokens_per_chunk: null },
+      tokens: {
+        output: 4870,
+        input: 1600,
+        reasoning: 0,
+        mean_output_per_request: 97.4,
+        usage_vs_client: { compared: 0, disagreed: 0, mean_relative_difference: null },
+        tokens_per_chunk: null,
+      },
     });
     const doc = document({
-      config: config({ endpoint: "http://localhost:8000/generate", api: "generate", stream: false, model: null, tokenizer: "whitespace" }),
+      config: config({
+        endpoint: "http://localhost:8000/generate",
+        api: "generate",
+        stream: false,
+        model: null,
+        tokenizer: "whitespace",
+      }),
       summary: s,
-      notes: ["responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)"],
+      notes: [
+        "responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)",
+      ],
     });
     expectReport("report-first-byte.txt", doc);
   });
@@ -78,21 +109,40 @@ describe("renderReport", () => {
       },
     });
     const doc = document({
-      config: config({ rate: 20, concurrency: null, burstiness: 0.5, ramp_up_s: 10, latency_from: "due", slo: [{ name: "ttft_p95", bound_ms: 300 }] }),
+      config: config({
+        rate: 20,
+        concurrency: null,
+        burstiness: 0.5,
+        ramp_up_s: 10,
+        latency_from: "due",
+        slo: [{ name: "ttft_p95", bound_ms: 300 }],
+      }),
       summary: s,
     });
     expectReport("report-slo.txt", doc);
   });
 
   test("the client was a bottleneck: the warning after the table", () => {
-    const reason = "event-loop lag p99 14.20 ms exceeds 9.38 ms (5% of TTFT p50 187.50 ms, at least 2 ms): the client was a bottleneck; lower the load or run several clients";
-    const doc = document({ summary: summary({ client: { event_loop_lag_ms: dist(466, 3.1, 0, 22.5, 1.4, 8.8, 11.9, 14.2), distorted: true, reason } }) });
+    const reason =
+      "event-loop lag p99 14.20 ms exceeds 9.38 ms (5% of TTFT p50 187.50 ms, at least 2 ms): the client was a bottleneck; lower the load or run several clients";
+    const doc = document({
+      summary: summary({
+        client: { event_loop_lag_ms: dist(466, 3.1, 0, 22.5, 1.4, 8.8, 11.9, 14.2), distorted: true, reason },
+      }),
+    });
     expectReport("report-client-warning.txt", doc);
   });
 
   test("notes, reasoning tokens and a duration-bound run", () => {
     const s = summary({
-      tokens: { output: 10000, input: 3200, reasoning: 2400, mean_output_per_request: 100, usage_vs_client: { compared: 100, disagreed: 40, mean_relative_difference: 0.18 }, tokens_per_chunk: 3.2 },
+      tokens: {
+        output: 10000,
+        input: 3200,
+        reasoning: 2400,
+        mean_output_per_request: 100,
+        usage_vs_client: { compared: 100, disagreed: 40, mean_relative_difference: 0.18 },
+        tokens_per_chunk: 3.2,
+      },
     });
     const doc = document({
       config: config({ requests: null, duration_s: 60, ramp_up_s: 5 }),
@@ -119,7 +169,14 @@ describe("renderReport", () => {
         e2e_ms: dist(31, 2441.6, 1990.2, 4970.33, 2385, 2760.8, 3100.1, 4902.7),
         latency_per_token_ms: dist(31, 24.66, 19.9, 49.7, 23.85, 27.61, 31, 49.03),
         throughput: { output_tokens_per_s: 2583.33, input_tokens_per_s: 826.67, requests_per_s: 25.833 },
-        tokens: { output: 3100, input: 992, reasoning: 0, mean_output_per_request: 100, usage_vs_client: { compared: 31, disagreed: 0, mean_relative_difference: 0.004 }, tokens_per_chunk: 1 },
+        tokens: {
+          output: 3100,
+          input: 992,
+          reasoning: 0,
+          mean_output_per_request: 100,
+          usage_vs_client: { compared: 31, disagreed: 0, mean_relative_difference: 0.004 },
+          tokens_per_chunk: 1,
+        },
       },
       { http_5xx: 6, timeout: 2, aborted: 1 },
     );
@@ -140,7 +197,10 @@ describe("renderReport", () => {
       digests: {} as never,
       requests: null,
     });
-    const doc = document({ config: config({ runs: 3 }), runs: [run(180.25, 2150.2), run(192.5, 2098.75, true, true), run(9.875, 2201, false)] });
+    const doc = document({
+      config: config({ runs: 3 }),
+      runs: [run(180.25, 2150.2), run(192.5, 2098.75, true, true), run(9.875, 2201, false)],
+    });
     expectReport("report-runs.txt", doc);
   });
 });
@@ -154,7 +214,9 @@ describe("renderSweep", () => {
       tpot_ms: dist(100, 20 + c / 4, 18, 40, 20 + c / 4, 25, 27, 30),
       e2e_ms: dist(100, e2e, e2e / 2, e2e * 3, e2e, e2e * 1.2, e2e * 1.3, e2e * 1.9),
       error_rate: errorRate,
-      ...(goodput !== undefined ? { slo: { terms: [], passed: goodput > 5, good_requests: 90, goodput_rps: goodput } } : {}),
+      ...(goodput !== undefined
+        ? { slo: { terms: [], passed: goodput > 5, good_requests: 90, goodput_rps: goodput } }
+        : {}),
     });
   const levels = [
     level(1, at(1, 48.5, 41.25, 2061), 1),
@@ -166,7 +228,10 @@ describe("renderSweep", () => {
 
   test("a concurrency sweep stopped on saturation: one row per level, the knee marked and explained, the chart", () => {
     // the knee and the stop reason in the words core/sweep.ts gives them
-    const knee = findKnee(levels.map((l) => l.summary), false);
+    const knee = findKnee(
+      levels.map((l) => l.summary),
+      false,
+    );
     expect(knee.index).toBe(3);
     const doc = document({
       config: config({ sweep: { kind: "concurrency", levels: [1, 2, 4, 8, 16, 32] } }),
@@ -185,7 +250,13 @@ describe("renderSweep", () => {
   });
 
   test("a rate sweep with SLOs, interrupted in its third level: goodput column, fractional rates, no knee, no gain", () => {
-    const slo = (l: ReturnType<typeof level>, rate: number, goodput: number) => ({ ...l, concurrency: null, rate, batching_gain: null, summary: { ...l.summary, slo: { terms: [], passed: goodput > 2, good_requests: 90, goodput_rps: goodput } } });
+    const slo = (l: ReturnType<typeof level>, rate: number, goodput: number) => ({
+      ...l,
+      concurrency: null,
+      rate,
+      batching_gain: null,
+      summary: { ...l.summary, slo: { terms: [], passed: goodput > 2, good_requests: 90, goodput_rps: goodput } },
+    });
     const rated = [slo(levels[0], 0.5, 0.5), slo(levels[1], 1, 0.98), slo({ ...levels[2], complete: false }, 2, 1.5)];
     const doc = document({
       complete: false,
@@ -208,8 +279,22 @@ describe("renderSweep", () => {
 describe("renderProgress", () => {
   test("the live line: done/total padded, rates, TTFT p50, failures only when there are some", () => {
     const lines = [
-      renderProgress({ done: 7, total: 1000, failed: 0, requestsPerS: 3.0214, outputTokensPerS: 301.44, ttftP50Ms: 212.3 }),
-      renderProgress({ done: 1000, total: 1000, failed: 12, requestsPerS: 1234.5, outputTokensPerS: 123456.78, ttftP50Ms: 9.876 }),
+      renderProgress({
+        done: 7,
+        total: 1000,
+        failed: 0,
+        requestsPerS: 3.0214,
+        outputTokensPerS: 301.44,
+        ttftP50Ms: 212.3,
+      }),
+      renderProgress({
+        done: 1000,
+        total: 1000,
+        failed: 12,
+        requestsPerS: 1234.5,
+        outputTokensPerS: 123456.78,
+        ttftP50Ms: 9.876,
+      }),
       renderProgress({ done: 0, total: 5, failed: 0, requestsPerS: 0, outputTokensPerS: 0, ttftP50Ms: undefined }),
     ];
     expectGolden("progress.txt", `${lines.join("\n")}\n`);

@@ -125,7 +125,12 @@ export interface Comparison {
 }
 
 /** The verdict of a change with its interval (or the point alone) against a threshold. */
-export function judge(change: number, interval: [number, number] | null, threshold: number, direction: Direction): Verdict {
+export function judge(
+  change: number,
+  interval: [number, number] | null,
+  threshold: number,
+  direction: Direction,
+): Verdict {
   // "badness": positive = worse, whatever the direction
   const [lo, hi] = interval ?? [change, change];
   const [bLo, bHi] = direction === "lower" ? [lo, hi] : [-hi, -lo];
@@ -136,7 +141,10 @@ export function judge(change: number, interval: [number, number] | null, thresho
   return "inconclusive";
 }
 
-type Row = Omit<MetricResult, "name" | "label" | "unit" | "kind" | "direction" | "gated" | "threshold" | "changeUnit" | "verdict"> & {
+type Row = Omit<
+  MetricResult,
+  "name" | "label" | "unit" | "kind" | "direction" | "gated" | "threshold" | "changeUnit" | "verdict"
+> & {
   /** no interval: the verdict is "unjudged" */
   unjudged?: boolean;
   /** a bare ratio (no samples, one run per side) */
@@ -145,7 +153,15 @@ type Row = Omit<MetricResult, "name" | "label" | "unit" | "kind" | "direction" |
   missingOn?: "base" | "cand" | "both";
 };
 
-const unavailable = (reason: string): Row => ({ base: null, cand: null, change: null, interval: null, pValue: null, method: "none", reason });
+const unavailable = (reason: string): Row => ({
+  base: null,
+  cand: null,
+  change: null,
+  interval: null,
+  pValue: null,
+  method: "none",
+  reason,
+});
 
 function sideSummary(runs: readonly RunData[]): SideSummary {
   const sum = (k: "sent" | "succeeded" | "failed") => runs.reduce((s, r) => s + r.requests[k], 0);
@@ -158,16 +174,30 @@ function sideSummary(runs: readonly RunData[]): SideSummary {
   };
 }
 
-const FAMILY_WORD: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
+const FAMILY_WORD: Record<Family, string> = {
+  ttft: "TTFT",
+  tpot: "TPOT",
+  itl: "ITL",
+  e2e: "E2E",
+  ttft_first_turn: "TTFT turn 1",
+  ttft_later_turns: "TTFT later turns",
+};
 
 /**
  * A side's percentile without samples: one file's own summary, or the merged t-digests of several
  * llmbench files; null when neither is there.
  */
-function percentileWithoutSamples(runs: readonly RunData[], family: Family, p: "p50" | "p95" | "p99", q: number): number | null {
+function percentileWithoutSamples(
+  runs: readonly RunData[],
+  family: Family,
+  p: "p50" | "p95" | "p99",
+  q: number,
+): number | null {
   if (runs.length === 1) return runs[0].summary[family]?.[p] ?? null;
   if (runs.every((r) => r.samples !== null)) {
-    const all = Float64Array.from(runs.flatMap((r) => (family === "itl" ? r.samples!.itl.flat() : (r.samples![family] ?? []))));
+    const all = Float64Array.from(
+      runs.flatMap((r) => (family === "itl" ? r.samples!.itl.flat() : (r.samples![family] ?? []))),
+    );
     return all.length > 0 ? quantileSorted(all.sort(), q) : null;
   }
   if (!runs.every((r) => r.digests?.[family as BaseFamily])) return null;
@@ -176,7 +206,10 @@ function percentileWithoutSamples(runs: readonly RunData[], family: Family, p: "
     try {
       d.merge(r.digests![family as BaseFamily]!);
     } catch (e) {
-      throw new UsageError(`${r.source}: ${(e as Error).message}`, "the result file is damaged or was not written by llmbench");
+      throw new UsageError(
+        `${r.source}: ${(e as Error).message}`,
+        "the result file is damaged or was not written by llmbench",
+      );
     }
   }
   return d.count > 0 ? (d.percentile(q) ?? null) : null;
@@ -185,28 +218,48 @@ function percentileWithoutSamples(runs: readonly RunData[], family: Family, p: "
 const samplesReason = (p: string, needed: number, has: number, unit: string, alpha: number) =>
   `too few samples: ${p} needs ${needed} ${unit} per side for a ${Number(((1 - alpha) * 100).toFixed(2))}% interval (has ${Math.floor(has)})`;
 
-function distributionRows(family: Family, base: readonly RunData[], cand: readonly RunData[], s: CompareSettings, notes: Set<string>): { rows: Row[]; test: DistributionTest | null } {
+function distributionRows(
+  family: Family,
+  base: readonly RunData[],
+  cand: readonly RunData[],
+  s: CompareSettings,
+  notes: Set<string>,
+): { rows: Row[]; test: DistributionTest | null } {
   const kinds = new Set([...base, ...cand].map((r) => r.ttftKind).filter((k) => k !== null));
-  if (family === "ttft" && kinds.size > 1) notes.add("TTFT is the time to the first byte in some files and to the first token in others: TTFT rows compare different things");
+  if (family === "ttft" && kinds.size > 1)
+    notes.add(
+      "TTFT is the time to the first byte in some files and to the first token in others: TTFT rows compare different things",
+    );
 
   const withSamples = base.every((r) => r.samples !== null) && cand.every((r) => r.samples !== null);
   if (withSamples) {
     // runs → requests → values (ITL: a request's gaps; otherwise its one value)
-    const perRun = (runs: readonly RunData[]) => runs.map((r) => (family === "itl" ? r.samples!.itl : (r.samples![family] ?? []).map((x) => [x])));
+    const perRun = (runs: readonly RunData[]) =>
+      runs.map((r) => (family === "itl" ? r.samples!.itl : (r.samples![family] ?? []).map((x) => [x])));
     const rb = perRun(base);
     const rc = perRun(cand);
     const gb = rb.flat().filter((g) => g.length > 0);
     const gc = rc.flat().filter((g) => g.length > 0);
     if (gb.length === 0 || gc.length === 0) {
       const why = family === "tpot" || family === "itl" ? " (responses not streamed, or one token each)" : "";
-      const which = gb.length === 0 && gc.length === 0 ? "either side" : (gb.length === 0 ? base : cand).map((r) => r.source).join(", ");
+      const which =
+        gb.length === 0 && gc.length === 0
+          ? "either side"
+          : (gb.length === 0 ? base : cand).map((r) => r.source).join(", ");
       const row = unavailable(`not measured in ${which}${why}`);
-      return { rows: QUANTILES.map(() => ({ ...row, missingOn: gb.length === 0 && gc.length === 0 ? "both" : gb.length === 0 ? "base" : "cand" })), test: null };
+      return {
+        rows: QUANTILES.map(() => ({
+          ...row,
+          missingOn: gb.length === 0 && gc.length === 0 ? "both" : gb.length === 0 ? "base" : "cand",
+        })),
+        test: null,
+      };
     }
     const sb = quantileSide(rb);
     const sc = quantileSide(rc);
     // ITL: one value per request (its median gap), since gaps of one request are not independent
-    const testValues = (g: number[][]) => (family === "itl" ? g.map((gaps) => quantileSorted(Float64Array.from(gaps).sort(), 0.5)) : g.map((x) => x[0]));
+    const testValues = (g: number[][]) =>
+      family === "itl" ? g.map((gaps) => quantileSorted(Float64Array.from(gaps).sort(), 0.5)) : g.map((x) => x[0]);
     const mw = mannWhitney(testValues(gb), testValues(gc));
     const test: DistributionTest = {
       family,
@@ -220,7 +273,10 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       z: mw.z,
       pValue: mw.pValue,
     };
-    if (family === "itl") notes.add("ITL gaps of one request are not independent: an ITL percentile's interval counts the gaps as N/deff independent values (deff, the design effect over requests)");
+    if (family === "itl")
+      notes.add(
+        "ITL gaps of one request are not independent: an ITL percentile's interval counts the gaps as N/deff independent values (deff, the design effect over requests)",
+      );
     const unit = family === "itl" ? "independent gaps" : "requests";
     const several = base.length > 1 || cand.length > 1;
     const rows = QUANTILES.map(([p, q]): Row => {
@@ -228,10 +284,19 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       const c = sideQuantile(sc, q, s.alpha);
       const samples = { base: b.nEff, cand: c.nEff };
       const flags: string[] = [];
-      for (const [side, x] of [["baseline", b], ["candidate", c]] as const) {
+      for (const [side, x] of [
+        ["baseline", b],
+        ["candidate", c],
+      ] as const) {
         if (x.gap) flags.push(`in a gap of the ${side}: no sample between ${ms(x.gap[0])} and ${ms(x.gap[1])} ms`);
       }
-      if (!(b.est > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b.est}: no ratio`), base: b.est, cand: c.est, samples };
+      if (!(b.est > 0))
+        return {
+          ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b.est}: no ratio`),
+          base: b.est,
+          cand: c.est,
+          samples,
+        };
       const ratio = quantileRatio(b, c, s.alpha);
       const method = `order-statistic intervals of each side's ${p}${family === "itl" ? " (gaps weighted by the design effect)" : ""}${several ? ", widened to the run-to-run spread" : ""}, combined on the log scale (MOVER); p from the same interval`;
       if (!ratio) {
@@ -242,10 +307,30 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
               ? `too few samples: ${p} of the gaps needs gaps from at least ${short.needed} requests per side (has ${Math.min(sb.clusters?.sizes.length ?? sb.sorted.length, sc.clusters?.sizes.length ?? sc.sorted.length)})`
               : samplesReason(p, short.needed, Math.min(b.nEff, c.nEff), unit, s.alpha)
             : `the interval of a side reaches 0 ms: no ratio interval`;
-        return { base: b.est, cand: c.est, change: c.est / b.est - 1, interval: null, pValue: null, method, reason, samples, flags, unjudged: true };
+        return {
+          base: b.est,
+          cand: c.est,
+          change: c.est / b.est - 1,
+          interval: null,
+          pValue: null,
+          method,
+          reason,
+          samples,
+          flags,
+          unjudged: true,
+        };
       }
       if (b.runSpread || c.runSpread) flags.push("widened by the run-to-run spread");
-      return { base: b.est, cand: c.est, change: ratio.ratio - 1, interval: [ratio.lo - 1, ratio.hi - 1], pValue: ratio.pValue, method, samples, flags };
+      return {
+        base: b.est,
+        cand: c.est,
+        change: ratio.ratio - 1,
+        interval: [ratio.lo - 1, ratio.hi - 1],
+        pValue: ratio.pValue,
+        method,
+        samples,
+        flags,
+      };
     });
     return { rows, test };
   }
@@ -256,9 +341,12 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
     const c = percentileWithoutSamples(cand, family, p, q);
     if (b === null || c === null) {
       const missing = b === null ? base : cand;
-      return unavailable(`${p} not available from ${missing.map((r) => r.source).join(", ")}${missing.length > 1 ? " (several files without samples or digests cannot be pooled)" : ""}`);
+      return unavailable(
+        `${p} not available from ${missing.map((r) => r.source).join(", ")}${missing.length > 1 ? " (several files without samples or digests cannot be pooled)" : ""}`,
+      );
     }
-    if (!(b > 0)) return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b}: no ratio`), base: b, cand: c };
+    if (!(b > 0))
+      return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b}: no ratio`), base: b, cand: c };
     return {
       base: b,
       cand: c,
@@ -266,14 +354,15 @@ function distributionRows(family: Family, base: readonly RunData[], cand: readon
       interval: null,
       pValue: null,
       method: `ratio of the files' percentiles (no per-request samples${base.length > 1 || cand.length > 1 ? "; several files pooled through their t-digests, approximate" : ""})`,
-      reason: s.gateOnRatios ? "ratio only: no samples; judged on the bare ratio (--gate-on-ratios)" : "ratio only: no samples",
+      reason: s.gateOnRatios
+        ? "ratio only: no samples; judged on the bare ratio (--gate-on-ratios)"
+        : "ratio only: no samples",
       unjudged: !s.gateOnRatios,
       ratioOnly: true,
     };
   });
   return { rows, test: null };
 }
-
 
 function proportionRow(kb: number, nb: number, kc: number, nc: number, alpha: number): Row {
   const d = newcombeDifference(kb, nb, kc, nc, alpha);
@@ -287,7 +376,14 @@ function proportionRow(kb: number, nb: number, kc: number, nc: number, alpha: nu
   };
 }
 
-function scalarRow(name: string, base: readonly RunData[], cand: readonly RunData[], pick: (r: RunData) => number | null, s: CompareSettings, what: string): Row {
+function scalarRow(
+  name: string,
+  base: readonly RunData[],
+  cand: readonly RunData[],
+  pick: (r: RunData) => number | null,
+  s: CompareSettings,
+  what: string,
+): Row {
   const vb = base.map(pick);
   const vc = cand.map(pick);
   const missing = [...base.filter((_, i) => vb[i] === null), ...cand.filter((_, i) => vc[i] === null)];
@@ -304,12 +400,13 @@ function scalarRow(name: string, base: readonly RunData[], cand: readonly RunDat
     method: tested
       ? `Welch's t-test on log ${name} across runs (${r.runs.base} vs ${r.runs.cand}); geometric means`
       : `ratio of ${r.runs.base === 1 && r.runs.cand === 1 ? "one run per side" : `${r.runs.base} vs ${r.runs.cand} runs`}: no interval or p-value`,
-    reason: tested ? undefined : `ratio only: ${r.runs.base === 1 && r.runs.cand === 1 ? "one run per side" : "one run on a side"}${s.gateOnRatios ? "; judged on the bare ratio (--gate-on-ratios)" : ""}`,
+    reason: tested
+      ? undefined
+      : `ratio only: ${r.runs.base === 1 && r.runs.cand === 1 ? "one run per side" : "one run on a side"}${s.gateOnRatios ? "; judged on the bare ratio (--gate-on-ratios)" : ""}`,
     unjudged: !tested && !s.gateOnRatios,
     ratioOnly: !tested,
   };
 }
-
 
 /** Σ cached ÷ Σ prompt tokens per side (runs pooled), its difference tested over requests (shares.ts). */
 function cachedShareRow(base: readonly RunData[], cand: readonly RunData[], s: CompareSettings): Row {
@@ -318,17 +415,29 @@ function cachedShareRow(base: readonly RunData[], cand: readonly RunData[], s: C
   const side = (runs: readonly RunData[]): ShareSide => ({
     part: runs.reduce((a, r) => a + r.prefixCache!.part, 0),
     whole: runs.reduce((a, r) => a + r.prefixCache!.whole, 0),
-    perRequest: runs.every((r) => r.prefixCache!.perRequest !== null) ? runs.flatMap((r) => r.prefixCache!.perRequest!) : null,
+    perRequest: runs.every((r) => r.prefixCache!.perRequest !== null)
+      ? runs.flatMap((r) => r.prefixCache!.perRequest!)
+      : null,
   });
   const d = compareShares(side(base), side(cand), s.alpha);
-  const row: Row = { base: d.base, cand: d.cand, change: d.difference, interval: d.interval, pValue: d.pValue, method: "Σ cached ÷ Σ prompt tokens per side; delta-method interval of the difference over requests (a request's tokens are not independent); z-test" };
+  const row: Row = {
+    base: d.base,
+    cand: d.cand,
+    change: d.difference,
+    interval: d.interval,
+    pValue: d.pValue,
+    method:
+      "Σ cached ÷ Σ prompt tokens per side; delta-method interval of the difference over requests (a request's tokens are not independent); z-test",
+  };
   if (d.n) row.samples = d.n;
   if (d.interval !== null) return row;
   const ratioOnly = d.n === null;
   return {
     ...row,
     method: ratioOnly ? "Σ cached ÷ Σ prompt tokens per side (no per-request records: no interval)" : row.method,
-    reason: ratioOnly ? `difference only: no per-request records${s.gateOnRatios ? "; judged on the bare difference (--gate-on-ratios)" : ""}` : "too few requests for an interval (fewer than two on a side)",
+    reason: ratioOnly
+      ? `difference only: no per-request records${s.gateOnRatios ? "; judged on the bare difference (--gate-on-ratios)" : ""}`
+      : "too few requests for an interval (fewer than two on a side)",
     unjudged: ratioOnly ? !s.gateOnRatios : true,
     ratioOnly,
   };
@@ -340,17 +449,31 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const failures: string[] = [];
   for (const r of [...base, ...cand]) {
     for (const n of r.notes) notes.add(n);
-    if (!r.complete) failures.push(`${r.source} is incomplete (the run was interrupted or stopped early): it covers only the requests that finished; rerun it to the end`);
+    if (!r.complete)
+      failures.push(
+        `${r.source} is incomplete (the run was interrupted or stopped early): it covers only the requests that finished; rerun it to the end`,
+      );
     if (r.requests.succeeded === 0) {
-      const what = r.requests.sent === 0 ? "no measured request was sent (the run stopped before measuring)" : `all ${r.requests.sent} measured requests failed`;
+      const what =
+        r.requests.sent === 0
+          ? "no measured request was sent (the run stopped before measuring)"
+          : `all ${r.requests.sent} measured requests failed`;
       failures.push(`${r.source} has no successful measured request (${what}): nothing was measured to compare`);
     }
   }
   const rows = new Map<string, Row>();
   const tests: DistributionTest[] = [];
   // multi-turn sessions: TTFT of first and of later turns, where a side has them
-  const turns = [...base, ...cand].some((r) => (r.samples?.ttft_first_turn?.length ?? 0) > 0 || r.summary.ttft_first_turn);
-  for (const family of ["ttft", "tpot", "itl", "e2e", ...(turns ? (["ttft_first_turn", "ttft_later_turns"] as const) : [])] as const) {
+  const turns = [...base, ...cand].some(
+    (r) => (r.samples?.ttft_first_turn?.length ?? 0) > 0 || r.summary.ttft_first_turn,
+  );
+  for (const family of [
+    "ttft",
+    "tpot",
+    "itl",
+    "e2e",
+    ...(turns ? (["ttft_first_turn", "ttft_later_turns"] as const) : []),
+  ] as const) {
     const { rows: fr, test } = distributionRows(family, base, cand, settings, notes);
     QUANTILES.forEach(([p], i) => rows.set(`${family}_${p}`, fr[i]));
     if (test) tests.push(test);
@@ -367,24 +490,55 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const sentC = sum(cand, (r) => r.requests.sent);
   rows.set(
     "error_rate",
-    sentB > 0 && sentC > 0 ? proportionRow(sum(base, (r) => r.requests.failed), sentB, sum(cand, (r) => r.requests.failed), sentC, settings.alpha) : unavailable("no request was sent"),
+    sentB > 0 && sentC > 0
+      ? proportionRow(
+          sum(base, (r) => r.requests.failed),
+          sentB,
+          sum(cand, (r) => r.requests.failed),
+          sentC,
+          settings.alpha,
+        )
+      : unavailable("no request was sent"),
   );
   const noCache = [...base, ...cand].filter((r) => r.cache === null);
-  if (noCache.length > 0) rows.set("cache_hit_rate", unavailable(`no cache information in ${noCache.map((r) => r.source).join(", ")}`));
+  if (noCache.length > 0)
+    rows.set("cache_hit_rate", unavailable(`no cache information in ${noCache.map((r) => r.source).join(", ")}`));
   else {
     const ofB = sum(base, (r) => r.cache!.of);
     const ofC = sum(cand, (r) => r.cache!.of);
     rows.set(
       "cache_hit_rate",
-      ofB > 0 && ofC > 0 ? proportionRow(sum(base, (r) => r.cache!.hits), ofB, sum(cand, (r) => r.cache!.hits), ofC, settings.alpha) : unavailable("no request succeeded"),
+      ofB > 0 && ofC > 0
+        ? proportionRow(
+            sum(base, (r) => r.cache!.hits),
+            ofB,
+            sum(cand, (r) => r.cache!.hits),
+            ofC,
+            settings.alpha,
+          )
+        : unavailable("no request succeeded"),
     );
   }
   rows.set("cached_token_share", cachedShareRow(base, cand, settings));
-  rows.set("output_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.outputTokensPerS ?? null, settings, "output throughput"));
-  rows.set("request_throughput", scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings, "request throughput"));
+  rows.set(
+    "output_throughput",
+    scalarRow("throughput", base, cand, (r) => r.throughput?.outputTokensPerS ?? null, settings, "output throughput"),
+  );
+  rows.set(
+    "request_throughput",
+    scalarRow("throughput", base, cand, (r) => r.throughput?.requestsPerS ?? null, settings, "request throughput"),
+  );
   const slos = new Set([...base, ...cand].map((r) => r.goodput?.slo ?? null));
-  if (slos.size === 1 && !slos.has(null)) rows.set("goodput", scalarRow("goodput", base, cand, (r) => r.goodput?.rps ?? null, settings, "goodput"));
-  else rows.set("goodput", unavailable(slos.size > 1 ? "the runs have different or missing SLOs (--slo)" : "the runs have no SLOs (--slo)"));
+  if (slos.size === 1 && !slos.has(null))
+    rows.set(
+      "goodput",
+      scalarRow("goodput", base, cand, (r) => r.goodput?.rps ?? null, settings, "goodput"),
+    );
+  else
+    rows.set(
+      "goodput",
+      unavailable(slos.size > 1 ? "the runs have different or missing SLOs (--slo)" : "the runs have no SLOs (--slo)"),
+    );
 
   // what qualifies every latency row: cache-hit shares that differ, runs the client distorted
   const cache = rows.get("cache_hit_rate")!;
@@ -398,7 +552,9 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const distorted = [...base, ...cand].filter((r) => r.distorted !== null);
   if (distorted.length > 0) {
     latencyFlags.push("distorted run");
-    notes.add(`WARNING: the client distorted what it measured in ${distorted.map((r) => `${r.source} (${r.distorted})`).join("; ")}: latency verdicts include the client's own delays`);
+    notes.add(
+      `WARNING: the client distorted what it measured in ${distorted.map((r) => `${r.source} (${r.distorted})`).join("; ")}: latency verdicts include the client's own delays`,
+    );
   }
   if (base.length === 1 || cand.length === 1) {
     notes.add(
@@ -409,7 +565,12 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   const metrics = METRICS.filter((def) => rows.has(def.name)).map((def): MetricResult => {
     const { unjudged, ratioOnly: _r, missingOn: _m, ...row } = rows.get(def.name)!;
     const threshold = settings.thresholds[def.name];
-    const verdict: Verdict = row.change === null ? "unavailable" : unjudged ? "unjudged" : judge(row.change, row.interval, threshold, def.direction);
+    const verdict: Verdict =
+      row.change === null
+        ? "unavailable"
+        : unjudged
+          ? "unjudged"
+          : judge(row.change, row.interval, threshold, def.direction);
     const flags = [...(row.flags ?? []), ...(def.kind === "distribution" && row.change !== null ? latencyFlags : [])];
     return {
       name: def.name,
@@ -435,13 +596,30 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
   }
   if (gated.length === 0) failures.length = 0; // --gate none: nothing can fail
   const undecided = gated.filter((m) => m.verdict === "unjudged" && rows.get(m.name)!.ratioOnly).map((m) => m.name);
-  const unjudgedNames = gated.filter((m) => m.verdict === "unjudged" && !rows.get(m.name)!.ratioOnly).map((m) => m.name);
-  const counts: Record<Verdict, number> = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, unjudged: 0, unavailable: 0 };
+  const unjudgedNames = gated
+    .filter((m) => m.verdict === "unjudged" && !rows.get(m.name)!.ratioOnly)
+    .map((m) => m.name);
+  const counts: Record<Verdict, number> = {
+    regressed: 0,
+    improved: 0,
+    unchanged: 0,
+    inconclusive: 0,
+    unjudged: 0,
+    unavailable: 0,
+  };
   for (const m of metrics) counts[m.verdict]++;
   const gatedRegressions = gated.filter((m) => m.verdict === "regressed").map((m) => m.name);
   const gatedImprovements = gated.filter((m) => m.verdict === "improved").map((m) => m.name);
   const verdict: Comparison["verdict"] =
-    failures.length > 0 ? "failed" : gatedRegressions.length > 0 ? "regressed" : undecided.length > 0 ? "undecided" : gatedImprovements.length > 0 ? "improved" : "unchanged";
+    failures.length > 0
+      ? "failed"
+      : gatedRegressions.length > 0
+        ? "regressed"
+        : undecided.length > 0
+          ? "undecided"
+          : gatedImprovements.length > 0
+            ? "improved"
+            : "unchanged";
   return {
     schema: COMPARE_SCHEMA,
     base: sideSummary(base),

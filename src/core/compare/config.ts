@@ -15,7 +15,17 @@
 import type { RunData } from "../importers/types.ts";
 import { sameTokenizerFile } from "../tokenizer.ts";
 
-export const IGNORED_KEYS: ReadonlySet<string> = new Set(["output", "records", "records_file", "bounded", "quiet", "json", "timeout_s", "header_names", "api_key_set"]);
+export const IGNORED_KEYS: ReadonlySet<string> = new Set([
+  "output",
+  "records",
+  "records_file",
+  "bounded",
+  "quiet",
+  "json",
+  "timeout_s",
+  "header_names",
+  "api_key_set",
+]);
 
 /** Keys whose difference is listed as a note, with why it does not matter. */
 export const NOTE_KEYS: Readonly<Record<string, string>> = {
@@ -83,7 +93,8 @@ export function configDifferences(a: RunData, b: RunData): ConfigDifference[] {
       const ex = splitEndpoint(x)!;
       const ey = splitEndpoint(y)!;
       if (ex.path !== ey.path) add("endpoint path", ex.path, ey.path, "refuse");
-      if (ex.origin !== ey.origin) add("endpoint host", ex.origin, ey.origin, "note", "the same API on another host or port");
+      if (ex.origin !== ey.origin)
+        add("endpoint host", ex.origin, ey.origin, "note", "the same API on another host or port");
       continue;
     }
     if (canonical(x) === canonical(y)) continue;
@@ -97,7 +108,13 @@ export function configDifferences(a: RunData, b: RunData): ConfigDifference[] {
   }
   if (a.tool !== b.tool) {
     const both = a.tool.startsWith("llmbench") && b.tool.startsWith("llmbench");
-    add("tool", a.tool, b.tool, "note", both ? "another version of llmbench" : "another tool: the notes say how its file was read");
+    add(
+      "tool",
+      a.tool,
+      b.tool,
+      "note",
+      both ? "another version of llmbench" : "another tool: the notes say how its file was read",
+    );
   }
   return out;
 }
@@ -119,7 +136,9 @@ export function describeDifference(d: ConfigDifference): string {
 }
 
 /** One line per differing key, every file's value in order: "seed: 1 in a.json, 2 in b.json (why)". */
-export function summarizeDifferences(diffs: readonly ConfigDifference[]): Array<{ severity: "refuse" | "note"; text: string }> {
+export function summarizeDifferences(
+  diffs: readonly ConfigDifference[],
+): Array<{ severity: "refuse" | "note"; text: string }> {
   const byKey = new Map<string, { severity: "refuse" | "note"; why?: string; values: Map<string, string> }>();
   for (const d of diffs) {
     const id = `${d.severity}:${d.key}`;

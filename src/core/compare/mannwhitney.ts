@@ -104,7 +104,8 @@ export function mannWhitney(
   const u = candRankSum - (n2 * (n2 + 1)) / 2;
   const uBig = Math.max(u, n1 * n2 - u);
   const ties = tieTerm > 0;
-  const chosen: MannWhitneyMethod = method !== "auto" ? method : !ties && n1 * n2 <= EXACT_MAX_PAIRS ? "exact" : "asymptotic";
+  const chosen: MannWhitneyMethod =
+    method !== "auto" ? method : !ties && n1 * n2 <= EXACT_MAX_PAIRS ? "exact" : "asymptotic";
   let pValue: number;
   let z: number | null = null;
   if (chosen === "exact") {

@@ -18,7 +18,14 @@ export interface MetricDef {
   q?: number;
 }
 
-const FAMILY_LABELS: Record<Family, string> = { ttft: "TTFT", tpot: "TPOT", itl: "ITL", e2e: "E2E", ttft_first_turn: "TTFT turn 1", ttft_later_turns: "TTFT later turns" };
+const FAMILY_LABELS: Record<Family, string> = {
+  ttft: "TTFT",
+  tpot: "TPOT",
+  itl: "ITL",
+  e2e: "E2E",
+  ttft_first_turn: "TTFT turn 1",
+  ttft_later_turns: "TTFT later turns",
+};
 export const QUANTILES = [
   ["p50", 0.5],
   ["p95", 0.95],
@@ -28,7 +35,17 @@ export const QUANTILES = [
 export const METRICS: readonly MetricDef[] = [
   // the turn families: rows only where a side ran multi-turn sessions
   ...(["ttft", "tpot", "itl", "e2e", "ttft_first_turn", "ttft_later_turns"] as const).flatMap((family) =>
-    QUANTILES.map(([p, q]): MetricDef => ({ name: `${family}_${p}`, label: `${FAMILY_LABELS[family]} ${p}`, unit: "ms", kind: "distribution", direction: "lower", family, q })),
+    QUANTILES.map(
+      ([p, q]): MetricDef => ({
+        name: `${family}_${p}`,
+        label: `${FAMILY_LABELS[family]} ${p}`,
+        unit: "ms",
+        kind: "distribution",
+        direction: "lower",
+        family,
+        q,
+      }),
+    ),
   ),
   { name: "error_rate", label: "error rate", unit: "%", kind: "proportion", direction: "lower" },
   { name: "cache_hit_rate", label: "cache hit rate", unit: "%", kind: "proportion", direction: "higher" },
@@ -54,8 +71,20 @@ export const METRIC_GROUPS: Record<string, readonly string[]> = {
  * per side for an interval, so it is reported, not gated; throughput of one run per side has no
  * interval, so it is reported too (gate it with several runs per side).
  */
-export const DEFAULT_GATE: readonly string[] = ["ttft_p50", "ttft_p95", "tpot_p50", "tpot_p95", "e2e_p50", "e2e_p95", "error_rate"];
+export const DEFAULT_GATE: readonly string[] = [
+  "ttft_p50",
+  "ttft_p95",
+  "tpot_p50",
+  "tpot_p95",
+  "e2e_p50",
+  "e2e_p95",
+  "error_rate",
+];
 
 /** Default thresholds: relative for distributions and scalars, in percentage points (as a fraction) for proportions. */
 export const DEFAULT_RELATIVE_THRESHOLD = 0.05;
-export const DEFAULT_PP_THRESHOLDS: Record<string, number> = { error_rate: 0.01, cache_hit_rate: 0.05, cached_token_share: 0.05 };
+export const DEFAULT_PP_THRESHOLDS: Record<string, number> = {
+  error_rate: 0.01,
+  cache_hit_rate: 0.05,
+  cached_token_share: 0.05,
+};

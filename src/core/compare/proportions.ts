@@ -19,13 +19,19 @@ export function wilson(k: number, n: number, alpha: number): [number, number] {
   const p = k / n;
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = ((z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n)));
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   // exact at the ends: no rounding crumbs below 0 or above 1
   return [k === 0 ? 0 : Math.max(0, centre - half), k === n ? 1 : Math.min(1, centre + half)];
 }
 
 /** Newcombe's interval of p₂ − p₁ (second minus first) at confidence 1 − α. */
-export function newcombeDifference(k1: number, n1: number, k2: number, n2: number, alpha: number): { difference: number; lo: number; hi: number } {
+export function newcombeDifference(
+  k1: number,
+  n1: number,
+  k2: number,
+  n2: number,
+  alpha: number,
+): { difference: number; lo: number; hi: number } {
   const p1 = k1 / n1;
   const p2 = k2 / n2;
   const [l1, u1] = wilson(k1, n1, alpha);
@@ -54,8 +60,10 @@ export function fisherExact(k1: number, n1: number, k2: number, n2: number): num
   const w = new Float64Array(hi - lo + 1);
   w[mode - lo] = 1;
   // w[x+1]/w[x] = (n1 − x)(successes − x) / ((x + 1)(n2 − successes + x + 1))
-  for (let x = mode; x < hi; x++) w[x + 1 - lo] = (w[x - lo] * (n1 - x) * (successes - x)) / ((x + 1) * (n2 - successes + x + 1));
-  for (let x = mode; x > lo; x--) w[x - 1 - lo] = (w[x - lo] * x * (n2 - successes + x)) / ((n1 - x + 1) * (successes - x + 1));
+  for (let x = mode; x < hi; x++)
+    w[x + 1 - lo] = (w[x - lo] * (n1 - x) * (successes - x)) / ((x + 1) * (n2 - successes + x + 1));
+  for (let x = mode; x > lo; x--)
+    w[x - 1 - lo] = (w[x - lo] * x * (n2 - successes + x)) / ((n1 - x + 1) * (successes - x + 1));
   let sum = 0;
   for (const v of w) sum += v;
   const observed = w[k1 - lo];

@@ -113,7 +113,11 @@ export function quantileSide(runs: ReadonlyArray<ReadonlyArray<ArrayLike<number>
       sizes.push(g.length);
     }
   }
-  return { sorted: Float64Array.from(values).sort(), clusters: { sizes: Int32Array.from(sizes), groupOf, values }, runs: runsSorted };
+  return {
+    sorted: Float64Array.from(values).sort(),
+    clusters: { sizes: Int32Array.from(sizes), groupOf, values },
+    runs: runsSorted,
+  };
 }
 
 /**
@@ -181,7 +185,12 @@ function bounds(sorted: Float64Array, q: number, alpha: number, deff: number) {
   const m = Math.floor(n / deff);
   const pl = (ranks.l - 1) / (m - 1);
   const pu = (ranks.u - 1) / (m - 1);
-  return { lo: quantileSorted(sorted, pl), hi: quantileSorted(sorted, pu), iLo: Math.floor(pl * (n - 1)), iHi: Math.ceil(pu * (n - 1)) };
+  return {
+    lo: quantileSorted(sorted, pl),
+    hi: quantileSorted(sorted, pu),
+    iLo: Math.floor(pl * (n - 1)),
+    iHi: Math.ceil(pu * (n - 1)),
+  };
 }
 
 export function sideQuantile(side: QuantileSide, q: number, alpha: number): SideQuantile {

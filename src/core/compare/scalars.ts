@@ -21,7 +21,8 @@ export interface ScalarComparison {
   runs: { base: number; cand: number };
 }
 
-const geoMean = (xs: readonly number[]) => xs.length === 1 ? xs[0] : Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const geoMean = (xs: readonly number[]) =>
+  xs.length === 1 ? xs[0] : Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 
 function meanVar(xs: readonly number[]): { mean: number; variance: number } {
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -35,7 +36,8 @@ export function compareScalars(base: readonly number[], cand: readonly number[],
   const gc = geoMean(cand);
   const ratio = gc / gb;
   const runs = { base: base.length, cand: cand.length };
-  if (base.length < 2 || cand.length < 2) return { base: gb, cand: gc, ratio, lo: null, hi: null, pValue: null, df: null, runs };
+  if (base.length < 2 || cand.length < 2)
+    return { base: gb, cand: gc, ratio, lo: null, hi: null, pValue: null, df: null, runs };
   const a = meanVar(base.map(Math.log));
   const b = meanVar(cand.map(Math.log));
   const va = a.variance / base.length;

@@ -20,7 +20,11 @@ export interface ShareSide {
 }
 
 /** The share and its delta-method variance; variance null with fewer than two requests. */
-export function ratioEstimate(pairs: ReadonlyArray<readonly [number, number]>): { share: number; variance: number | null; n: number } {
+export function ratioEstimate(pairs: ReadonlyArray<readonly [number, number]>): {
+  share: number;
+  variance: number | null;
+  n: number;
+} {
   let sy = 0;
   let sx = 0;
   for (const [y, x] of pairs) {
@@ -49,13 +53,22 @@ export function compareShares(b: ShareSide, c: ShareSide, alpha: number): ShareD
   const base = b.part / b.whole;
   const cand = c.part / c.whole;
   const difference = cand - base;
-  if (b.perRequest === null || c.perRequest === null) return { base, cand, difference, interval: null, pValue: null, n: null };
+  if (b.perRequest === null || c.perRequest === null)
+    return { base, cand, difference, interval: null, pValue: null, n: null };
   const eb = ratioEstimate(b.perRequest);
   const ec = ratioEstimate(c.perRequest);
   const n = { base: eb.n, cand: ec.n };
   if (eb.variance === null || ec.variance === null) return { base, cand, difference, interval: null, pValue: null, n };
   const se = Math.sqrt(eb.variance + ec.variance);
-  if (se === 0) return { base, cand, difference, interval: [difference, difference], pValue: difference === 0 ? 1 : 0, n };
+  if (se === 0)
+    return { base, cand, difference, interval: [difference, difference], pValue: difference === 0 ? 1 : 0, n };
   const z = normalQuantile(1 - alpha / 2);
-  return { base, cand, difference, interval: [difference - z * se, difference + z * se], pValue: Math.min(1, 2 * normalSf(Math.abs(difference) / se)), n };
+  return {
+    base,
+    cand,
+    difference,
+    interval: [difference - z * se, difference + z * se],
+    pValue: Math.min(1, 2 * normalSf(Math.abs(difference) / se)),
+    n,
+  };
 }

@@ -8,7 +8,14 @@
  */
 import { UsageError } from "../errors.ts";
 import { parseNumber } from "../options/values.ts";
-import { DEFAULT_GATE, DEFAULT_PP_THRESHOLDS, DEFAULT_RELATIVE_THRESHOLD, METRIC_GROUPS, METRIC_NAMES, METRICS } from "./metrics.ts";
+import {
+  DEFAULT_GATE,
+  DEFAULT_PP_THRESHOLDS,
+  DEFAULT_RELATIVE_THRESHOLD,
+  METRIC_GROUPS,
+  METRIC_NAMES,
+  METRICS,
+} from "./metrics.ts";
 
 /** metric name → threshold: a fraction of the baseline (relative) or of 1 (percentage points) */
 export type Thresholds = Record<string, number>;
@@ -18,12 +25,19 @@ const THRESHOLD_HINT = "e.g. --threshold 5% or --threshold ttft_p95=10%,error_ra
 function metricsNamed(name: string, flag: string): readonly string[] {
   if (METRIC_GROUPS[name]) return METRIC_GROUPS[name];
   if (METRIC_NAMES.includes(name)) return [name];
-  throw new UsageError(`${flag}: unknown metric '${name}'`, `metrics: ${METRIC_NAMES.join(", ")}; groups: ${Object.keys(METRIC_GROUPS).join(", ")}`);
+  throw new UsageError(
+    `${flag}: unknown metric '${name}'`,
+    `metrics: ${METRIC_NAMES.join(", ")}; groups: ${Object.keys(METRIC_GROUPS).join(", ")}`,
+  );
 }
 
 function parseAmount(text: string, term: string): { value: number; unit: "%" | "pp" } {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%|pp)\s*$/.exec(text);
-  if (!m) throw new UsageError(`--threshold: '${term}' needs a unit: % (relative change) or pp (percentage points, for rates)`, THRESHOLD_HINT);
+  if (!m)
+    throw new UsageError(
+      `--threshold: '${term}' needs a unit: % (relative change) or pp (percentage points, for rates)`,
+      THRESHOLD_HINT,
+    );
   return { value: Number(m[1]) / 100, unit: m[2] as "%" | "pp" };
 }
 
@@ -32,11 +46,15 @@ const isProportion = (name: string) => METRICS.find((m) => m.name === name)!.kin
 /** Parse every --threshold value (the flag may be repeated; terms are comma-separated). */
 export function parseThresholds(values: readonly string[]): Thresholds {
   const out: Thresholds = {};
-  for (const m of METRICS) out[m.name] = m.kind === "proportion" ? DEFAULT_PP_THRESHOLDS[m.name] : DEFAULT_RELATIVE_THRESHOLD;
+  for (const m of METRICS)
+    out[m.name] = m.kind === "proportion" ? DEFAULT_PP_THRESHOLDS[m.name] : DEFAULT_RELATIVE_THRESHOLD;
   const globals: string[] = [];
   const specific: Array<[string, string]> = [];
   for (const value of values) {
-    for (const term of value.split(",").map((t) => t.trim()).filter(Boolean)) {
+    for (const term of value
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean)) {
       const eq = term.indexOf("=");
       if (eq < 0) globals.push(term);
       else specific.push([term.slice(0, eq).trim(), term.slice(eq + 1)]);
@@ -52,10 +70,16 @@ export function parseThresholds(values: readonly string[]): Thresholds {
     const { value, unit } = parseAmount(amount, term);
     for (const metric of metricsNamed(name, "--threshold")) {
       if (isProportion(metric) && unit === "%") {
-        throw new UsageError(`--threshold: ${metric} is a rate; give its threshold in percentage points`, `e.g. --threshold ${metric}=0.5pp`);
+        throw new UsageError(
+          `--threshold: ${metric} is a rate; give its threshold in percentage points`,
+          `e.g. --threshold ${metric}=0.5pp`,
+        );
       }
       if (!isProportion(metric) && unit === "pp") {
-        throw new UsageError(`--threshold: ${metric} changes are relative; give its threshold in %`, `e.g. --threshold ${metric}=10%`);
+        throw new UsageError(
+          `--threshold: ${metric} changes are relative; give its threshold in %`,
+          `e.g. --threshold ${metric}=10%`,
+        );
       }
       out[metric] = value;
     }
@@ -67,7 +91,10 @@ export function parseThresholds(values: readonly string[]): Thresholds {
 export function parseGate(value: string | undefined): string[] {
   if (value === undefined) return [...DEFAULT_GATE];
   const out = new Set<string>();
-  for (const term of value.split(",").map((t) => t.trim()).filter(Boolean)) {
+  for (const term of value
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     if (term === "none") continue;
     if (term === "all") METRIC_NAMES.forEach((n) => out.add(n));
     else if (term === "default") DEFAULT_GATE.forEach((n) => out.add(n));

@@ -24,7 +24,9 @@ export class Checker {
 
   num(x: unknown, path: string, { min = -Infinity, integer = false } = {}): number {
     if (!isNum(x) || x < min || (integer && !Number.isInteger(x))) {
-      this.fail(`${path} is ${typeof x === "number" ? String(x) : (JSON.stringify(x) ?? "missing")}, expected ${integer ? "an integer" : "a number"}${min > -Infinity ? ` ≥ ${min}` : ""}`);
+      this.fail(
+        `${path} is ${typeof x === "number" ? String(x) : (JSON.stringify(x) ?? "missing")}, expected ${integer ? "an integer" : "a number"}${min > -Infinity ? ` ≥ ${min}` : ""}`,
+      );
     }
     return x;
   }

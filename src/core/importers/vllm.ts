@@ -18,7 +18,14 @@
  */
 import { deriveRequest, type RawRecord } from "../metrics.ts";
 import { Checker, isNum, type Obj } from "./check.ts";
-import { FAMILIES, type BaseFamily, type Family, type PercentileSummary, type RunData, type RunSamples } from "./types.ts";
+import {
+  FAMILIES,
+  type BaseFamily,
+  type Family,
+  type PercentileSummary,
+  type RunData,
+  type RunSamples,
+} from "./types.ts";
 
 export const VLLM_FORMAT = "vllm bench serve";
 
@@ -34,11 +41,16 @@ export function isVllmResult(doc: Obj): boolean {
 const VLLM_NAMES: Record<BaseFamily, string> = { ttft: "ttft", tpot: "tpot", itl: "itl", e2e: "e2el" };
 
 /** backend → llmbench's API name, where they are the same API */
-const APIS: Record<string, string> = { openai: "openai-completions", vllm: "openai-completions", "openai-chat": "openai-chat" };
+const APIS: Record<string, string> = {
+  openai: "openai-completions",
+  vllm: "openai-completions",
+  "openai-chat": "openai-chat",
+};
 
 function summaryOf(c: Checker, doc: Obj, name: string): PercentileSummary | null {
   // a latency the file states is never negative
-  for (const [key, v] of Object.entries(doc)) if (key.endsWith(`_${name}_ms`) && isNum(v) && v < 0) c.fail(`${key} is ${v}, a negative latency`);
+  for (const [key, v] of Object.entries(doc))
+    if (key.endsWith(`_${name}_ms`) && isNum(v) && v < 0) c.fail(`${key} is ${v}, a negative latency`);
   const out: PercentileSummary = {};
   const mean = doc[`mean_${name}_ms`];
   const median = doc[`median_${name}_ms`];
@@ -55,13 +67,14 @@ export function fromVllm(doc: Obj, source: string): RunData {
   const c = new Checker(source, "vLLM bench serve result", HINT);
   const completed = c.num(doc.completed, "completed", { min: 0, integer: true });
   const errors = Array.isArray(doc.errors) ? doc.errors : null;
-  const failed = doc.failed !== undefined
-    ? c.num(doc.failed, "failed", { min: 0, integer: true })
-    : errors
-      ? errors.filter((e) => typeof e === "string" && e !== "").length
-      : isNum(doc.num_prompts)
-        ? Math.max(0, doc.num_prompts - completed)
-        : 0;
+  const failed =
+    doc.failed !== undefined
+      ? c.num(doc.failed, "failed", { min: 0, integer: true })
+      : errors
+        ? errors.filter((e) => typeof e === "string" && e !== "").length
+        : isNum(doc.num_prompts)
+          ? Math.max(0, doc.num_prompts - completed)
+          : 0;
   const notes: string[] = [];
 
   let samples: RunSamples | null = null;
@@ -69,7 +82,8 @@ export function fromVllm(doc: Obj, source: string): RunData {
     const ttfts = c.numbers(doc.ttfts, "ttfts", { min: 0 });
     const n = ttfts.length;
     const itlsDoc: unknown = doc.itls;
-    if (!Array.isArray(itlsDoc) || itlsDoc.length !== n) c.fail(`itls is not a list of ${n} lists (one per request, like ttfts)`);
+    if (!Array.isArray(itlsDoc) || itlsDoc.length !== n)
+      c.fail(`itls is not a list of ${n} lists (one per request, like ttfts)`);
     const itls = (itlsDoc as unknown[]).map((x, i) => c.numbers(x, `itls[${i}]`, { min: 0 }));
     const outputLens = doc.output_lens === undefined ? null : c.numbers(doc.output_lens, "output_lens", { min: 0 });
     const inputLens = doc.input_lens === undefined ? null : c.numbers(doc.input_lens, "input_lens", { min: 0 });
@@ -106,15 +120,28 @@ export function fromVllm(doc: Obj, source: string): RunData {
       samples.e2e.push(m.e2eMs!);
       if (m.itlMs.length > 0) samples.itl.push(m.itlMs);
     }
-    notes.push(`${source} is a vLLM bench serve result: E2E is TTFT + Σ ITL (vLLM's latency: send → last chunk), TPOT (E2E − TTFT)/(output_len − 1)`);
+    notes.push(
+      `${source} is a vLLM bench serve result: E2E is TTFT + Σ ITL (vLLM's latency: send → last chunk), TPOT (E2E − TTFT)/(output_len − 1)`,
+    );
   } else {
-    notes.push(`${source} is a vLLM bench serve result without per-request samples (run it with --save-detailed for a real test)`);
+    notes.push(
+      `${source} is a vLLM bench serve result without per-request samples (run it with --save-detailed for a real test)`,
+    );
   }
 
-  for (const k of ["output_throughput", "request_throughput", "duration"]) if (isNum(doc[k]) && (doc[k] as number) < 0) c.fail(`${k} is ${doc[k]}, expected a number ≥ 0`);
-  const summary = Object.fromEntries(FAMILIES.map((f) => [f, summaryOf(c, doc, VLLM_NAMES[f])])) as Record<Family, PercentileSummary | null>;
+  for (const k of ["output_throughput", "request_throughput", "duration"])
+    if (isNum(doc[k]) && (doc[k] as number) < 0) c.fail(`${k} is ${doc[k]}, expected a number ≥ 0`);
+  const summary = Object.fromEntries(FAMILIES.map((f) => [f, summaryOf(c, doc, VLLM_NAMES[f])])) as Record<
+    Family,
+    PercentileSummary | null
+  >;
   const config: Record<string, unknown> = { stream: true };
-  const backend = typeof doc.backend === "string" ? doc.backend : typeof doc.endpoint_type === "string" ? doc.endpoint_type : undefined;
+  const backend =
+    typeof doc.backend === "string"
+      ? doc.backend
+      : typeof doc.endpoint_type === "string"
+        ? doc.endpoint_type
+        : undefined;
   if (backend !== undefined && APIS[backend]) config.api = APIS[backend];
   if (typeof doc.model_id === "string") config.model = doc.model_id;
   if ("max_concurrency" in doc) config.concurrency = isNum(doc.max_concurrency) ? doc.max_concurrency : null;
@@ -135,7 +162,10 @@ export function fromVllm(doc: Obj, source: string): RunData {
     digests: null,
     requests: { sent: completed + failed, succeeded: completed, failed },
     cache: null,
-    throughput: isNum(doc.output_throughput) && isNum(doc.request_throughput) ? { outputTokensPerS: doc.output_throughput, requestsPerS: doc.request_throughput } : null,
+    throughput:
+      isNum(doc.output_throughput) && isNum(doc.request_throughput)
+        ? { outputTokensPerS: doc.output_throughput, requestsPerS: doc.request_throughput }
+        : null,
     goodput: null,
     distorted: null,
     notes,

@@ -56,7 +56,8 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -70,7 +71,9 @@ export function suggest(input: string, names: readonly string[]): string | undef
   const prefixed = input.length >= 2 ? candidates.filter((n) => n.startsWith(input)) : [];
   if (prefixed.length === 1) return prefixed[0];
   const nearest = [...candidates].sort((a, b) => distance(input, a) - distance(input, b))[0];
-  return nearest !== undefined && distance(input, nearest) <= Math.max(2, Math.floor(input.length / 3)) ? nearest : undefined;
+  return nearest !== undefined && distance(input, nearest) <= Math.max(2, Math.floor(input.length / 3))
+    ? nearest
+    : undefined;
 }
 
 /** A value that is really the next flag: `--output --json`. A lone `-` and negative numbers are values. */
@@ -92,8 +95,20 @@ function tokenize(argv: readonly string[], table: FlagTable) {
       return [n, { type: s.type, ...(s.alias ? { short: s.alias } : {}), ...(s.multiple ? { multiple: true } : {}) }];
     }),
   );
-  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
-  return { names, tokens: tokens.map((t) => (t.kind === "option" && t.name.length === 1 ? { ...t, name: aliases.get(t.name) ?? t.name } : t)) };
+  const { tokens } = parseArgs({
+    args: [...args],
+    options,
+    strict: false,
+    allowPositionals: true,
+    allowNegative: true,
+    tokens: true,
+  });
+  return {
+    names,
+    tokens: tokens.map((t) =>
+      t.kind === "option" && t.name.length === 1 ? { ...t, name: aliases.get(t.name) ?? t.name } : t,
+    ),
+  };
 }
 
 /**
@@ -113,7 +128,12 @@ export function argvWithout(argv: readonly string[], table: FlagTable, drop: Rea
   return out;
 }
 
-export function parseArgv(argv: readonly string[], table: FlagTable, command: string, shape: ArgvShape = {}): ParsedArgs {
+export function parseArgv(
+  argv: readonly string[],
+  table: FlagTable,
+  command: string,
+  shape: ArgvShape = {},
+): ParsedArgs {
   const help = `see 'llmbench ${command} --help'`;
   const { names, tokens } = tokenize(argv, table);
   const values = new Map<string, string[]>();
@@ -127,7 +147,8 @@ export function parseArgv(argv: readonly string[], table: FlagTable, command: st
     }
     if (t.kind === "positional") {
       if (rest !== null) rest.push(t.value);
-      else if (positionals.push(t.value) > (shape.positionals ?? 0)) throw new UsageError(`unexpected argument '${t.value}' for 'llmbench ${command}'`, help);
+      else if (positionals.push(t.value) > (shape.positionals ?? 0))
+        throw new UsageError(`unexpected argument '${t.value}' for 'llmbench ${command}'`, help);
       continue;
     }
     const name = t.name;
@@ -135,17 +156,28 @@ export function parseArgv(argv: readonly string[], table: FlagTable, command: st
     if (spec === undefined) {
       const bare = t.name.replace(/^no-/, "");
       const near = suggest(bare, names);
-      const hint = bare === "version" || bare === "v" ? "'llmbench --version' prints the version" : near ? `did you mean '--${near}'?` : help;
+      const hint =
+        bare === "version" || bare === "v"
+          ? "'llmbench --version' prints the version"
+          : near
+            ? `did you mean '--${near}'?`
+            : help;
       throw new UsageError(`unknown option '${t.rawName}' for 'llmbench ${command}'`, hint);
     }
     if (spec.type === "boolean") {
-      if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value, got '${t.rawName}=${t.value}'`, `write ${t.rawName}${t.rawName.startsWith("--no-") ? "" : `, or --no-${name}`}`);
+      if (t.value !== undefined)
+        throw new UsageError(
+          `${t.rawName} takes no value, got '${t.rawName}=${t.value}'`,
+          `write ${t.rawName}${t.rawName.startsWith("--no-") ? "" : `, or --no-${name}`}`,
+        );
       flags.set(name, !t.rawName.startsWith("--no-"));
       continue;
     }
-    if (t.rawName.startsWith("--no-")) throw new UsageError(`${t.rawName}: --${name} takes a value, it cannot be turned off`, help);
+    if (t.rawName.startsWith("--no-"))
+      throw new UsageError(`${t.rawName}: --${name} takes a value, it cannot be turned off`, help);
     // a flag that takes a value: without one, or followed by another flag, it is refused (never quietly its default)
-    if (t.value === undefined || (!t.inlineValue && looksLikeFlag(t.value))) throw new UsageError(`${t.rawName} needs a value`, `write ${t.rawName} VALUE; ${help}`);
+    if (t.value === undefined || (!t.inlineValue && looksLikeFlag(t.value)))
+      throw new UsageError(`${t.rawName} needs a value`, `write ${t.rawName} VALUE; ${help}`);
     values.set(name, [...(values.get(name) ?? []), t.value]);
   }
   const given = (name: string) => {
@@ -156,8 +188,10 @@ export function parseArgv(argv: readonly string[], table: FlagTable, command: st
   return {
     command,
     given,
-    get: (name) => given(name) ?? (typeof table[name]?.default === "string" ? (table[name].default as string) : undefined),
-    flag: (name) => flags.get(name) ?? (typeof table[name]?.default === "boolean" ? (table[name].default as boolean) : undefined),
+    get: (name) =>
+      given(name) ?? (typeof table[name]?.default === "string" ? (table[name].default as string) : undefined),
+    flag: (name) =>
+      flags.get(name) ?? (typeof table[name]?.default === "boolean" ? (table[name].default as boolean) : undefined),
     all: (name) => values.get(name) ?? [],
     positionals,
     rest,

@@ -20,5 +20,11 @@ export interface MergeArgs {
 /** `merge`'s command line → its files and flags (`argv` without the command name). */
 export function parseMergeArgs(argv: readonly string[]): MergeArgs {
   const p = parseArgv(argv, MERGE_FLAGS, "merge", { positionals: Number.POSITIVE_INFINITY });
-  return { files: [...p.positionals, ...(p.rest ?? [])], allowMismatch: p.flag("allow-mismatch") === true, output: p.given("output"), json: p.flag("json") === true, quiet: p.flag("quiet") === true };
+  return {
+    files: [...p.positionals, ...(p.rest ?? [])],
+    allowMismatch: p.flag("allow-mismatch") === true,
+    output: p.given("output"),
+    json: p.flag("json") === true,
+    quiet: p.flag("quiet") === true,
+  };
 }

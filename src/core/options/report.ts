@@ -2,11 +2,21 @@
 import { parseArgv, type FlagTable } from "./argv.ts";
 
 export const REPORT_FLAGS = {
-  output: { type: "string", alias: "o", description: "the HTML file to write (atomically; - for stdout)", valueHint: "file" },
+  output: {
+    type: "string",
+    alias: "o",
+    description: "the HTML file to write (atomically; - for stdout)",
+    valueHint: "file",
+  },
   quiet: { type: "boolean", alias: "q", description: "no info message on stderr" },
 } as const satisfies FlagTable;
 
-export const REPORT_POSITIONALS = { files: { description: "result files (several are overlaid), and compare JSON files (their table and verdicts), or quoted globs" } };
+export const REPORT_POSITIONALS = {
+  files: {
+    description:
+      "result files (several are overlaid), and compare JSON files (their table and verdicts), or quoted globs",
+  },
+};
 
 export interface ReportArgs {
   files: string[];

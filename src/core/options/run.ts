@@ -14,32 +14,136 @@ import { parseLength, type LengthSpec } from "../workload.ts";
 export const RUN_FLAGS = {
   ...TARGET_FLAGS,
   requests: { type: "string", alias: "n", description: "measured requests, warm-up not included", default: "50" },
-  duration: { type: "string", alias: "d", description: "measure for this long instead of a number of requests: 60s, 500ms, 2m" },
-  concurrency: { type: "string", alias: "c", description: "most requests in flight at once (with --rate, a cap only when given); a list or range sweeps", default: "5" },
-  rate: { type: "string", alias: "r", description: "open loop: requests per second, arriving at random (Poisson by default); a list or range sweeps" },
-  burstiness: { type: "string", description: "gamma shape of the arrival gaps with --rate: 1 = Poisson, < 1 burstier, > 1 more even", default: "1" },
-  "ramp-up": { type: "string", description: "ramp from zero to the rate or concurrency over this long, excluded from the numbers (e.g. 10s)", default: "0s" },
-  "latency-from": { type: "string", description: "send | due: measure TTFT and latency from when a request was sent or was due (with --rate)", default: "send" },
-  slo: { type: "string", description: "objectives, e.g. ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s; goodput counts requests meeting them; a miss exits 1" },
-  cooldown: { type: "string", description: "sweeps (several --concurrency or --rate levels, e.g. 1,2,4 or 1..64x2): pause between levels", default: "0s" },
-  "stop-on": { type: "string", description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%" },
-  "repeat-ratio": { type: "string", description: "share of measured requests that repeat an earlier prompt, 0..1", default: "0.3" },
+  duration: {
+    type: "string",
+    alias: "d",
+    description: "measure for this long instead of a number of requests: 60s, 500ms, 2m",
+  },
+  concurrency: {
+    type: "string",
+    alias: "c",
+    description: "most requests in flight at once (with --rate, a cap only when given); a list or range sweeps",
+    default: "5",
+  },
+  rate: {
+    type: "string",
+    alias: "r",
+    description: "open loop: requests per second, arriving at random (Poisson by default); a list or range sweeps",
+  },
+  burstiness: {
+    type: "string",
+    description: "gamma shape of the arrival gaps with --rate: 1 = Poisson, < 1 burstier, > 1 more even",
+    default: "1",
+  },
+  "ramp-up": {
+    type: "string",
+    description: "ramp from zero to the rate or concurrency over this long, excluded from the numbers (e.g. 10s)",
+    default: "0s",
+  },
+  "latency-from": {
+    type: "string",
+    description: "send | due: measure TTFT and latency from when a request was sent or was due (with --rate)",
+    default: "send",
+  },
+  slo: {
+    type: "string",
+    description:
+      "objectives, e.g. ttft_p95=200ms,tpot_p50=30ms,e2e_p99=5s; goodput counts requests meeting them; a miss exits 1",
+  },
+  cooldown: {
+    type: "string",
+    description: "sweeps (several --concurrency or --rate levels, e.g. 1,2,4 or 1..64x2): pause between levels",
+    default: "0s",
+  },
+  "stop-on": {
+    type: "string",
+    description: "sweeps: stop once a level saturates: saturation, or error-rate=5%,slo,plateau=5%",
+  },
+  "repeat-ratio": {
+    type: "string",
+    description: "share of measured requests that repeat an earlier prompt, 0..1",
+    default: "0.3",
+  },
   warmup: { type: "string", description: "requests sent first and discarded", default: "5" },
-  shard: { type: "string", description: "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files" },
-  workers: { type: "string", alias: "w", description: "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)", default: "1" },
-  runs: { type: "string", description: "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise", default: "1" },
-  records: { type: "boolean", description: "keep per-request records in the result (--no-records drops them)", default: true },
-  "records-file": { type: "string", description: "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file" },
-  bounded: { type: "boolean", description: "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests" },
-  html: { type: "string", description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)", valueHint: "file" },
-  sessions: { type: "string", description: "multi-turn sessions from a JSONL file, one conversation a line: {\"id\": \"a\", \"turns\": [{\"user\": \"...\", \"think_ms\": 0}]}; each turn carries the whole history", valueHint: "file" },
-  turns: { type: "string", description: "synthetic multi-turn sessions of N turns (user messages of --input-tokens; --requests / N sessions, rounded up)" },
-  "followup-tokens": { type: "string", description: "synthetic sessions: length of every user message after the first (a chat opens with the long one); tokens or mean:stdev (default: --input-tokens)" },
-  "think-time": { type: "string", description: "sessions: the user's pause between an answer and the next turn (synthetic sessions; a file gives think_ms per turn)", default: "0s" },
-  "session-concurrency": { type: "string", description: "sessions: conversations going on at once, each with one turn in flight (default: --concurrency)" },
-  trace: { type: "string", description: "replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids; or Bailian's): each request at its time, prompts of shared blocks where hash_ids are shared", valueHint: "file" },
-  "trace-speed": { type: "string", description: "with --trace: replay X times as fast (2 halves every gap, 0.5 doubles it)", default: "1" },
-  "block-tokens": { type: "string", description: "with --trace: prompt tokens per hash id (default: the format's, 512 for Mooncake, 16 for Bailian)" },
+  shard: {
+    type: "string",
+    description:
+      "run part INDEX/COUNT (0-based) of the workload with a shared --seed; --requests, --warmup, --concurrency and --rate are the totals; 'llmbench merge' joins the shard files",
+  },
+  workers: {
+    type: "string",
+    alias: "w",
+    description:
+      "run the load in N processes (Bun's HTTP client has one thread per process) and merge their records: a count, or auto (closed loop: one per 256 streams; --rate: one per core; at most one per core)",
+    default: "1",
+  },
+  runs: {
+    type: "string",
+    description:
+      "repeat the whole measurement N times, each with its own warm-up and prompts, into one result: compare then sees run-to-run noise",
+    default: "1",
+  },
+  records: {
+    type: "boolean",
+    description: "keep per-request records in the result (--no-records drops them)",
+    default: true,
+  },
+  "records-file": {
+    type: "string",
+    description:
+      "write per-request records to this file as they complete (NDJSON) instead of the result: memory stays flat; percentiles still exact, from the file",
+  },
+  bounded: {
+    type: "boolean",
+    description:
+      "hold nothing per request in memory: percentiles from t-digests (the result says so); for soaks of millions of requests",
+  },
+  html: {
+    type: "string",
+    description: "also write the result as a self-contained HTML report here (what 'llmbench report' writes)",
+    valueHint: "file",
+  },
+  sessions: {
+    type: "string",
+    description:
+      'multi-turn sessions from a JSONL file, one conversation a line: {"id": "a", "turns": [{"user": "...", "think_ms": 0}]}; each turn carries the whole history',
+    valueHint: "file",
+  },
+  turns: {
+    type: "string",
+    description:
+      "synthetic multi-turn sessions of N turns (user messages of --input-tokens; --requests / N sessions, rounded up)",
+  },
+  "followup-tokens": {
+    type: "string",
+    description:
+      "synthetic sessions: length of every user message after the first (a chat opens with the long one); tokens or mean:stdev (default: --input-tokens)",
+  },
+  "think-time": {
+    type: "string",
+    description:
+      "sessions: the user's pause between an answer and the next turn (synthetic sessions; a file gives think_ms per turn)",
+    default: "0s",
+  },
+  "session-concurrency": {
+    type: "string",
+    description: "sessions: conversations going on at once, each with one turn in flight (default: --concurrency)",
+  },
+  trace: {
+    type: "string",
+    description:
+      "replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids; or Bailian's): each request at its time, prompts of shared blocks where hash_ids are shared",
+    valueHint: "file",
+  },
+  "trace-speed": {
+    type: "string",
+    description: "with --trace: replay X times as fast (2 halves every gap, 0.5 doubles it)",
+    default: "1",
+  },
+  "block-tokens": {
+    type: "string",
+    description: "with --trace: prompt tokens per hash id (default: the format's, 512 for Mooncake, 16 for Bailian)",
+  },
   ...OUTPUT_FLAGS,
 } as const satisfies FlagTable;
 
@@ -52,7 +156,10 @@ export function parseStopOn(value: string | undefined, hasSlo: boolean): StopOn 
     if (!m) throw new UsageError(`--stop-on ${term}: '${v}' is not a percentage`, `e.g. --stop-on error-rate=5%`);
     return Number(m[1]) / 100;
   };
-  for (const term of value.split(",").map((t) => t.trim()).filter(Boolean)) {
+  for (const term of value
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const [key, v] = term.split("=", 2);
     if (key === "saturation") Object.assign(out, { errorRate: 0.05, slo: hasSlo, plateau: 0.05 });
     else if (key === "error-rate") out.errorRate = pct(v ?? "5", key);
@@ -60,7 +167,11 @@ export function parseStopOn(value: string | undefined, hasSlo: boolean): StopOn 
     else if (key === "slo") {
       if (!hasSlo) throw new UsageError(`--stop-on slo needs --slo`, `add --slo ttft_p95=...`);
       out.slo = true;
-    } else throw new UsageError(`--stop-on: unknown condition '${key}'`, `use saturation, or a list of error-rate=5%, slo, plateau=5%`);
+    } else
+      throw new UsageError(
+        `--stop-on: unknown condition '${key}'`,
+        `use saturation, or a list of error-rate=5%, slo, plateau=5%`,
+      );
   }
   return out;
 }
@@ -186,7 +297,16 @@ export function publicConfig(o: RunOptions): ResultConfig {
     slo: o.slo.map((t) => ({ name: t.name, bound_ms: t.boundMs })),
     runs: o.runs,
     sweep: o.sweep
-      ? { kind: o.sweep.kind, levels: o.sweep.levels, cooldown_s: o.sweep.cooldownMs / 1000, stop_on: { error_rate: o.sweep.stopOn.errorRate ?? null, slo: o.sweep.stopOn.slo, plateau: o.sweep.stopOn.plateau ?? null } }
+      ? {
+          kind: o.sweep.kind,
+          levels: o.sweep.levels,
+          cooldown_s: o.sweep.cooldownMs / 1000,
+          stop_on: {
+            error_rate: o.sweep.stopOn.errorRate ?? null,
+            slo: o.sweep.stopOn.slo,
+            plateau: o.sweep.stopOn.plateau ?? null,
+          },
+        }
       : null,
     tokenizer: o.tokenizer,
     output: o.output ?? null,
@@ -196,14 +316,47 @@ export function publicConfig(o: RunOptions): ResultConfig {
     header_names: Object.keys(o.headers),
     api_key_set: o.apiKey !== undefined,
     extra_body: o.extraBody ?? null,
-    ...(o.shard ? { shard: { index: o.shard.index, count: o.shard.count, requests: o.shard.requests, warmup: o.shard.warmup, concurrency: o.shard.concurrency } } : {}),
-    ...(o.sessions ? { sessions: { file: o.sessions.file ?? null, turns: o.sessions.turns ?? null, think_time_s: o.sessions.thinkMs / 1000, ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}), concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null) } } : {}),
-    ...(o.trace ? { trace: { file: o.trace.file, speed: o.trace.speed, block_tokens: o.trace.loaded?.blockTokens ?? o.trace.blockTokens ?? null, format: o.trace.loaded?.trace.format ?? null } } : {}),
+    ...(o.shard
+      ? {
+          shard: {
+            index: o.shard.index,
+            count: o.shard.count,
+            requests: o.shard.requests,
+            warmup: o.shard.warmup,
+            concurrency: o.shard.concurrency,
+          },
+        }
+      : {}),
+    ...(o.sessions
+      ? {
+          sessions: {
+            file: o.sessions.file ?? null,
+            turns: o.sessions.turns ?? null,
+            think_time_s: o.sessions.thinkMs / 1000,
+            ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}),
+            concurrency: o.sessions.concurrency ?? (Number.isFinite(o.concurrency) ? o.concurrency : null),
+          },
+        }
+      : {}),
+    ...(o.trace
+      ? {
+          trace: {
+            file: o.trace.file,
+            speed: o.trace.speed,
+            block_tokens: o.trace.loaded?.blockTokens ?? o.trace.blockTokens ?? null,
+            format: o.trace.loaded?.trace.format ?? null,
+          },
+        }
+      : {}),
   };
 }
 
 /** `run`'s command line → its options (`argv` without the command name). */
-export function parseRunOptions(argv: readonly string[], env: Record<string, string | undefined>, randomSeed: () => number): RunOptions {
+export function parseRunOptions(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  randomSeed: () => number,
+): RunOptions {
   const p = parseArgv(argv, RUN_FLAGS, "run");
   const d = RUN_FLAGS;
   const target = parseTargetOptions(p, env, randomSeed);
@@ -215,8 +368,13 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
   const trace = parseTraceOptions(p);
   // a trace replays all its requests unless --requests says how many of the first (app/trace.ts sets the count)
   const requestsArg = trace ? p.given("requests") : p.get("requests");
-  const requests = durationMs !== undefined || requestsArg === undefined ? undefined : parseNumber("requests", requestsArg, { min: 1, integer: true }, d.requests.default);
-  const repeatRatio = trace ? 0 : parseNumber("repeat-ratio", p.get("repeat-ratio")!, { min: 0, max: 1 }, d["repeat-ratio"].default);
+  const requests =
+    durationMs !== undefined || requestsArg === undefined
+      ? undefined
+      : parseNumber("requests", requestsArg, { min: 1, integer: true }, d.requests.default);
+  const repeatRatio = trace
+    ? 0
+    : parseNumber("repeat-ratio", p.get("repeat-ratio")!, { min: 0, max: 1 }, d["repeat-ratio"].default);
   const repeats = requests === undefined ? 0 : repeatCount(requests, repeatRatio);
   if (durationMs !== undefined && repeatRatio >= 1) {
     throw new UsageError(`--repeat-ratio 1 leaves no first request to repeat`, `use a ratio below 1`);
@@ -229,10 +387,14 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
   }
   const rateLevels = p.given("rate") === undefined ? undefined : parseLevels("rate", p.given("rate")!, false);
   const rate = rateLevels?.[0];
-  const concurrencyLevels = p.given("concurrency") === undefined ? undefined : parseLevels("concurrency", p.given("concurrency")!, true);
+  const concurrencyLevels =
+    p.given("concurrency") === undefined ? undefined : parseLevels("concurrency", p.given("concurrency")!, true);
   const concurrencyArg = concurrencyLevels?.[0]?.toString();
   if ((rateLevels?.length ?? 0) > 1 && (concurrencyLevels?.length ?? 0) > 1) {
-    throw new UsageError(`a sweep varies one thing: --rate and --concurrency both list several levels`, `sweep one; give the other a single value`);
+    throw new UsageError(
+      `a sweep varies one thing: --rate and --concurrency both list several levels`,
+      `sweep one; give the other a single value`,
+    );
   }
   const slo = p.given("slo") === undefined ? [] : parseSlo(p.given("slo")!);
   // TPOT and ITL need the tokens' arrival times: known before the run to be unmeasurable without a stream
@@ -244,9 +406,13 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
       `add --stream, or drop ${unmeasurable.name} from --slo`,
     );
   }
-  const sweepKind = (rateLevels?.length ?? 0) > 1 ? "rate" : (concurrencyLevels?.length ?? 0) > 1 ? "concurrency" : undefined;
+  const sweepKind =
+    (rateLevels?.length ?? 0) > 1 ? "rate" : (concurrencyLevels?.length ?? 0) > 1 ? "concurrency" : undefined;
   if (sweepKind === undefined && (p.given("stop-on") !== undefined || p.given("cooldown") !== undefined)) {
-    throw new UsageError(`--stop-on and --cooldown belong to sweeps`, `list several levels, e.g. --concurrency 1,2,4,8`);
+    throw new UsageError(
+      `--stop-on and --cooldown belong to sweeps`,
+      `list several levels, e.g. --concurrency 1,2,4,8`,
+    );
   }
   const sweep: SweepSpec | undefined =
     sweepKind === undefined
@@ -258,29 +424,79 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
           stopOn: parseStopOn(p.given("stop-on"), slo.length > 0),
         };
   const runs = parseNumber("runs", p.get("runs")!, { min: 1, max: 100, integer: true }, d.runs.default);
-  if (runs > 1 && sweep) throw new UsageError(`--runs repeats one measurement; a sweep measures several levels`, `drop --runs, or give --${sweep.kind} a single value`);
+  if (runs > 1 && sweep)
+    throw new UsageError(
+      `--runs repeats one measurement; a sweep measures several levels`,
+      `drop --runs, or give --${sweep.kind} a single value`,
+    );
   const burstinessArg = p.given("burstiness");
-  if (burstinessArg !== undefined && rate === undefined) throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
+  if (burstinessArg !== undefined && rate === undefined)
+    throw new UsageError(`--burstiness shapes open-loop arrivals`, `add --rate R (requests per second)`);
   const recordsFile = p.given("records-file");
   const bounded = p.flag("bounded") === true;
   if ((recordsFile !== undefined || bounded) && (runs > 1 || sweep)) {
-    throw new UsageError(`${recordsFile !== undefined ? "--records-file" : "--bounded"} holds one run's records flat in memory; ${sweep ? "a sweep" : "--runs"} keeps every level's records`, `drop ${sweep ? `the list of ${sweep.kind} levels` : "--runs"}, or ${recordsFile !== undefined ? "--records-file" : "--bounded"}`);
+    throw new UsageError(
+      `${recordsFile !== undefined ? "--records-file" : "--bounded"} holds one run's records flat in memory; ${sweep ? "a sweep" : "--runs"} keeps every level's records`,
+      `drop ${sweep ? `the list of ${sweep.kind} levels` : "--runs"}, or ${recordsFile !== undefined ? "--records-file" : "--bounded"}`,
+    );
   }
-  if (recordsFile !== undefined && recordsFile === p.given("output")) throw new UsageError(`--records-file and --output name the same file`, `e.g. --output run.json --records-file run.records.ndjson`);
+  if (recordsFile !== undefined && recordsFile === p.given("output"))
+    throw new UsageError(
+      `--records-file and --output name the same file`,
+      `e.g. --output run.json --records-file run.records.ndjson`,
+    );
   const latencyFrom = p.get("latency-from")!;
-  if (latencyFrom !== "send" && latencyFrom !== "due") throw new UsageError(`--latency-from must be send or due, got '${latencyFrom}'`, `e.g. --latency-from due (with --rate)`);
-  if (latencyFrom === "due" && rate === undefined && !trace) throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R (or replay a --trace)`);
-  const concurrency = (rate !== undefined || trace) && concurrencyArg === undefined ? Number.POSITIVE_INFINITY : parseNumber("concurrency", concurrencyArg ?? d.concurrency.default, { min: 1, integer: true }, d.concurrency.default);
+  if (latencyFrom !== "send" && latencyFrom !== "due")
+    throw new UsageError(
+      `--latency-from must be send or due, got '${latencyFrom}'`,
+      `e.g. --latency-from due (with --rate)`,
+    );
+  if (latencyFrom === "due" && rate === undefined && !trace)
+    throw new UsageError(`--latency-from due needs open-loop load`, `add --rate R (or replay a --trace)`);
+  const concurrency =
+    (rate !== undefined || trace) && concurrencyArg === undefined
+      ? Number.POSITIVE_INFINITY
+      : parseNumber(
+          "concurrency",
+          concurrencyArg ?? d.concurrency.default,
+          { min: 1, integer: true },
+          d.concurrency.default,
+        );
   // a trace is replayed as recorded: no warm-up unless asked for (its prompts are synthetic, never the trace's blocks)
-  const warmup = parseNumber("warmup", (trace ? p.given("warmup") : undefined) ?? (trace ? "0" : p.get("warmup")!), { min: 0, integer: true }, d.warmup.default);
+  const warmup = parseNumber(
+    "warmup",
+    (trace ? p.given("warmup") : undefined) ?? (trace ? "0" : p.get("warmup")!),
+    { min: 0, integer: true },
+    d.warmup.default,
+  );
   const workers = parseWorkers(p.get("workers"));
   if (workers !== 1) {
-    if (sweep) throw new UsageError(`--workers splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value, or drop --workers`);
-    if (runs > 1) throw new UsageError(`--workers splits one measurement; --runs repeats it`, `drop --runs or --workers`);
-    if (p.given("shard") !== undefined) throw new UsageError(`--workers and --shard both split the workload`, `on several machines use --shard i/N alone, with N = every process on every machine`);
+    if (sweep)
+      throw new UsageError(
+        `--workers splits one measurement; a sweep measures several levels`,
+        `give --concurrency or --rate a single value, or drop --workers`,
+      );
+    if (runs > 1)
+      throw new UsageError(`--workers splits one measurement; --runs repeats it`, `drop --runs or --workers`);
+    if (p.given("shard") !== undefined)
+      throw new UsageError(
+        `--workers and --shard both split the workload`,
+        `on several machines use --shard i/N alone, with N = every process on every machine`,
+      );
   }
-  const shard = parseShardOption(p.given("shard"), p.given("seed"), { requests, warmup, repeatRatio, concurrency }, sweep !== undefined, runs);
-  const sessions = parseSessionsOption(p, { sweep, workers: workers !== 1, recordsFile: recordsFile !== undefined, bounded });
+  const shard = parseShardOption(
+    p.given("shard"),
+    p.given("seed"),
+    { requests, warmup, repeatRatio, concurrency },
+    sweep !== undefined,
+    runs,
+  );
+  const sessions = parseSessionsOption(p, {
+    sweep,
+    workers: workers !== 1,
+    recordsFile: recordsFile !== undefined,
+    bounded,
+  });
   return {
     ...target,
     requests: shard ? shard.load.requests : requests,
@@ -313,39 +529,92 @@ export function parseRunOptions(argv: readonly string[], env: Record<string, str
 }
 
 /** --sessions FILE | --turns N, with --think-time and --session-concurrency; what does not go with them is refused. */
-function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined; workers: boolean; recordsFile: boolean; bounded: boolean }): SessionsSpec | undefined {
+function parseSessionsOption(
+  p: ParsedArgs,
+  run: { sweep: SweepSpec | undefined; workers: boolean; recordsFile: boolean; bounded: boolean },
+): SessionsSpec | undefined {
   const file = p.given("sessions");
   const turnsArg = p.given("turns");
   const thinkArg = p.given("think-time");
   const concurrencyArg = p.given("session-concurrency");
   if (file === undefined && turnsArg === undefined) {
-    const stray = thinkArg !== undefined ? "--think-time" : concurrencyArg !== undefined ? "--session-concurrency" : p.given("followup-tokens") !== undefined ? "--followup-tokens" : undefined;
-    if (stray) throw new UsageError(`${stray} belongs to multi-turn sessions`, `add --turns N (synthetic sessions) or --sessions FILE`);
+    const stray =
+      thinkArg !== undefined
+        ? "--think-time"
+        : concurrencyArg !== undefined
+          ? "--session-concurrency"
+          : p.given("followup-tokens") !== undefined
+            ? "--followup-tokens"
+            : undefined;
+    if (stray)
+      throw new UsageError(
+        `${stray} belongs to multi-turn sessions`,
+        `add --turns N (synthetic sessions) or --sessions FILE`,
+      );
     return undefined;
   }
   const what = file !== undefined ? "--sessions" : "--turns";
-  if (file !== undefined && turnsArg !== undefined) throw new UsageError(`--sessions FILE and --turns both say how many turns a session has`, `give one: the file's conversations, or --turns N synthetic ones`);
-  if (file !== undefined && thinkArg !== undefined) throw new UsageError(`--think-time is for synthetic sessions; a sessions file gives "think_ms" per turn`, `drop --think-time, or write "think_ms" in ${file}`);
-  if (file !== undefined && p.given("requests") !== undefined) throw new UsageError(`--sessions sends every conversation of ${file} once: --requests has nothing to bound`, `drop --requests (write fewer lines to send fewer)`);
-  if (file !== undefined && p.given("prompts") !== undefined) throw new UsageError(`--sessions FILE holds the user messages; --prompts would give others`, `drop --prompts`);
+  if (file !== undefined && turnsArg !== undefined)
+    throw new UsageError(
+      `--sessions FILE and --turns both say how many turns a session has`,
+      `give one: the file's conversations, or --turns N synthetic ones`,
+    );
+  if (file !== undefined && thinkArg !== undefined)
+    throw new UsageError(
+      `--think-time is for synthetic sessions; a sessions file gives "think_ms" per turn`,
+      `drop --think-time, or write "think_ms" in ${file}`,
+    );
+  if (file !== undefined && p.given("requests") !== undefined)
+    throw new UsageError(
+      `--sessions sends every conversation of ${file} once: --requests has nothing to bound`,
+      `drop --requests (write fewer lines to send fewer)`,
+    );
+  if (file !== undefined && p.given("prompts") !== undefined)
+    throw new UsageError(`--sessions FILE holds the user messages; --prompts would give others`, `drop --prompts`);
   const clash = (flag: string, why: string) => {
     throw new UsageError(`${what} cannot go with ${flag}: ${why}`, `drop ${flag}`);
   };
-  if (p.given("rate") !== undefined) clash("--rate", "sessions pace themselves (a turn leaves when the previous answer is in and the think time is over)");
+  if (p.given("rate") !== undefined)
+    clash(
+      "--rate",
+      "sessions pace themselves (a turn leaves when the previous answer is in and the think time is over)",
+    );
   if (p.given("duration") !== undefined) clash("--duration", "a session run ends when its sessions have");
-  if (p.given("repeat-ratio") !== undefined) clash("--repeat-ratio", "a session's turns are never repeats; its history is what a cache may reuse");
+  if (p.given("repeat-ratio") !== undefined)
+    clash("--repeat-ratio", "a session's turns are never repeats; its history is what a cache may reuse");
   if (p.given("ramp-up") !== undefined) clash("--ramp-up", "sessions start together, --session-concurrency at once");
   if (run.workers) clash("--workers", "a conversation's turns must go from one process");
   if (p.given("shard") !== undefined) clash("--shard", "run the whole sessions file on one machine");
-  if (run.recordsFile || run.bounded) clash(run.recordsFile ? "--records-file" : "--bounded", "the per-turn numbers are found from the records in memory");
+  if (run.recordsFile || run.bounded)
+    clash(
+      run.recordsFile ? "--records-file" : "--bounded",
+      "the per-turn numbers are found from the records in memory",
+    );
   const turns = turnsArg === undefined ? undefined : parseNumber("turns", turnsArg, { min: 1, integer: true }, 3);
   const thinkMs = parseDuration("think-time", p.get("think-time")!, true);
   const followupArg = p.given("followup-tokens");
-  if (followupArg !== undefined && (file !== undefined || p.given("prompts") !== undefined)) throw new UsageError(`--followup-tokens sets the length of synthetic messages; ${file !== undefined ? file : p.given("prompts")} gives its own`, `drop --followup-tokens`);
+  if (followupArg !== undefined && (file !== undefined || p.given("prompts") !== undefined))
+    throw new UsageError(
+      `--followup-tokens sets the length of synthetic messages; ${file !== undefined ? file : p.given("prompts")} gives its own`,
+      `drop --followup-tokens`,
+    );
   const followupTokens = followupArg === undefined ? undefined : parseLength("followup-tokens", followupArg);
-  const concurrency = concurrencyArg === undefined ? undefined : parseNumber("session-concurrency", concurrencyArg, { min: 1, integer: true }, 4);
-  if (concurrency !== undefined && run.sweep?.kind === "concurrency") throw new UsageError(`--session-concurrency is fixed while --concurrency sweeps: in a session run --concurrency is the sessions at once`, `drop --session-concurrency to sweep sessions at once with --concurrency ${run.sweep.levels.join(",")}`);
-  return { ...(file !== undefined ? { file } : {}), ...(turns !== undefined ? { turns } : {}), thinkMs, ...(followupTokens ? { followupTokens } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
+  const concurrency =
+    concurrencyArg === undefined
+      ? undefined
+      : parseNumber("session-concurrency", concurrencyArg, { min: 1, integer: true }, 4);
+  if (concurrency !== undefined && run.sweep?.kind === "concurrency")
+    throw new UsageError(
+      `--session-concurrency is fixed while --concurrency sweeps: in a session run --concurrency is the sessions at once`,
+      `drop --session-concurrency to sweep sessions at once with --concurrency ${run.sweep.levels.join(",")}`,
+    );
+  return {
+    ...(file !== undefined ? { file } : {}),
+    ...(turns !== undefined ? { turns } : {}),
+    thinkMs,
+    ...(followupTokens ? { followupTokens } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
 }
 
 /**
@@ -357,7 +626,8 @@ function parseSessionsOption(p: ParsedArgs, run: { sweep: SweepSpec | undefined;
 export function parseTraceOptions(p: ParsedArgs): TraceSpec | undefined {
   const file = p.given("trace");
   if (file === undefined) {
-    for (const flag of ["trace-speed", "block-tokens"]) if (p.given(flag) !== undefined) throw new UsageError(`--${flag} belongs to trace replay`, `add --trace FILE`);
+    for (const flag of ["trace-speed", "block-tokens"])
+      if (p.given(flag) !== undefined) throw new UsageError(`--${flag} belongs to trace replay`, `add --trace FILE`);
     return undefined;
   }
   const clash = (flag: string, why: string, fix: string) => {
@@ -374,15 +644,25 @@ export function parseTraceOptions(p: ParsedArgs): TraceSpec | undefined {
   clash("shard", "a trace is replayed by one process", "drop --shard");
   clash("cooldown", "a trace is replayed as one measurement, not a sweep", "drop --cooldown");
   clash("stop-on", "a trace is replayed as one measurement, not a sweep", "drop --stop-on");
-  clash("sessions", "the trace says what each request is and when it leaves", "give one: --trace FILE or --sessions FILE");
+  clash(
+    "sessions",
+    "the trace says what each request is and when it leaves",
+    "give one: --trace FILE or --sessions FILE",
+  );
   clash("turns", "the trace says what each request is and when it leaves", "drop --turns");
   const workers = p.given("workers");
-  if (workers !== undefined && workers !== "1") throw new UsageError(`--trace and --workers: a trace is replayed by one process`, `drop --workers`);
+  if (workers !== undefined && workers !== "1")
+    throw new UsageError(`--trace and --workers: a trace is replayed by one process`, `drop --workers`);
   const concurrency = p.given("concurrency");
-  if (concurrency !== undefined && /[,.]/.test(concurrency)) throw new UsageError(`--trace and a --concurrency sweep: a trace is replayed as one measurement`, `give --concurrency one value (a cap on requests in flight), or none`);
+  if (concurrency !== undefined && /[,.]/.test(concurrency))
+    throw new UsageError(
+      `--trace and a --concurrency sweep: a trace is replayed as one measurement`,
+      `give --concurrency one value (a cap on requests in flight), or none`,
+    );
   const speed = parseNumber("trace-speed", p.get("trace-speed")!, { min: 0, exclusiveMin: true }, 2);
   const blockArg = p.given("block-tokens");
-  const blockTokens = blockArg === undefined ? undefined : parseNumber("block-tokens", blockArg, { min: 1, integer: true }, 512);
+  const blockTokens =
+    blockArg === undefined ? undefined : parseNumber("block-tokens", blockArg, { min: 1, integer: true }, 512);
   return { file, speed, blockTokens };
 }
 
@@ -396,10 +676,24 @@ function parseShardOption(
 ): { load: ShardLoad; run: ShardRun } | undefined {
   if (value === undefined) return undefined;
   const spec = parseShard(value);
-  if (seed === undefined) throw new UsageError(`--shard ${value} needs the --seed every shard shares: a random seed would give each shard other prompts`, `pass the same --seed to every shard, e.g. --seed 42 --shard ${value}`);
-  if (sweep) throw new UsageError(`--shard splits one measurement; a sweep measures several levels`, `give --concurrency or --rate a single value`);
+  if (seed === undefined)
+    throw new UsageError(
+      `--shard ${value} needs the --seed every shard shares: a random seed would give each shard other prompts`,
+      `pass the same --seed to every shard, e.g. --seed 42 --shard ${value}`,
+    );
+  if (sweep)
+    throw new UsageError(
+      `--shard splits one measurement; a sweep measures several levels`,
+      `give --concurrency or --rate a single value`,
+    );
   if (runs > 1) throw new UsageError(`--shard splits one measurement; --runs repeats it`, `drop --runs`);
   const load = shardLoad(spec, whole);
-  const run: ShardRun = { ...spec, requests: whole.requests ?? null, warmup: whole.warmup, concurrency: Number.isFinite(whole.concurrency) ? whole.concurrency : null, repeats: load.repeats };
+  const run: ShardRun = {
+    ...spec,
+    requests: whole.requests ?? null,
+    warmup: whole.warmup,
+    concurrency: Number.isFinite(whole.concurrency) ? whole.concurrency : null,
+    repeats: load.repeats,
+  };
   return { load, run };
 }

@@ -21,7 +21,10 @@ export function parseNumber(name: string, value: string, rule: NumberRule = {}, 
   const n = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : Number.NaN;
   const what = rule.integer ? "an integer" : "a number";
   if (value.trim() === "" || !Number.isFinite(n) || (rule.integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be ${what}, got '${value}'`, `use ${what} ${range(rule)}, e.g. --${name} ${example}`);
+    throw new UsageError(
+      `--${name} must be ${what}, got '${value}'`,
+      `use ${what} ${range(rule)}, e.g. --${name} ${example}`,
+    );
   }
   return checkRange(name, n, rule, example, value);
 }
@@ -32,10 +35,21 @@ function range({ min = 0, max = Number.POSITIVE_INFINITY, exclusiveMin = false }
 }
 
 /** A number already parsed (the reference server's options given in code) held to the same rule and message. */
-export function checkRange(name: string, n: number, rule: NumberRule, example: string | number, shown: string = String(n)): number {
+export function checkRange(
+  name: string,
+  n: number,
+  rule: NumberRule,
+  example: string | number,
+  shown: string = String(n),
+): number {
   const { min = 0, max = Number.POSITIVE_INFINITY, exclusiveMin = false, integer = false } = rule;
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? "an integer" : "a number"}, got ${shown}`, `e.g. --${name} ${example}`);
-  if (n < min || n > max || (exclusiveMin && n === min)) throw new UsageError(`--${name} must be ${range(rule)}, got ${shown}`, `e.g. --${name} ${example}`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new UsageError(
+      `--${name} must be ${integer ? "an integer" : "a number"}, got ${shown}`,
+      `e.g. --${name} ${example}`,
+    );
+  if (n < min || n > max || (exclusiveMin && n === min))
+    throw new UsageError(`--${name} must be ${range(rule)}, got ${shown}`, `e.g. --${name} ${example}`);
   return n;
 }
 
@@ -51,20 +65,39 @@ export function parseTimeMs(value: string, bareUnit: "ms" | "s"): number | undef
 /** `60s`, `500ms`, `2m`, or a bare number of seconds, in ms. */
 export function parseDuration(name: string, value: string, allowZero: boolean): number {
   const ms = parseTimeMs(value, "s");
-  if (ms === undefined) throw new UsageError(`--${name} must be a duration like 30s, 500ms or 2m, got '${value}'`, `e.g. --${name} 30s`);
-  if (ms < 0 || (!allowZero && ms === 0)) throw new UsageError(`--${name} must be ${allowZero ? "≥ 0" : "> 0"}, got '${value}'`, `e.g. --${name} 30s`);
+  if (ms === undefined)
+    throw new UsageError(`--${name} must be a duration like 30s, 500ms or 2m, got '${value}'`, `e.g. --${name} 30s`);
+  if (ms < 0 || (!allowZero && ms === 0))
+    throw new UsageError(`--${name} must be ${allowZero ? "≥ 0" : "> 0"}, got '${value}'`, `e.g. --${name} 30s`);
   return ms;
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** A size in bytes: a number with an optional binary unit (B, KiB, MiB, GiB; K/KB, M/MB, G/GB mean the same); at least 1 KiB. */
 export function parseSize(name: string, value: string, example = "4MiB"): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`--${name} must be a size such as 64MiB or 512KiB, got '${value}'`, `e.g. --${name} ${example}`);
+  if (!m || unit === undefined)
+    throw new UsageError(
+      `--${name} must be a size such as 64MiB or 512KiB, got '${value}'`,
+      `e.g. --${name} ${example}`,
+    );
   const bytes = Math.floor(Number(m[1]) * unit);
-  if (bytes < 1024) throw new UsageError(`--${name} must be at least 1KiB, got '${value}'`, `e.g. --${name} ${example}`);
+  if (bytes < 1024)
+    throw new UsageError(`--${name} must be at least 1KiB, got '${value}'`, `e.g. --${name} ${example}`);
   return bytes;
 }
 
@@ -83,12 +116,17 @@ export function parseLevels(name: string, value: string, integer: boolean): numb
       throw new UsageError(`--${name} range '${value}' does not rise from a positive start`, hint);
     }
     levels = [];
-    for (let x = from; x <= to * (1 + 1e-9); x = op === "x" ? x * step : x + step) levels.push(Number(x.toPrecision(12)));
+    for (let x = from; x <= to * (1 + 1e-9); x = op === "x" ? x * step : x + step)
+      levels.push(Number(x.toPrecision(12)));
   } else {
-    levels = value.split(",").map((part) => parseNumber(name, part.trim(), integer ? { min: 1, integer } : { min: 0, exclusiveMin: true }));
+    levels = value
+      .split(",")
+      .map((part) => parseNumber(name, part.trim(), integer ? { min: 1, integer } : { min: 0, exclusiveMin: true }));
   }
-  if (integer && levels.some((x) => !Number.isInteger(x))) throw new UsageError(`--${name} levels must be whole numbers, got '${value}'`, hint);
-  if (levels.length > 64) throw new UsageError(`--${name} '${value}' makes ${levels.length} levels`, `64 at most; ${hint}`);
+  if (integer && levels.some((x) => !Number.isInteger(x)))
+    throw new UsageError(`--${name} levels must be whole numbers, got '${value}'`, hint);
+  if (levels.length > 64)
+    throw new UsageError(`--${name} '${value}' makes ${levels.length} levels`, `64 at most; ${hint}`);
   return levels;
 }
 
@@ -113,7 +151,10 @@ export function parseUrl(name: string, value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--${name} is not a valid URL: '${shown}'`, `write a full URL, e.g. --${name} http://localhost:8000/generate`);
+    throw new UsageError(
+      `--${name} is not a valid URL: '${shown}'`,
+      `write a full URL, e.g. --${name} http://localhost:8000/generate`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     const guess = value.includes("://") ? "http://localhost:8000/generate" : `http://${shown}`;
@@ -140,7 +181,10 @@ export function redactUrlText(text: string): string {
 /** The key sent as `Authorization: Bearer KEY`: refused up front (never echoed) when no header could carry it. */
 export function parseApiKey(key: string | undefined): string | undefined {
   if (key !== undefined && (!isHeaderValue(key.trim()) || /\s/.test(key.trim()))) {
-    throw new UsageError(`the API key (--api-key, LLMBENCH_API_KEY or OPENAI_API_KEY) has a space or a control character in it: no Authorization header may carry it`, `check the key (pasted with its line ending?)`);
+    throw new UsageError(
+      `the API key (--api-key, LLMBENCH_API_KEY or OPENAI_API_KEY) has a space or a control character in it: no Authorization header may carry it`,
+      `check the key (pasted with its line ending?)`,
+    );
   }
   return key?.trim();
 }
@@ -154,11 +198,18 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
       const name = part.slice(0, i).trim();
       if (i <= 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
         // never echo the value: it may be a credential
-        throw new UsageError(`--header must look like 'Name: value' (a header without a name or colon was given)`, `e.g. --header 'X-Request-Source: llmbench'`);
+        throw new UsageError(
+          `--header must look like 'Name: value' (a header without a name or colon was given)`,
+          `e.g. --header 'X-Request-Source: llmbench'`,
+        );
       }
       const v = part.slice(i + 1).trim();
       // never echo the value: it may be a credential
-      if (!isHeaderValue(v)) throw new UsageError(`--header ${name} has a control character (a newline, a tab, …) in its value: no HTTP header may`, `check the value (a secret pasted with its line ending?)`);
+      if (!isHeaderValue(v))
+        throw new UsageError(
+          `--header ${name} has a control character (a newline, a tab, …) in its value: no HTTP header may`,
+          `check the value (a secret pasted with its line ending?)`,
+        );
       headers[name] = v;
     }
   }
@@ -170,4 +221,3 @@ export function isHeaderValue(v: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this check's purpose
   return !/[\x00-\x08\x0a-\x1f\x7f]/.test(v);
 }
-

@@ -79,7 +79,11 @@ function sniffSse(buffered: string): boolean | undefined {
   return false;
 }
 
-export function createFramedDecoder(contentType: string, h: MessageHandlers, limits: DecoderLimits = {}): ResponseDecoder {
+export function createFramedDecoder(
+  contentType: string,
+  h: MessageHandlers,
+  limits: DecoderLimits = {},
+): ResponseDecoder {
   const maxChars = limits.maxMessageChars ?? DEFAULT_MAX_MESSAGE_BYTES;
   let framing = framingOf(contentType);
   /** a JSON body: everything so far; also the first characters while sniffing */
@@ -115,7 +119,8 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
   let sseParser: ReturnType<typeof createSseParser> | undefined;
   let ndjsonParser: ReturnType<typeof createNdjsonParser> | undefined;
   const sse = () => (sseParser ??= createSseParser({ onEvent: onSseEvent }, { maxMessageChars: maxChars }));
-  const ndjson = () => (ndjsonParser ??= createNdjsonParser({ onValue: (v, line) => h.message(v, line, out) }, maxChars));
+  const ndjson = () =>
+    (ndjsonParser ??= createNdjsonParser({ onValue: (v, line) => h.message(v, line, out) }, maxChars));
 
   const withLabel = (f: () => void, prefix = ""): void => {
     try {
@@ -151,7 +156,10 @@ export function createFramedDecoder(contentType: string, h: MessageHandlers, lim
     else {
       body += text;
       if (body.length > maxChars) {
-        throw new ProtocolError(`${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`, "max_message");
+        throw new ProtocolError(
+          `${h.label}: the JSON body passed ${formatSize(maxChars)} (--max-message) before it ended: no real answer is this long`,
+          "max_message",
+        );
       }
       if (!sniffed) {
         const isSse = sniffSse(body);
@@ -234,5 +242,6 @@ export function errorMessageOf(v: Record<string, unknown>): string | undefined {
 /** A message or body that carries an API error: a ProtocolError (reason `server_error`) with the server's own words. */
 export function throwIfError(label: string, v: Record<string, unknown>): void {
   const err = errorMessageOf(v);
-  if (err !== undefined) throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
+  if (err !== undefined)
+    throw new ProtocolError(`${label}: the server reported an error: ${excerpt(err)}`, "server_error");
 }

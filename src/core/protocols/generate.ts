@@ -27,7 +27,9 @@ function pushCachedTokens(v: Record<string, unknown>, raw: string, expected: str
   const c = v.cached_tokens;
   if (c === undefined || c === null) return;
   if (typeof c !== "number" || !Number.isInteger(c) || c < 0) {
-    throw new ProtocolError(`${LABEL}: "cached_tokens" is ${JSON.stringify(c)}, not a count; expected ${expected} (cached_tokens optional); got: ${excerpt(raw)}`);
+    throw new ProtocolError(
+      `${LABEL}: "cached_tokens" is ${JSON.stringify(c)}, not a count; expected ${expected} (cached_tokens optional); got: ${excerpt(raw)}`,
+    );
   }
   out.push({ type: "usage", usage: { cachedTokens: c } });
 }
@@ -40,51 +42,63 @@ function createGenerateDecoder(contentType: string, limits?: DecoderLimits): Res
     done = true;
   };
 
-  return createFramedDecoder(contentType, {
-    label: LABEL,
-    message(value, raw, out) {
-      if (!isRecord(value)) {
-        throw new ProtocolError(`${LABEL}: stream message is not an object; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
-      }
-      throwIfError(LABEL, value);
-      const { text } = value;
-      const isEnd = value.done === true;
-      if (text === undefined && !isEnd) {
-        if (value.done === false) return; // a progress message with nothing in it
-        throw new ProtocolError(`${LABEL}: stream message has neither "text" nor "done"; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
-      }
-      if (text !== undefined && typeof text !== "string") {
-        throw new ProtocolError(`${LABEL}: "text" is not a string; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
-      }
-      if (done && text !== undefined && text !== "") {
-        throw new ProtocolError(`${LABEL}: text after the stream's done marker: ${excerpt(raw)}`);
-      }
-      if (text) out.push({ type: "delta", text, reasoning: "" });
-      if (isEnd) {
-        const cached = cachedOf(value, raw, STREAM_SCHEMA);
+  return createFramedDecoder(
+    contentType,
+    {
+      label: LABEL,
+      message(value, raw, out) {
+        if (!isRecord(value)) {
+          throw new ProtocolError(
+            `${LABEL}: stream message is not an object; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`,
+          );
+        }
+        throwIfError(LABEL, value);
+        const { text } = value;
+        const isEnd = value.done === true;
+        if (text === undefined && !isEnd) {
+          if (value.done === false) return; // a progress message with nothing in it
+          throw new ProtocolError(
+            `${LABEL}: stream message has neither "text" nor "done"; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`,
+          );
+        }
+        if (text !== undefined && typeof text !== "string") {
+          throw new ProtocolError(`${LABEL}: "text" is not a string; expected ${STREAM_SCHEMA}; got: ${excerpt(raw)}`);
+        }
+        if (done && text !== undefined && text !== "") {
+          throw new ProtocolError(`${LABEL}: text after the stream's done marker: ${excerpt(raw)}`);
+        }
+        if (text) out.push({ type: "delta", text, reasoning: "" });
+        if (isEnd) {
+          const cached = cachedOf(value, raw, STREAM_SCHEMA);
+          if (cached !== undefined) out.push({ type: "cached", cached });
+          pushCachedTokens(value, raw, STREAM_SCHEMA, out);
+          finish(out);
+        }
+      },
+      doneMarker: finish,
+      whole(text, out) {
+        const value = parseWholeJson(LABEL, text, GENERATE_SCHEMA);
+        if (isRecord(value)) throwIfError(LABEL, value);
+        if (!isRecord(value) || typeof value.text !== "string") {
+          throw new ProtocolError(
+            `${LABEL}: response has no string "text"; expected ${GENERATE_SCHEMA}; got: ${excerpt(text)}`,
+          );
+        }
+        if (value.text !== "") out.push({ type: "delta", text: value.text, reasoning: "" });
+        const cached = cachedOf(value, text, GENERATE_SCHEMA);
         if (cached !== undefined) out.push({ type: "cached", cached });
-        pushCachedTokens(value, raw, STREAM_SCHEMA, out);
+        pushCachedTokens(value, text, GENERATE_SCHEMA, out);
         finish(out);
-      }
+      },
+      isDone: () => done,
+      endedWithoutMarker() {
+        throw new ProtocolError(
+          `${LABEL}: stream ended before its done marker (data: {"done": true, ...} or data: [DONE])`,
+        );
+      },
     },
-    doneMarker: finish,
-    whole(text, out) {
-      const value = parseWholeJson(LABEL, text, GENERATE_SCHEMA);
-      if (isRecord(value)) throwIfError(LABEL, value);
-      if (!isRecord(value) || typeof value.text !== "string") {
-        throw new ProtocolError(`${LABEL}: response has no string "text"; expected ${GENERATE_SCHEMA}; got: ${excerpt(text)}`);
-      }
-      if (value.text !== "") out.push({ type: "delta", text: value.text, reasoning: "" });
-      const cached = cachedOf(value, text, GENERATE_SCHEMA);
-      if (cached !== undefined) out.push({ type: "cached", cached });
-      pushCachedTokens(value, text, GENERATE_SCHEMA, out);
-      finish(out);
-    },
-    isDone: () => done,
-    endedWithoutMarker() {
-      throw new ProtocolError(`${LABEL}: stream ended before its done marker (data: {"done": true, ...} or data: [DONE])`);
-    },
-  }, limits);
+    limits,
+  );
 }
 
 export const generateProtocol: Protocol = {

@@ -30,7 +30,10 @@ export function excerpt(text: string, n = 200): string {
 export function createNdjsonParser(callbacks: NdjsonCallbacks, maxLineChars = Number.POSITIVE_INFINITY): NdjsonParser {
   let partial = "";
   const tooLong = (): never => {
-    throw new ProtocolError(`an NDJSON line passed ${formatSize(maxLineChars)} (--max-message): no real answer sends one this long`, "max_message");
+    throw new ProtocolError(
+      `an NDJSON line passed ${formatSize(maxLineChars)} (--max-message): no real answer sends one this long`,
+      "max_message",
+    );
   };
 
   function processLine(raw: string): void {

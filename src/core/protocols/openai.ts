@@ -41,10 +41,17 @@ function textField(api: OpenAiApi, v: unknown, path: string): string {
 function count(api: OpenAiApi, v: unknown, path: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
-    if (v > MAX_USAGE_TOKENS) throw new ProtocolError(`${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`, "usage");
+    if (v > MAX_USAGE_TOKENS)
+      throw new ProtocolError(
+        `${api}: ${path} is ${v}, more tokens than any model's context holds (at most ${MAX_USAGE_TOKENS.toExponential()} is believed)`,
+        "usage",
+      );
     return v;
   }
-  throw new ProtocolError(`${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`, "usage");
+  throw new ProtocolError(
+    `${api}: ${path} is ${typeof v === "number" ? String(v) : excerpt(JSON.stringify(v) ?? String(v))}, not a count of tokens (a whole number ≥ 0)`,
+    "usage",
+  );
 }
 
 /** The first choice (index 0) of a chunk, if any. */
@@ -62,13 +69,21 @@ function checkChoices(api: OpenAiApi, v: Record<string, unknown>, raw: string): 
   const choices = v.choices;
   if (choices === undefined) return;
   if (!Array.isArray(choices) || !choices.every(isRecord)) {
-    throw new ProtocolError(`${api}: "choices" is not a list of objects; expected ${EXPECTED[api]}; got: ${excerpt(raw)}`);
+    throw new ProtocolError(
+      `${api}: "choices" is not a list of objects; expected ${EXPECTED[api]}; got: ${excerpt(raw)}`,
+    );
   }
 }
 
 /** Something a streamed chunk may carry: choices, usage, or one of Ollama's native shapes. */
 function isChunkShape(v: Record<string, unknown>): boolean {
-  return Array.isArray(v.choices) || isRecord(v.usage) || isRecord(v.message) || typeof v.response === "string" || typeof v.done === "boolean";
+  return (
+    Array.isArray(v.choices) ||
+    isRecord(v.usage) ||
+    isRecord(v.message) ||
+    typeof v.response === "string" ||
+    typeof v.done === "boolean"
+  );
 }
 
 interface Piece {
@@ -84,14 +99,21 @@ function pieceOf(api: OpenAiApi, v: Record<string, unknown>): Piece {
     const key = isRecord(choice.delta) ? "delta" : isRecord(choice.message) ? "message" : undefined;
     const msg = key === undefined ? undefined : (choice[key] as Record<string, unknown>);
     const chatText = msg === undefined ? "" : textField(api, msg.content, `choices[0].${key}.content`);
-    const reasoning = msg === undefined ? "" : textField(api, msg.reasoning_content, `choices[0].${key}.reasoning_content`) || textField(api, msg.reasoning, `choices[0].${key}.reasoning`);
+    const reasoning =
+      msg === undefined
+        ? ""
+        : textField(api, msg.reasoning_content, `choices[0].${key}.reasoning_content`) ||
+          textField(api, msg.reasoning, `choices[0].${key}.reasoning`);
     const choiceText = textField(api, choice.text, "choices[0].text");
     const text = api === "openai-chat" ? chatText || choiceText : choiceText || chatText;
     return { text, reasoning };
   }
   // Ollama native: /api/chat → {"message": {"content", "thinking"}}, /api/generate → {"response", "thinking"}
   if (isRecord(v.message)) {
-    return { text: textField(api, v.message.content, "message.content"), reasoning: textField(api, v.message.thinking, "message.thinking") };
+    return {
+      text: textField(api, v.message.content, "message.content"),
+      reasoning: textField(api, v.message.thinking, "message.thinking"),
+    };
   }
   return { text: textField(api, v.response, "response"), reasoning: textField(api, v.thinking, "thinking") };
 }
@@ -104,7 +126,9 @@ function usageOf(api: OpenAiApi, v: Record<string, unknown>): Usage | undefined 
     const prompt = count(api, u.prompt_tokens, "usage.prompt_tokens");
     const completion = count(api, u.completion_tokens, "usage.completion_tokens");
     const details = u.prompt_tokens_details;
-    const cached = isRecord(details) ? count(api, details.cached_tokens, "usage.prompt_tokens_details.cached_tokens") : undefined;
+    const cached = isRecord(details)
+      ? count(api, details.cached_tokens, "usage.prompt_tokens_details.cached_tokens")
+      : undefined;
     if (prompt !== undefined) usage.promptTokens = prompt;
     if (completion !== undefined) usage.completionTokens = completion;
     if (cached !== undefined) usage.cachedTokens = cached;
@@ -137,64 +161,77 @@ function createOpenAiDecoder(api: OpenAiApi, contentType: string, limits?: Decod
     done = true;
   };
 
-  return createFramedDecoder(contentType, {
-    label: api,
-    message(value, raw, out) {
-      if (!isRecord(value)) {
-        throw new ProtocolError(`${api}: stream chunk is not a JSON object: ${excerpt(raw)}`);
-      }
-      throwIfError(api, value);
-      checkChoices(api, value, raw);
-      if (!isChunkShape(value)) {
-        throw new ProtocolError(`${api}: stream chunk has no "choices" (nor usage); expected ${EXPECTED[api]} chunks; got: ${excerpt(raw)}`);
-      }
-      const { text, reasoning } = pieceOf(api, value);
-      if (text !== "" || reasoning !== "") {
-        if (done) throw new ProtocolError(`${api}: text after the end of the stream: ${excerpt(raw)}`);
-        out.push({ type: "delta", text, reasoning });
-      }
-      const choice = firstChoice(value);
-      if (choice !== undefined && typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
-        finished = true;
-      }
-      pushUsage(api, value, out);
-      if (value.done === true) finish(out); // Ollama's last NDJSON chunk
-    },
-    doneMarker: finish,
-    whole(text, out) {
-      const value = parseWholeJson(api, text, EXPECTED[api]);
-      if (!isRecord(value)) {
-        throw new ProtocolError(`${api}: response is not a JSON object; expected ${EXPECTED[api]}; got: ${excerpt(text)}`);
-      }
-      throwIfError(api, value);
-      checkChoices(api, value, text);
-      const hasOllamaShape = isRecord(value.message) || typeof value.response === "string";
-      if (firstChoice(value) === undefined && !hasOllamaShape) {
-        throw new ProtocolError(`${api}: response has no choices; expected ${EXPECTED[api]}; got: ${excerpt(text)}`);
-      }
-      const piece = pieceOf(api, value);
-      if (piece.text !== "" || piece.reasoning !== "") out.push({ type: "delta", ...piece });
-      pushUsage(api, value, out);
-      finish(out);
-    },
-    isDone: () => done,
-    endedWithoutMarker(out) {
-      // Some servers close the stream after the chunk with finish_reason and send no [DONE].
-      if (finished) {
+  return createFramedDecoder(
+    contentType,
+    {
+      label: api,
+      message(value, raw, out) {
+        if (!isRecord(value)) {
+          throw new ProtocolError(`${api}: stream chunk is not a JSON object: ${excerpt(raw)}`);
+        }
+        throwIfError(api, value);
+        checkChoices(api, value, raw);
+        if (!isChunkShape(value)) {
+          throw new ProtocolError(
+            `${api}: stream chunk has no "choices" (nor usage); expected ${EXPECTED[api]} chunks; got: ${excerpt(raw)}`,
+          );
+        }
+        const { text, reasoning } = pieceOf(api, value);
+        if (text !== "" || reasoning !== "") {
+          if (done) throw new ProtocolError(`${api}: text after the end of the stream: ${excerpt(raw)}`);
+          out.push({ type: "delta", text, reasoning });
+        }
+        const choice = firstChoice(value);
+        if (choice !== undefined && typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
+          finished = true;
+        }
+        pushUsage(api, value, out);
+        if (value.done === true) finish(out); // Ollama's last NDJSON chunk
+      },
+      doneMarker: finish,
+      whole(text, out) {
+        const value = parseWholeJson(api, text, EXPECTED[api]);
+        if (!isRecord(value)) {
+          throw new ProtocolError(
+            `${api}: response is not a JSON object; expected ${EXPECTED[api]}; got: ${excerpt(text)}`,
+          );
+        }
+        throwIfError(api, value);
+        checkChoices(api, value, text);
+        const hasOllamaShape = isRecord(value.message) || typeof value.response === "string";
+        if (firstChoice(value) === undefined && !hasOllamaShape) {
+          throw new ProtocolError(`${api}: response has no choices; expected ${EXPECTED[api]}; got: ${excerpt(text)}`);
+        }
+        const piece = pieceOf(api, value);
+        if (piece.text !== "" || piece.reasoning !== "") out.push({ type: "delta", ...piece });
+        pushUsage(api, value, out);
         finish(out);
-        return;
-      }
-      throw new ProtocolError(`${api}: stream ended before [DONE] and without a finish_reason`);
+      },
+      isDone: () => done,
+      endedWithoutMarker(out) {
+        // Some servers close the stream after the chunk with finish_reason and send no [DONE].
+        if (finished) {
+          finish(out);
+          return;
+        }
+        throw new ProtocolError(`${api}: stream ended before [DONE] and without a finish_reason`);
+      },
     },
-  }, limits);
+    limits,
+  );
 }
 
 function maxTokensFields(api: OpenAiApi, maxTokens: number): Record<string, unknown> {
-  return api === "openai-chat" ? { max_tokens: maxTokens, max_completion_tokens: maxTokens } : { max_tokens: maxTokens };
+  return api === "openai-chat"
+    ? { max_tokens: maxTokens, max_completion_tokens: maxTokens }
+    : { max_tokens: maxTokens };
 }
 
 function buildOpenAiBody(api: OpenAiApi, spec: RequestSpec): Record<string, unknown> {
-  const input = api === "openai-chat" ? { messages: spec.messages ?? [{ role: "user", content: spec.prompt }] } : { prompt: spec.prompt };
+  const input =
+    api === "openai-chat"
+      ? { messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }
+      : { prompt: spec.prompt };
   return {
     ...(spec.model !== undefined ? { model: spec.model } : {}),
     ...input,

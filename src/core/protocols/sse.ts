@@ -64,7 +64,10 @@ export function createSseParser(callbacks: SseCallbacks, limits: SseLimits = {})
   const { onEvent, onComment, onRetry } = callbacks;
   const max = limits.maxMessageChars ?? Number.POSITIVE_INFINITY;
   const tooLong = (what: string): never => {
-    throw new ProtocolError(`${what} passed ${formatSize(max)} (--max-message): no real answer sends one this long`, "max_message");
+    throw new ProtocolError(
+      `${what} passed ${formatSize(max)} (--max-message): no real answer sends one this long`,
+      "max_message",
+    );
   };
 
   /** unterminated tail of the text fed so far */

@@ -253,7 +253,10 @@ function isNum(x: unknown): x is number {
 
 function validate(s: SerializedDigest): SerializedDigest {
   const bad = (why: string): never => {
-    throw new UsageError(`invalid serialised t-digest: ${why}`, "the result file is damaged or was not written by llmbench");
+    throw new UsageError(
+      `invalid serialised t-digest: ${why}`,
+      "the result file is damaged or was not written by llmbench",
+    );
   };
   if (typeof s !== "object" || s === null) return bad("not an object");
   if (!isNum(s.delta) || !(s.delta > 0 && s.delta <= 1)) bad("delta must be a number in (0, 1]");

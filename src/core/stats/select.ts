@@ -83,7 +83,10 @@ export class ExactSelector {
 
   /** The pass is over. */
   end(): void {
-    if (this.seen !== this.count) throw new Error(`a pass saw ${this.seen} values, the distribution has ${this.count}: the records changed under the run`);
+    if (this.seen !== this.count)
+      throw new Error(
+        `a pass saw ${this.seen} values, the distribution has ${this.count}: the records changed under the run`,
+      );
     this.seen = 0;
     if (this.pass === 1) {
       // which bucket holds each wanted rank, and how many values lie below that bucket
@@ -94,7 +97,13 @@ export class ExactSelector {
       for (const k of keys) {
         const b = this.buckets.get(k)!;
         while (i < ranks.length && ranks[i] < below + b.n) {
-          if (!this.reading.has(k)) this.reading.set(k, b.min === b.max ? { below, values: new Float64Array(0), filled: 0, only: b.min } : { below, values: new Float64Array(b.n), filled: 0 });
+          if (!this.reading.has(k))
+            this.reading.set(
+              k,
+              b.min === b.max
+                ? { below, values: new Float64Array(0), filled: 0, only: b.min }
+                : { below, values: new Float64Array(b.n), filled: 0 },
+            );
           i++;
         }
         below += b.n;
@@ -124,7 +133,8 @@ export class ExactSelector {
   /** The value of rank `rank`: in the bucket read that starts last at or before it. */
   private at(rank: number): number {
     let best: { below: number; values: Float64Array; only?: number } | undefined;
-    for (const r of this.reading.values()) if (r.below <= rank && (best === undefined || r.below > best.below)) best = r;
+    for (const r of this.reading.values())
+      if (r.below <= rank && (best === undefined || r.below > best.below)) best = r;
     return best!.only ?? best!.values[rank - best!.below];
   }
 }

@@ -54,8 +54,20 @@ export function derived(records: readonly ResultRecord[], latencyFrom: "send" | 
     measured++;
     gaps += Math.max(0, r.tokenTimes.length - 1);
   }
-  const grown: Record<DistMetric, Values> = { ttft_ms: new Values(measured), tpot_ms: new Values(measured), itl_ms: new Values(gaps), e2e_ms: new Values(measured) };
-  const values: Record<SummaryMetric, number[]> = { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+  const grown: Record<DistMetric, Values> = {
+    ttft_ms: new Values(measured),
+    tpot_ms: new Values(measured),
+    itl_ms: new Values(gaps),
+    e2e_ms: new Values(measured),
+  };
+  const values: Record<SummaryMetric, number[]> = {
+    ttft_ms: [],
+    tpot_ms: [],
+    itl_ms: [],
+    e2e_ms: [],
+    latency_per_token_ms: [],
+    send_lag_ms: [],
+  };
   const n = records.length;
   const [ttft, e2e, out] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN), new Float64Array(n)];
   records.forEach((r, i) => {
@@ -77,7 +89,10 @@ export function derived(records: readonly ResultRecord[], latencyFrom: "send" | 
 }
 
 /** The sorted values of every distribution the report draws, from the measured records (as the summary takes them). */
-export function samplesOf(records: readonly ResultRecord[], latencyFrom: "send" | "due"): Record<DistMetric, Float64Array> {
+export function samplesOf(
+  records: readonly ResultRecord[],
+  latencyFrom: "send" | "due",
+): Record<DistMetric, Float64Array> {
   return derived(records, latencyFrom).samples;
 }
 
@@ -97,7 +112,8 @@ export function cdfPoints(sorted: ArrayLike<number>, maxPoints = 400): Array<[nu
     for (let k = 0; k <= half; k++) pick.add(Math.round((k / half) * (n - 1)));
     // tail: 1 − q from 10% down to one sample
     const [a, b] = [Math.log(0.1), Math.log(1 / n)];
-    for (let k = 0; k <= half; k++) pick.add(Math.min(n - 1, Math.round((1 - Math.exp(a + ((b - a) * k) / half)) * (n - 1))));
+    for (let k = 0; k <= half; k++)
+      pick.add(Math.min(n - 1, Math.round((1 - Math.exp(a + ((b - a) * k) / half)) * (n - 1))));
   }
   return [...pick].sort((x, y) => x - y).map((i) => [sorted[i], i / (n - 1)]);
 }
@@ -195,7 +211,8 @@ export function thin(points: Array<[number, number]>, cols = 320, rows = 120, yL
   const seen = new Set<number>();
   const out: Array<[number, number]> = [];
   for (const p of points) {
-    const key = Math.min(cols - 1, Math.floor((p[0] - x0) / wx)) * (rows + 1) + Math.min(rows, Math.floor((fy(p[1]) - y0) / wy));
+    const key =
+      Math.min(cols - 1, Math.floor((p[0] - x0) / wx)) * (rows + 1) + Math.min(rows, Math.floor((fy(p[1]) - y0) / wy));
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(p);
@@ -233,7 +250,11 @@ export function binWidth(spanS: number, maxBins = 300): number {
  * token-bearing chunks (n ÷ chunks each), a non-streamed one's at its end. Every phase: what the
  * server produced.
  */
-export function tokensPerSecond(records: readonly ResultRecord[], bin: number, latencyFrom: "send" | "due" = "send"): Array<[number, number]> {
+export function tokensPerSecond(
+  records: readonly ResultRecord[],
+  bin: number,
+  latencyFrom: "send" | "due" = "send",
+): Array<[number, number]> {
   if (records.length === 0) return [];
   const counts = derived(records, latencyFrom).out;
   const [t0, t1] = timeSpan(records);
@@ -250,7 +271,10 @@ export function tokensPerSecond(records: readonly ResultRecord[], bin: number, l
 }
 
 /** Failed requests per time bin and class (when the failure was seen), classes with none left out. */
-export function errorsOverTime(records: readonly ResultRecord[], bin: number): Array<{ cls: ErrorClass; points: Array<[number, number]> }> {
+export function errorsOverTime(
+  records: readonly ResultRecord[],
+  bin: number,
+): Array<{ cls: ErrorClass; points: Array<[number, number]> }> {
   const failed = records.filter((r) => r.error !== null);
   if (failed.length === 0) return [];
   const [t0, t1] = timeSpan(records);
@@ -261,5 +285,8 @@ export function errorsOverTime(records: readonly ResultRecord[], bin: number): A
     if (!counts.has(cls)) counts.set(cls, new Array<number>(n).fill(0));
     counts.get(cls)![Math.min(n - 1, Math.max(0, Math.floor((s(r.tEnd ?? r.tSend) - t0) / bin)))]++;
   }
-  return ERROR_CLASSES.filter((c) => counts.has(c)).map((cls) => ({ cls, points: counts.get(cls)!.map((k, i) => [t0 + (i + 0.5) * bin, k] as [number, number]) }));
+  return ERROR_CLASSES.filter((c) => counts.has(c)).map((cls) => ({
+    cls,
+    points: counts.get(cls)!.map((k, i) => [t0 + (i + 0.5) * bin, k] as [number, number]),
+  }));
 }

@@ -14,8 +14,41 @@ import { compareCells, compareColumns } from "../compare.ts";
 import { ms, num, pct } from "../../core/format.ts";
 import { renderReport } from "../report.ts";
 import { renderSweep } from "../sweep.ts";
-import { CUT_SHORT, DIST_COLUMNS, distCells, distRows, type Fact, INCOMPLETE, levelName, loadText, RUNS_COLUMNS, RUNS_INTRO, runsRows, sizeText, sloFact, sloRows, summaryFacts, sweepColumns, sweepFacts, sweepRows } from "../rows.ts";
-import { binWidth, cdfPoints, digestCdf, DIST_METRICS, errorsOverTime, inFlight, measuredFrom, perRequest, samplesOf, thin, timeSpan, tokensPerSecond, type DistMetric } from "./data.ts";
+import {
+  CUT_SHORT,
+  DIST_COLUMNS,
+  distCells,
+  distRows,
+  type Fact,
+  INCOMPLETE,
+  levelName,
+  loadText,
+  RUNS_COLUMNS,
+  RUNS_INTRO,
+  runsRows,
+  sizeText,
+  sloFact,
+  sloRows,
+  summaryFacts,
+  sweepColumns,
+  sweepFacts,
+  sweepRows,
+} from "../rows.ts";
+import {
+  binWidth,
+  cdfPoints,
+  digestCdf,
+  DIST_METRICS,
+  errorsOverTime,
+  inFlight,
+  measuredFrom,
+  perRequest,
+  samplesOf,
+  thin,
+  timeSpan,
+  tokensPerSecond,
+  type DistMetric,
+} from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
 import { prefixCacheFacts } from "../prefix.ts";
 import { sessionRows } from "../sessions.ts";
@@ -80,13 +113,29 @@ function viewsOf(f: ReportFile): RunView[] {
   const d = f.doc;
   const latencyFrom = latencyFromOf(d);
   if (d.runs && d.runs.length > 1 && !d.requests) {
-    return d.runs.map((r, i) => ({ label: `${f.name} [run ${i + 1}/${d.runs!.length}]`, records: r.requests, summary: r.summary, digests: r.digests, latencyFrom, source: r.requests ? "records" : "digest" }));
+    return d.runs.map((r, i) => ({
+      label: `${f.name} [run ${i + 1}/${d.runs!.length}]`,
+      records: r.requests,
+      summary: r.summary,
+      digests: r.digests,
+      latencyFrom,
+      source: r.requests ? "records" : "digest",
+    }));
   }
   // a sweep's summary is its knee's (or last) level's: so are the records drawn with it
   const level = d.sweep && !d.requests ? d.sweep.levels[d.sweep.knee ?? d.sweep.levels.length - 1] : undefined;
   const own = d.requests ?? level?.requests ?? null;
   const records = own ?? f.recordsFromFile;
-  return [{ label: f.name, records, summary: d.summary, digests: d.digests, latencyFrom, source: own ? "records" : f.recordsFromFile ? "records-file" : "digest" }];
+  return [
+    {
+      label: f.name,
+      records,
+      summary: d.summary,
+      digests: d.digests,
+      latencyFrom,
+      source: own ? "records" : f.recordsFromFile ? "records-file" : "digest",
+    },
+  ];
 }
 
 // ——— tables ———
@@ -99,18 +148,26 @@ function distRow(label: string, d: Distribution | null | undefined): string {
 }
 
 /** labelled facts as a two-column table */
-const factsTable = (facts: readonly Fact[]) => `<table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
+const factsTable = (facts: readonly Fact[]) =>
+  `<table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 
 function header(f: ReportFile): string {
   const d = f.doc;
   const c = d.config;
   const size = sizeText(c, d.summary);
-  const seed = c.shards ? (Array.isArray(c.seeds) ? `seeds ${(c.seeds as unknown[]).join(", ")}` : `${c.seed} (${c.shards} shards)`) : String(c.seed);
+  const seed = c.shards
+    ? Array.isArray(c.seeds)
+      ? `seeds ${(c.seeds as unknown[]).join(", ")}`
+      : `${c.seed} (${c.shards} shards)`
+    : String(c.seed);
   const rows: Array<[string, string]> = [
     ["endpoint", String(c.endpoint)],
     ["API", `${c.api}${c.stream ? ", streamed" : ""}`],
     ["model", c.model ? String(c.model) : "-"],
-    ["load", `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`],
+    [
+      "load",
+      `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`,
+    ],
     ["seed", seed],
     ["tool", `${d.tool.name} ${d.tool.version}`],
     ["complete", d.complete ? "yes" : INCOMPLETE.replace(/^INCOMPLETE/, "NO")],
@@ -129,7 +186,11 @@ function notes(f: ReportFile, views: RunView[]): string {
   if (s.client?.distorted && s.client.reason) items.push({ warn: true, text: `WARNING: ${s.client.reason}` });
   for (const n of d.notes) items.push({ warn: false, text: `Note: ${n}` });
   const source = views[0].source;
-  if (source === "records-file") items.push({ warn: false, text: `Per-request records read from the records file ${d.records_file}: the charts show every request.` });
+  if (source === "records-file")
+    items.push({
+      warn: false,
+      text: `Per-request records read from the records file ${d.records_file}: the charts show every request.`,
+    });
   if (source === "digest") {
     items.push({
       warn: false,
@@ -143,7 +204,9 @@ function notes(f: ReportFile, views: RunView[]): string {
 function summaryTable(d: ResultDocument): string {
   const s = d.summary;
   // the server's prefix-cached share goes under the cache line, as in the text report
-  const facts = factsTable(summaryFacts(s).flatMap((f): Fact[] => (f[0] === "Cache" ? [f, ...prefixCacheFacts(s.prefix_cache)] : [f])));
+  const facts = factsTable(
+    summaryFacts(s).flatMap((f): Fact[] => (f[0] === "Cache" ? [f, ...prefixCacheFacts(s.prefix_cache)] : [f])),
+  );
   const head = `<tr><th>ms</th>${DIST_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>`;
   const dist = distRows(s)
     .map((r) => distRow(r.label, r.dist))
@@ -151,13 +214,20 @@ function summaryTable(d: ResultDocument): string {
   let slo = "";
   if (s.slo) {
     const [, text] = sloFact(s, s.slo);
-    slo = `<p class="${s.slo.passed ? "" : "warn"}">SLO ${esc(text)}</p><table class="num"><tr><th>term</th><th>value ms</th><th>bound ms</th><th>status</th></tr>${sloRows(s.slo)
-      .map((t) => `<tr><th>${esc(t.name)}</th><td>${t.status === "not measured" ? "not measured" : t.value}</td><td>${t.bound}</td><td>${esc(t.word)}</td></tr>`)
+    slo = `<p class="${s.slo.passed ? "" : "warn"}">SLO ${esc(text)}</p><table class="num"><tr><th>term</th><th>value ms</th><th>bound ms</th><th>status</th></tr>${sloRows(
+      s.slo,
+    )
+      .map(
+        (t) =>
+          `<tr><th>${esc(t.name)}</th><td>${t.status === "not measured" ? "not measured" : t.value}</td><td>${t.bound}</td><td>${esc(t.word)}</td></tr>`,
+      )
       .join("")}</table>`;
   }
   let runs = "";
   if (d.runs && d.runs.length > 1) {
-    runs = `<p>${esc(RUNS_INTRO(d.runs.length))}</p><table class="num"><tr><th>run</th>${RUNS_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>${runsRows(d.runs)
+    runs = `<p>${esc(RUNS_INTRO(d.runs.length))}</p><table class="num"><tr><th>run</th>${RUNS_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>${runsRows(
+      d.runs,
+    )
       .map((r) => `<tr><th>${r.name}</th>${r.cells.map((v) => `<td>${v}</td>`).join("")}</tr>`)
       .join("")}</table>`;
   }
@@ -166,15 +236,29 @@ function summaryTable(d: ResultDocument): string {
   if (s.sessions) {
     const r = sessionRows(s.sessions);
     chats = `<p>Sessions: ${esc(r.line)}</p><table class="num" data-table="sessions"><tr>${r.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${r.rows
-      .map((row) => `<tr><th>${esc(row[0])}</th>${row.slice(1).map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`)
-      .join("")}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
+      .map(
+        (row) =>
+          `<tr><th>${esc(row[0])}</th>${row
+            .slice(1)
+            .map((v) => `<td>${esc(v)}</td>`)
+            .join("")}</tr>`,
+      )
+      .join(
+        "",
+      )}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
   }
   return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
 }
 
 // ——— charts ———
 
-function distChart(id: string, metric: DistMetric, views: RunView[], marks: Distribution | null | undefined, ttftKind: string | null): string {
+function distChart(
+  id: string,
+  metric: DistMetric,
+  views: RunView[],
+  marks: Distribution | null | undefined,
+  ttftKind: string | null,
+): string {
   const series: Series[] = [];
   let approximate = false;
   let total = 0;
@@ -189,7 +273,12 @@ function distChart(id: string, metric: DistMetric, views: RunView[], marks: Dist
       total += v.digests[metric]?.count ?? 0;
       approximate ||= pts.length > 0;
     }
-    series.push({ kind: "line", name: views.length > 1 ? v.label : "", color: PALETTE[i % PALETTE.length], points: pts });
+    series.push({
+      kind: "line",
+      name: views.length > 1 ? v.label : "",
+      color: PALETTE[i % PALETTE.length],
+      points: pts,
+    });
   });
   let lo = Infinity;
   let hi = -Infinity;
@@ -201,8 +290,16 @@ function distChart(id: string, metric: DistMetric, views: RunView[], marks: Dist
     }
   }
   const xLog = wantsLog(lo, hi);
-  if (xLog) for (const v of views) if (v.records) zeros += samplesOf(v.records, v.latencyFrom)[metric].filter((x) => x <= 0).length;
-  const markers: Marker[] = marks ? [{ x: marks.p50, label: `p50 ${ms(marks.p50)}` }, { x: marks.p95, label: `p95 ${ms(marks.p95)}`, color: "#a05a00" }, { x: marks.p99, label: `p99 ${ms(marks.p99)}`, color: "#c00" }] : [];
+  if (xLog)
+    for (const v of views)
+      if (v.records) zeros += samplesOf(v.records, v.latencyFrom)[metric].filter((x) => x <= 0).length;
+  const markers: Marker[] = marks
+    ? [
+        { x: marks.p50, label: `p50 ${ms(marks.p50)}` },
+        { x: marks.p95, label: `p95 ${ms(marks.p95)}`, color: "#a05a00" },
+        { x: marks.p99, label: `p99 ${ms(marks.p99)}`, color: "#c00" },
+      ]
+    : [];
   const label = `${LABEL[metric]}${metric === "ttft_ms" && ttftKind === "first-byte" ? " (first byte)" : ""}`;
   return chart({
     id,
@@ -218,18 +315,28 @@ function distChart(id: string, metric: DistMetric, views: RunView[], marks: Dist
 }
 
 function distributions(prefix: string, views: RunView[], s: RunSummary | null): string {
-  return DIST_METRICS.map((m) => distChart(`${prefix}-${m.replace("_ms", "")}-cdf`, m, views, s ? s[m] : null, s?.ttft_kind ?? views[0].summary.ttft_kind)).join("");
+  return DIST_METRICS.map((m) =>
+    distChart(
+      `${prefix}-${m.replace("_ms", "")}-cdf`,
+      m,
+      views,
+      s ? s[m] : null,
+      s?.ttft_kind ?? views[0].summary.ttft_kind,
+    ),
+  ).join("");
 }
 
 function overTime(prefix: string, views: RunView[]): string {
   const withRecords = views.filter((v) => v.records && v.records.length > 0);
-  if (withRecords.length === 0) return `<p class="na">The run over time needs per-request records: run without --no-records or --bounded (or keep the --records-file next to the result).</p>`;
+  if (withRecords.length === 0)
+    return `<p class="na">The run over time needs per-request records: run without --no-records or --bounded (or keep the --records-file next to the result).</p>`;
   const multi = views.length > 1;
   const color = (i: number) => PALETTE[i % PALETTE.length];
   const measuring: Marker[] = [];
   if (!multi) {
     const m = measuredFrom(withRecords[0].records!);
-    if (m !== null && withRecords[0].records!.some((r) => r.phase !== "measured")) measuring.push({ x: m, label: "measuring from here", color: "#666" });
+    if (m !== null && withRecords[0].records!.some((r) => r.phase !== "measured"))
+      measuring.push({ x: m, label: "measuring from here", color: "#666" });
   }
   // one time axis for every chart below: 0 → the last end of any run drawn
   const end = Math.max(...withRecords.map((v) => timeSpan(v.records!)[1]));
@@ -242,7 +349,12 @@ function overTime(prefix: string, views: RunView[]): string {
       title: "Requests in flight",
       xLabel: "time since the first send (s)",
       yLabel: "in flight",
-      series: withRecords.map((v, i) => ({ kind: "step", name: multi ? v.label : "", color: color(i), points: inFlight(v.records!) })),
+      series: withRecords.map((v, i) => ({
+        kind: "step",
+        name: multi ? v.label : "",
+        color: color(i),
+        points: inFlight(v.records!),
+      })),
       markers: measuring,
       xDomain,
       yZero: true,
@@ -251,7 +363,10 @@ function overTime(prefix: string, views: RunView[]): string {
   );
   // TTFT and E2E per request
   const perRequests = withRecords.map((v) => perRequest(v.records!, v.latencyFrom));
-  for (const [key, name] of [["ttft", "TTFT"], ["e2e", "E2E latency"]] as const) {
+  for (const [key, name] of [
+    ["ttft", "TTFT"],
+    ["e2e", "E2E latency"],
+  ] as const) {
     let total = 0;
     const series: Series[] = [];
     const ys: number[] = [];
@@ -264,8 +379,19 @@ function overTime(prefix: string, views: RunView[]): string {
       const m = thin(p.measured, GRID[0], GRID[1], yLog);
       const w = thin(p.warmup, GRID[0], GRID[1], yLog);
       total += m.total + w.total;
-      if (w.total > 0) series.push({ kind: "dots", name: multi ? `${withRecords[i].label} warm-up` : "warm-up", color: "#999", points: w.points });
-      series.push({ kind: "dots", name: multi ? withRecords[i].label : w.total > 0 ? "measured" : "", color: color(i), points: m.points });
+      if (w.total > 0)
+        series.push({
+          kind: "dots",
+          name: multi ? `${withRecords[i].label} warm-up` : "warm-up",
+          color: "#999",
+          points: w.points,
+        });
+      series.push({
+        kind: "dots",
+        name: multi ? withRecords[i].label : w.total > 0 ? "measured" : "",
+        color: color(i),
+        points: m.points,
+      });
     });
     const drawn = series.reduce((n, s) => n + s.points.length, 0);
     out.push(
@@ -294,7 +420,12 @@ function overTime(prefix: string, views: RunView[]): string {
       // a run that produced no token has nothing to draw (said in words), not a flat line at 0
       series: withRecords.map((v, i) => {
         const pts = tokensPerSecond(v.records!, bin, v.latencyFrom);
-        return { kind: "step" as const, name: multi ? v.label : "", color: color(i), points: pts.some(([, k]) => k > 0) ? pts.map(([t, k]) => [t - bin / 2, k] as [number, number]) : [] };
+        return {
+          kind: "step" as const,
+          name: multi ? v.label : "",
+          color: color(i),
+          points: pts.some(([, k]) => k > 0) ? pts.map(([t, k]) => [t - bin / 2, k] as [number, number]) : [],
+        };
       }),
       markers: measuring,
       xDomain,
@@ -308,7 +439,14 @@ function overTime(prefix: string, views: RunView[]): string {
     const classes = errorsOverTime(v.records!, bin);
     const base = new Array<number>(classes[0]?.points.length ?? 0).fill(0);
     for (const c of classes) {
-      errSeries.push({ kind: "bars", name: `${multi ? `${v.label}: ` : ""}${c.cls}`, color: multi && vi > 0 ? PALETTE[(vi + 3) % PALETTE.length] : ERROR_COLOR[c.cls], points: c.points, base: [...base], width: bin * 0.9 });
+      errSeries.push({
+        kind: "bars",
+        name: `${multi ? `${v.label}: ` : ""}${c.cls}`,
+        color: multi && vi > 0 ? PALETTE[(vi + 3) % PALETTE.length] : ERROR_COLOR[c.cls],
+        points: c.points,
+        base: [...base],
+        width: bin * 0.9,
+      });
       c.points.forEach((p, i) => (base[i] += p[1]));
     }
   });
@@ -335,18 +473,25 @@ function sweepSection(f: ReportFile, prefix: string): string {
   const sw = f.doc.sweep!;
   const name = (l: (typeof sw.levels)[number]) => levelName(sw.kind, l);
   const rows = sweepRows(sw)
-    .map((r) => `<tr${r.knee ? ' class="knee"' : ""}><th>${esc(r.name)}${r.knee ? " ← knee" : ""}</th>${r.cells.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+    .map(
+      (r) =>
+        `<tr${r.knee ? ' class="knee"' : ""}><th>${esc(r.name)}${r.knee ? " ← knee" : ""}</th>${r.cells.map((c) => `<td>${c}</td>`).join("")}</tr>`,
+    )
     .join("");
   const table = `<table class="num" data-table="sweep"><tr>${sweepColumns(sw)
     .map((h) => `<th>${h}</th>`)
     .join("")}</tr>${rows}</table>`;
-  const lines = [...(sw.levels.some((l) => !l.complete) ? [CUT_SHORT] : []), ...sweepFacts(sw).map(([label, text]) => `${label}: ${text}`)];
+  const lines = [
+    ...(sw.levels.some((l) => !l.complete) ? [CUT_SHORT] : []),
+    ...sweepFacts(sw).map(([label, text]) => `${label}: ${text}`),
+  ];
   const pts = (pick: (s: RunSummary) => number | null | undefined) =>
     sw.levels.flatMap((l) => {
       const y = pick(l.summary);
       return y === null || y === undefined ? [] : [[l.summary.throughput.output_tokens_per_s, y] as [number, number]];
     });
-  const labels = (pick: (s: RunSummary) => number | null | undefined) => sw.levels.filter((l) => pick(l.summary) !== null && pick(l.summary) !== undefined).map(name);
+  const labels = (pick: (s: RunSummary) => number | null | undefined) =>
+    sw.levels.filter((l) => pick(l.summary) !== null && pick(l.summary) !== undefined).map(name);
   const p50 = pts((s) => s.e2e_ms?.p50);
   const p99 = pts((s) => s.e2e_ms?.p99);
   const ys = [...p50, ...p99].map((p) => p[1]);
@@ -357,27 +502,53 @@ function sweepSection(f: ReportFile, prefix: string): string {
     xLabel: "output tok/s",
     yLabel: "E2E latency ms",
     series: [
-      { kind: "line", name: "E2E p50", color: PALETTE[0], points: p50, dots: true, labels: labels((s) => s.e2e_ms?.p50) },
+      {
+        kind: "line",
+        name: "E2E p50",
+        color: PALETTE[0],
+        points: p50,
+        dots: true,
+        labels: labels((s) => s.e2e_ms?.p50),
+      },
       { kind: "line", name: "E2E p99", color: PALETTE[1], points: p99, dots: true, dash: true },
     ],
     yLog: wantsLog(Math.min(...ys.filter((y) => y > 0)), Math.max(...ys)),
     xZero: true,
-    highlight: k?.summary.e2e_ms ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${name(k)})` } : undefined,
+    highlight: k?.summary.e2e_ms
+      ? { x: k.summary.throughput.output_tokens_per_s, y: k.summary.e2e_ms.p50, label: `knee (${name(k)})` }
+      : undefined,
     caption: `Each point is a level (labelled with its ${sw.kind}); up and to the right, latency buys throughput; the ring marks the knee.`,
   });
-  const gains = sw.levels.flatMap((l, i) => (l.batching_gain === null ? [] : [[i + 1, l.batching_gain] as [number, number]]));
-  const ideal = sw.kind === "concurrency" ? sw.levels.flatMap((l, i) => (l.concurrency === null ? [] : [[i + 1, l.concurrency] as [number, number]])) : [];
+  const gains = sw.levels.flatMap((l, i) =>
+    l.batching_gain === null ? [] : [[i + 1, l.batching_gain] as [number, number]],
+  );
+  const ideal =
+    sw.kind === "concurrency"
+      ? sw.levels.flatMap((l, i) => (l.concurrency === null ? [] : [[i + 1, l.concurrency] as [number, number]]))
+      : [];
   const gain = chart({
     id: `${prefix}-sweep-gain`,
     title: "Batching gain per level",
     xLabel: `level (${sw.levels.map((l, i) => `${i + 1} = ${name(l)}`).join(", ")})`,
     yLabel: "gain ×",
-    series: [{ kind: "bars", name: "gain", color: PALETTE[2], points: gains, width: 0.6 }, ...(ideal.length ? [{ kind: "line" as const, name: "ideal (= concurrency)", color: "#999", points: ideal, dash: true }] : [])],
+    series: [
+      { kind: "bars", name: "gain", color: PALETTE[2], points: gains, width: 0.6 },
+      ...(ideal.length
+        ? [{ kind: "line" as const, name: "ideal (= concurrency)", color: "#999", points: ideal, dash: true }]
+        : []),
+    ],
     yZero: true,
     xDomain: [0.5, sw.levels.length + 0.5],
     caption: `Output throughput at the level ÷ one request at a time; 1× means batching does not pay${ideal.length ? "; the dashed line is the ideal, the concurrency" : ""}.`,
   });
-  const levelViews: RunView[] = sw.levels.map((l) => ({ label: `${sw.kind} ${name(l)}`, records: l.requests, summary: l.summary, digests: l.digests, latencyFrom: latencyFromOf(f.doc), source: l.requests ? "records" : "digest" }));
+  const levelViews: RunView[] = sw.levels.map((l) => ({
+    label: `${sw.kind} ${name(l)}`,
+    records: l.requests,
+    summary: l.summary,
+    digests: l.digests,
+    latencyFrom: latencyFromOf(f.doc),
+    source: l.requests ? "records" : "digest",
+  }));
   return `<h3>Sweep of ${esc(sw.kind)}</h3>${table}<ul class="notes">${lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul><div class="charts">${tradeoff}${gain}</div><h3>Distributions per level</h3><div class="charts">${distributions(`${prefix}-levels`, levelViews, null)}</div>`;
 }
 
@@ -390,12 +561,21 @@ function fileSection(f: ReportFile, index: number): string {
   parts.push(header(f));
   parts.push(notes(f, views));
   if (d.sweep) parts.push(sweepSection(f, prefix));
-  const whose = d.sweep && d.sweep.knee !== null ? ` (the knee's level, as in the result)` : d.sweep ? " (the last level, as in the result)" : "";
+  const whose =
+    d.sweep && d.sweep.knee !== null
+      ? ` (the knee's level, as in the result)`
+      : d.sweep
+        ? " (the last level, as in the result)"
+        : "";
   parts.push(`<h3>Summary${esc(whose)}</h3>`);
   parts.push(summaryTable(d));
-  parts.push(`<h3>Distributions${esc(whose)}</h3><div class="charts">${distributions(prefix, views, views.length === 1 ? d.summary : null)}</div>`);
+  parts.push(
+    `<h3>Distributions${esc(whose)}</h3><div class="charts">${distributions(prefix, views, views.length === 1 ? d.summary : null)}</div>`,
+  );
   parts.push(`<h3>The run over time${esc(whose)}</h3><div class="charts">${overTime(prefix, views)}</div>`);
-  parts.push(`<details class="text"><summary>The text report</summary><pre>${esc(d.sweep ? renderSweep(d) : renderReport(d))}</pre></details>`);
+  parts.push(
+    `<details class="text"><summary>The text report</summary><pre>${esc(d.sweep ? renderSweep(d) : renderReport(d))}</pre></details>`,
+  );
   parts.push(`</section>`);
   return parts.join("");
 }
@@ -405,17 +585,31 @@ function overlaySection(files: ReportFile[]): string {
     const v = viewsOf(f);
     // a --runs file overlays as one series: its pooled summary, its runs' records together
     if (v.length === 1) return v[0];
-    return { ...v[0], label: f.name, records: v.every((x) => x.records) ? v.flatMap((x) => x.records!) : null, summary: f.doc.summary, digests: f.doc.digests, source: v.every((x) => x.records) ? "records" : "digest" };
+    return {
+      ...v[0],
+      label: f.name,
+      records: v.every((x) => x.records) ? v.flatMap((x) => x.records!) : null,
+      summary: f.doc.summary,
+      digests: f.doc.digests,
+      source: v.every((x) => x.records) ? "records" : "digest",
+    };
   });
-  const cols = files.map((f, i) => `<th><i class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(f.name)}</th>`).join("");
-  const row = (label: string, pick: (s: RunSummary) => string) => `<tr><th>${esc(label)}</th>${files.map((f) => `<td>${esc(pick(f.doc.summary))}</td>`).join("")}</tr>`;
+  const cols = files
+    .map((f, i) => `<th><i class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(f.name)}</th>`)
+    .join("");
+  const row = (label: string, pick: (s: RunSummary) => string) =>
+    `<tr><th>${esc(label)}</th>${files.map((f) => `<td>${esc(pick(f.doc.summary))}</td>`).join("")}</tr>`;
   const rows = [
     row("requests sent / failed", (s) => `${s.requests.sent} / ${s.requests.failed}`),
     row("output tok/s", (s) => num(s.throughput.output_tokens_per_s)),
     row("req/s", (s) => num(s.throughput.requests_per_s, 2)),
     row("cache hit rate", (s) => pct(s.cache.hit_rate)),
-    ...(files.some((f) => f.doc.summary.prefix_cache?.cached_share != null) ? [row("prefix cached share", (s) => pct(s.prefix_cache?.cached_share))] : []),
-    ...DIST_METRICS.flatMap((m) => (["p50", "p95", "p99"] as const).map((q) => row(`${LABEL[m]} ${q} ms`, (s) => ms(s[m]?.[q])))),
+    ...(files.some((f) => f.doc.summary.prefix_cache?.cached_share != null)
+      ? [row("prefix cached share", (s) => pct(s.prefix_cache?.cached_share))]
+      : []),
+    ...DIST_METRICS.flatMap((m) =>
+      (["p50", "p95", "p99"] as const).map((q) => row(`${LABEL[m]} ${q} ms`, (s) => ms(s[m]?.[q]))),
+    ),
   ].join("");
   return `<section class="overlay"><h2>${files.length} runs overlaid</h2><table class="num" data-table="overlay"><tr><th></th>${cols}</tr>${rows}</table><h3>Distributions</h3><div class="charts">${distributions("all", views, null)}</div><h3>Over time</h3><div class="charts">${overTime("all", views)}</div></section>`;
 }
@@ -433,7 +627,10 @@ const text = (v: unknown): string => (v === undefined || v === null ? "" : Strin
 /** A row of a compare JSON as the text renderer's MetricResult: numbers are numbers or null, whatever a crafted file holds. */
 function metricRow(raw: Record<string, unknown>): MetricResult {
   const m = Object.fromEntries(Object.entries(raw ?? {}).map(([k, v]) => [camel(k), v])) as Record<string, unknown>;
-  const interval = Array.isArray(m.interval) && m.interval.length === 2 && m.interval.every((x) => numOrNull(x) !== null) ? (m.interval as [number, number]) : null;
+  const interval =
+    Array.isArray(m.interval) && m.interval.length === 2 && m.interval.every((x) => numOrNull(x) !== null)
+      ? (m.interval as [number, number])
+      : null;
   return {
     ...(m as unknown as MetricResult),
     label: text(m.label ?? m.name),
@@ -451,8 +648,13 @@ function metricRow(raw: Record<string, unknown>): MetricResult {
 }
 
 function compareTable(c: Record<string, unknown>, id: string): string {
-  const metrics = (Array.isArray(c.metrics) ? c.metrics : []).filter((m): m is Record<string, unknown> => typeof m === "object" && m !== null);
-  const settings = (typeof c.settings === "object" && c.settings !== null ? c.settings : {}) as { alpha?: unknown; gate?: unknown };
+  const metrics = (Array.isArray(c.metrics) ? c.metrics : []).filter(
+    (m): m is Record<string, unknown> => typeof m === "object" && m !== null,
+  );
+  const settings = (typeof c.settings === "object" && c.settings !== null ? c.settings : {}) as {
+    alpha?: unknown;
+    gate?: unknown;
+  };
   const alpha = numOrNull(settings.alpha) ?? 0.05;
   const conf = `${Number(((1 - alpha) * 100).toFixed(2))}%`;
   const rows = metrics
@@ -464,24 +666,43 @@ function compareTable(c: Record<string, unknown>, id: string): string {
     })
     .join("");
   const side = (s: unknown) => {
-    const x = (typeof s === "object" && s !== null ? s : {}) as { files?: unknown; requests?: { sent?: unknown } | null };
+    const x = (typeof s === "object" && s !== null ? s : {}) as {
+      files?: unknown;
+      requests?: { sent?: unknown } | null;
+    };
     const sent = numOrNull(x.requests?.sent);
     return `${(Array.isArray(x.files) ? x.files : []).map(text).join(" ")} (${sent ?? "?"} requests)`;
   };
   const verdict = cls(c.verdict);
   const list = (k: string) => ((Array.isArray(c[k]) ? c[k] : []) as unknown[]).map(String);
   const why =
-    verdict === "failed" ? list("failures").join("; ") : verdict === "regressed" ? `${list("gated_regressions").join(", ")} worse beyond the threshold` : verdict === "improved" ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed` : verdict === "undecided" ? `${list("undecided").join(", ")}: only a bare ratio (no interval)` : verdict === "unchanged" ? "no gated metric regressed or improved beyond its threshold" : `verdict ${JSON.stringify(c.verdict ?? null)}`;
+    verdict === "failed"
+      ? list("failures").join("; ")
+      : verdict === "regressed"
+        ? `${list("gated_regressions").join(", ")} worse beyond the threshold`
+        : verdict === "improved"
+          ? `${list("gated_improvements").join(", ")} better beyond the threshold, and no gated metric regressed`
+          : verdict === "undecided"
+            ? `${list("undecided").join(", ")}: only a bare ratio (no interval)`
+            : verdict === "unchanged"
+              ? "no gated metric regressed or improved beyond its threshold"
+              : `verdict ${JSON.stringify(c.verdict ?? null)}`;
   const notes = list("notes");
-  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc((Array.isArray(settings.gate) ? settings.gate : []).map(text).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr>${compareColumns(conf)
+  return `<p class="verdict-line v-${esc(verdict)}"><b>Result: ${esc(verdict.toUpperCase())}</b>: ${esc(why)}</p><p>baseline ${esc(side(c.base))} → candidate ${esc(side(c.cand))}; gated (*): ${esc((Array.isArray(settings.gate) ? settings.gate : []).map(text).join(", ") || "none")}</p><table class="num compare" data-table="${esc(id)}"><tr>${compareColumns(
+    conf,
+  )
     .map((h) => `<th>${esc(h)}</th>`)
-    .join("")}</tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
+    .join(
+      "",
+    )}</tr>${rows}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
 }
 
 function compareSection(cf: CompareFile, index: number): string {
   const c = cf.doc;
   if (c.schema === "llmbench.compare-sweep/v1") {
-    const levels = (Array.isArray(c.levels) ? c.levels : []).filter((l): l is { level?: unknown; comparison?: unknown } => typeof l === "object" && l !== null);
+    const levels = (Array.isArray(c.levels) ? c.levels : []).filter(
+      (l): l is { level?: unknown; comparison?: unknown } => typeof l === "object" && l !== null,
+    );
     const obj = (v: unknown) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {});
     return `<section class="compare"><h2>Comparison ${esc(cf.name)}: sweep of ${esc(c.kind)}</h2>${levels.map((l, i) => `<h3>${esc(l.level)}</h3>${compareTable(obj(l.comparison), `compare-${index}-${i}`)}`).join("")}</section>`;
   }
@@ -516,7 +737,9 @@ export function renderHtml(input: ReportInput): string {
   const names = [...input.files.map((f) => f.name), ...input.comparisons.map((c) => c.name)];
   const title = `llmbench report: ${names.join(", ")}`;
   const body: string[] = [];
-  body.push(`<h1>llmbench report</h1><p class="sub">${esc(names.join(" · "))} — written by llmbench ${esc(input.version)}</p>`);
+  body.push(
+    `<h1>llmbench report</h1><p class="sub">${esc(names.join(" · "))} — written by llmbench ${esc(input.version)}</p>`,
+  );
   input.comparisons.forEach((c, i) => body.push(compareSection(c, i)));
   if (input.files.length > 1) body.push(overlaySection(input.files));
   input.files.forEach((f, i) => body.push(fileSection(f, i)));

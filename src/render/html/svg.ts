@@ -37,7 +37,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -62,7 +63,8 @@ export function makeScale(domain: [number, number], range: [number, number], log
   if (log && lo > 0) {
     if (hi <= lo) hi = lo * 10;
     const [a, b] = [Math.log10(lo), Math.log10(hi)];
-    const f = ((v: number) => range[0] + ((Math.log10(Math.max(v, lo)) - a) / (b - a)) * (range[1] - range[0])) as Scale;
+    const f = ((v: number) =>
+      range[0] + ((Math.log10(Math.max(v, lo)) - a) / (b - a)) * (range[1] - range[0])) as Scale;
     f.log = true;
     f.domain = [lo, hi];
     f.ticks = logTicks(lo, hi);
@@ -76,7 +78,8 @@ export function makeScale(domain: [number, number], range: [number, number], log
   const slack = 0.15 * (hi - lo);
   if (step > 0) {
     if (ticks[0] > lo && ticks[0] - step >= lo - slack) ticks.unshift(Number((ticks[0] - step).toPrecision(12)));
-    if (ticks[ticks.length - 1] < hi && ticks[ticks.length - 1] + step <= hi + slack) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+    if (ticks[ticks.length - 1] < hi && ticks[ticks.length - 1] + step <= hi + slack)
+      ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
     [lo, hi] = [Math.min(lo, ticks[0]), Math.max(hi, ticks[ticks.length - 1])];
   }
   const f = ((v: number) => range[0] + ((v - lo) / (hi - lo)) * (range[1] - range[0])) as Scale;
@@ -105,7 +108,16 @@ export interface Marker {
 }
 
 export type Series =
-  | { kind: "line" | "step"; name: string; color: string; points: Array<[number, number]>; width?: number; dash?: boolean; dots?: boolean; labels?: string[] }
+  | {
+      kind: "line" | "step";
+      name: string;
+      color: string;
+      points: Array<[number, number]>;
+      width?: number;
+      dash?: boolean;
+      dots?: boolean;
+      labels?: string[];
+    }
   | { kind: "dots"; name: string; color: string; points: Array<[number, number]>; radius?: number }
   | { kind: "bars"; name: string; color: string; points: Array<[number, number]>; base?: Array<number>; width: number };
 
@@ -168,7 +180,8 @@ export function chart(spec: ChartSpec): string {
   const W = spec.width ?? CHART_W;
   const H = spec.height ?? CHART_H;
   // what a log axis cannot show (0 and below) is not drawn, nor counted as drawn
-  const drawable = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!spec.xLog || p[0] > 0) && (!spec.yLog || p[1] > 0);
+  const drawable = (p: [number, number]) =>
+    Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!spec.xLog || p[0] > 0) && (!spec.yLog || p[1] > 0);
   const marks = spec.series.reduce((n, s) => n + s.points.filter(drawable).length, 0);
   const [x0, x1] = [M.left, W - M.right];
   const [y0, y1] = [H - M.bottom, M.top];
@@ -207,14 +220,22 @@ export function chart(spec: ChartSpec): string {
   for (const t of ys.ticks) {
     const y = px(ys(t));
     grid.push(`M${x0} ${y}H${x1}`);
-    labels.push(`<text x="${x0 - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(tickLabel(t))}</text>`);
+    labels.push(
+      `<text x="${x0 - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${esc(tickLabel(t))}</text>`,
+    );
   }
   out.push(`<path class="grid" d="${grid.join("")}"/>`);
   out.push(`<path class="axis" d="M${x0} ${y1}V${y0}H${x1}"/>`);
   out.push(`<g class="ticks">${labels.join("")}</g>`);
-  out.push(`<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${H - 6}" text-anchor="middle">${esc(spec.xLabel)}${xs.log ? " (log scale)" : ""}</text>`);
-  out.push(`<text class="axis-label" transform="translate(12 ${px((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}${ys.log ? " (log)" : ""}</text>`);
-  out.push(`<svg x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" viewBox="${x0} ${y1} ${x1 - x0} ${y0 - y1}" overflow="hidden">`);
+  out.push(
+    `<text class="axis-label" x="${px((x0 + x1) / 2)}" y="${H - 6}" text-anchor="middle">${esc(spec.xLabel)}${xs.log ? " (log scale)" : ""}</text>`,
+  );
+  out.push(
+    `<text class="axis-label" transform="translate(12 ${px((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}${ys.log ? " (log)" : ""}</text>`,
+  );
+  out.push(
+    `<svg x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" viewBox="${x0} ${y1} ${x1 - x0} ${y0 - y1}" overflow="hidden">`,
+  );
   for (const s of spec.series) out.push(drawSeries(s, xs, ys, y0));
   out.push(`</svg>`);
   (spec.markers ?? []).forEach((m, i) => {
@@ -231,19 +252,23 @@ export function chart(spec: ChartSpec): string {
     const h = spec.highlight;
     const [hx, hy] = [px(xs(h.x)), px(ys(h.y))];
     const right = xs(h.x) > x1 - 90;
-    out.push(`<g class="highlight"><circle cx="${hx}" cy="${hy}" r="9" fill="none" stroke="#c00" stroke-width="2"/><text x="${hx}" y="${hy}" dx="${right ? -12 : 12}" dy="-8" text-anchor="${right ? "end" : "start"}" fill="#c00">${esc(h.label)}</text></g>`);
+    out.push(
+      `<g class="highlight"><circle cx="${hx}" cy="${hy}" r="9" fill="none" stroke="#c00" stroke-width="2"/><text x="${hx}" y="${hy}" dx="${right ? -12 : 12}" dy="-8" text-anchor="${right ? "end" : "start"}" fill="#c00">${esc(h.label)}</text></g>`,
+    );
   }
   out.push(`</svg>`);
   const named = spec.series.filter((s) => s.name !== "");
-  const legend = named.length > 1 || (named.length === 1 && spec.series.length > 1)
-    ? `<div class="legend">${named.map((s) => `<span><i style="background:${s.color}"></i>${esc(s.name)}</span>`).join("")}</div>`
-    : "";
+  const legend =
+    named.length > 1 || (named.length === 1 && spec.series.length > 1)
+      ? `<div class="legend">${named.map((s) => `<span><i style="background:${s.color}"></i>${esc(s.name)}</span>`).join("")}</div>`
+      : "";
   return `<figure class="chart"><div class="title">${esc(spec.title)}</div>${out.join("")}${legend}<figcaption>${esc(spec.caption)}</figcaption></figure>`;
 }
 
 function drawSeries(s: Series, xs: Scale, ys: Scale, yBase: number): string {
   const title = s.name ? `<title>${esc(s.name)}</title>` : "";
-  const ok = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!xs.log || p[0] > 0) && (!ys.log || p[1] > 0);
+  const ok = (p: [number, number]) =>
+    Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!xs.log || p[0] > 0) && (!ys.log || p[1] > 0);
   const pts = s.points.filter(ok);
   if (s.kind === "dots") {
     const r = s.radius ?? 1.6;
@@ -274,7 +299,10 @@ function drawSeries(s: Series, xs: Scale, ys: Scale, yBase: number): string {
   const line = `<path class="line" data-series="${esc(s.name)}" data-points="${pts.length}" d="${d}" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="5 3"` : ""} fill="none">${title}</path>`;
   if (!s.dots) return line;
   const dots = pts
-    .map((p, i) => `<circle cx="${px(xs(p[0]))}" cy="${px(ys(p[1]))}" r="3" fill="${s.color}"><title>${esc(s.labels?.[i] ?? "")}</title></circle>${s.labels?.[i] ? `<text x="${px(xs(p[0]))}" y="${px(ys(p[1]))}" dx="4" dy="-5" class="point-label">${esc(s.labels[i])}</text>` : ""}`)
+    .map(
+      (p, i) =>
+        `<circle cx="${px(xs(p[0]))}" cy="${px(ys(p[1]))}" r="3" fill="${s.color}"><title>${esc(s.labels?.[i] ?? "")}</title></circle>${s.labels?.[i] ? `<text x="${px(xs(p[0]))}" y="${px(ys(p[1]))}" dx="4" dy="-5" class="point-label">${esc(s.labels[i])}</text>` : ""}`,
+    )
     .join("");
   return line + dots;
 }

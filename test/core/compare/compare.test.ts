@@ -66,7 +66,12 @@ describe("--threshold, --gate, --alpha", () => {
   test("--gate: default set, names, groups, default+extra, all, none", () => {
     expect(parseGate(undefined)).toEqual([...DEFAULT_GATE]);
     expect(parseGate("tpot,error_rate")).toEqual(["tpot_p50", "tpot_p95", "tpot_p99", "error_rate"]);
-    expect(parseGate("default,throughput")).toEqual([...DEFAULT_GATE.slice(0, 6), "error_rate", "output_throughput", "request_throughput"]);
+    expect(parseGate("default,throughput")).toEqual([
+      ...DEFAULT_GATE.slice(0, 6),
+      "error_rate",
+      "output_throughput",
+      "request_throughput",
+    ]);
     // 18, and the six of multi-turn sessions (TTFT of first and of later turns, p50/p95/p99)
     expect(parseGate("all")).toHaveLength(18 + 6);
     expect(parseGate("none")).toEqual([]);
@@ -83,7 +88,9 @@ describe("--threshold, --gate, --alpha", () => {
 describe("comparability", () => {
   const a = syntheticRun("a.json");
   test("same configuration: the seed and the port are notes, output and timeout are ignored", () => {
-    const b = syntheticRun("b.json", { config: { seed: 7, endpoint: "http://127.0.0.1:9001/generate", output: "b.json", timeout_s: 5 } });
+    const b = syntheticRun("b.json", {
+      config: { seed: 7, endpoint: "http://127.0.0.1:9001/generate", output: "b.json", timeout_s: 5 },
+    });
     const d = configDifferences(a, b);
     expect(d.map((x) => [x.key, x.severity])).toEqual([
       ["endpoint host", "note"],
@@ -92,18 +99,34 @@ describe("comparability", () => {
   });
 
   test("--tokenizer FILE: another file refuses; the same file (equal SHA-256) under another name is a note", () => {
-    const label = (name: string, sha: string) => syntheticRun(`${sha}.json`, { config: { tokenizer: `${name}@sha256:${sha}` } });
+    const label = (name: string, sha: string) =>
+      syntheticRun(`${sha}.json`, { config: { tokenizer: `${name}@sha256:${sha}` } });
     const base = label("Mistral-7B/tokenizer.json", "fc4f0bd70b37");
-    expect(configDifferences(base, label("mistral/tokenizer.json", "fc4f0bd70b37")).map((x) => [x.key, x.severity, x.why])).toEqual([
-      ["tokenizer", "note", "the same tokenizer file (equal SHA-256) under another name"],
-    ]);
-    expect(configDifferences(base, label("Mistral-7B/tokenizer.json", "0123456789ab")).map((x) => [x.key, x.severity])).toEqual([["tokenizer", "refuse"]]);
-    expect(configDifferences(base, syntheticRun("o.json", { config: { tokenizer: "o200k" } })).map((x) => [x.key, x.severity])).toEqual([["tokenizer", "refuse"]]);
+    expect(
+      configDifferences(base, label("mistral/tokenizer.json", "fc4f0bd70b37")).map((x) => [x.key, x.severity, x.why]),
+    ).toEqual([["tokenizer", "note", "the same tokenizer file (equal SHA-256) under another name"]]);
+    expect(
+      configDifferences(base, label("Mistral-7B/tokenizer.json", "0123456789ab")).map((x) => [x.key, x.severity]),
+    ).toEqual([["tokenizer", "refuse"]]);
+    expect(
+      configDifferences(base, syntheticRun("o.json", { config: { tokenizer: "o200k" } })).map((x) => [
+        x.key,
+        x.severity,
+      ]),
+    ).toEqual([["tokenizer", "refuse"]]);
   });
 
   test("what changes the measurement refuses, every difference listed; unknown keys too; unrecorded keys are notes", () => {
     const b = syntheticRun("b.json", {
-      config: { max_tokens: 64, concurrency: 8, stream: false, endpoint: "http://127.0.0.1:8000/v1/completions", api: "openai-completions", some_new_option: 3, rate: 10 },
+      config: {
+        max_tokens: 64,
+        concurrency: 8,
+        stream: false,
+        endpoint: "http://127.0.0.1:8000/v1/completions",
+        api: "openai-completions",
+        some_new_option: 3,
+        rate: 10,
+      },
     });
     const d = configDifferences(syntheticRun("a.json", { config: { some_new_option: 2 } }), b);
     const refuse = d.filter((x) => x.severity === "refuse").map((x) => x.key);
@@ -112,8 +135,18 @@ describe("comparability", () => {
   });
 
   test("several files per side: within each side and across; one line per key", () => {
-    const lines = summarizeDifferences(checkComparable([a, syntheticRun("a2.json", { config: { seed: 2 } })], [syntheticRun("b.json", { config: { seed: 3 } })]));
-    expect(lines).toEqual([{ severity: "note", text: "seed: 1 in a.json, 2 in a2.json, 3 in b.json (the default seed is random per run, so that a rerun is not served from the first run's cache)" }]);
+    const lines = summarizeDifferences(
+      checkComparable(
+        [a, syntheticRun("a2.json", { config: { seed: 2 } })],
+        [syntheticRun("b.json", { config: { seed: 3 } })],
+      ),
+    );
+    expect(lines).toEqual([
+      {
+        severity: "note",
+        text: "seed: 1 in a.json, 2 in a2.json, 3 in b.json (the default seed is random per run, so that a rerun is not served from the first run's cache)",
+      },
+    ]);
   });
 });
 
@@ -148,13 +181,21 @@ describe("compareRuns", () => {
   test("only gated metrics decide: a regressed p99 outside the gate leaves the verdict alone", () => {
     const tail = (k: number) => (k % 20 === 0 ? 40 : 10 + ((k * 37) % 23) / 10);
     // p99 needs 368 requests per side for a 95% interval
-    const c = compareRuns([syntheticRun("a.json", { n: 400 })], [syntheticRun("b.json", { n: 400, ttft: tail })], settings({ gate: ["ttft_p50"] }));
+    const c = compareRuns(
+      [syntheticRun("a.json", { n: 400 })],
+      [syntheticRun("b.json", { n: 400, ttft: tail })],
+      settings({ gate: ["ttft_p50"] }),
+    );
     expect(c.metrics.find((m) => m.name === "ttft_p99")!.verdict).toBe("regressed");
     expect(c.verdict).toBe("unchanged");
   });
 
   test("error rate: Newcombe interval in percentage points, Fisher's p; a 1pp threshold", () => {
-    const c = compareRuns([syntheticRun("a.json", { failed: 0 })], [syntheticRun("b.json", { failed: 40 })], settings());
+    const c = compareRuns(
+      [syntheticRun("a.json", { failed: 0 })],
+      [syntheticRun("b.json", { failed: 40 })],
+      settings(),
+    );
     const e = c.metrics.find((m) => m.name === "error_rate")!;
     expect(e.changeUnit).toBe("pp");
     expect(e.cand).toBeCloseTo(40 / 240, 12);
@@ -165,17 +206,27 @@ describe("compareRuns", () => {
   });
 
   test("throughput: one run per side is a ratio with a note; several runs per side get Welch's test", () => {
-    const one = compareRuns([syntheticRun("a.json", { throughput: 400 })], [syntheticRun("b.json", { throughput: 300 })], settings());
+    const one = compareRuns(
+      [syntheticRun("a.json", { throughput: 400 })],
+      [syntheticRun("b.json", { throughput: 300 })],
+      settings(),
+    );
     const t1 = one.metrics.find((m) => m.name === "output_throughput")!;
     expect(t1.change).toBeCloseTo(-0.25, 12);
     expect(t1.interval).toBeNull();
     expect(t1.verdict).toBe("unjudged"); // a bare ratio is not judged...
     expect(t1.reason).toBe("ratio only: one run per side");
     expect(t1.gated).toBe(false);
-    expect(one.notes.join(" ")).toContain("one run on the baseline and the candidate: run-to-run noise is not covered by the intervals");
+    expect(one.notes.join(" ")).toContain(
+      "one run on the baseline and the candidate: run-to-run noise is not covered by the intervals",
+    );
     expect(one.notes.join(" ")).toContain("llmbench run --runs 3");
     // ...unless asked for
-    const asked = compareRuns([syntheticRun("a.json", { throughput: 400 })], [syntheticRun("b.json", { throughput: 300 })], settings({ gateOnRatios: true }));
+    const asked = compareRuns(
+      [syntheticRun("a.json", { throughput: 400 })],
+      [syntheticRun("b.json", { throughput: 300 })],
+      settings({ gateOnRatios: true }),
+    );
     expect(asked.metrics.find((m) => m.name === "output_throughput")!.verdict).toBe("regressed");
     const several = compareRuns(
       [400, 410, 395].map((t, i) => syntheticRun(`a${i}.json`, { throughput: t })),
@@ -189,7 +240,8 @@ describe("compareRuns", () => {
   });
 
   test("files without records: percentile ratios, no interval, and a note saying so; several such files pool their digests", () => {
-    const recs = (scale: number) => Array.from({ length: 30 }, (_, i) => streamed(i, i * 100, 10 + (i % 7), [4 * scale, 4 * scale, 4 * scale]));
+    const recs = (scale: number) =>
+      Array.from({ length: 30 }, (_, i) => streamed(i, i * 100, 10 + (i % 7), [4 * scale, 4 * scale, 4 * scale]));
     const a = importRun(JSON.stringify(resultDoc(recs(1), {}, false)), "a.json");
     const b = importRun(JSON.stringify(resultDoc(recs(2), {}, false)), "b.json");
     const c = compareRuns([a], [b], settings());
@@ -216,7 +268,9 @@ describe("compareRuns", () => {
     const dead = { ...syntheticRun("dead.json", { n: 0, failed: 20 }), complete: false };
     const c = compareRuns([syntheticRun("a.json")], [dead], settings());
     expect(c.verdict).toBe("failed");
-    expect(c.failures).toContain("dead.json has no successful measured request (all 20 measured requests failed): nothing was measured to compare");
+    expect(c.failures).toContain(
+      "dead.json has no successful measured request (all 20 measured requests failed): nothing was measured to compare",
+    );
     expect(c.failures.join(" ")).toContain("dead.json is incomplete");
     expect(c.failures).toHaveLength(2); // one line per reason, not one per metric
     expect(c.metrics.find((m) => m.name === "ttft_p50")!.verdict).toBe("unavailable");
@@ -224,7 +278,10 @@ describe("compareRuns", () => {
     const noTpot = { ...syntheticRun("b.json"), samples: { ...syntheticRun("b.json").samples!, tpot: [], itl: [] } };
     const one = compareRuns([syntheticRun("a.json")], [noTpot], settings());
     expect(one.verdict).toBe("failed");
-    expect(one.failures).toEqual(["tpot_p50 (gated) not measured in b.json (responses not streamed, or one token each)", "tpot_p95 (gated) not measured in b.json (responses not streamed, or one token each)"]);
+    expect(one.failures).toEqual([
+      "tpot_p50 (gated) not measured in b.json (responses not streamed, or one token each)",
+      "tpot_p95 (gated) not measured in b.json (responses not streamed, or one token each)",
+    ]);
     // measured by neither side (both not streamed): nothing to compare, not a failure
     const neither = compareRuns([noTpot], [{ ...noTpot, source: "c.json" }], settings());
     expect(neither.verdict).toBe("unchanged");
@@ -234,7 +291,11 @@ describe("compareRuns", () => {
   });
 
   test("too few samples: a percentile is not judged, and the row says how many it needs", () => {
-    const c = compareRuns([syntheticRun("a.json", { n: 50 })], [syntheticRun("b.json", { n: 50, ttft: (k) => 30 + (k % 7) })], settings());
+    const c = compareRuns(
+      [syntheticRun("a.json", { n: 50 })],
+      [syntheticRun("b.json", { n: 50, ttft: (k) => 30 + (k % 7) })],
+      settings(),
+    );
     const p95 = c.metrics.find((m) => m.name === "ttft_p95")!;
     expect(p95.verdict).toBe("unjudged");
     expect(p95.interval).toBeNull();
@@ -247,9 +308,15 @@ describe("compareRuns", () => {
   test("bimodal honesty: a percentile in a gap and different cache-hit shares are flagged on the rows", () => {
     // half the requests ~2 ms (cache hits), half ~130 ms: the median falls between the modes
     const bimodal = (k: number) => (k % 2 === 0 ? 2 + (k % 5) / 10 : 130 + (k % 7));
-    const c = compareRuns([syntheticRun("a.json", { ttft: bimodal, hits: 100 })], [syntheticRun("b.json", { ttft: bimodal, hits: 40 })], settings());
+    const c = compareRuns(
+      [syntheticRun("a.json", { ttft: bimodal, hits: 100 })],
+      [syntheticRun("b.json", { ttft: bimodal, hits: 40 })],
+      settings(),
+    );
     const p50 = c.metrics.find((m) => m.name === "ttft_p50")!;
-    expect(p50.flags!.some((f) => f.startsWith("in a gap of the baseline: no sample between 2.40 and 130 ms"))).toBe(true);
+    expect(p50.flags!.some((f) => f.startsWith("in a gap of the baseline: no sample between 2.40 and 130 ms"))).toBe(
+      true,
+    );
     expect(p50.flags).toContain("cache hits 50% vs 20%");
     expect(p50.verdict).toBe("inconclusive");
     expect(c.notes.join(" ")).toContain("measure latency with --repeat-ratio 0");
@@ -259,8 +326,12 @@ describe("compareRuns", () => {
   test("a distorted run is named in a warning and flags every latency row", () => {
     const d = { ...syntheticRun("b.json"), distorted: "event-loop lag p99 9 ms exceeds 2 ms" };
     const c = compareRuns([syntheticRun("a.json")], [d], settings());
-    expect(c.notes).toContain("WARNING: the client distorted what it measured in b.json (event-loop lag p99 9 ms exceeds 2 ms): latency verdicts include the client's own delays");
-    expect(c.metrics.filter((m) => m.kind === "distribution").every((m) => m.flags?.includes("distorted run"))).toBe(true);
+    expect(c.notes).toContain(
+      "WARNING: the client distorted what it measured in b.json (event-loop lag p99 9 ms exceeds 2 ms): latency verdicts include the client's own delays",
+    );
+    expect(c.metrics.filter((m) => m.kind === "distribution").every((m) => m.flags?.includes("distorted run"))).toBe(
+      true,
+    );
   });
 
   test("a metric not measured on one side is n/a with the reason", () => {
@@ -273,7 +344,8 @@ describe("compareRuns", () => {
   });
 
   test("the same files and seed give the same comparison", () => {
-    const run = () => compareRuns([syntheticRun("a.json")], [syntheticRun("b.json", { ttft: (k) => 11 + (k % 9) / 10 })], settings());
+    const run = () =>
+      compareRuns([syntheticRun("a.json")], [syntheticRun("b.json", { ttft: (k) => 11 + (k % 9) / 10 })], settings());
     expect(run()).toEqual(run());
   });
 });

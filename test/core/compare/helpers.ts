@@ -3,7 +3,18 @@ import type { RunData } from "../../../src/core/importers/types.ts";
 import { BASE_CONFIG } from "../../documents.ts";
 
 /** A RunData with per-request samples drawn from `gen` (deterministic), for compareRuns. */
-export function syntheticRun(source: string, opts: { n?: number; ttft?: (i: number) => number; tpot?: (i: number) => number; failed?: number; hits?: number; throughput?: number; config?: Record<string, unknown> } = {}): RunData {
+export function syntheticRun(
+  source: string,
+  opts: {
+    n?: number;
+    ttft?: (i: number) => number;
+    tpot?: (i: number) => number;
+    failed?: number;
+    hits?: number;
+    throughput?: number;
+    config?: Record<string, unknown>;
+  } = {},
+): RunData {
   const n = opts.n ?? 200;
   const ttft = Array.from({ length: n }, (_, i) => (opts.ttft ?? ((k) => 10 + ((k * 37) % 23) / 10))(i));
   const tpot = Array.from({ length: n }, (_, i) => (opts.tpot ?? ((k) => 4 + ((k * 17) % 13) / 20))(i));

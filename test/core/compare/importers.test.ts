@@ -14,7 +14,6 @@ const records = [
   streamed(4, 190, 20, [6, 6, 6]),
 ];
 
-
 describe("llmbench result files", () => {
   test("samples of successful measured requests, derived by deriveRequest; warm-up and failures left out", () => {
     const run = importRun(JSON.stringify(resultDoc(records)), "a.json");
@@ -47,7 +46,12 @@ describe("llmbench result files", () => {
 
   test("goodput comes from the run's own SLO check", () => {
     const doc = resultDoc(records) as { summary: Record<string, unknown> };
-    doc.summary.slo = { terms: [{ name: "ttft_p95", bound_ms: 200, value_ms: 20, passed: true }], passed: true, good_requests: 3, goodput_rps: 12.5 };
+    doc.summary.slo = {
+      terms: [{ name: "ttft_p95", bound_ms: 200, value_ms: 20, passed: true }],
+      passed: true,
+      good_requests: 3,
+      goodput_rps: 12.5,
+    };
     expect(importRun(JSON.stringify(doc), "s.json").goodput).toEqual({ rps: 12.5, slo: "ttft_p95≤200ms" });
   });
 
@@ -59,7 +63,9 @@ describe("llmbench result files", () => {
     );
     const doc2 = resultDoc(records) as { requests: Array<Record<string, unknown>> };
     doc2.requests[2].tokenTimes = "soon";
-    expect(usageError(() => importRun(JSON.stringify(doc2), "b2.json")).message).toContain("b2.json is a damaged llmbench result: requests[2].tokenTimes");
+    expect(usageError(() => importRun(JSON.stringify(doc2), "b2.json")).message).toContain(
+      "b2.json is a damaged llmbench result: requests[2].tokenTimes",
+    );
   });
 
   test("schema versions: a newer one is refused with the reason; an upgrade chain brings old ones up", () => {
@@ -67,12 +73,19 @@ describe("llmbench result files", () => {
     const e = usageError(() => importRun(JSON.stringify(v2), "new.json"));
     expect(e.message).toContain("new.json was written by a newer llmbench");
     expect(e.hint).toContain("upgrade llmbench");
-    expect(usageError(() => importRun(JSON.stringify({ schema: "llmbench.result/beta" }), "odd.json")).message).toContain('unknown llmbench schema "llmbench.result/beta"');
+    expect(
+      usageError(() => importRun(JSON.stringify({ schema: "llmbench.result/beta" }), "odd.json")).message,
+    ).toContain('unknown llmbench schema "llmbench.result/beta"');
 
     // the mechanism a v0 → v1 upgrade would use
     const v1 = resultDoc(records);
     const v0 = { schema: "llmbench.result/v0", cfg: v1.config, rest: v1 };
-    const chain = { "llmbench.result/v0": { to: "llmbench.result/v1", upgrade: (d: Record<string, unknown>) => ({ ...(d.rest as object), config: d.cfg }) } };
+    const chain = {
+      "llmbench.result/v0": {
+        to: "llmbench.result/v1",
+        upgrade: (d: Record<string, unknown>) => ({ ...(d.rest as object), config: d.cfg }),
+      },
+    };
     const { doc, from } = upgradeResult(v0, "old.json", chain);
     expect(from).toBe("llmbench.result/v0");
     expect(doc.schema).toBe("llmbench.result/v1");
@@ -84,9 +97,15 @@ describe("files that are not results", () => {
   test.each([
     ["", "empty.json is empty"],
     ["  \n", "empty.json is empty"],
-    ['{"schema": "llmbench.result/v1", "summary": {"requests": {"sent": 4', "empty.json is not valid JSON: it ends before the document does (truncated?)"],
+    [
+      '{"schema": "llmbench.result/v1", "summary": {"requests": {"sent": 4',
+      "empty.json is not valid JSON: it ends before the document does (truncated?)",
+    ],
     ["hello", "empty.json is not valid JSON"],
-    ['{"name": "left-pad", "version": "1.3.0"}', 'empty.json is not an llmbench result nor a vLLM bench serve result: it is a JSON object with "name", "version"'],
+    [
+      '{"name": "left-pad", "version": "1.3.0"}',
+      'empty.json is not an llmbench result nor a vLLM bench serve result: it is a JSON object with "name", "version"',
+    ],
     ["[1, 2, 3]", "it is a JSON list of 3 items"],
     ['{"schema": "other/v1"}', '(schema "other/v1")'],
   ])("%j → a UsageError naming the file", (text, message) => {
@@ -136,7 +155,15 @@ describe("vLLM bench serve results", () => {
     expect(run.requests).toEqual({ sent: 3, succeeded: 2, failed: 1 });
     expect(run.throughput).toEqual({ outputTokensPerS: 2.8, requestsPerS: 0.8 });
     expect(run.cache).toBeNull();
-    expect(run.config).toEqual({ stream: true, api: "openai-chat", model: "meta-llama/Llama-3.1-8B-Instruct", concurrency: 4, rate: null, burstiness: 1, requests: 3 });
+    expect(run.config).toEqual({
+      stream: true,
+      api: "openai-chat",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      concurrency: 4,
+      rate: null,
+      burstiness: 1,
+      requests: 3,
+    });
     expect(run.summary.ttft).toEqual({ mean: 65, p50: 65, p99: 79.7 });
   });
 
@@ -149,6 +176,8 @@ describe("vLLM bench serve results", () => {
   });
 
   test("a damaged vLLM file names the field", () => {
-    expect(usageError(() => importRun(JSON.stringify({ ...detailed, itls: [[0.01]] }), "v.json")).message).toContain("v.json is a damaged vLLM bench serve result: itls");
+    expect(usageError(() => importRun(JSON.stringify({ ...detailed, itls: [[0.01]] }), "v.json")).message).toContain(
+      "v.json is a damaged vLLM bench serve result: itls",
+    );
   });
 });

@@ -1,6 +1,14 @@
 /** Order-statistic intervals of percentiles, the design effect of grouped values, MOVER for their ratio (pure, exact). */
 import { describe, expect, test } from "bun:test";
-import { binomialCdf, designEffect, orderStatisticRanks, quantileRatio, quantileSide, samplesNeeded, sideQuantile } from "../../../src/core/compare/quantile.ts";
+import {
+  binomialCdf,
+  designEffect,
+  orderStatisticRanks,
+  quantileRatio,
+  quantileSide,
+  samplesNeeded,
+  sideQuantile,
+} from "../../../src/core/compare/quantile.ts";
 import { createRng } from "../../../src/core/rng.ts";
 
 const ones = (xs: number[]) => [xs.map((x) => [x])];
@@ -127,7 +135,11 @@ describe("the ratio of two sides' percentiles (MOVER on the log scale)", () => {
       let pBelow = 0;
       const trials = 1000;
       for (let t = 0; t < trials; t++) {
-        const r = quantileRatio(sideQuantile(quantileSide(ones(draw(n))), q, 0.05), sideQuantile(quantileSide(ones(draw(n))), q, 0.05), 0.05)!;
+        const r = quantileRatio(
+          sideQuantile(quantileSide(ones(draw(n))), q, 0.05),
+          sideQuantile(quantileSide(ones(draw(n))), q, 0.05),
+          0.05,
+        )!;
         if (r.lo <= 1 && 1 <= r.hi) covered++;
         if (r.pValue < 0.05) pBelow++;
       }

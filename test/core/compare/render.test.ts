@@ -2,7 +2,14 @@
 import { describe, expect, test } from "bun:test";
 import { compareRuns } from "../../../src/core/compare/compare.ts";
 import { parseGate, parseThresholds } from "../../../src/core/compare/thresholds.ts";
-import { formatInterval, formatP, formatValue, renderCompareJson, renderCompareMarkdown, renderCompareText } from "../../../src/render/compare.ts";
+import {
+  formatInterval,
+  formatP,
+  formatValue,
+  renderCompareJson,
+  renderCompareMarkdown,
+  renderCompareText,
+} from "../../../src/render/compare.ts";
 import { syntheticRun } from "./helpers.ts";
 
 const comparison = compareRuns(
@@ -78,7 +85,19 @@ describe("json", () => {
     expect(doc.gated_regressions).toEqual(["tpot_p50", "tpot_p95", "e2e_p50", "e2e_p95"]);
     const tpot = doc.metrics.find((m: { name: string }) => m.name === "tpot_p50");
     expect(Object.keys(tpot)).toEqual(
-      expect.arrayContaining(["name", "gated", "threshold", "change_unit", "base", "cand", "change", "interval", "p_value", "method", "verdict"]),
+      expect.arrayContaining([
+        "name",
+        "gated",
+        "threshold",
+        "change_unit",
+        "base",
+        "cand",
+        "change",
+        "interval",
+        "p_value",
+        "method",
+        "verdict",
+      ]),
     );
     expect(doc.tests[0]).toMatchObject({ family: "ttft", test: "mann-whitney-u", n_base: 200, n_cand: 200 });
     expect(doc.settings.thresholds.ttft_p95).toBe(0.1);

@@ -82,7 +82,9 @@ describe("generate: JSON body", () => {
   });
 
   test("not JSON, empty, bad cached, error object: ProtocolError", () => {
-    expect(() => decode(JSON_CT, "<html>502 Bad Gateway</html>")).toThrow(/not valid JSON.*\{"text": str, "cached": bool\}.*<html>/);
+    expect(() => decode(JSON_CT, "<html>502 Bad Gateway</html>")).toThrow(
+      /not valid JSON.*\{"text": str, "cached": bool\}.*<html>/,
+    );
     expect(() => decode(JSON_CT, "")).toThrow(ProtocolError);
     expect(() => decode(JSON_CT, '{"text": "a", "cached": "yes"}')).toThrow('"cached" is not a boolean');
     expect(() => decode(JSON_CT, '{"error": {"message": "model overloaded"}}')).toThrow("model overloaded");
@@ -90,7 +92,13 @@ describe("generate: JSON body", () => {
 });
 
 describe("generate: SSE stream", () => {
-  const body = sseOf('{"text": "one"}', '{"text": " two"}', '{"text": " thrée 😀"}', '{"done": true, "cached": true}', "[DONE]");
+  const body = sseOf(
+    '{"text": "one"}',
+    '{"text": " two"}',
+    '{"text": " thrée 😀"}',
+    '{"done": true, "cached": true}',
+    "[DONE]",
+  );
   const expected: DecodeEvent[] = [
     delta("one"),
     delta(" two"),
@@ -115,7 +123,10 @@ describe("generate: SSE stream", () => {
     const d = generateProtocol.createDecoder(SSE);
     expect(d.push('data: {"text": "a"}\n')).toEqual([]);
     expect(d.push("\n")).toEqual([delta("a")]);
-    expect(d.push('data: {"done": true, "cached": false}\n\n')).toEqual([{ type: "cached", cached: false }, { type: "done" }]);
+    expect(d.push('data: {"done": true, "cached": false}\n\n')).toEqual([
+      { type: "cached", cached: false },
+      { type: "done" },
+    ]);
     expect(d.push("data: [DONE]\n\n")).toEqual([]);
     expect(d.end()).toEqual([]);
   });

@@ -104,10 +104,12 @@ describe("openai: recorded streams, split at 200 seeded random boundaries", () =
   test("llama.cpp /v1/chat/completions stream", () => {
     const events = decodeEverySplit(openaiChatProtocol, SSE, fixtureBytes("llamacpp-chat-stream.sse"));
     expect(deltas(events)).toEqual(
-      ["phen", " you", "setState", "题", "rig", "reso", " tell", " puesto", "try", "reland", " Time", "fasst"].map((text) => ({
-        text,
-        reasoning: "",
-      })),
+      ["phen", " you", "setState", "题", "rig", "reso", " tell", " puesto", "try", "reland", " Time", "fasst"].map(
+        (text) => ({
+          text,
+          reasoning: "",
+        }),
+      ),
     );
     expect(events.slice(12)).toEqual([
       { type: "usage", usage: { promptTokens: 33, completionTokens: 12 } },
@@ -184,7 +186,12 @@ describe("openai: streamed chunks", () => {
       complChunk("b", "length"),
       JSON.stringify({
         choices: [],
-        usage: { prompt_tokens: 100, completion_tokens: 2, total_tokens: 102, prompt_tokens_details: { cached_tokens: 64 } },
+        usage: {
+          prompt_tokens: 100,
+          completion_tokens: 2,
+          total_tokens: 102,
+          prompt_tokens_details: { cached_tokens: 64 },
+        },
       }),
       "[DONE]",
     );
@@ -209,7 +216,11 @@ describe("openai: streamed chunks", () => {
   });
 
   test("no usage at all, or usage: null on every chunk (vLLM), gives no usage event", () => {
-    const body = sseOf(chatChunk({ content: "x" }, null, { usage: null }), chatChunk({}, "stop", { usage: null }), "[DONE]");
+    const body = sseOf(
+      chatChunk({ content: "x" }, null, { usage: null }),
+      chatChunk({}, "stop", { usage: null }),
+      "[DONE]",
+    );
     expect(decode(openaiChatProtocol, SSE, body)).toEqual([delta("x"), { type: "done" }]);
   });
 
@@ -229,7 +240,8 @@ describe("openai: streamed chunks", () => {
   });
 
   test("unusual Unicode: escaped and raw U+2028/U+2029, surrogate escapes, NUL, RTL marks, ZWJ emoji", () => {
-    const escaped = '{"choices":[{"index":0,"delta":{"content":"\\u2028\\u2029|\\ud83d\\ude00|\\ud83d|\\u0000|\\u200f\\u202e"}}]}';
+    const escaped =
+      '{"choices":[{"index":0,"delta":{"content":"\\u2028\\u2029|\\ud83d\\ude00|\\ud83d|\\u0000|\\u200f\\u202e"}}]}';
     const raw = '{"choices":[{"index":0,"delta":{"content":"\u2028\u2029|😀|\u200F|👩🏽‍💻 👨‍👩‍👧‍👦 🏳️‍🌈|עברית"}}]}';
     const body = sseOf(escaped, raw, "[DONE]");
     const events = decodeEverySplit(openaiChatProtocol, SSE, utf8(body));
@@ -262,7 +274,10 @@ describe("openai: end of stream", () => {
   test("a finish_reason but no [DONE] is accepted (some servers)", () => {
     const body = sseOf(chatChunk({ content: "a" }), chatChunk({}, "stop"));
     expect(decode(openaiChatProtocol, SSE, body)).toEqual([delta("a"), { type: "done" }]);
-    const withUsageAfter = sseOf(complChunk("a", "length"), JSON.stringify({ choices: [], usage: { completion_tokens: 1 } }));
+    const withUsageAfter = sseOf(
+      complChunk("a", "length"),
+      JSON.stringify({ choices: [], usage: { completion_tokens: 1 } }),
+    );
     expect(decode(openaiCompletionsProtocol, SSE, withUsageAfter)).toEqual([
       delta("a"),
       { type: "usage", usage: { completionTokens: 1 } },
@@ -273,14 +288,18 @@ describe("openai: end of stream", () => {
   test("neither finish_reason nor [DONE]: ProtocolError at end()", () => {
     const d = openaiChatProtocol.createDecoder(SSE);
     expect(d.push(sseOf(chatChunk({ content: "a" })))).toEqual([delta("a")]);
-    expect(() => d.end()).toThrow(new ProtocolError("openai-chat: stream ended before [DONE] and without a finish_reason"));
+    expect(() => d.end()).toThrow(
+      new ProtocolError("openai-chat: stream ended before [DONE] and without a finish_reason"),
+    );
   });
 
   test("stream cut mid-event: ProtocolError at end()", () => {
-    expect(() => decode(openaiChatProtocol, SSE, `${sseOf(chatChunk({ content: "a" }))}data: ${chatChunk({ content: "b" })}\n`)).toThrow(
-      /stream ended mid-event/,
+    expect(() =>
+      decode(openaiChatProtocol, SSE, `${sseOf(chatChunk({ content: "a" }))}data: ${chatChunk({ content: "b" })}\n`),
+    ).toThrow(/stream ended mid-event/);
+    expect(() => decode(openaiChatProtocol, SSE, `${sseOf(chatChunk({ content: "a" }))}data: {"choi`)).toThrow(
+      ProtocolError,
     );
-    expect(() => decode(openaiChatProtocol, SSE, `${sseOf(chatChunk({ content: "a" }))}data: {"choi`)).toThrow(ProtocolError);
     // every cut of a recorded stream is an error, except at a blank line after the finish_reason chunk
     const bytes = fixtureBytes("aiperf-mock-chat-stream.sse");
     const text = new TextDecoder().decode(bytes);
@@ -322,14 +341,22 @@ describe("openai: end of stream", () => {
   });
 
   test("text after [DONE]: ProtocolError", () => {
-    expect(() => decode(openaiChatProtocol, SSE, sseOf("[DONE]", chatChunk({ content: "late" })))).toThrow(ProtocolError);
+    expect(() => decode(openaiChatProtocol, SSE, sseOf("[DONE]", chatChunk({ content: "late" })))).toThrow(
+      ProtocolError,
+    );
   });
 });
 
 describe("openai: not-streamed JSON bodies", () => {
   test("chat: message.content and reasoning_content, usage with cached tokens", () => {
     const body = JSON.stringify({
-      choices: [{ index: 0, message: { role: "assistant", content: "Hello!", reasoning_content: "hmm" }, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Hello!", reasoning_content: "hmm" },
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 9, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 8 } },
     });
     expect(decode(openaiChatProtocol, JSON_CT, body)).toEqual([
@@ -344,16 +371,21 @@ describe("openai: not-streamed JSON bodies", () => {
     expect(() => decode(openaiChatProtocol, JSON_CT, '{"id": "x"}')).toThrow(
       'openai-chat: response has no choices; expected {"choices": [{"message": {"content": str}}], "usage": {...}}; got: {"id": "x"}',
     );
-    expect(() => decode(openaiCompletionsProtocol, JSON_CT, "Internal Server Error")).toThrow(/not valid JSON.*"text": str/);
-    expect(() => decode(openaiCompletionsProtocol, JSON_CT, '{"object": "error", "message": "bad model", "code": 404}')).toThrow(
-      "bad model",
+    expect(() => decode(openaiCompletionsProtocol, JSON_CT, "Internal Server Error")).toThrow(
+      /not valid JSON.*"text": str/,
     );
+    expect(() =>
+      decode(openaiCompletionsProtocol, JSON_CT, '{"object": "error", "message": "bad model", "code": 404}'),
+    ).toThrow("bad model");
   });
 });
 
 describe("openai: NDJSON (Ollama)", () => {
   test("OpenAI-shaped chunks one a line, last line without newline", () => {
-    const body = [chatChunk({ content: "a" }), chatChunk({ content: "b" }, "stop", { usage: { completion_tokens: 2 } })].join("\n");
+    const body = [
+      chatChunk({ content: "a" }),
+      chatChunk({ content: "b" }, "stop", { usage: { completion_tokens: 2 } }),
+    ].join("\n");
     expect(decodeEverySplit(openaiChatProtocol, NDJSON, utf8(body))).toEqual([
       delta("a"),
       delta("b"),
@@ -367,7 +399,14 @@ describe("openai: NDJSON (Ollama)", () => {
       { model: "m", message: { role: "assistant", content: "", thinking: "hm" }, done: false },
       { model: "m", message: { role: "assistant", content: "Hi" }, done: false },
       { model: "m", message: { role: "assistant", content: " there" }, done: false },
-      { model: "m", message: { role: "assistant", content: "" }, done: true, done_reason: "stop", prompt_eval_count: 12, eval_count: 3 },
+      {
+        model: "m",
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: "stop",
+        prompt_eval_count: 12,
+        eval_count: 3,
+      },
     ];
     const body = `${lines.map((l) => JSON.stringify(l)).join("\r\n")}\r\n`;
     expect(decodeEverySplit(openaiChatProtocol, "application/x-ndjson; charset=utf-8", utf8(body))).toEqual([
@@ -394,16 +433,15 @@ describe("openai: NDJSON (Ollama)", () => {
   });
 
   test("Ollama non-streamed bodies", () => {
-    expect(decode(openaiChatProtocol, JSON_CT, '{"message":{"role":"assistant","content":"yo"},"done":true,"eval_count":1}')).toEqual([
-      delta("yo"),
-      { type: "usage", usage: { completionTokens: 1 } },
-      { type: "done" },
-    ]);
+    expect(
+      decode(openaiChatProtocol, JSON_CT, '{"message":{"role":"assistant","content":"yo"},"done":true,"eval_count":1}'),
+    ).toEqual([delta("yo"), { type: "usage", usage: { completionTokens: 1 } }, { type: "done" }]);
   });
 });
 
 describe("openai: nonsense numbers and wrong types are protocol errors", () => {
-  const usageChunk = (completion: unknown) => `{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":${completion}}}`;
+  const usageChunk = (completion: unknown) =>
+    `{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":${completion}}}`;
 
   test.each([
     ["-5", "usage.completion_tokens is -5, not a count of tokens"],
@@ -418,28 +456,70 @@ describe("openai: nonsense numbers and wrong types are protocol errors", () => {
   });
 
   test("whole bodies, cached_tokens and Ollama's counts are checked the same way", () => {
-    expect(() => decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"text":"a"}],"usage":{"completion_tokens":-1}}`)).toThrow("usage.completion_tokens is -1");
-    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":[],"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":-3}}}`, "[DONE]"))).toThrow("cached_tokens is -3");
-    expect(() => decode(openaiChatProtocol, NDJSON, `{"message":{"content":"a"},"done":true,"eval_count":-7}\n`)).toThrow("eval_count is -7");
+    expect(() =>
+      decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"text":"a"}],"usage":{"completion_tokens":-1}}`),
+    ).toThrow("usage.completion_tokens is -1");
+    expect(() =>
+      decode(
+        openaiChatProtocol,
+        SSE,
+        sseOf(`{"choices":[],"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":-3}}}`, "[DONE]"),
+      ),
+    ).toThrow("cached_tokens is -3");
+    expect(() =>
+      decode(openaiChatProtocol, NDJSON, `{"message":{"content":"a"},"done":true,"eval_count":-7}\n`),
+    ).toThrow("eval_count is -7");
   });
 
   test("usage: null and counts of 0 are fine", () => {
-    const events = decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "hi" }, null, { usage: null }), `{"choices":[],"usage":{"prompt_tokens":0,"completion_tokens":0}}`, "[DONE]"));
+    const events = decode(
+      openaiChatProtocol,
+      SSE,
+      sseOf(
+        chatChunk({ content: "hi" }, null, { usage: null }),
+        `{"choices":[],"usage":{"prompt_tokens":0,"completion_tokens":0}}`,
+        "[DONE]",
+      ),
+    );
     expect(events).toContainEqual({ type: "usage", usage: { promptTokens: 0, completionTokens: 0 } });
   });
 
   test("text that is not a string", () => {
-    expect(() => decode(openaiCompletionsProtocol, SSE, sseOf(`{"choices":[{"index":0,"text":42}]}`, "[DONE]"))).toThrow("choices[0].text is 42, not a string");
-    expect(() => decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"index":0,"text":42}]}`)).toThrow("choices[0].text is 42, not a string");
-    expect(() => decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: { a: 1 } }), "[DONE]"))).toThrow('choices[0].delta.content is {"a":1}, not a string');
-    expect(() => decode(openaiChatProtocol, JSON_CT, `{"choices":[{"message":{"content":["x"]}}]}`)).toThrow('choices[0].message.content is ["x"], not a string');
+    expect(() =>
+      decode(openaiCompletionsProtocol, SSE, sseOf(`{"choices":[{"index":0,"text":42}]}`, "[DONE]")),
+    ).toThrow("choices[0].text is 42, not a string");
+    expect(() => decode(openaiCompletionsProtocol, JSON_CT, `{"choices":[{"index":0,"text":42}]}`)).toThrow(
+      "choices[0].text is 42, not a string",
+    );
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: { a: 1 } }), "[DONE]"))).toThrow(
+      'choices[0].delta.content is {"a":1}, not a string',
+    );
+    expect(() => decode(openaiChatProtocol, JSON_CT, `{"choices":[{"message":{"content":["x"]}}]}`)).toThrow(
+      'choices[0].message.content is ["x"], not a string',
+    );
     // null content (the last chunk of OpenAI's own streams) is no text, not an error
-    expect(decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "a" }), chatChunk({ content: null }, "stop"), "[DONE]")).filter((e: DecodeEvent) => e.type === "delta") as DecodeEvent[]).toEqual([delta("a")] as DecodeEvent[]);
+    expect(
+      decode(
+        openaiChatProtocol,
+        SSE,
+        sseOf(chatChunk({ content: "a" }), chatChunk({ content: null }, "stop"), "[DONE]"),
+      ).filter((e: DecodeEvent) => e.type === "delta") as DecodeEvent[],
+    ).toEqual([delta("a")] as DecodeEvent[]);
   });
 
   test("a chunk without choices (nor usage, nor an Ollama shape)", () => {
-    expect(() => decode(openaiChatProtocol, SSE, sseOf(chatChunk({ content: "a" }), `{"id":"x","object":"chat.completion.chunk"}`, "[DONE]"))).toThrow('stream chunk has no "choices"');
-    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":{"0":{"delta":{"content":"a"}}}}`, "[DONE]"))).toThrow('"choices" is not a list of objects');
-    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":["a"]}`, "[DONE]"))).toThrow('"choices" is not a list of objects');
+    expect(() =>
+      decode(
+        openaiChatProtocol,
+        SSE,
+        sseOf(chatChunk({ content: "a" }), `{"id":"x","object":"chat.completion.chunk"}`, "[DONE]"),
+      ),
+    ).toThrow('stream chunk has no "choices"');
+    expect(() =>
+      decode(openaiChatProtocol, SSE, sseOf(`{"choices":{"0":{"delta":{"content":"a"}}}}`, "[DONE]")),
+    ).toThrow('"choices" is not a list of objects');
+    expect(() => decode(openaiChatProtocol, SSE, sseOf(`{"choices":["a"]}`, "[DONE]"))).toThrow(
+      '"choices" is not a list of objects',
+    );
   });
 });

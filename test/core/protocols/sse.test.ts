@@ -88,7 +88,12 @@ describe("SSE parser: WHATWG rules", () => {
 
   test("event type and id; the last event ID persists; an id containing NUL is ignored", () => {
     const r = parse("event: add\nid: 1\ndata: a\n\ndata: b\n\nid: 2\0x\ndata: c\n\nid\ndata: d\n\n");
-    expect(r.events).toEqual([ev("a", "add", "1"), ev("b", undefined, "1"), ev("c", undefined, "1"), ev("d", undefined, "")]);
+    expect(r.events).toEqual([
+      ev("a", "add", "1"),
+      ev("b", undefined, "1"),
+      ev("c", undefined, "1"),
+      ev("d", undefined, ""),
+    ]);
     // the id is set even when the event does not dispatch
     expect(parse("id: 9\n\ndata: x\n\n").events).toEqual([ev("x", undefined, "9")]);
     // the event type is reset after each event, dispatched or not

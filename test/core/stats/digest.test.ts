@@ -50,7 +50,16 @@ describe("MetricDigest basics", () => {
 
   test("a single sample", () => {
     const d = digestOf([12.5]);
-    expect(d.summary()).toEqual({ count: 1, mean: 12.5, min: 12.5, max: 12.5, p50: 12.5, p90: 12.5, p95: 12.5, p99: 12.5 });
+    expect(d.summary()).toEqual({
+      count: 1,
+      mean: 12.5,
+      min: 12.5,
+      max: 12.5,
+      p50: 12.5,
+      p90: 12.5,
+      p95: 12.5,
+      p99: 12.5,
+    });
     expect(d.toJSON()).toEqual({ delta: 0.01, count: 1, min: 12.5, max: 12.5, sum: 12.5, centroids: [[12.5, 1]] });
   });
 
@@ -251,8 +260,28 @@ describe("MetricDigest.fromJSON validation", () => {
     ["min > max", (s) => ({ ...s, min: 5, max: 1 })],
     ["centroids not an array", (s) => ({ ...s, centroids: {} })],
     ["malformed centroid", (s) => ({ ...s, centroids: [[1, 1], [2], [3, 1]] })],
-    ["zero weight", (s) => ({ ...s, centroids: [[1, 1], [2, 0], [3, 2]] })],
-    ["unsorted centroids", (s) => ({ ...s, centroids: [[2, 1], [1, 1], [3, 1]] })],
+    [
+      "zero weight",
+      (s) => ({
+        ...s,
+        centroids: [
+          [1, 1],
+          [2, 0],
+          [3, 2],
+        ],
+      }),
+    ],
+    [
+      "unsorted centroids",
+      (s) => ({
+        ...s,
+        centroids: [
+          [2, 1],
+          [1, 1],
+          [3, 1],
+        ],
+      }),
+    ],
   ];
   for (const [name, mutate] of cases) {
     test(name, () => {

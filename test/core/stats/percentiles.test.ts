@@ -102,7 +102,16 @@ describe("summarize", () => {
   });
 
   test("a single sample", () => {
-    expect(summarize([7.5])).toEqual({ count: 1, mean: 7.5, min: 7.5, max: 7.5, p50: 7.5, p90: 7.5, p95: 7.5, p99: 7.5 });
+    expect(summarize([7.5])).toEqual({
+      count: 1,
+      mean: 7.5,
+      min: 7.5,
+      max: 7.5,
+      p50: 7.5,
+      p90: 7.5,
+      p95: 7.5,
+      p99: 7.5,
+    });
   });
 
   test("no samples → null", () => {

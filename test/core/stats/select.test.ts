@@ -12,7 +12,11 @@ function select(values: Float64Array) {
   while (!s.done) {
     passes++;
     for (const x of values) s.push(x);
-    if (passes === 2) kept = [...(s as unknown as { reading: Map<number, { values: Float64Array }> }).reading.values()].reduce((a, r) => a + r.values.length, 0);
+    if (passes === 2)
+      kept = [...(s as unknown as { reading: Map<number, { values: Float64Array }> }).reading.values()].reduce(
+        (a, r) => a + r.values.length,
+        0,
+      );
     s.end();
   }
   return { result: s.result(), passes, kept };
@@ -20,14 +24,23 @@ function select(values: Float64Array) {
 
 function exact(values: Float64Array) {
   const sorted = Float64Array.from(values).sort();
-  return { p50: quantileSorted(sorted, 0.5), p90: quantileSorted(sorted, 0.9), p95: quantileSorted(sorted, 0.95), p99: quantileSorted(sorted, 0.99) };
+  return {
+    p50: quantileSorted(sorted, 0.5),
+    p90: quantileSorted(sorted, 0.9),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+  };
 }
 
 /** Heavy-tailed, rounded to µs like records, with a trend and a share of exact zeros (tokens read together). */
 function latencies(n: number, seed: number, zeros = 0): Float64Array {
   const rng = createRng(seed).next;
   const xs = new Float64Array(n);
-  for (let i = 0; i < n; i++) xs[i] = rng() < zeros ? 0 : Math.round((Math.exp(rng() * 3) * 10 + (i / n) * 5 + (rng() < 0.01 ? 500 * rng() : 0)) * 1000) / 1000;
+  for (let i = 0; i < n; i++)
+    xs[i] =
+      rng() < zeros
+        ? 0
+        : Math.round((Math.exp(rng() * 3) * 10 + (i / n) * 5 + (rng() < 0.01 ? 500 * rng() : 0)) * 1000) / 1000;
   return xs;
 }
 
