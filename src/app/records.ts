@@ -5,6 +5,7 @@
  */
 import {
   deriveRequest,
+  emptyValues,
   metricValues,
   SUMMARY_METRICS,
   type ExactPercentiles,
@@ -27,14 +28,7 @@ export async function exactFromRecords(
     const d = acc.digests[k];
     if (d.count > 0) selectors.set(k, new ExactSelector(d.count));
   }
-  const values: Record<SummaryMetric, number[]> = {
-    ttft_ms: [],
-    tpot_ms: [],
-    itl_ms: [],
-    e2e_ms: [],
-    latency_per_token_ms: [],
-    send_lag_ms: [],
-  };
+  const values = emptyValues();
   let passes = 0;
   while ([...selectors.values()].some((s) => !s.done)) {
     passes++;

@@ -200,6 +200,11 @@ export const SUMMARY_METRICS = [
 ] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
+/** An empty list per distribution: what `metricValues` fills. */
+export function emptyValues(): Record<SummaryMetric, number[]> {
+  return { ttft_ms: [], tpot_ms: [], itl_ms: [], e2e_ms: [], latency_per_token_ms: [], send_lag_ms: [] };
+}
+
 /** The values one measured record gives each distribution (ITL: its gaps). Empty for a failed request. */
 export function metricValues(m: RequestMetrics, out: Record<SummaryMetric, number[]>): void {
   for (const k of SUMMARY_METRICS) out[k].length = 0;
@@ -226,14 +231,7 @@ export class SummaryAccumulator {
   private readonly samples: Record<SummaryMetric, number[]> | null;
   /** one digest per distribution; ttft/tpot/itl/e2e are serialised into the result */
   readonly digests: Record<SummaryMetric, MetricDigest>;
-  private readonly values: Record<SummaryMetric, number[]> = {
-    ttft_ms: [],
-    tpot_ms: [],
-    itl_ms: [],
-    e2e_ms: [],
-    latency_per_token_ms: [],
-    send_lag_ms: [],
-  };
+  private readonly values = emptyValues();
   private measured = 0;
   private succeeded = 0;
   private outTokens = 0;

@@ -1,7 +1,7 @@
 /** A Comparison → text (aligned table), markdown (for a pull request or $GITHUB_STEP_SUMMARY), JSON. Pure. */
 import type { Comparison, MetricResult, Verdict } from "../core/compare/compare.ts";
 import { summarizeDifferences } from "../core/compare/config.ts";
-import { METRICS } from "../core/compare/metrics.ts";
+import { FAMILY_LABELS, METRICS } from "../core/compare/metrics.ts";
 import { ms, pct } from "../core/format.ts";
 import type { CompareFormat } from "../core/options/compare.ts";
 
@@ -175,17 +175,9 @@ function gateLines(c: Comparison): string[] {
 }
 
 function testLines(c: Comparison): string[] {
-  const names: Record<string, string> = {
-    ttft: "TTFT",
-    tpot: "TPOT",
-    itl: "ITL",
-    e2e: "E2E",
-    ttft_first_turn: "TTFT turn 1",
-    ttft_later_turns: "TTFT later turns",
-  };
   return c.tests.map(
     (t) =>
-      `${names[t.family]}: U = ${t.u} (n ${t.nBase} → ${t.nCand}${t.unit === "request median gap" ? " requests' median gaps" : ""}), ` +
+      `${FAMILY_LABELS[t.family]}: U = ${t.u} (n ${t.nBase} → ${t.nCand}${t.unit === "request median gap" ? " requests' median gaps" : ""}), ` +
       `P(candidate > baseline) = ${t.effect.toFixed(3)}, ${t.pValue < 0.001 ? "p < 0.001" : `p = ${formatP(t.pValue)}`} (${t.method}${t.z !== null ? `, z = ${t.z.toFixed(2)}` : ""})`,
   );
 }

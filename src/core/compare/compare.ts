@@ -22,7 +22,7 @@ import { MetricDigest } from "../stats/digest.ts";
 import { quantileSorted } from "../stats/percentiles.ts";
 import { checkComparable, type ConfigDifference } from "./config.ts";
 import { mannWhitney, type MannWhitneyMethod } from "./mannwhitney.ts";
-import { METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
+import { FAMILY_LABELS, METRICS, QUANTILES, type Direction, type MetricDef, type MetricKind } from "./metrics.ts";
 import { fisherExact, newcombeDifference } from "./proportions.ts";
 import { quantileRatio, quantileSide, sideQuantile } from "./quantile.ts";
 import { compareScalars } from "./scalars.ts";
@@ -174,15 +174,6 @@ function sideSummary(runs: readonly RunData[]): SideSummary {
   };
 }
 
-const FAMILY_WORD: Record<Family, string> = {
-  ttft: "TTFT",
-  tpot: "TPOT",
-  itl: "ITL",
-  e2e: "E2E",
-  ttft_first_turn: "TTFT turn 1",
-  ttft_later_turns: "TTFT later turns",
-};
-
 /**
  * A side's percentile without samples: one file's own summary, or the merged t-digests of several
  * llmbench files; null when neither is there.
@@ -292,7 +283,7 @@ function distributionRows(
       }
       if (!(b.est > 0))
         return {
-          ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b.est}: no ratio`),
+          ...unavailable(`the baseline's ${FAMILY_LABELS[family]} ${p} is ${b.est}: no ratio`),
           base: b.est,
           cand: c.est,
           samples,
@@ -346,7 +337,7 @@ function distributionRows(
       );
     }
     if (!(b > 0))
-      return { ...unavailable(`the baseline's ${FAMILY_WORD[family]} ${p} is ${b}: no ratio`), base: b, cand: c };
+      return { ...unavailable(`the baseline's ${FAMILY_LABELS[family]} ${p} is ${b}: no ratio`), base: b, cand: c };
     return {
       base: b,
       cand: c,

@@ -18,7 +18,8 @@ export interface MetricDef {
   q?: number;
 }
 
-const FAMILY_LABELS: Record<Family, string> = {
+/** How each latency family is named in compare's rows, reasons and test lines. */
+export const FAMILY_LABELS: Record<Family, string> = {
   ttft: "TTFT",
   tpot: "TPOT",
   itl: "ITL",

@@ -6,7 +6,7 @@
  * file. Pure.
  */
 import { ERROR_CLASSES, type ErrorClass } from "../../core/errors.ts";
-import { deriveRequest, metricValues, type SummaryMetric } from "../../core/metrics.ts";
+import { deriveRequest, emptyValues, metricValues } from "../../core/metrics.ts";
 import type { ResultRecord } from "../../core/result.ts";
 import type { SerializedDigest } from "../../core/stats/digest.ts";
 
@@ -60,14 +60,7 @@ export function derived(records: readonly ResultRecord[], latencyFrom: "send" | 
     itl_ms: new Values(gaps),
     e2e_ms: new Values(measured),
   };
-  const values: Record<SummaryMetric, number[]> = {
-    ttft_ms: [],
-    tpot_ms: [],
-    itl_ms: [],
-    e2e_ms: [],
-    latency_per_token_ms: [],
-    send_lag_ms: [],
-  };
+  const values = emptyValues();
   const n = records.length;
   const [ttft, e2e, out] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN), new Float64Array(n)];
   records.forEach((r, i) => {
