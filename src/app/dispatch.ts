@@ -30,8 +30,6 @@ export interface Dispatcher<R> {
   readonly inFlight: number;
   /** true once `stop()` was called or `stopWhen()` holds: send no more */
   readonly stopping: boolean;
-  /** aborted by `stop()`: ends timed waits early */
-  readonly stopped: AbortSignal;
   /**
    * Send `req` now (`tSched`: when it was due, for its send lag; null when not timed). `done` runs at
    * its completion before anyone is woken (a plan learns of it before the pacer asks for the next).
@@ -39,7 +37,7 @@ export interface Dispatcher<R> {
    */
   send(req: R, tSched: number | null, done?: (record: RawRecord) => void): Promise<RawRecord>;
   /**
-   * Resolves at the next completion, `wake()`, `stop()` or — when given — once the timers reach `until`.
+   * Resolves at the next completion, `stop()` or — when given — once the timers reach `until`.
    * Once stopped it resolves at once: a pacer checks `stopping` in every loop that waits on it.
    */
   next(until?: number): Promise<void>;
@@ -47,8 +45,6 @@ export interface Dispatcher<R> {
   until(t: number): Promise<boolean>;
   /** waits until fewer than `limit` are in flight; false when the run stopped first */
   slot(limit: number): Promise<boolean>;
-  /** wakes every `next()` */
-  wake(): void;
   /** send no more; every wait ends at once. Those in flight go on (the request signal aborts them) */
   stop(): void;
   /** waits until nothing is in flight; then rethrows the first error a send or its completion threw (that error stopped the run) */
@@ -108,7 +104,6 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
     get stopping() {
       return stopped || (cfg.stopWhen?.() ?? false);
     },
-    stopped: stopSignal.signal,
     send(req, tSched, done) {
       inFlight++;
       cfg.onSend?.(req);
@@ -149,7 +144,6 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
       while (!stopped && inFlight >= limit) await next();
       return !stopped;
     },
-    wake,
     stop() {
       if (stopped) return;
       stopped = true;
