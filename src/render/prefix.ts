@@ -25,40 +25,23 @@ export function prefixCacheSentence(p: PrefixCacheSummary | undefined): string |
   return `${offered}; ${reported}`;
 }
 
-/** The report's lines: the sentence, and, when the server reported nothing, TTFT by reusable share instead. */
-export function prefixCacheLines(p: PrefixCacheSummary | undefined): string[] {
+/** The summary's fact line (render/rows.ts puts it under the cache line); null when there is nothing to say. */
+export function prefixCacheFact(p: PrefixCacheSummary | undefined): readonly [string, string] | null {
   const sentence = prefixCacheSentence(p);
-  if (sentence === null) return [];
-  const lines = [`Prefix cache  ${sentence}`];
-  if (p!.reported === 0 && p!.ttft_by_reusable_share.some((b) => b.requests > 0)) {
-    lines.push(`  TTFT by reusable share of the prompt (what a prefix cache would shorten):`);
-    lines.push(
-      `  ${"reusable".padEnd(10)}${["requests", "TTFT p50", "TTFT p90", "TTFT p99"].map((h) => h.padStart(10)).join("")}`,
-    );
-    for (const b of p!.ttft_by_reusable_share) {
-      if (b.requests === 0) continue;
-      const t = b.ttft_ms;
-      lines.push(
-        `  ${bucketLabel(b).padEnd(10)}${[String(b.requests), ms(t?.p50), ms(t?.p90), ms(t?.p99)].map((c) => c.padStart(10)).join("")}`,
-      );
-    }
-  }
-  return lines;
+  return sentence === null ? null : ["Prefix cache", sentence];
 }
 
-/** The same as label/value rows (the HTML report's facts table). */
-export function prefixCacheFacts(p: PrefixCacheSummary | undefined): Array<[string, string]> {
-  const sentence = prefixCacheSentence(p);
-  if (sentence === null) return [];
-  const rows: Array<[string, string]> = [["Prefix cache", sentence]];
-  if (p!.reported === 0) {
-    for (const b of p!.ttft_by_reusable_share) {
-      if (b.requests > 0)
-        rows.push([
-          `TTFT, ${bucketLabel(b)} reusable`,
-          `p50 ${ms(b.ttft_ms?.p50)} ms, p90 ${ms(b.ttft_ms?.p90)} ms, p99 ${ms(b.ttft_ms?.p99)} ms (${b.requests} requests)`,
-        ]);
-    }
-  }
-  return rows;
+/** What the table of TTFT by reusable share shows, above it. */
+export const REUSABLE_TITLE = "TTFT by reusable share of the prompt (what a prefix cache would shorten):";
+export const REUSABLE_COLUMNS = ["reusable", "requests", "TTFT p50", "TTFT p90", "TTFT p99"] as const;
+
+/**
+ * TTFT by reusable share, a row per bucket that has requests — shown where the server reported no
+ * cached_tokens (what it would have shortened); none otherwise. The text and the HTML page draw these rows.
+ */
+export function reusableRows(p: PrefixCacheSummary | undefined): string[][] {
+  if (!p || prefixCacheSentence(p) === null || p.reported > 0) return [];
+  return p.ttft_by_reusable_share
+    .filter((b) => b.requests > 0)
+    .map((b) => [bucketLabel(b), String(b.requests), ms(b.ttft_ms?.p50), ms(b.ttft_ms?.p90), ms(b.ttft_ms?.p99)]);
 }

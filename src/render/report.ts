@@ -4,7 +4,7 @@ import type { Distribution } from "../core/stats/percentiles.ts";
 import type { ProgressView } from "../core/progress.ts";
 import { ms, num } from "../core/format.ts";
 import { renderSessions } from "./sessions.ts";
-import { prefixCacheLines } from "./prefix.ts";
+import { REUSABLE_COLUMNS, REUSABLE_TITLE, reusableRows } from "./prefix.ts";
 import {
   DIST_COLUMNS,
   distCells,
@@ -42,12 +42,19 @@ export function renderReport(doc: ResultDocument): string {
   );
   if (!doc.complete) lines.push(`  ${INCOMPLETE}`);
   lines.push("");
-  for (const f of summaryFacts(s)) {
-    lines.push(fact(f));
-    if (f[0] !== "Cache") continue;
-    // multi-turn sessions, then the server's prefix-cached share beside the workload's offer (README "Prefix caching")
-    if (s.sessions) lines.push(...renderSessions(s.sessions));
-    lines.push(...prefixCacheLines(s.prefix_cache));
+  for (const f of summaryFacts(s)) lines.push(fact(f));
+  // multi-turn sessions by turn; TTFT by reusable share where the server reported no cached_tokens
+  if (s.sessions) lines.push(...renderSessions(s.sessions));
+  const reusable = reusableRows(s.prefix_cache);
+  if (reusable.length > 0) {
+    lines.push(`  ${REUSABLE_TITLE}`);
+    for (const row of [[...REUSABLE_COLUMNS], ...reusable])
+      lines.push(
+        `  ${row[0].padEnd(10)}${row
+          .slice(1)
+          .map((c) => c.padStart(10))
+          .join("")}`,
+      );
   }
   lines.push("");
   lines.push(`  ${"ms".padEnd(22)}${DIST_COLUMNS.map((h) => h.padStart(9)).join("")}`);

@@ -9,6 +9,7 @@ import { ms, num, pct, times } from "../core/format.ts";
 import type { RunSummary } from "../core/metrics.ts";
 import type { RepeatedRun, ResultConfig, SweepLevel, SweepResult } from "../core/result.ts";
 import type { Distribution } from "../core/stats/percentiles.ts";
+import { prefixCacheFact } from "./prefix.ts";
 
 /** A labelled line of facts: `Requests      sent 100, …` in the terminal, a table row on the page. */
 export type Fact = readonly [label: string, text: string];
@@ -73,8 +74,11 @@ export function summaryFacts(s: RunSummary): Fact[] {
       "Cache",
       `hit rate ${pct(s.cache.hit_rate)} (${s.cache.hits} hits); among repeated prompts ${pct(s.cache.repeat_hit_rate)} (${s.cache.repeat_hits} of ${s.cache.repeats_succeeded} answered)`,
     ],
-    ["Avg latency", `${ms(s.e2e_ms?.mean)} ms`],
   );
+  // the server's prefix-cached share beside what the workload offered (README "Prefix caching")
+  const prefix = prefixCacheFact(s.prefix_cache);
+  if (prefix) facts.push(prefix);
+  facts.push(["Avg latency", `${ms(s.e2e_ms?.mean)} ms`]);
   return facts;
 }
 

@@ -1,7 +1,7 @@
 /** The report's prefix-cache lines from hand-built summaries: exact text. */
 import { expect, test } from "bun:test";
 import type { PrefixCacheSummary } from "../../src/core/prefix.ts";
-import { bucketLabel, prefixCacheFacts, prefixCacheLines, prefixCacheSentence } from "../../src/render/prefix.ts";
+import { bucketLabel, prefixCacheFact, prefixCacheSentence, reusableRows } from "../../src/render/prefix.ts";
 
 const dist = (p50: number, p90: number) => ({ count: 4, mean: p50, min: p50, max: p90, p50, p90, p95: p90, p99: p90 });
 const base: PrefixCacheSummary = {
@@ -18,8 +18,8 @@ const base: PrefixCacheSummary = {
 };
 
 test("nothing reported and nothing offered: no line", () => {
-  expect(prefixCacheLines(undefined)).toEqual([]);
-  expect(prefixCacheLines(base)).toEqual([]);
+  expect([prefixCacheFact(undefined), prefixCacheFact(base)]).toEqual([null, null]);
+  expect([reusableRows(undefined), reusableRows(base)]).toEqual([[], []]);
 });
 
 test("both: one sentence, offered then reported", () => {
@@ -34,10 +34,14 @@ test("both: one sentence, offered then reported", () => {
     reusable_tokens: 620,
     reusable_share: 0.62,
   };
-  expect(prefixCacheLines(p)).toEqual([
-    "Prefix cache  the workload offered 62.0% reusable prefix (620 of 1,000 prompt tokens); the server reported 58.0% cached (580 of 1,000 prompt tokens; per request p50 50.0%, p90 90.0%)",
+  expect(prefixCacheFact(p)).toEqual([
+    "Prefix cache",
+    "the workload offered 62.0% reusable prefix (620 of 1,000 prompt tokens); the server reported 58.0% cached (580 of 1,000 prompt tokens; per request p50 50.0%, p90 90.0%)",
   ]);
-  expect(prefixCacheFacts(p)).toEqual([["Prefix cache", prefixCacheSentence(p)!]]);
+  // the server reported cached_tokens: no TTFT split
+  expect(
+    reusableRows({ ...p, ttft_by_reusable_share: [{ from: 0, to: 0, requests: 3, ttft_ms: dist(20, 30) }] }),
+  ).toEqual([]);
 });
 
 test("reported, with a workload that says nothing about reuse", () => {
@@ -62,13 +66,12 @@ test("nothing reported: the TTFT split instead, empty buckets left out", () => {
     reusable_share: 0.15,
     ttft_by_reusable_share: buckets,
   };
-  expect(prefixCacheLines(p)).toEqual([
-    "Prefix cache  the workload offered 15.0% reusable prefix (150 of 1,000 prompt tokens); the server reported no cached_tokens (vLLM sends them with --enable-prompt-tokens-details)",
-    "  TTFT by reusable share of the prompt (what a prefix cache would shorten):",
-    "  reusable    requests  TTFT p50  TTFT p90  TTFT p99",
-    "  0%                 3      20.0      30.0      30.0",
-    "  >50–75%            1      12.5      12.5      12.5",
+  expect(prefixCacheSentence(p)).toBe(
+    "the workload offered 15.0% reusable prefix (150 of 1,000 prompt tokens); the server reported no cached_tokens (vLLM sends them with --enable-prompt-tokens-details)",
+  );
+  expect(reusableRows(p)).toEqual([
+    ["0%", "3", "20.0", "30.0", "30.0"],
+    [">50–75%", "1", "12.5", "12.5", "12.5"],
   ]);
-  expect(prefixCacheFacts(p).map(([k]) => k)).toEqual(["Prefix cache", "TTFT, 0% reusable", "TTFT, >50–75% reusable"]);
   expect(buckets.map(bucketLabel)).toEqual(["0%", ">0–25%", ">25–50%", ">50–75%", ">75–100%"]);
 });

@@ -133,6 +133,50 @@ describe("renderReport", () => {
     expectReport("report-client-warning.txt", doc);
   });
 
+  test("prefix caching: what the workload offered against what the server reported cached", () => {
+    const prefix_cache = {
+      reported: 50,
+      prompt_tokens: 25_600,
+      cached_tokens: 14_848,
+      cached_share: 0.58,
+      cached_share_per_request: dist(50, 0.58, 0, 0.94, 0.62, 0.88, 0.91, 0.94),
+      offered: 50,
+      offered_prompt_tokens: 25_600,
+      reusable_tokens: 15_872,
+      reusable_share: 0.62,
+      ttft_by_reusable_share: [{ from: 0, to: 0, requests: 4, ttft_ms: dist(4, 80, 70, 90, 80, 88, 89, 90) }],
+    };
+    expectReport("report-prefix-cached.txt", document({ summary: summary({ prefix_cache }) }));
+  });
+
+  test("prefix caching where the server reports nothing: TTFT by reusable share instead, the same rows on the page", () => {
+    const bucket = (from: number, to: number, requests: number, p50: number) => ({
+      from,
+      to,
+      requests,
+      ttft_ms: requests ? dist(requests, p50, p50 - 5, p50 + 9, p50, p50 + 6, p50 + 8, p50 + 9) : null,
+    });
+    const prefix_cache = {
+      reported: 0,
+      prompt_tokens: 25_600,
+      cached_tokens: 0,
+      cached_share: null,
+      cached_share_per_request: null,
+      offered: 50,
+      offered_prompt_tokens: 25_600,
+      reusable_tokens: 7_680,
+      reusable_share: 0.3,
+      ttft_by_reusable_share: [
+        bucket(0, 0, 35, 182.4),
+        bucket(0, 0.25, 0, 0),
+        bucket(0.25, 0.5, 0, 0),
+        bucket(0.5, 0.75, 0, 0),
+        bucket(0.75, 1, 15, 41.7),
+      ],
+    };
+    expectReport("report-prefix-uncached.txt", document({ summary: summary({ prefix_cache }) }));
+  });
+
   test("notes, reasoning tokens and a duration-bound run", () => {
     const s = summary({
       tokens: {

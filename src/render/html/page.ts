@@ -50,7 +50,7 @@ import {
   type DistMetric,
 } from "./data.ts";
 import { chart, esc, PALETTE, wantsLog, type Marker, type Series } from "./svg.ts";
-import { prefixCacheFacts } from "../prefix.ts";
+import { REUSABLE_COLUMNS, REUSABLE_TITLE, reusableRows } from "../prefix.ts";
 import { sessionRows } from "../sessions.ts";
 
 /** One result file, with its records when they exist (in the result, or read from its records file). */
@@ -203,10 +203,7 @@ function notes(f: ReportFile, views: RunView[]): string {
 
 function summaryTable(d: ResultDocument): string {
   const s = d.summary;
-  // the server's prefix-cached share goes under the cache line, as in the text report
-  const facts = factsTable(
-    summaryFacts(s).flatMap((f): Fact[] => (f[0] === "Cache" ? [f, ...prefixCacheFacts(s.prefix_cache)] : [f])),
-  );
+  const facts = factsTable(summaryFacts(s));
   const head = `<tr><th>ms</th>${DIST_COLUMNS.map((h) => `<th>${h}</th>`).join("")}</tr>`;
   const dist = distRows(s)
     .map((r) => distRow(r.label, r.dist))
@@ -247,7 +244,21 @@ function summaryTable(d: ResultDocument): string {
         "",
       )}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
   }
-  return `${facts}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
+  // TTFT by reusable share where the server reported no cached_tokens: the text report's rows (render/prefix.ts)
+  const rows = reusableRows(s.prefix_cache);
+  const reusable =
+    rows.length === 0
+      ? ""
+      : `<p>${esc(REUSABLE_TITLE)}</p><table class="num" data-table="reusable"><tr>${REUSABLE_COLUMNS.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${rows
+          .map(
+            (row) =>
+              `<tr><th>${esc(row[0])}</th>${row
+                .slice(1)
+                .map((v) => `<td>${esc(v)}</td>`)
+                .join("")}</tr>`,
+          )
+          .join("")}</table>`;
+  return `${facts}${reusable}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
 }
 
 // ——— charts ———
