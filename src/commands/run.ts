@@ -12,7 +12,8 @@ import { availableParallelism } from "node:os";
 import { runSweep, type SweepDeps } from "../app/sweep.ts";
 import { UsageError } from "../core/errors.ts";
 import { cittyArgs } from "./args.ts";
-import { parseRunOptions, RUN_FLAGS, type RunOptions } from "../core/options/run.ts";
+import { parseRunOptions, publicConfig, RUN_FLAGS, type RunOptions } from "../core/options/run.ts";
+import { loadText, sizeText } from "../render/rows.ts";
 import { checkWritable, writeOutput } from "../io/files.ts";
 import { logger } from "../io/logger.ts";
 import { reportOfDocument } from "../app/report.ts";
@@ -41,22 +42,9 @@ export const run = defineCommand({
       );
     const ctx = await startCommand(opts, workers > 1 ? 0 : inFlight);
     if (!ctx) return;
-    const chat = opts.sessions;
-    const size = chat
-      ? chat.file !== undefined
-        ? `the conversations of ${chat.file}`
-        : `${Math.ceil((opts.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`
-      : opts.requests !== undefined
-        ? `${opts.requests} requests`
-        : `${(opts.durationMs ?? 0) / 1000} s`;
-    const cap = Number.isFinite(opts.concurrency) ? ` (cap ${opts.concurrency})` : "";
-    const load = chat
-      ? `${chat.concurrency ?? opts.concurrency} sessions at once`
-      : opts.trace
-        ? `trace ${opts.trace.file}${opts.trace.speed !== 1 ? ` at ${opts.trace.speed}× speed` : ""}${cap}`
-        : opts.rate !== undefined
-          ? `${opts.rate} req/s${cap}`
-          : `concurrency ${opts.concurrency}`;
+    const c = publicConfig(opts);
+    const size = sizeText(c);
+    const load = loadText(c);
     ctx.info(
       `llmbench run: ${opts.api} ${opts.endpoint}, ${opts.sweep ? `sweep of ${opts.sweep.kind} ${opts.sweep.levels.join(",")}` : load}, ${size}${opts.runs > 1 ? ` × ${opts.runs} runs` : ""}${workers > 1 ? ` in ${workers} worker processes` : ""}, seed ${opts.seed}${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}${opts.shard.requests !== null ? ` of ${opts.shard.requests} requests` : ""}` : ""}`,
     );

@@ -33,12 +33,17 @@ export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurre
   return `rate ${c.rate}/s${burst}${cap}`;
 }
 
-/** How much a run sends: `100 requests`, `60 s`, or (multi-turn sessions, given the summary) `36 turns of 12 sessions, 3 turns each`. */
+/** How much a run sends: `100 requests`, `60 s`, or (multi-turn sessions) `12 sessions of 3 turns` before it, `36 turns of 12 sessions, 3 turns each` given its summary. */
 export function sizeText(
   c: Pick<ResultConfig, "requests" | "duration_s" | "sessions">,
   s?: Pick<RunSummary, "requests" | "sessions">,
 ): string {
   const chat = c.sessions;
+  // before the run (no summary yet): what it is about to send
+  if (chat && !s)
+    return chat.file
+      ? `the conversations of ${chat.file}`
+      : `${Math.ceil((c.requests ?? 1) / (chat.turns ?? 1))} sessions of ${chat.turns} turns`;
   if (chat && s) {
     const started = s.sessions?.started ?? 0;
     return `${s.requests.sent} turns of ${started} session${started === 1 ? "" : "s"}${chat.file ? ` from ${chat.file}` : `, ${chat.turns} turns each`}`;
