@@ -201,6 +201,16 @@ function notes(f: ReportFile, views: RunView[]): string {
   return `<ul class="notes">${items.map((i) => `<li${i.warn ? ' class="warn"' : ""}>${esc(i.text)}</li>`).join("")}</ul>`;
 }
 
+/** A table of text rows: a header row, then each row's first cell as its heading. */
+function rowsTable(name: string, head: readonly string[], rows: readonly string[][]): string {
+  const tr = (row: readonly string[]) =>
+    `<tr><th>${esc(row[0])}</th>${row
+      .slice(1)
+      .map((v) => `<td>${esc(v)}</td>`)
+      .join("")}</tr>`;
+  return `<table class="num" data-table="${name}"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${rows.map(tr).join("")}</table>`;
+}
+
 function summaryTable(d: ResultDocument): string {
   const s = d.summary;
   const facts = factsTable(summaryFacts(s));
@@ -228,36 +238,17 @@ function summaryTable(d: ResultDocument): string {
       .map((r) => `<tr><th>${r.name}</th>${r.cells.map((v) => `<td>${v}</td>`).join("")}</tr>`)
       .join("")}</table>`;
   }
-  // multi-turn sessions: the text report's rows (render/sessions.ts)
+  // multi-turn sessions by turn, and TTFT by reusable share where the server reported no cached_tokens:
+  // the text report's rows (render/sessions.ts, render/prefix.ts)
   let chats = "";
   if (s.sessions) {
     const r = sessionRows(s.sessions);
-    chats = `<p>Sessions: ${esc(r.line)}</p><table class="num" data-table="sessions"><tr>${r.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${r.rows
-      .map(
-        (row) =>
-          `<tr><th>${esc(row[0])}</th>${row
-            .slice(1)
-            .map((v) => `<td>${esc(v)}</td>`)
-            .join("")}</tr>`,
-      )
-      .join(
-        "",
-      )}</table>${[...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("")}`;
+    const foot = [...r.foot, ...(r.firstVsLater ? [r.firstVsLater] : [])].map((f) => `<p>${esc(f)}</p>`).join("");
+    chats = `<p>Sessions: ${esc(r.line)}</p>${rowsTable("sessions", r.head, r.rows)}${foot}`;
   }
-  // TTFT by reusable share where the server reported no cached_tokens: the text report's rows (render/prefix.ts)
   const rows = reusableRows(s.prefix_cache);
   const reusable =
-    rows.length === 0
-      ? ""
-      : `<p>${esc(REUSABLE_TITLE)}</p><table class="num" data-table="reusable"><tr>${REUSABLE_COLUMNS.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${rows
-          .map(
-            (row) =>
-              `<tr><th>${esc(row[0])}</th>${row
-                .slice(1)
-                .map((v) => `<td>${esc(v)}</td>`)
-                .join("")}</tr>`,
-          )
-          .join("")}</table>`;
+    rows.length === 0 ? "" : `<p>${esc(REUSABLE_TITLE)}</p>${rowsTable("reusable", REUSABLE_COLUMNS, rows)}`;
   return `${facts}${reusable}<table class="num dist" data-table="summary">${head}${dist}</table>${slo}${runs}${chats}`;
 }
 
