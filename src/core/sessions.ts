@@ -37,6 +37,9 @@ function nonNegative(v: unknown, name: string, where: string): number | undefine
   return v;
 }
 
+/** The longest think time a sessions file may give (a day): past it the file is damaged, not a conversation. */
+const MAX_THINK_MS = 24 * 3600 * 1000;
+
 function parseTurn(t: unknown, k: number, where: string): TurnSpec {
   const at = `${where}: turns[${k}]`;
   if (typeof t !== "object" || t === null || Array.isArray(t)) throw new UsageError(`${at} is not an object`, FORMAT);
@@ -48,6 +51,7 @@ function parseTurn(t: unknown, k: number, where: string): TurnSpec {
   const user = typeof o.user === "string" ? o.user : typeof o.text === "string" ? o.text : texts;
   if (user === undefined || user === "") throw new UsageError(`${at} needs a non-empty string "user"`, FORMAT);
   const thinkMs = nonNegative(o.think_ms, "think_ms", at) ?? nonNegative(o.delay, "delay", at) ?? 0;
+  if (thinkMs > MAX_THINK_MS) throw new UsageError(`${at}: think time ${thinkMs} ms is past a day`, FORMAT);
   const maxTokens = nonNegative(o.max_tokens, "max_tokens", at);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
     throw new UsageError(`${at}: "max_tokens" must be a whole number ≥ 1, got ${maxTokens}`, FORMAT);

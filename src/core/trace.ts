@@ -36,7 +36,16 @@ export interface Trace {
 
 const EXAMPLE = `{"timestamp": 0, "input_length": 1024, "output_length": 64, "hash_ids": [0, 1]}`;
 
-const isCount = (v: unknown, min: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min;
+/**
+ * The longest prompt and answer a trace line may ask for: past any model's context (the longest are
+ * ~10M tokens); a larger number is a damaged file, and building its prompt would exhaust memory.
+ */
+export const MAX_TRACE_TOKENS = 10_000_000;
+/** The latest a request may be due, in ms from the trace's start (a year): past it a wait cannot be set. */
+export const MAX_TRACE_MS = 365 * 24 * 3600 * 1000;
+
+const isCount = (v: unknown, min: number): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= MAX_TRACE_TOKENS;
 
 /**
  * Parse a trace file: one JSON object a line (blank lines skipped). Every error names the line and
@@ -59,20 +68,26 @@ export function parseTrace(text: string, source: string): Trace {
       );
     }
     const unit = format === "bailian" ? "seconds" : "ms";
-    if (typeof o.timestamp !== "number" || !Number.isFinite(o.timestamp) || o.timestamp < 0) {
+    const scale = format === "bailian" ? 1000 : 1;
+    if (
+      typeof o.timestamp !== "number" ||
+      !Number.isFinite(o.timestamp) ||
+      o.timestamp < 0 ||
+      o.timestamp * scale > MAX_TRACE_MS
+    ) {
       throw new UsageError(
-        `${where}: "timestamp" must be a number ≥ 0 (${unit} from the trace's start), got ${JSON.stringify(o.timestamp) ?? "nothing"}`,
+        `${where}: "timestamp" must be a number from 0 to ${MAX_TRACE_MS / scale} (${unit} from the trace's start, a year at most), got ${JSON.stringify(o.timestamp) ?? "nothing"}`,
         `e.g. ${EXAMPLE}`,
       );
     }
     if (!isCount(o.input_length, 1))
       throw new UsageError(
-        `${where}: "input_length" must be an integer ≥ 1 (prompt tokens), got ${JSON.stringify(o.input_length) ?? "nothing"}`,
+        `${where}: "input_length" must be an integer from 1 to ${MAX_TRACE_TOKENS.toLocaleString("en-US")} (prompt tokens), got ${JSON.stringify(o.input_length) ?? "nothing"}`,
         `e.g. ${EXAMPLE}`,
       );
     if (!isCount(o.output_length, 1))
       throw new UsageError(
-        `${where}: "output_length" must be an integer ≥ 1 (tokens to generate), got ${JSON.stringify(o.output_length) ?? "nothing"}`,
+        `${where}: "output_length" must be an integer from 1 to ${MAX_TRACE_TOKENS.toLocaleString("en-US")} (tokens to generate), got ${JSON.stringify(o.output_length) ?? "nothing"}`,
         `e.g. ${EXAMPLE}`,
       );
     const ids = o.hash_ids ?? [];
@@ -81,10 +96,11 @@ export function parseTrace(text: string, source: string): Trace {
         `${where}: "hash_ids" must be an array of integers, got ${JSON.stringify(ids)}`,
         `e.g. ${EXAMPLE}, or leave hash_ids out (no block shared)`,
       );
-    const bad = ids.findIndex((id) => typeof id !== "number" || !Number.isInteger(id));
+    // past 2^53 two ids can parse to one number and would share a block the trace kept apart
+    const bad = ids.findIndex((id) => typeof id !== "number" || !Number.isSafeInteger(id) || id < 0);
     if (bad >= 0)
       throw new UsageError(
-        `${where}: hash_ids[${bad}] must be an integer, got ${JSON.stringify(ids[bad])}`,
+        `${where}: hash_ids[${bad}] must be an integer from 0 to 2^53 − 1, got ${JSON.stringify(ids[bad])}`,
         `e.g. ${EXAMPLE}`,
       );
     const timestamp = format === "bailian" ? o.timestamp * 1000 : o.timestamp;

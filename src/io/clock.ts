@@ -34,13 +34,17 @@ export function sleepUntil(t: number, cancel?: AbortSignal, clock: Clock = now):
       if (done) return;
       const left = t - clock();
       if (left <= 0 || cancel?.aborted) finish();
-      else if (left > SPIN_MS) timer = setTimeout(tick, left - SPIN_MS);
+      // a timer fires at most 2^31 − 1 ms ahead (a longer one fires at once, with a warning): past that, re-arm
+      else if (left > SPIN_MS) timer = setTimeout(tick, Math.min(left - SPIN_MS, MAX_TIMER_MS));
       else setImmediate(tick);
     };
     cancel?.addEventListener("abort", finish);
     tick();
   });
 }
+
+/** The longest delay a timer takes (Node's and Bun's: a 32-bit signed count of ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Wait `ms`, or until `cancel` aborts. */
 export const sleep = (ms: number, cancel?: AbortSignal): Promise<void> => sleepUntil(now() + ms, cancel);
@@ -49,7 +53,7 @@ export const sleep = (ms: number, cancel?: AbortSignal): Promise<void> => sleepU
 export type After = (ms: number, fn: () => void) => () => void;
 
 export const after: After = (ms, fn) => {
-  const timer = setTimeout(fn, ms);
+  const timer = setTimeout(fn, Math.min(ms, MAX_TIMER_MS));
   timer.unref?.();
   return () => clearTimeout(timer);
 };

@@ -66,6 +66,10 @@ describe("sessions files", () => {
       'f.jsonl:1: turns[1]: "think_ms" must be a number ≥ 0, got -1',
     ],
     [
+      '{"id": "a", "turns": [{"user": "x", "think_ms": 1e300}]}',
+      "f.jsonl:1: turns[0]: think time 1e+300 ms is past a day",
+    ],
+    [
       '{"id": "a", "turns": [{"user": "x", "max_tokens": 2.5}]}',
       'f.jsonl:1: turns[0]: "max_tokens" must be a whole number ≥ 1',
     ],

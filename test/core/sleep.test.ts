@@ -30,3 +30,22 @@ test("it waits on the clock it is given: done once that clock reaches the time, 
   t = 1;
   expect(await settlesWithin(waiting, 5_000)).toBe(true);
 });
+
+test("a wait past a timer's 2^31 − 1 ms limit sets one timer, not one a millisecond (a longer delay fires at once)", async () => {
+  const real = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    timers++;
+    return real(fn, ms);
+  }) as typeof setTimeout;
+  try {
+    const stop = new AbortController();
+    const wait = sleepUntil(performance.now() + 2 ** 32, stop.signal);
+    await Bun.sleep(50);
+    stop.abort();
+    await wait;
+  } finally {
+    globalThis.setTimeout = real;
+  }
+  expect(timers).toBeLessThanOrEqual(2); // Bun.sleep's own may count
+});

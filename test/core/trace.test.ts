@@ -73,17 +73,25 @@ describe("parseTrace", () => {
     ["[1, 2]", "t.jsonl:2: not a JSON object"],
     [
       line({ input_length: 5, output_length: 1 }),
-      `t.jsonl:2: "timestamp" must be a number ≥ 0 (ms from the trace's start), got nothing`,
+      `t.jsonl:2: "timestamp" must be a number from 0 to 31536000000 (ms from the trace's start, a year at most), got nothing`,
     ],
-    [line({ timestamp: -1, input_length: 5, output_length: 1 }), `t.jsonl:2: "timestamp" must be a number ≥ 0`],
+    [line({ timestamp: -1, input_length: 5, output_length: 1 }), `t.jsonl:2: "timestamp" must be a number from 0`],
+    [
+      line({ timestamp: 1e12, input_length: 5, output_length: 1 }),
+      `t.jsonl:2: "timestamp" must be a number from 0 to 31536000000`,
+    ],
     [
       line({ timestamp: 0, input_length: 0, output_length: 1 }),
-      `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got 0`,
+      `t.jsonl:2: "input_length" must be an integer from 1 to 10,000,000 (prompt tokens), got 0`,
     ],
-    [line({ timestamp: 0, input_length: 2.5, output_length: 1 }), `"input_length" must be an integer ≥ 1`],
+    [line({ timestamp: 0, input_length: 2.5, output_length: 1 }), `"input_length" must be an integer from 1`],
+    [
+      line({ timestamp: 0, input_length: 1e20, output_length: 1 }),
+      `t.jsonl:2: "input_length" must be an integer from 1 to 10,000,000 (prompt tokens), got 100000000000000000000`,
+    ],
     [
       line({ timestamp: 0, input_length: 5, output_length: "9" }),
-      `t.jsonl:2: "output_length" must be an integer ≥ 1 (tokens to generate), got "9"`,
+      `t.jsonl:2: "output_length" must be an integer from 1 to 10,000,000 (tokens to generate), got "9"`,
     ],
     [
       line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: 3 }),
@@ -91,7 +99,15 @@ describe("parseTrace", () => {
     ],
     [
       line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: [1, "a"] }),
-      `t.jsonl:2: hash_ids[1] must be an integer, got "a"`,
+      `t.jsonl:2: hash_ids[1] must be an integer from 0 to 2^53 − 1, got "a"`,
+    ],
+    [
+      '{"timestamp": 0, "input_length": 5, "output_length": 1, "hash_ids": [9007199254740993]}',
+      "t.jsonl:2: hash_ids[0] must be an integer from 0 to 2^53 − 1, got 9007199254740992",
+    ],
+    [
+      line({ timestamp: 0, input_length: 5, output_length: 1, hash_ids: [-1] }),
+      "t.jsonl:2: hash_ids[0] must be an integer from 0 to 2^53 − 1, got -1",
     ],
     [
       line({ chat_id: 1, timestamp: 0, input_length: 5, output_length: 1 }),

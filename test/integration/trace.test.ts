@@ -36,7 +36,7 @@ describe("run --trace: a bad trace file", () => {
     [
       "a missing field on line 2",
       [line({ timestamp: 0, input_length: 8, output_length: 2 }), line({ timestamp: 5, output_length: 2 })],
-      `t.jsonl:2: "input_length" must be an integer ≥ 1 (prompt tokens), got nothing`,
+      `t.jsonl:2: "input_length" must be an integer from 1 to 10,000,000 (prompt tokens), got nothing`,
     ],
     [
       "more hash_ids than --block-tokens leaves room for",
