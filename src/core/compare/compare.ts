@@ -586,6 +586,12 @@ export function compareRuns(base: readonly RunData[], cand: readonly RunData[], 
     if (side && !measuredNothing(side)) failures.push(`${m.name} (gated) ${m.reason}`);
   }
   if (gated.length === 0) failures.length = 0; // --gate none: nothing can fail
+  // gated, but neither side has a row for it (per-turn TTFT of runs without sessions, the cached share
+  // without cached_tokens): it decides nothing, and the reader is told so rather than seeing it pass
+  const unmeasured = settings.gate.filter((name) => !rows.has(name));
+  if (unmeasured.length > 0) {
+    notes.add(`gated but measured by neither side, so they decide nothing: ${unmeasured.join(", ")}`);
+  }
   const undecided = gated.filter((m) => m.verdict === "unjudged" && rows.get(m.name)!.ratioOnly).map((m) => m.name);
   const unjudgedNames = gated
     .filter((m) => m.verdict === "unjudged" && !rows.get(m.name)!.ratioOnly)

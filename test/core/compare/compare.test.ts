@@ -169,6 +169,21 @@ describe("compareRuns", () => {
     expect(c.tests.find((t) => t.family === "tpot")!.effect).toBe(1); // every candidate value is larger
   });
 
+  test("a gated metric neither side measured (per-turn TTFT of runs without sessions) is said to decide nothing", () => {
+    const c = compareRuns(
+      [syntheticRun("a.json")],
+      [syntheticRun("b.json")],
+      settings({ gate: parseGate("ttft_later_turns_p50,ttft_p50") }),
+    );
+    expect(c.metrics.some((m) => m.name === "ttft_later_turns_p50")).toBe(false);
+    expect(c.notes).toContain("gated but measured by neither side, so they decide nothing: ttft_later_turns_p50");
+    expect(
+      compareRuns([syntheticRun("a.json")], [syntheticRun("b.json")], settings()).notes.some((n) =>
+        n.startsWith("gated but"),
+      ),
+    ).toBe(false);
+  });
+
   test("the same samples: everything unchanged or too few samples to tell, exit-worthy nothing", () => {
     const c = compareRuns([syntheticRun("a.json")], [syntheticRun("b.json")], settings());
     expect(c.verdict).toBe("unchanged");
