@@ -261,6 +261,8 @@ function mergeSummaries(docs: readonly ResultDocument[]): {
     tokens_source: docs.every((d) => d.summary.tokens_source === base.tokens_source) ? base.tokens_source : "mixed",
     slo: undefined,
     client: undefined,
+    // per-turn numbers need each session's records: without them there is no sessions block (not the first file's)
+    sessions: undefined,
     // token sums add up, and the shares follow exactly; per-request distributions need the records
     prefix_cache: mergePrefixSummaries(docs.map((d) => d.summary.prefix_cache)),
     connections: {

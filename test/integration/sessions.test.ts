@@ -207,6 +207,14 @@ describe("a 3-turn synthetic session run against the built-in server", () => {
       d.requests!.filter((r) => r.turn === 1).map((r) => r.tokenTimes[0] - r.tSend),
     );
     expect(merged.first_turn_ttft_ms!.p50).toBeCloseTo(median(firsts), 2);
+    // without records there is nothing to derive per turn from: no sessions block (not the first file's)
+    const bare = (d: ResultDocument): ResultDocument => ({ ...d, requests: null });
+    expect(
+      mergeResults([
+        { file: a, doc: bare(docs.plain!) },
+        { file: b, doc: bare(docs.cached!) },
+      ]).summary.sessions,
+    ).toBeUndefined();
   });
 });
 
