@@ -78,8 +78,8 @@ function runNotes(opts: RunOptions, s: RunSummary, estimated: number): string[] 
       "responses were not streamed: TTFT is the time to the first body byte; TPOT and ITL cannot be observed and are not given (use --stream where the server supports it)",
     );
   }
-  // (a trace asks each request for its own output_length: there is no one --max-tokens to miss)
-  if (meanOut !== null && !opts.trace && Math.abs(meanOut - opts.maxTokens) > 0.5) {
+  // a trace (each request asks its own output_length), or a sessions file (its turns may give max_tokens each), has no one --max-tokens to miss
+  if (meanOut !== null && !opts.trace && !opts.sessions?.file && Math.abs(meanOut - opts.maxTokens) > 0.5) {
     notes.push(
       `${outputLengthSource(meanOut, fromUsage, s.requests.succeeded, opts.tokenizer)}, not --max-tokens ${opts.maxTokens}: throughput compares only with runs of the same lengths`,
     );

@@ -23,7 +23,7 @@ export const INCOMPLETE = "INCOMPLETE: the run was stopped early; numbers cover 
 export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurrency" | "sessions" | "trace">): string {
   const chat = c.sessions;
   if (chat)
-    return `${chat.concurrency} sessions at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
+    return `${chat.concurrency} session${chat.concurrency === 1 ? "" : "s"} at once${chat.think_time_s > 0 ? `, think time ${chat.think_time_s} s` : ""}`;
   const trace = c.trace;
   if (trace)
     return `trace ${trace.file}${trace.speed !== 1 ? ` at ${trace.speed}× speed` : ""}${c.concurrency !== null && c.concurrency !== undefined ? `, cap ${c.concurrency}` : ""}`;

@@ -584,7 +584,8 @@ function parseSessionsOption(
     clash("--repeat-ratio", "a session's turns are never repeats; its history is what a cache may reuse");
   if (p.given("ramp-up") !== undefined) clash("--ramp-up", "sessions start together, --session-concurrency at once");
   if (run.workers) clash("--workers", "a conversation's turns must go from one process");
-  if (p.given("shard") !== undefined) clash("--shard", "run the whole sessions file on one machine");
+  if (p.given("shard") !== undefined)
+    clash("--shard", "a session's turns go from one process; run the sessions on one machine");
   if (run.recordsFile || run.bounded)
     clash(
       run.recordsFile ? "--records-file" : "--bounded",
