@@ -8,7 +8,7 @@ import type { RunOptions } from "../core/options.ts";
 import type { PlannedRequest } from "../core/schedule.ts";
 import { countTokens } from "../core/tokenizer.ts";
 import { syntheticWorkload } from "../core/workload.ts";
-import { readInputFile } from "../io/files.ts";
+import { contentSha256, readInputFile } from "../io/files.ts";
 import type { Chain } from "./pacers.ts";
 import type { Prepared, Session } from "./target.ts";
 
@@ -25,7 +25,9 @@ export async function loadConversations(
       spec.file,
       `--sessions takes a JSONL file, one conversation a line: {"id": "a", "turns": [{"user": "..."}]}`,
     );
-    return parseSessionsFile(text, spec.file);
+    const conversations = parseSessionsFile(text, spec.file);
+    spec.sha256 = contentSha256(text); // the result names the file by its contents (compare, merge)
+    return conversations;
   }
   const turns = spec.turns ?? 1;
   const requests = opts.requests ?? turns;

@@ -6,7 +6,7 @@ import { UsageError } from "../core/errors.ts";
 import type { RunOptions } from "../core/options.ts";
 import { checkBlocks, parseTrace, TRACE_BLOCK_TOKENS, tracePrompts } from "../core/trace.ts";
 import type { Workload } from "../core/workload.ts";
-import { readInputFile } from "../io/files.ts";
+import { contentSha256, readInputFile } from "../io/files.ts";
 
 const HINT = `--trace takes a JSONL file, one request a line: {"timestamp": ms, "input_length": n, "output_length": n, "hash_ids": [...]}`;
 
@@ -14,7 +14,8 @@ const HINT = `--trace takes a JSONL file, one request a line: {"timestamp": ms, 
 export async function withTrace(opts: RunOptions): Promise<RunOptions> {
   if (!opts.trace || opts.trace.loaded) return opts;
   const { file } = opts.trace;
-  const trace = parseTrace(await readInputFile(file, HINT), file);
+  const text = await readInputFile(file, HINT);
+  const trace = parseTrace(text, file);
   const blockTokens = opts.trace.blockTokens ?? TRACE_BLOCK_TOKENS[trace.format];
   checkBlocks(trace, blockTokens, file);
   const size = trace.entries.length;
@@ -27,7 +28,11 @@ export async function withTrace(opts: RunOptions): Promise<RunOptions> {
   // --duration: every request due within it (the run stops at the deadline); else --requests of them, or all
   const requests = opts.durationMs !== undefined ? undefined : (opts.requests ?? size);
   const entries = requests === undefined ? trace.entries : trace.entries.slice(0, requests);
-  return { ...opts, requests, trace: { ...opts.trace, loaded: { trace: { ...trace, entries }, blockTokens } } };
+  return {
+    ...opts,
+    requests,
+    trace: { ...opts.trace, loaded: { trace: { ...trace, entries }, blockTokens, sha256: contentSha256(text) } },
+  };
 }
 
 /**

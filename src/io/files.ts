@@ -8,6 +8,7 @@
  * that was killed (kill -9) is removed by the next command given the same path (at its start, and
  * again when it writes).
  */
+import { createHash } from "node:crypto";
 import { constants as fsConstants, readFileSync, rmSync, type Stats } from "node:fs";
 import { access, constants, lstat, open, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -228,6 +229,11 @@ function kindOf(s: Stats): string {
  * is not a regular file once symlinks are followed (a FIFO would block forever, /dev/zero never ends)
  * or is larger than `maxBytes` — checked on the opened file, and again while reading (it may grow).
  */
+/** SHA-256 of a file's text as UTF-8, hex: how a result names the trace or sessions file it replayed (a path alone does not say which contents). */
+export function contentSha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
 export async function readInputFile(path: string, hint: string, maxBytes: number = MAX_INPUT_BYTES): Promise<string> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {

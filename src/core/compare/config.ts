@@ -59,6 +59,8 @@ function canonical(x: unknown): string {
   return JSON.stringify(x) ?? "undefined";
 }
 
+const isPlain = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
 function show(x: unknown): string {
   if (x === undefined) return "not recorded";
   const s = typeof x === "string" ? x : canonical(x);
@@ -98,6 +100,19 @@ export function configDifferences(a: RunData, b: RunData): ConfigDifference[] {
       continue;
     }
     if (canonical(x) === canonical(y)) continue;
+    // a trace or sessions file: each part apart (the one that differs shows whole), and the file by its contents
+    if ((key === "trace" || key === "sessions") && isPlain(x) && isPlain(y)) {
+      const sameContents = typeof x.sha256 === "string" && x.sha256 === y.sha256;
+      for (const sub of [...new Set([...Object.keys(x), ...Object.keys(y)])]) {
+        if (canonical(x[sub]) === canonical(y[sub])) continue;
+        if (sub === "file" && sameContents)
+          add(`${key}.file`, x[sub], y[sub], "note", "the same file (equal SHA-256) at another path");
+        else if (sub === "sha256" && (x[sub] === undefined || y[sub] === undefined))
+          add(`${key}.sha256`, x[sub], y[sub], "note", "not recorded by an older file");
+        else add(`${key}.${sub}`, x[sub], y[sub], "refuse");
+      }
+      continue;
+    }
     // --tokenizer FILE is recorded as name@sha256:…: one file under two names counts alike
     if (key === "tokenizer" && typeof x === "string" && typeof y === "string" && sameTokenizerFile(x, y)) {
       add(key, x, y, "note", "the same tokenizer file (equal SHA-256) under another name");

@@ -62,6 +62,8 @@ export type SchemaResultDocument = {
     /** run --sessions FILE / --turns N: multi-turn sessions */
     sessions?: {
       file: string | null;
+      /** the sessions file's SHA-256: compare tells files apart by contents */
+      sha256?: string;
       turns: number | null;
       think_time_s: number;
       /** --followup-tokens: the user messages after the first (absent: --input-tokens) */
@@ -85,6 +87,8 @@ export type SchemaResultDocument = {
       speed: number;
       block_tokens: number | null;
       format: "mooncake" | "bailian" | null;
+      /** the trace file's SHA-256: compare tells traces apart by contents */
+      sha256?: string;
     };
     sweep?: null | {
       kind: "concurrency" | "rate";

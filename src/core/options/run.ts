@@ -243,6 +243,8 @@ export interface RunOptions extends TargetOptions {
 export interface SessionsSpec {
   /** --sessions FILE; absent for synthetic sessions */
   file?: string;
+  /** the file's SHA-256 once read (app/sessions.ts): compare tells files apart by contents, not path */
+  sha256?: string;
   /** --turns N (synthetic) */
   turns?: number;
   /** --think-time (synthetic; a file gives its own per turn) */
@@ -260,7 +262,7 @@ export interface TraceSpec {
   /** tokens per hash id; undefined: the format's own (TRACE_BLOCK_TOKENS) */
   blockTokens: number | undefined;
   /** the trace as read, cut to --requests, and the block size it is built with */
-  loaded?: { trace: Trace; blockTokens: number };
+  loaded?: { trace: Trace; blockTokens: number; sha256: string };
 }
 
 /** A shard's place and the whole workload's totals (core/shard.ts says how it is split). */
@@ -331,6 +333,7 @@ export function publicConfig(o: RunOptions): ResultConfig {
       ? {
           sessions: {
             file: o.sessions.file ?? null,
+            ...(o.sessions.sha256 ? { sha256: o.sessions.sha256 } : {}),
             turns: o.sessions.turns ?? null,
             think_time_s: o.sessions.thinkMs / 1000,
             ...(o.sessions.followupTokens ? { followup_tokens: o.sessions.followupTokens } : {}),
@@ -345,6 +348,7 @@ export function publicConfig(o: RunOptions): ResultConfig {
             speed: o.trace.speed,
             block_tokens: o.trace.loaded?.blockTokens ?? o.trace.blockTokens ?? null,
             format: o.trace.loaded?.trace.format ?? null,
+            ...(o.trace.loaded ? { sha256: o.trace.loaded.sha256 } : {}),
           },
         }
       : {}),

@@ -98,6 +98,35 @@ describe("comparability", () => {
     ]);
   });
 
+  test("a trace or sessions file is told apart by its contents: the same file at another path is a note, another file at the same path refuses, and the part that differs shows", () => {
+    const trace = (file: string, sha256: string, speed = 1) =>
+      syntheticRun(`${sha256}.json`, {
+        config: { trace: { file, speed, block_tokens: 512, format: "mooncake", sha256 } },
+      });
+    const base = trace("/work/a/synthetic.jsonl", "aa11");
+    expect(configDifferences(base, trace("synthetic.jsonl", "aa11")).map((x) => [x.key, x.severity])).toEqual([
+      ["trace.file", "note"],
+    ]);
+    expect(configDifferences(base, trace("/work/a/synthetic.jsonl", "bb22")).map((x) => [x.key, x.severity])).toEqual([
+      ["trace.sha256", "refuse"],
+    ]);
+    expect(
+      configDifferences(base, trace("/work/a/synthetic.jsonl", "aa11", 2)).map((x) => [
+        x.key,
+        x.base,
+        x.cand,
+        x.severity,
+      ]),
+    ).toEqual([["trace.speed", "1", "2", "refuse"]]);
+    const sessions = (file: string, sha256: string) =>
+      syntheticRun(`${sha256}.json`, {
+        config: { sessions: { file, sha256, turns: null, think_time_s: 0, concurrency: 4 } },
+      });
+    expect(
+      configDifferences(sessions("s.jsonl", "cc33"), sessions("s.jsonl", "dd44")).map((x) => [x.key, x.severity]),
+    ).toEqual([["sessions.sha256", "refuse"]]);
+  });
+
   test("--tokenizer FILE: another file refuses; the same file (equal SHA-256) under another name is a note", () => {
     const label = (name: string, sha: string) =>
       syntheticRun(`${sha}.json`, { config: { tokenizer: `${name}@sha256:${sha}` } });
