@@ -96,6 +96,12 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
     });
   /** the first throw of a send or its completion handlers: rethrown by `drain` */
   let failure: { err: unknown } | undefined;
+  // a throw after a request (writing the records file, say) stops the run: it is rethrown once what is
+  // in flight has drained (`drain`), never left as an unhandled rejection
+  const fail = (err: unknown) => {
+    failure ??= { err };
+    d.stop();
+  };
   const d: Dispatcher<R> = {
     timers,
     get inFlight() {
@@ -107,32 +113,29 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
     send(req, tSched, done) {
       inFlight++;
       cfg.onSend?.(req);
-      let counted = true;
-      const leave = () => {
-        if (counted) inFlight--;
-        counted = false;
-      };
-      const sent = cfg
-        .send(req, tSched, cfg.signal)
-        .then((record) => {
-          leave(); // before `done`: a plan told of the completion sees it no longer in flight
-          done?.(record);
-          cfg.onRecord?.(record);
+      const sent = cfg.send(req, tSched, cfg.signal).then(
+        (record) => {
+          inFlight--; // before `done`: a plan told of the completion sees it no longer in flight
+          try {
+            done?.(record);
+            cfg.onRecord?.(record);
+          } catch (err) {
+            fail(err);
+            throw err;
+          } finally {
+            wake();
+          }
           return record;
-        })
-        .catch((err: unknown) => {
-          // a throw after the request (writing the records file, say) stops the run: it is rethrown
-          // once what is in flight has drained, never left as an unhandled rejection
-          failure ??= { err };
-          d.stop();
-          throw err;
-        })
-        .finally(() => {
-          leave();
+        },
+        (err: unknown) => {
+          inFlight--;
+          fail(err);
           wake();
-        });
-      // a pacer that does not await its sends (`void d.send(…)`) must not make the rejection unhandled
-      sent.catch(() => {});
+          throw err;
+        },
+      );
+      // a pacer that does not await its sends (`void d.send(…)`) must not make a rejection unhandled
+      sent.catch(ignore);
       return sent;
     },
     next,
@@ -166,6 +169,8 @@ export function createDispatcher<R>(cfg: DispatcherConfig<R>): Dispatcher<R> {
   };
   return d;
 }
+
+const ignore = () => {};
 
 /** Run `pacer` on `d`, then wait for what is still in flight. */
 export async function dispatch<R>(d: Dispatcher<R>, pacer: Pacer<R>): Promise<void> {
