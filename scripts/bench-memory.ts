@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg } from "./lib/args.ts";
+import { startZeroServer } from "./lib/zero-server.ts";
 
 const sizes = arg("sizes", "10000,100000,1000000").split(",").map(Number);
 const modes = arg("modes", "records-file,bounded,in-memory").split(",");
@@ -24,32 +25,7 @@ const binArg = arg("bin", existsSync(built) ? built : "");
 const bin = binArg ? [binArg] : [process.execPath, `${import.meta.dir}/../src/cli.ts`];
 const dir = mkdtempSync(join(tmpdir(), "llmbench-bench-memory-"));
 
-const server = Bun.spawn(
-  [
-    ...bin,
-    "serve",
-    "--port",
-    "0",
-    "--decode-step-ms",
-    "0",
-    "--batch-window-ms",
-    "0",
-    "--prefill-ms-per-token",
-    "0",
-    "--cache-size",
-    "0",
-    "--max-batch-size",
-    "4096",
-  ],
-  {
-    stdout: "pipe",
-    stderr: "ignore",
-  },
-);
-const reader = server.stdout.getReader();
-let head = "";
-while (!head.includes("\n")) head += new TextDecoder().decode((await reader.read()).value);
-const url = head.match(/listening on (\S+)/)![1];
+const { url, server } = await startZeroServer(bin);
 
 async function measure(args: string[]): Promise<{ code: number; maxRssMb: number; seconds: number; stderr: string }> {
   const t = performance.now();

@@ -1,8 +1,11 @@
 /** The built-in server with no added latency and no cache, in its own process: what the client benchmarks drive. */
-export async function startZeroServer(bin: string): Promise<{ url: string; server: ReturnType<typeof Bun.spawn> }> {
+/** `bin`: the binary, or the command that runs llmbench (e.g. bun and src/cli.ts). */
+export async function startZeroServer(
+  bin: string | readonly string[],
+): Promise<{ url: string; server: ReturnType<typeof Bun.spawn> }> {
   const server = Bun.spawn(
     [
-      bin,
+      ...(typeof bin === "string" ? [bin] : bin),
       "serve",
       "--port",
       "0",

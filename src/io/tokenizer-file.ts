@@ -1,9 +1,8 @@
 /** `--tokenizer FILE`: a Hugging Face tokenizer.json read from disk (never fetched), and the label it is known by. */
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { UsageError } from "../core/errors.ts";
 import { tokenizerFileLabel } from "../core/tokenizer.ts";
-import { readInputFile } from "./files.ts";
+import { contentSha256, readInputFile } from "./files.ts";
 
 /** Tokenizer files of real models run to ~10–30 MB (Qwen's 11 MB, Gemma's 33 MB); past this it is not one. */
 export const MAX_TOKENIZER_FILE_BYTES = 256 * 1024 * 1024;
@@ -27,6 +26,5 @@ export async function readTokenizerFile(path: string): Promise<{ label: string; 
     if (e instanceof UsageError) throw new UsageError(`--tokenizer: ${e.message}`, e.hint);
     throw e;
   }
-  const sha = createHash("sha256").update(text, "utf8").digest("hex");
-  return { label: tokenizerFileLabel(path, sha), text };
+  return { label: tokenizerFileLabel(path, contentSha256(text)), text };
 }
