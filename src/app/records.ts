@@ -15,8 +15,12 @@ import {
 import { ExactSelector } from "../core/stats/select.ts";
 import { readRecords } from "../io/records-sink.ts";
 
-/** Records read between two collections during a pass. */
-const GC_EVERY = 20_000;
+/**
+ * Records read between two collections during a pass (an eden collection: well under a millisecond).
+ * Measured on a 1M-record file, RSS above the pass's start: +36 MB every 20,000, +23 every 5,000,
+ * +17 every 2,000, with the passes' time unchanged (2–3 s).
+ */
+const GC_EVERY = 2_000;
 
 export async function exactFromRecords(
   path: string,
