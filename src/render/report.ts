@@ -12,6 +12,7 @@ import {
   type Fact,
   FACT_WIDTH,
   INCOMPLETE,
+  lengthsText,
   loadText,
   RUNS_COLUMNS,
   RUNS_INTRO,
@@ -36,9 +37,8 @@ export function renderReport(doc: ResultDocument): string {
   const c = doc.config;
   const lines: string[] = [];
   lines.push(`llmbench ${doc.tool.version} — ${c.api} ${c.endpoint}${c.model ? ` (model ${c.model})` : ""}`);
-  const trace = c.trace;
   lines.push(
-    `  ${sizeText(c, s)} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${loadText(c)}, ${trace ? `max tokens and prompts from the trace (blocks of ${trace.block_tokens} tokens)` : `max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}`}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
+    `  ${sizeText(c, s)} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${loadText(c)}, ${lengthsText(c)}, ${c.shards ? `${c.shards} shards (${Array.isArray(c.seeds) ? `seeds ${c.seeds.join(", ")}` : `one workload, seed ${c.seed}`})` : `seed ${c.seed}`}${c.stream ? ", streamed" : ""}${c.latency_from === "due" ? ", latency from when due" : ""}`,
   );
   if (!doc.complete) lines.push(`  ${INCOMPLETE}`);
   lines.push("");

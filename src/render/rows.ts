@@ -33,6 +33,13 @@ export function loadText(c: Pick<ResultConfig, "rate" | "burstiness" | "concurre
   return `rate ${c.rate}/s${burst}${cap}`;
 }
 
+/** What sets the lengths of a run's requests: the trace's own, or the run's max tokens and repeat ratio. */
+export function lengthsText(c: Pick<ResultConfig, "trace" | "max_tokens" | "repeat_ratio">): string {
+  return c.trace
+    ? `max tokens and prompts from the trace (blocks of ${c.trace.block_tokens} tokens)`
+    : `max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}`;
+}
+
 /** How much a run sends: `100 requests`, `60 s`, or (multi-turn sessions) `12 sessions of 3 turns` before it, `36 turns of 12 sessions, 3 turns each` given its summary. */
 export function sizeText(
   c: Pick<ResultConfig, "requests" | "duration_s" | "sessions">,

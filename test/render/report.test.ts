@@ -62,6 +62,21 @@ describe("renderReport", () => {
     expectReport("report-streamed.txt", document());
   });
 
+  test("a trace run: the text and the page both say the lengths come from the trace, not from --max-tokens", () => {
+    const doc = document({
+      config: config({ trace: { file: "t.jsonl", speed: 1, block_tokens: 512, format: "mooncake" }, max_tokens: 100 }),
+    });
+    const page = renderHtml({
+      files: [{ name: "a.json", doc, recordsFromFile: null }],
+      comparisons: [],
+      version: "test",
+    });
+    for (const shown of [renderReport(doc), unesc(page)]) {
+      expect(shown).toContain("max tokens and prompts from the trace (blocks of 512 tokens)");
+      expect(shown).not.toContain("max tokens 100");
+    }
+  });
+
   test("not streamed: TTFT is marked first-byte, TPOT and ITL n/a, the note says why", () => {
     const s = summary({
       ttft_kind: "first-byte",

@@ -22,6 +22,7 @@ import {
   type Fact,
   INCOMPLETE,
   levelName,
+  lengthsText,
   loadText,
   RUNS_COLUMNS,
   RUNS_INTRO,
@@ -166,7 +167,7 @@ function header(f: ReportFile): string {
     ["model", c.model ? String(c.model) : "-"],
     [
       "load",
-      `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), max tokens ${c.max_tokens}, repeat ratio ${c.repeat_ratio}${c.latency_from === "due" ? ", latency from when due" : ""}`,
+      `${d.sweep ? `sweep of ${d.sweep.kind} ${d.sweep.levels.map((l) => (d.sweep!.kind === "rate" ? `${l.rate}/s` : l.concurrency)).join(", ")}, ` : `${loadText(c)}, `}${size}${d.sweep ? " per level" : ""} (+${c.warmup} warm-up${c.ramp_up_s ? `, ${c.ramp_up_s} s ramp` : ""}), ${lengthsText(c)}${c.latency_from === "due" ? ", latency from when due" : ""}`,
     ],
     ["seed", seed],
     ["tool", `${d.tool.name} ${d.tool.version}`],
