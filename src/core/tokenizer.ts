@@ -235,7 +235,8 @@ export function loadTokenizerJson(id: TokenizerId, jsonText: string): Promise<Co
 async function buildFromJson(jsonText: string): Promise<Count> {
   let json: unknown;
   try {
-    json = JSON.parse(jsonText);
+    // a byte-order mark (an editor's on Windows) is not part of the JSON; the label still hashes the file as it is
+    json = JSON.parse(jsonText.charCodeAt(0) === 0xfeff ? jsonText.slice(1) : jsonText);
   } catch (e) {
     throw new TokenizerFileError(`not valid JSON (${(e as Error).message})`);
   }

@@ -142,6 +142,13 @@ describe("loading", () => {
     expect(await reason(`{"model": {"type": "NoSuchModel", "vocab": {}}}`)).toStartWith("cannot be used: ");
   });
 
+  test("a file that starts with a byte-order mark is the same tokenizer", async () => {
+    const id = `bom-${Math.random()}`;
+    await loadTokenizerJson(id, `\uFEFF${text}`);
+    const sample = "Hello world! Tokenizers count the same with or without a BOM.";
+    expect(countTokens(sample, id)).toBe(count(sample));
+  });
+
   test("countTokens before the file is loaded is a programming error that says how to load it", () => {
     expect(isTokenizerLoaded("never-loaded.json")).toBe(false);
     expect(() => countTokens("x", "never-loaded.json")).toThrow("loadTokenizerJson");
