@@ -16,11 +16,15 @@ import { ExactSelector } from "../core/stats/select.ts";
 import { readRecords } from "../io/records-sink.ts";
 
 /**
- * Records read between two collections during a pass (an eden collection: well under a millisecond).
- * Measured on a 1M-record file, RSS above the pass's start: +36 MB every 20,000, +23 every 5,000,
- * +17 every 2,000, with the passes' time unchanged (2–3 s).
+ * Records read between two full collections during a pass. A pass never yields to the event loop, so
+ * only a synchronous collection runs in it: `Bun.gc(false)` (asynchronous) never did, and the pass's
+ * garbage piled up — most of it outside the JavaScript heap (its decoded text), which an eden
+ * collection (`edenGC`) does not free either. Measured in a 1M-request `--records-file` run, peak RSS
+ * in the passes: 237 MB with `Bun.gc(false)` every 2,000 records, 446 MB with `edenGC()` every 2,000,
+ * 120–128 MB with `Bun.gc(true)` every 20,000 (the sending phase's own peak); the passes took ~1.5×
+ * as long (~50 collections of ~40 ms each), after the run, off the clock.
  */
-const GC_EVERY = 2_000;
+const GC_EVERY = 20_000;
 
 export async function exactFromRecords(
   path: string,
@@ -43,9 +47,8 @@ export async function exactFromRecords(
     const open = [...selectors.entries()].filter(([, s]) => !s.done);
     let read = 0;
     await readRecords(path, (r) => {
-      // a pass makes garbage at the rate it reads; collected only when the heap has grown a lot
-      // otherwise (measured: RSS 97 → 187 MB over a pass of 40k records without this, see README)
-      if (++read % GC_EVERY === 0) Bun.gc(false);
+      // a pass makes garbage at the rate it reads (see GC_EVERY)
+      if (++read % GC_EVERY === 0) Bun.gc(true);
       if (r.phase !== "measured") return;
       metricValues(deriveRequest(r, latencyFrom), values);
       for (const [k, s] of open) for (const x of values[k]) s.push(x);
