@@ -6,7 +6,7 @@
  *   2. closed loop, long streamed answers: the most streamed tokens per second.
  * Usage: bun scripts/bench-client.ts [--seconds 3] [--rates 100,200,...]
  */
-import { startZeroServer } from "./lib/zero-server.ts";
+import { runJson, startZeroServer } from "./lib/zero-server.ts";
 import { arg } from "./lib/args.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
 const seconds = Number(arg("seconds", "3"));
@@ -14,27 +14,7 @@ const rates = arg("rates", "100,200,400,800,1200,1600,2400,3200").split(",").map
 
 const { url, server } = await startZeroServer(bin);
 
-async function run(args: string[]) {
-  const p = Bun.spawn(
-    [
-      bin,
-      "run",
-      "--endpoint",
-      `${url}/generate`,
-      "--stream",
-      "--json",
-      "--quiet",
-      "--no-records",
-      "--repeat-ratio",
-      "0",
-      ...args,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0 && code !== 1) throw new Error(`run failed (${code}): ${err}`);
-  return JSON.parse(out);
-}
+const run = (args: string[]) => runJson(bin, url, [...args]);
 
 const f = (x: number | undefined, d = 2) => (x === undefined || x === null ? "-" : x.toFixed(d));
 console.log(

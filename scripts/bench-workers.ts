@@ -5,7 +5,7 @@
  * Runs the compiled binary (npm run build first).
  * Usage: bun scripts/bench-workers.ts [--seconds 3] [--rates 250,500,…] [--workers 1,2] [--concurrency 256]
  */
-import { startZeroServer } from "./lib/zero-server.ts";
+import { runJson, startZeroServer } from "./lib/zero-server.ts";
 import { arg } from "./lib/args.ts";
 const bin = `${import.meta.dir}/../dist/llmbench`;
 const seconds = Number(arg("seconds", "3"));
@@ -15,29 +15,7 @@ const concurrency = Number(arg("concurrency", "256"));
 
 const { url, server } = await startZeroServer(bin);
 
-async function run(args: string[]) {
-  const p = Bun.spawn(
-    [
-      bin,
-      "run",
-      "--endpoint",
-      `${url}/generate`,
-      "--stream",
-      "--json",
-      "--quiet",
-      "--no-records",
-      "--repeat-ratio",
-      "0",
-      "--seed",
-      "1",
-      ...args,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0 && code !== 1) throw new Error(`run failed (${code}): ${err.split("\n")[0]}`);
-  return JSON.parse(out);
-}
+const run = (args: string[]) => runJson(bin, url, ["--seed", "1", ...args]);
 
 const f = (x: number | undefined | null, d = 2) => (x === undefined || x === null ? "-" : x.toFixed(d));
 const { loadavg } = await import("node:os");

@@ -28,3 +28,26 @@ export async function startZeroServer(
   reader.releaseLock();
   return { url: head.match(/listening on (\S+)/)![1], server };
 }
+
+/** `llmbench run` on `url`'s generate API, streamed, no repeats, no records, and `args`: its result document (exit 0 or 1). */
+export async function runJson(bin: string, url: string, args: string[]): Promise<any> {
+  const p = Bun.spawn(
+    [
+      bin,
+      "run",
+      "--endpoint",
+      `${url}/generate`,
+      "--stream",
+      "--json",
+      "--quiet",
+      "--no-records",
+      "--repeat-ratio",
+      "0",
+      ...args,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0 && code !== 1) throw new Error(`run failed (${code}): ${err}`);
+  return JSON.parse(out);
+}

@@ -26,6 +26,33 @@ afterAll(() => server.stop());
 
 const cli = (args: string[]) => run(args, { source: true });
 const read = (f: string) => JSON.parse(readFileSync(f, "utf8")) as ResultDocument;
+/** A run in two workers far longer than any test waits for (100,000 requests, 4 at a time), from source. */
+const spawnLongRun = (url: string, extra: string[] = []) =>
+  Bun.spawn(
+    [
+      process.execPath,
+      CLI_SOURCE,
+      "run",
+      "--endpoint",
+      `${url}/generate`,
+      "--stream",
+      "--requests",
+      "100000",
+      "--concurrency",
+      "4",
+      "--warmup",
+      "0",
+      "--max-tokens",
+      "50",
+      "--seed",
+      "3",
+      "--workers",
+      "2",
+      "--quiet",
+      ...extra,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
 
 describe("run --workers", () => {
   test("2 workers: the server sees every request once and never more in flight than asked; the result has the form of one run's", async () => {
@@ -139,32 +166,7 @@ describe("run --workers", () => {
 
   test("SIGTERM to the parent alone reaches the workers: the partial result is written, marked incomplete, exit 143", async () => {
     const out = join(dir, "term.json");
-    const p = Bun.spawn(
-      [
-        process.execPath,
-        CLI_SOURCE,
-        "run",
-        "--endpoint",
-        `${server.url}/generate`,
-        "--stream",
-        "--requests",
-        "100000",
-        "--concurrency",
-        "4",
-        "--warmup",
-        "0",
-        "--max-tokens",
-        "50",
-        "--seed",
-        "3",
-        "--workers",
-        "2",
-        "--quiet",
-        "--output",
-        out,
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
+    const p = spawnLongRun(server.url, ["--output", out]);
     // wait until the server has answered some of the measured requests
     const before = server.stats().requests;
     while (server.stats().requests < before + 20) await Bun.sleep(50);
@@ -181,30 +183,7 @@ describe("run --workers, a worker lost", () => {
   test("a worker killed mid-run stops the others; the run fails naming it, and keeps what the others measured", async () => {
     const s = await startServer({ decodeStepMs: 2 });
     try {
-      const p = Bun.spawn(
-        [
-          process.execPath,
-          CLI_SOURCE,
-          "run",
-          "--endpoint",
-          `${s.url}/generate`,
-          "--stream",
-          "--requests",
-          "100000",
-          "--concurrency",
-          "4",
-          "--warmup",
-          "0",
-          "--max-tokens",
-          "50",
-          "--seed",
-          "3",
-          "--workers",
-          "2",
-          "--quiet",
-        ],
-        { stdout: "pipe", stderr: "pipe" },
-      );
+      const p = spawnLongRun(s.url);
       while (s.stats().requests < 20) await Bun.sleep(50);
       const children = Bun.spawnSync(["pgrep", "-P", String(p.pid)])
         .stdout.toString()
